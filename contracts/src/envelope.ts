@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { ACTIONS, EventType } from './event-type.js';
+
+/** Where an event came from. */
+export const EventOrigin = z.enum(['webhook', 'poll', 'replay']);
+export type EventOrigin = z.infer<typeof EventOrigin>;
+
+/**
+ * The one envelope of every normalized event (DESIGN §5). Delivered as the body of customer webhooks
+ * and published on `events.<environment>.<category>.<resource>.<action>`.
+ */
+export const EventEnvelope = z.object({
+  /** Deterministic: the same provider delivery, retried or replayed, yields the same id. */
+  id: z.string().regex(/^evt_[A-Za-z0-9]+$/),
+  type: EventType,
+  /** When the change happened at the provider if it says so, else when the hub received it (ISO 8601). */
+  timestamp: z.string().datetime({ offset: true }),
+  environment_id: z.string(),
+  integrated_account_id: z.string(),
+  provider: z.string(),
+  category: z.string(),
+  resource: z.string(),
+  action: z.enum(ACTIONS),
+  record_id: z.string().min(1),
+  origin: EventOrigin,
+  mapping_version: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  remote_data: z.unknown().optional(),
+});
+export type EventEnvelope = z.infer<typeof EventEnvelope>;
+
+/**
+ * What a webhook mapping returns for each record: the normalizer turns each into an envelope.
+ * `type` decides category, resource and action; `data` must satisfy the unified model.
+ */
+export const MappedEvent = z.object({
+  type: EventType,
+  record_id: z.union([z.string().min(1), z.number()]).transform(String),
+  occurred_at: z.string().optional(),
+  data: z.record(z.string(), z.unknown()),
+  remote_data: z.unknown().optional(),
+});
+export type MappedEvent = z.infer<typeof MappedEvent>;

@@ -1,0 +1,82 @@
+/**
+ * The one registry of coded errors. Every error a user can see (HTTP problem+json bodies, dead-letter
+ * records, start-up failures) carries one of these codes. Codes are stable: clients may branch on them.
+ */
+export const ERRORS = {
+  SWY_ERR_CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+  SWY_ERR_NATS_SERVER_TOO_OLD: { status: 500, title: 'nats-server is older than the supported floor' },
+  SWY_ERR_NATS_SERVER_MISSING: { status: 500, title: 'nats-server was not found' },
+  SWY_ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  SWY_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  SWY_ERR_UNAUTHORIZED: { status: 401, title: 'Missing or invalid credentials' },
+  SWY_ERR_VALIDATION: { status: 400, title: 'Request body or parameters are invalid' },
+  SWY_ERR_NOT_FOUND: { status: 404, title: 'Resource not found' },
+  SWY_ERR_PROVIDER_UNKNOWN: { status: 404, title: 'Unknown provider' },
+  SWY_ERR_PROVIDER_NO_WEBHOOKS: { status: 404, title: 'Provider does not receive webhooks' },
+  SWY_ERR_ACCOUNT_UNKNOWN: { status: 404, title: 'Unknown integrated account' },
+  SWY_ERR_ACCOUNT_DISABLED: { status: 403, title: 'Integrated account is disabled' },
+  SWY_ERR_WEBHOOK_SECRET_UNSET: { status: 401, title: 'The account has no webhook secret to verify with' },
+  SWY_ERR_SIGNATURE_MISSING: { status: 401, title: 'Signature header missing' },
+  SWY_ERR_SIGNATURE_MISMATCH: { status: 401, title: 'Signature does not match' },
+  SWY_ERR_TIMESTAMP_MISSING: { status: 401, title: 'Timestamp missing' },
+  SWY_ERR_TIMESTAMP_INVALID: { status: 401, title: 'Timestamp is not a number' },
+  SWY_ERR_TIMESTAMP_SKEW: { status: 401, title: 'Timestamp outside the tolerance window' },
+  SWY_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Body exceeds the size limit' },
+  SWY_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  SWY_ERR_BODY_MALFORMED: { status: 400, title: 'Body could not be parsed' },
+  SWY_ERR_BUS_UNAVAILABLE: { status: 503, title: 'Event bus unavailable, retry later' },
+  SWY_ERR_BODY_UNPARSABLE: { status: 422, title: 'Verified body could not be parsed for mapping' },
+  SWY_ERR_MAPPING_MISSING: { status: 422, title: 'No webhook mapping for this provider' },
+  SWY_ERR_MAPPING_FAILED: { status: 422, title: 'Mapping expression failed' },
+  SWY_ERR_MAPPING_TIMEOUT: { status: 422, title: 'Mapping expression exceeded its time or depth budget' },
+  SWY_ERR_EVENT_INVALID: { status: 422, title: 'Mapped event does not match the unified schema' },
+  SWY_ERR_EGRESS_DENIED: { status: 422, title: 'Destination refused by the egress policy' },
+  SWY_ERR_DELIVERY_EXHAUSTED: { status: 502, title: 'Delivery attempts exhausted' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * An error that carries a registry code. Thrown by services and rendered as RFC 9457 problem+json
+ * by the HTTP layer; `detail` is shown to the caller, so it must never contain secrets or bodies.
+ */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string;
+  /** Extra members for the problem body (e.g. `errors` for validation failures). */
+  readonly extensions: Record<string, unknown>;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown; extensions?: Record<string, unknown> }) {
+    const entry = ERRORS[code];
+    super(detail ? `${entry.title}: ${detail}` : entry.title, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SwitchyardError';
+    this.code = code;
+    this.status = entry.status;
+    this.detail = detail ?? entry.title;
+    this.extensions = options?.extensions ?? {};
+  }
+}
+
+/** RFC 9457 problem details body, with our `code` member. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  [extension: string]: unknown;
+}
+
+/** Renders an error as a problem+json body. The `type` URI points at the error-code docs. */
+export function toProblem(error: SwitchyardError): Problem {
+  return {
+    ...error.extensions,
+    type: `https://github.com/switchyard-dev/switchyard/blob/main/docs/errors.md#${error.code.toLowerCase()}`,
+    title: ERRORS[error.code].title,
+    status: error.status,
+    code: error.code,
+    detail: error.detail,
+  };
+}

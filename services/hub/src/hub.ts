@@ -1,0 +1,125 @@
+import { resolve } from 'node:path';
+import { SwitchyardError } from '@switchyard/contracts';
+import { startDelivery } from '@switchyard/delivery';
+import { startEdge } from '@switchyard/edge';
+import { startNormalizer } from '@switchyard/normalizer';
+import { startRequest } from '@switchyard/request';
+import {
+  closeAll,
+  compareVersions,
+  createHttpApp,
+  freePort,
+  generateKey,
+  NATS_SERVER_FLOOR,
+  natsServerVersion,
+  openContext,
+  portInUse,
+  startNatsServer,
+  type Closeable,
+  type Logger,
+  type NatsServerHandle,
+  type RuntimeContext,
+} from '@switchyard/runtime';
+import type { HubConfig } from './config.js';
+import { generateAdminToken, persistentSecret } from './data-dir.js';
+
+/** Loopback, allowed for deliveries by the embedded default so a local endpoint works out of the box. */
+export const EMBEDDED_EGRESS_ALLOW = ['127.0.0.0/8', '::1'] as const;
+
+/** A running hub. */
+export interface Hub {
+  /** `http://HOST:PORT` it listens on. */
+  readonly url: string;
+  readonly publicUrl: string;
+  readonly natsUrl: string;
+  readonly adminToken: string;
+  /** Where the admin token came from, for the start-up banner. */
+  readonly adminTokenSource: 'environment' | 'generated' | 'data-dir';
+  readonly embeddedNats: boolean;
+  readonly egressAllow: readonly string[];
+  readonly ctx: RuntimeContext;
+  /** Stops HTTP, then workers (in-flight messages finish), then NATS (drained), then the embedded server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded default: every service in one process on one port, and a local nats-server with
+ * JetStream in `<data dir>/nats` when `NATS_URL` is unset. `rawEnv` tells "unset" from "empty" for the
+ * egress allow-list.
+ */
+export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS.ProcessEnv = process.env): Promise<Hub> {
+  const dataDir = resolve(config.SWITCHYARD_DATA_DIR);
+  const handles: Closeable[] = [];
+  try {
+    const admin = config.SWITCHYARD_ADMIN_TOKEN
+      ? { value: config.SWITCHYARD_ADMIN_TOKEN, created: false, source: 'environment' as const }
+      : await persistentSecret(dataDir, 'admin-token', generateAdminToken).then((s) => ({ ...s, source: s.created ? ('generated' as const) : ('data-dir' as const) }));
+    const encryptionKey = config.SWITCHYARD_ENCRYPTION_KEY ?? (await persistentSecret(dataDir, 'encryption-key', generateKey)).value;
+
+    let natsUrl = config.NATS_URL;
+    let server: NatsServerHandle | undefined;
+    if (!natsUrl) {
+      const version = await natsServerVersion();
+      if (compareVersions(version, NATS_SERVER_FLOOR) < 0) {
+        throw new SwitchyardError('SWY_ERR_NATS_SERVER_TOO_OLD', `nats-server ${version} found; ${NATS_SERVER_FLOOR} or newer is needed`);
+      }
+      const port = config.SWITCHYARD_NATS_PORT !== 0 && !(await portInUse(config.SWITCHYARD_NATS_PORT)) ? config.SWITCHYARD_NATS_PORT : 0;
+      server = await startNatsServer({ storeDir: resolve(dataDir, 'nats'), port });
+      handles.push({ close: () => server!.stop() });
+      natsUrl = server.url;
+      logger.info({ nats: natsUrl, version, storeDir: server.storeDir }, 'embedded nats-server started');
+    }
+
+    const egressAllow = rawEnv.SWITCHYARD_EGRESS_ALLOW === undefined && server ? [...EMBEDDED_EGRESS_ALLOW] : config.SWITCHYARD_EGRESS_ALLOW;
+    if (rawEnv.SWITCHYARD_EGRESS_ALLOW === undefined && server) {
+      logger.warn({ allow: egressAllow }, 'embedded default: deliveries to loopback are allowed (set SWITCHYARD_EGRESS_ALLOW to change)');
+    }
+    // PORT=0 asks for any free port; pick it now so account webhook URLs name the real one.
+    const port = config.PORT || (await freePort(config.HOST));
+    const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+    const publicUrl = config.SWITCHYARD_PUBLIC_URL ?? url;
+    const ctx = await openContext({
+      name: 'switchyard-hub',
+      logger,
+      natsUrl,
+      replicas: config.SWITCHYARD_NATS_REPLICAS,
+      rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
+      eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
+      encryptionKey,
+      egressAllow,
+      mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
+      publicUrl,
+    });
+    handles.push(ctx);
+
+    const app = createHttpApp({ logger, metrics: ctx.metrics, bus: ctx.bus });
+    handles.push(
+      await startNormalizer(ctx, { concurrency: config.SWITCHYARD_NORMALIZER_CONCURRENCY, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
+      await startDelivery(ctx, {
+        concurrency: config.SWITCHYARD_DELIVERY_CONCURRENCY,
+        timeoutMs: config.SWITCHYARD_DELIVERY_TIMEOUT_MS,
+        scheduleMs: config.SWITCHYARD_DELIVERY_SCHEDULE_MS,
+        publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
+        userAgent: 'Switchyard-Webhooks/0.1',
+      }),
+      await startEdge(app, ctx, { bodyLimit: config.SWITCHYARD_BODY_LIMIT_BYTES, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
+      await startRequest(app, ctx, { adminToken: admin.value }),
+    );
+    await app.listen({ port, host: config.HOST });
+    handles.push({ close: () => app.close() });
+    return {
+      url,
+      publicUrl,
+      natsUrl,
+      adminToken: admin.value,
+      adminTokenSource: admin.source,
+      embeddedNats: server !== undefined,
+      egressAllow,
+      ctx,
+      close: () => closeAll(handles),
+    };
+  } catch (error) {
+    await closeAll(handles).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,32 @@
+import { createLogger, closeOnSignals, loadConfig } from '@switchyard/runtime';
+import { HubEnv } from './config.js';
+import { startHub } from './hub.js';
+
+const logger = createLogger({ name: 'switchyard', level: process.env.LOG_LEVEL ?? 'info' });
+try {
+  const config = loadConfig(HubEnv);
+  const hub = await startHub(config, logger);
+  const token =
+    hub.adminTokenSource === 'environment'
+      ? '(from SWITCHYARD_ADMIN_TOKEN)'
+      : `${hub.adminToken}   (kept in ${config.SWITCHYARD_DATA_DIR}/admin-token)`;
+  // A banner for the person at the terminal; structured logs continue as JSON lines.
+  process.stdout.write(
+    [
+      '',
+      'Switchyard is running',
+      `  API and webhooks  ${hub.url}   (providers call ${hub.publicUrl}/webhooks/{provider}/{account})`,
+      `  health, metrics   ${hub.url}/readyz  ${hub.url}/metrics`,
+      `  NATS              ${hub.natsUrl}${hub.embeddedNats ? `   (embedded, JetStream in ${config.SWITCHYARD_DATA_DIR}/nats)` : ''}`,
+      `  admin token       ${token}`,
+      `  egress allowed    ${hub.egressAllow.length > 0 ? hub.egressAllow.join(', ') : '(public addresses only)'}`,
+      '  Ctrl-C stops everything cleanly.',
+      '',
+      '',
+    ].join('\n'),
+  );
+  closeOnSignals(logger, () => hub.close());
+} catch (error) {
+  logger.fatal({ err: error }, 'switchyard failed to start');
+  process.exitCode = 1;
+}

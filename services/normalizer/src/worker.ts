@@ -1,0 +1,124 @@
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { JsMsg } from '@nats-io/jetstream';
+import { EventOrigin, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
+import { parseBody, publishDurable, runConsumer, STREAMS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
+import { normalize } from './normalize.js';
+
+/** Normalizer tuning. */
+export interface NormalizerOptions {
+  /** Raw deliveries handled at once. */
+  concurrency: number;
+  /** Per-publish deadline while NATS is unavailable, in ms (then the raw message is retried). */
+  publishTimeoutMs: number;
+}
+
+/** Headers the edge sets on every raw message (kept in step with the edge's RAW_HEADERS). */
+const H = {
+  provider: 'swy-provider',
+  account: 'swy-account',
+  receivedAt: 'swy-received-at',
+  contentType: 'swy-content-type',
+  eventKey: 'swy-event-key',
+  origin: 'swy-origin',
+  keptPrefix: 'swy-h-',
+} as const;
+
+/** Headers added to a dead letter. */
+export const DEAD_HEADERS = {
+  code: 'swy-error-code',
+  message: 'swy-error-message',
+  stage: 'swy-stage',
+  rawSeq: 'swy-raw-seq',
+  mappingVersion: 'swy-mapping-version',
+} as const;
+
+/**
+ * RAW → EVENTS. For each verified delivery: parse the body, run the provider's webhook mapping,
+ * validate each event against its unified schema and publish it with its deterministic id (JetStream
+ * dedupes). A delivery that cannot be normalized is kept in DEAD with a coded error and acked; a bus
+ * failure naks it for a later retry. Nothing is dropped.
+ */
+export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOptions): Promise<Closeable> {
+  const accounts = await ctx.accounts();
+
+  const deadLetter = async (message: JsMsg, code: ErrorCode, detail: string, mappingVersion?: string) => {
+    const h = natsHeaders();
+    for (const [key, values] of copyHeaders(message.headers)) h.set(key, values);
+    h.set(DEAD_HEADERS.stage, 'normalizer');
+    h.set(DEAD_HEADERS.code, code);
+    // Header values cannot hold newlines; keep the message to one bounded line.
+    h.set(DEAD_HEADERS.message, detail.replace(/[\r\n]+/g, ' ').slice(0, 1_000));
+    h.set(DEAD_HEADERS.rawSeq, String(message.seq));
+    if (mappingVersion) h.set(DEAD_HEADERS.mappingVersion, mappingVersion);
+    const provider = message.headers?.get(H.provider) || 'unknown';
+    const account = message.headers?.get(H.account) || 'unknown';
+    await publishDurable(ctx.bus.js, `dead.normalizer.${provider}.${account}`, message.data, { msgID: `normalizer:${STREAMS.RAW}:${message.seq}`, headers: h }, options.publishTimeoutMs);
+    ctx.metrics.normalized.inc({ provider, outcome: 'dead' });
+    ctx.logger.warn({ provider, account, code, rawSeq: message.seq }, 'raw delivery dead-lettered');
+    message.ack();
+  };
+
+  const handle = async (message: JsMsg) => {
+    const slug = message.headers?.get(H.provider) ?? '';
+    const accountId = message.headers?.get(H.account) ?? '';
+    const loaded = ctx.catalog.get(slug);
+    const mapping = loaded?.webhookMapping;
+    if (!loaded?.definition.webhook || !mapping) return deadLetter(message, 'SWY_ERR_MAPPING_MISSING', `no webhook mapping for provider '${slug}'`);
+    const account = await accounts.get(accountId);
+    if (!account) return deadLetter(message, 'SWY_ERR_ACCOUNT_UNKNOWN', `account '${accountId}' no longer exists`, mapping.version);
+
+    const contentType = message.headers?.get(H.contentType) ?? 'application/json';
+    const format = loaded.definition.webhook.content_types[contentType] ?? 'json';
+    let payload: unknown;
+    try {
+      payload = parseBody(format, message.data);
+    } catch (error) {
+      return deadLetter(message, 'SWY_ERR_BODY_UNPARSABLE', `${contentType} body does not parse as ${format}: ${(error as Error).message}`, mapping.version);
+    }
+    const kept: Record<string, string> = {};
+    for (const [key, value] of copyHeaders(message.headers)) if (key.startsWith(H.keptPrefix)) kept[key.slice(H.keptPrefix.length)] = value;
+    const origin = EventOrigin.safeParse(message.headers?.get(H.origin)).data ?? 'webhook';
+
+    let envelopes;
+    try {
+      envelopes = await normalize(ctx.engine, mapping, {
+        provider: slug,
+        account,
+        eventKey: message.headers?.get(H.eventKey) || `raw:${message.seq}`,
+        receivedAt: message.headers?.get(H.receivedAt) || new Date(message.info.timestampNanos / 1e6).toISOString(),
+        origin,
+        payload,
+        headers: kept,
+      });
+    } catch (error) {
+      const coded = error instanceof SwitchyardError ? error : new SwitchyardError('SWY_ERR_MAPPING_FAILED', String(error));
+      return deadLetter(message, coded.code, coded.message, mapping.version);
+    }
+    for (const envelope of envelopes) {
+      const subject = `events.${envelope.environment_id}.${envelope.category}.${envelope.resource}.${envelope.action}`;
+      const h = natsHeaders();
+      h.set('swy-event-type', envelope.type);
+      await publishDurable(ctx.bus.js, subject, JSON.stringify(envelope), { msgID: envelope.id, headers: h }, options.publishTimeoutMs);
+    }
+    ctx.metrics.normalized.inc({ provider: slug, outcome: 'published' });
+    message.ack();
+  };
+
+  return runConsumer(ctx.bus, {
+    stream: STREAMS.RAW,
+    durable: 'normalizer',
+    filterSubject: 'raw.>',
+    concurrency: options.concurrency,
+    ackWaitMs: 30_000,
+    logger: ctx.logger,
+    handle,
+    retryDelayMs: 2_000,
+  });
+}
+
+function copyHeaders(headers: MsgHdrs | undefined): Array<[string, string]> {
+  if (!headers) return [];
+  const out: Array<[string, string]> = [];
+  for (const [key, values] of headers) if (!key.toLowerCase().startsWith('nats-')) out.push([key, values.join(', ')]);
+  return out;
+}

@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { api, SwitchyardError } from '@switchyard/contracts';
+import { accountView, parseInput, type AccountRecord, type AccountStore, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
+import { requireEnvironment } from '../auth.js';
+
+type IdParams = { Params: { id: string } };
+
+const asList = (secret: string | string[] | undefined) => (secret === undefined ? undefined : Array.isArray(secret) ? secret : [secret]);
+
+/** `/v1/integrated-accounts`: connect, list, read, change and remove accounts; secrets are never returned. */
+export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore): void {
+  const view = (record: AccountRecord) => {
+    const receivesWebhooks = ctx.catalog.get(record.provider)?.definition.webhook !== undefined;
+    return accountView(record, receivesWebhooks ? `${ctx.publicUrl}/webhooks/${record.provider}/${record.id}` : null);
+  };
+  const find = async (environmentId: string, id: string) => {
+    const record = await accounts.getInEnvironment(environmentId, id);
+    if (!record) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no integrated account '${id}'`);
+    return record;
+  };
+
+  app.post('/v1/integrated-accounts', async (request, reply) => {
+    const environment = await requireEnvironment(request, environments);
+    const input = parseInput(api.CreateIntegratedAccount, request.body);
+    if (!ctx.catalog.get(input.provider)) {
+      const known = ctx.catalog.list().map((p) => p.definition.slug).join(', ');
+      throw new SwitchyardError('SWY_ERR_VALIDATION', `provider: unknown provider '${input.provider}' (known: ${known})`);
+    }
+    const record = await accounts.create({
+      environment_id: environment.id,
+      provider: input.provider,
+      credentials: input.credentials,
+      webhook_secrets: asList(input.webhook_secret) ?? [],
+      remote_key: input.remote_key,
+      config: input.config,
+    });
+    return reply.status(201).send(view(record));
+  });
+
+  app.get('/v1/integrated-accounts', async (request) => {
+    const environment = await requireEnvironment(request, environments);
+    return { data: accounts.list(environment.id).map(view) };
+  });
+
+  app.get<IdParams>('/v1/integrated-accounts/:id', async (request) => {
+    const environment = await requireEnvironment(request, environments);
+    return view(await find(environment.id, request.params.id));
+  });
+
+  app.patch<IdParams>('/v1/integrated-accounts/:id', async (request) => {
+    const environment = await requireEnvironment(request, environments);
+    const input = parseInput(api.UpdateIntegratedAccount, request.body);
+    const record = await find(environment.id, request.params.id);
+    return view(
+      await accounts.update(record, {
+        status: input.status,
+        credentials: input.credentials,
+        webhook_secrets: asList(input.webhook_secret),
+        remote_key: input.remote_key,
+        config: input.config,
+      }),
+    );
+  });
+
+  app.delete<IdParams>('/v1/integrated-accounts/:id', async (request, reply) => {
+    const environment = await requireEnvironment(request, environments);
+    const record = await find(environment.id, request.params.id);
+    await accounts.delete(record.id);
+    return reply.status(204).send();
+  });
+}

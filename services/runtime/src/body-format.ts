@@ -1,0 +1,29 @@
+import type { BodyFormat } from '@switchyard/contracts';
+import type { z } from 'zod';
+
+/** The media type of a Content-Type header: lower case, parameters dropped. */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * Parses verified raw bytes for a mapping: JSON, form-urlencoded (repeated keys become arrays) or text.
+ * Throws on malformed input; callers keep the raw bytes either way.
+ */
+export function parseBody(format: z.infer<typeof BodyFormat>, body: Uint8Array): unknown {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  switch (format) {
+    case 'json':
+      return JSON.parse(text);
+    case 'form': {
+      const out: Record<string, string | string[]> = {};
+      for (const [key, value] of new URLSearchParams(text)) {
+        const existing = out[key];
+        out[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+      }
+      return out;
+    }
+    case 'text':
+      return text;
+  }
+}

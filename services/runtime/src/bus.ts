@@ -1,0 +1,156 @@
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Logger } from './logger.js';
+import { checkServerFeatures } from './server-features.js';
+
+const HOUR_MS = 3_600_000;
+
+/** The KV buckets of DESIGN §3. */
+export const BUCKETS = ['environments', 'api_keys', 'accounts', 'subscriptions', 'mappings', 'locks', 'idempotency'] as const;
+export type BucketName = (typeof BUCKETS)[number];
+
+/** Stream names, one place. */
+export const STREAMS = { RAW: 'RAW', EVENTS: 'EVENTS', DELIVERIES: 'DELIVERIES', ATTEMPTS: 'ATTEMPTS', DEAD: 'DEAD' } as const;
+
+/** Retention and placement knobs for {@link streamConfigs}. */
+export interface BusOptions {
+  replicas: number;
+  rawRetentionHours: number;
+  eventsRetentionHours: number;
+}
+
+/**
+ * Stream configurations (DESIGN §3). Duplicate windows make `Nats-Msg-Id` dedupe cover provider
+ * retries (RAW), re-normalization (EVENTS) and re-fan-out (DELIVERIES).
+ */
+export function streamConfigs(options: BusOptions): Array<Partial<StreamConfig> & { name: string }> {
+  const base = { storage: StorageType.File, num_replicas: options.replicas, discard: DiscardPolicy.Old };
+  const window = (hours: number) => nanos(Math.min(HOUR_MS, hours * HOUR_MS));
+  return [
+    {
+      ...base,
+      name: STREAMS.RAW,
+      description: 'verified inbound webhook bytes',
+      subjects: ['raw.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(options.rawRetentionHours * HOUR_MS),
+      duplicate_window: window(options.rawRetentionHours),
+    },
+    {
+      ...base,
+      name: STREAMS.EVENTS,
+      description: 'normalized events: events.<env>.<category>.<resource>.<action>',
+      subjects: ['events.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(options.eventsRetentionHours * HOUR_MS),
+      duplicate_window: window(options.eventsRetentionHours),
+    },
+    {
+      ...base,
+      name: STREAMS.DELIVERIES,
+      description: 'one task per (event, endpoint)',
+      subjects: ['deliveries.>'],
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: nanos(HOUR_MS),
+    },
+    {
+      ...base,
+      name: STREAMS.ATTEMPTS,
+      description: 'delivery attempt log (no bodies)',
+      subjects: ['attempts.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(7 * 24 * HOUR_MS),
+    },
+    {
+      ...base,
+      name: STREAMS.DEAD,
+      description: 'failed mappings and exhausted deliveries, replayable',
+      subjects: ['dead.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(14 * 24 * HOUR_MS),
+    },
+  ];
+}
+
+/** A connected bus: the NATS connection, JetStream clients and the KV buckets. */
+export interface Bus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly kv: Readonly<Record<BucketName, KV>>;
+  readonly serverVersion: string;
+  /** Drains the connection: in-flight publishes and acks complete, subscriptions stop. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link connectBus}. */
+export interface ConnectBusOptions extends BusOptions {
+  servers: string;
+  name: string;
+  logger: Logger;
+}
+
+/**
+ * Connects to NATS (reconnecting forever), checks the server's features and creates or updates every
+ * stream and bucket. Idempotent: any number of processes may run it at start-up.
+ */
+export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
+  const nc = await connect({
+    servers: options.servers.split(','),
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+  });
+  void logStatus(nc, options.logger);
+  const version = nc.info?.version ?? '0.0.0';
+  try {
+    const optionalMissing = checkServerFeatures(version, nc.info?.jetstream ?? false);
+    if (optionalMissing.length > 0) {
+      options.logger.info({ version, unavailable: optionalMissing }, 'nats-server lacks optional features');
+    }
+    const jsm = await jetstreamManager(nc);
+    for (const config of streamConfigs(options)) await ensureStream(jsm, config);
+    const js = jetstream(nc);
+    const kvm = new Kvm(js);
+    const kv = {} as Record<BucketName, KV>;
+    for (const name of BUCKETS) {
+      kv[name] = await kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas });
+    }
+    return { nc, js, jsm, kv, serverVersion: version, close: () => nc.drain() };
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  const name = config.name;
+  try {
+    await jsm.streams.info(name);
+  } catch {
+    await jsm.streams.add(config);
+    return;
+  }
+  // Existing stream: bring the mutable limits in line (replicas and retention cannot change in place).
+  const { retention: _r, storage: _s, num_replicas: _n, name: _name, ...mutable } = config;
+  await jsm.streams.update(name, mutable);
+}
+
+async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
+      logger.warn({ nats: status.type, server: 'server' in status ? status.server : undefined }, 'nats connection status');
+    }
+  }
+}

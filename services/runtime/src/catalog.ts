@@ -1,0 +1,85 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProviderDefinition, SwitchyardError } from '@switchyard/contracts';
+import { sha256Hex } from './ids.js';
+import { MappingEngine } from './mapping-engine.js';
+
+/** A JSONata file of a provider, with the version it stamps on events. */
+export interface MappingSource {
+  /** `<slug>/<file>`, used in error messages. */
+  name: string;
+  source: string;
+  /** `<slug>@<definition version>+<hash of the text>`: changes whenever the mapping changes. */
+  version: string;
+}
+
+/** A validated provider definition and its loaded expressions. */
+export interface LoadedProvider {
+  definition: ProviderDefinition;
+  dir: string;
+  /** The webhook mapping, when the provider receives webhooks. */
+  webhookMapping: MappingSource | undefined;
+}
+
+/** The repository's `mappings/` folder, found relative to this module (works from src/ and dist/). */
+export function defaultMappingsDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../mappings');
+}
+
+/**
+ * Every provider definition under `mappings/<slug>/provider.json`, validated against the contracts
+ * schema and with each JSONata file compiled once at load, so a broken definition stops start-up with a
+ * message naming the file instead of failing on the first webhook.
+ */
+export class ProviderCatalog {
+  readonly #providers: ReadonlyMap<string, LoadedProvider>;
+
+  private constructor(providers: Map<string, LoadedProvider>) {
+    this.#providers = providers;
+  }
+
+  static async load(dir = defaultMappingsDir(), engine = new MappingEngine()): Promise<ProviderCatalog> {
+    const providers = new Map<string, LoadedProvider>();
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+      const providerDir = join(dir, entry.name);
+      const file = join(providerDir, 'provider.json');
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(file, 'utf8'));
+      } catch (cause) {
+        throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `${file}: unreadable provider definition`, { cause });
+      }
+      const parsed = ProviderDefinition.safeParse(raw);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+        throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `${file}: ${issues}`);
+      }
+      const definition = parsed.data;
+      if (definition.slug !== entry.name) {
+        throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `${file}: slug '${definition.slug}' differs from its folder '${entry.name}'`);
+      }
+      let webhookMapping: MappingSource | undefined;
+      if (definition.webhook) {
+        const source = await readFile(join(providerDir, definition.webhook.mapping), 'utf8');
+        const name = `${definition.slug}/${definition.webhook.mapping}`;
+        engine.compile(name, source);
+        engine.compile(`${definition.slug}/provider.json#webhook.event_key`, definition.webhook.event_key);
+        webhookMapping = { name, source, version: `${definition.slug}@${definition.version}+${sha256Hex(source).slice(0, 8)}` };
+      }
+      providers.set(definition.slug, { definition, dir: providerDir, webhookMapping });
+    }
+    return new ProviderCatalog(providers);
+  }
+
+  /** A provider by slug. */
+  get(slug: string): LoadedProvider | undefined {
+    return this.#providers.get(slug);
+  }
+
+  /** Every provider, by slug order. */
+  list(): LoadedProvider[] {
+    return [...this.#providers.values()];
+  }
+}

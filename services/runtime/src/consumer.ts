@@ -1,0 +1,78 @@
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { Bus } from './bus.js';
+import type { Closeable } from './lifecycle.js';
+import type { Logger } from './logger.js';
+
+/** Options for {@link runConsumer}. */
+export interface ConsumerOptions {
+  stream: string;
+  /** Durable name: every process with the same name shares the work. */
+  durable: string;
+  filterSubject: string;
+  /** Messages handled at once by this process. */
+  concurrency: number;
+  /** How long a message may stay un-acked before JetStream redelivers it, in ms. */
+  ackWaitMs: number;
+  /** Redeliveries cap; -1 for unlimited (the handler decides when to give up). */
+  maxDeliver?: number;
+  logger: Logger;
+  /**
+   * Handles one message and must ack, nak or term it. A throw is logged and the message is nak'ed
+   * with `retryDelayMs`, so an unexpected failure delays work instead of losing it.
+   */
+  handle(message: JsMsg): Promise<void>;
+  retryDelayMs?: number;
+}
+
+/**
+ * Creates (or updates) a durable pull consumer and processes its messages with bounded concurrency.
+ * Acks are explicit: a process killed mid-message loses nothing, JetStream redelivers after `ackWaitMs`.
+ * `close()` stops pulling, waits for in-flight messages, and returns.
+ */
+export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<Closeable> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: options.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: options.filterSubject,
+    ack_wait: nanos(options.ackWaitMs),
+    max_deliver: options.maxDeliver ?? -1,
+    max_ack_pending: Math.max(1_000, options.concurrency * 4),
+  };
+  try {
+    await bus.jsm.consumers.info(options.stream, options.durable);
+    const { durable_name: _d, deliver_policy: _p, ...mutable } = config;
+    await bus.jsm.consumers.update(options.stream, options.durable, mutable);
+  } catch {
+    await bus.jsm.consumers.add(options.stream, config);
+  }
+  const consumer = await bus.js.consumers.get(options.stream, options.durable);
+  const messages = await consumer.consume({ max_messages: options.concurrency });
+  const inflight = new Set<Promise<void>>();
+
+  const handleOne = async (message: JsMsg) => {
+    try {
+      await options.handle(message);
+    } catch (error) {
+      options.logger.error({ err: error, stream: options.stream, seq: message.seq }, 'message handler failed; will retry');
+      message.nak(options.retryDelayMs ?? 1_000);
+    }
+  };
+
+  const loop = (async () => {
+    for await (const message of messages) {
+      while (inflight.size >= options.concurrency) await Promise.race(inflight);
+      const task = handleOne(message).finally(() => inflight.delete(task));
+      inflight.add(task);
+    }
+  })().catch((error: unknown) => options.logger.error({ err: error, consumer: options.durable }, 'consumer loop ended'));
+
+  return {
+    close: async () => {
+      messages.stop();
+      await loop;
+      await Promise.allSettled([...inflight]);
+    },
+  };
+}

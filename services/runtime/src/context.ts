@@ -1,0 +1,89 @@
+import { connectBus, type Bus } from './bus.js';
+import { ProviderCatalog } from './catalog.js';
+import { EgressPolicy } from './egress.js';
+import type { Logger } from './logger.js';
+import { MappingEngine } from './mapping-engine.js';
+import { Metrics } from './metrics.js';
+import { AccountStore } from './stores/accounts.js';
+import { EnvironmentStore } from './stores/environments.js';
+import { SubscriptionStore } from './stores/subscriptions.js';
+import { Vault } from './vault.js';
+
+/** What {@link openContext} needs, already parsed from the environment. */
+export interface ContextOptions {
+  name: string;
+  logger: Logger;
+  natsUrl: string;
+  replicas: number;
+  rawRetentionHours: number;
+  eventsRetentionHours: number;
+  encryptionKey: string;
+  egressAllow: readonly string[];
+  mappingsDir?: string | undefined;
+  /** Base URL providers call, without trailing slash. */
+  publicUrl: string;
+  metrics?: Metrics;
+}
+
+/**
+ * The shared kernel handed to every service: the bus, the provider catalog, the mapping engine, the
+ * vault, the egress policy, metrics, and control-data stores opened on first use. In the embedded
+ * default all services share one context, so each bucket is watched once per process.
+ */
+export interface RuntimeContext {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly bus: Bus;
+  readonly catalog: ProviderCatalog;
+  readonly engine: MappingEngine;
+  readonly vault: Vault;
+  readonly egress: EgressPolicy;
+  readonly metrics: Metrics;
+  readonly publicUrl: string;
+  accounts(): Promise<AccountStore>;
+  subscriptions(): Promise<SubscriptionStore>;
+  environments(): Promise<EnvironmentStore>;
+  /** Stops store watches and drains the NATS connection. */
+  close(): Promise<void>;
+}
+
+/** Connects, bootstraps the bus and loads the catalog; stores open lazily. */
+export async function openContext(options: ContextOptions): Promise<RuntimeContext> {
+  const vault = new Vault(options.encryptionKey);
+  const egress = new EgressPolicy(options.egressAllow);
+  const engine = new MappingEngine();
+  const catalog = await ProviderCatalog.load(options.mappingsDir, engine);
+  const bus = await connectBus({
+    servers: options.natsUrl,
+    name: options.name,
+    logger: options.logger,
+    replicas: options.replicas,
+    rawRetentionHours: options.rawRetentionHours,
+    eventsRetentionHours: options.eventsRetentionHours,
+  });
+  const once = <T extends { stop(): void }>(open: () => Promise<T>) => {
+    let opened: Promise<T> | undefined;
+    return { get: () => (opened ??= open()), stop: async () => (opened ? (await opened).stop() : undefined) };
+  };
+  const accounts = once(() => AccountStore.open(bus, vault, options.logger));
+  const subscriptions = once(() => SubscriptionStore.open(bus, vault, options.logger));
+  const environments = once(() => EnvironmentStore.open(bus, options.logger));
+  return {
+    name: options.name,
+    logger: options.logger,
+    bus,
+    catalog,
+    engine,
+    vault,
+    egress,
+    metrics: options.metrics ?? new Metrics(),
+    publicUrl: options.publicUrl.replace(/\/+$/, ''),
+    accounts: accounts.get,
+    subscriptions: subscriptions.get,
+    environments: environments.get,
+    close: async () => {
+      await Promise.all([accounts.stop(), subscriptions.stop(), environments.stop()]);
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Bus } from '../bus.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { registerProblemHandler } from './problem.js';
+
+/** Options for {@link createHttpApp}. */
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Readiness: NATS connected and streams bootstrapped. */
+  bus: Bus;
+  /** Largest body any route accepts, in bytes; webhook routes set their own limit. */
+  bodyLimit?: number;
+}
+
+/**
+ * A Fastify instance with what every service's HTTP face shares: problem+json errors, `/healthz`,
+ * `/readyz`, `/metrics`, and one log line per request naming the route pattern, never the URL's
+ * query nor the body (zero data retention).
+ */
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    // Fastify's logger type is narrower than pino's; the instance is the same pino logger.
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    // Fastify's own request lines print the URL (queries can carry tokens); ours below print the route.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+  registerProblemHandler(app);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = !options.bus.nc.isClosed() && !options.bus.nc.isDraining();
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', nats: options.bus.serverVersion });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+  return app;
+}

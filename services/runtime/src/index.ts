@@ -1,0 +1,41 @@
+export { BUCKETS, STREAMS, connectBus, streamConfigs, type Bus, type BucketName, type BusOptions } from './bus.js';
+export { defaultMappingsDir, ProviderCatalog, type LoadedProvider, type MappingSource } from './catalog.js';
+export {
+  AdminEnv,
+  CatalogEnv,
+  DeliveryEnv,
+  EdgeEnv,
+  EgressEnv,
+  HttpEnv,
+  LogEnv,
+  NatsEnv,
+  SecretsEnv,
+  loadConfig,
+} from './config.js';
+export { openContext, type ContextOptions, type RuntimeContext } from './context.js';
+export { EgressPolicy } from './egress.js';
+export { deterministicId, randomId, sha256Hex } from './ids.js';
+export { KvCollection } from './kv-collection.js';
+export { closeAll, closeOnSignals, type Closeable } from './lifecycle.js';
+export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
+export { MappingEngine, toIsoDateTime, type MappingLimits } from './mapping-engine.js';
+export { Metrics } from './metrics.js';
+export { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
+export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
+export { mediaType, parseBody } from './body-format.js';
+export { publishDurable } from './publish.js';
+export { runConsumer, type ConsumerOptions } from './consumer.js';
+export { runStandalone, ServiceEnv, type ServiceConfig, type StandaloneParts } from './standalone.js';
+export { createHttpApp, type HttpAppOptions } from './http/app.js';
+export { parseInput, registerProblemHandler, toSwitchyardError } from './http/problem.js';
+export { accountView, AccountStore, type AccountChanges, type AccountRecord, type AccountStatus, type NewAccount } from './stores/accounts.js';
+export { EnvironmentStore, tokensEqual, type ApiKeyRecord } from './stores/environments.js';
+export {
+  generateSigningSecret,
+  SubscriptionStore,
+  subscriptionView,
+  type NewSubscription,
+  type SubscriptionChanges,
+  type SubscriptionRecord,
+} from './stores/subscriptions.js';
+export { generateKey, parseKey, Vault, type Sealed } from './vault.js';

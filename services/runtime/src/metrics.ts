@@ -1,0 +1,45 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus registry and the metrics every service records. One registry per
+ * process: in the embedded default all services share it, so `/metrics` shows everything.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  /** Webhooks at the edge, by provider and outcome (accepted, duplicate, bad_signature, …). */
+  readonly webhooks = new Counter({
+    name: 'switchyard_webhooks_total',
+    help: 'Inbound webhooks by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Normalization results, by provider and outcome (published, dead). */
+  readonly normalized = new Counter({
+    name: 'switchyard_normalized_total',
+    help: 'Raw deliveries normalized, by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Delivery attempts, by outcome (delivered, failed, dead). */
+  readonly deliveries = new Counter({
+    name: 'switchyard_delivery_attempts_total',
+    help: 'Delivery attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Delivery attempt latency in seconds. */
+  readonly deliveryLatency = new Histogram({
+    name: 'switchyard_delivery_attempt_seconds',
+    help: 'Delivery attempt latency',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+  }
+}

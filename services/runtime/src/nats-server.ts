@@ -1,0 +1,141 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SwitchyardError } from '@switchyard/contracts';
+
+const run = promisify(execFile);
+
+/** A nats-server child process started by us (embedded mode and tests). */
+export interface NatsServerHandle {
+  /** `nats://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  readonly process: ChildProcess;
+  /** Stops the server (SIGTERM, then SIGKILL after `graceMs`) and waits for it to exit. */
+  stop(graceMs?: number): Promise<void>;
+  /** Kills the server at once, as a crash would. */
+  kill(): Promise<void>;
+}
+
+/** Options for {@link startNatsServer}. */
+export interface NatsServerOptions {
+  /** JetStream store directory; created if missing. */
+  storeDir: string;
+  /** Port to listen on; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** The nats-server binary; defaults to `NATS_SERVER_BIN` or `nats-server` on PATH. */
+  binary?: string;
+  /** Extra lines of nats-server configuration. */
+  extraConfig?: string;
+  /** How long to wait for the server to accept connections, in ms. */
+  readyTimeoutMs?: number;
+}
+
+/** Finds a free TCP port on loopback. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something already listens on `host:port`. */
+export async function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(true));
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
+}
+
+/** Returns the version of the nats-server binary, or throws a coded error explaining how to install it. */
+export async function natsServerVersion(binary = process.env.NATS_SERVER_BIN ?? 'nats-server'): Promise<string> {
+  try {
+    const { stdout } = await run(binary, ['--version']);
+    const match = /v?(\d+\.\d+\.\d+)/.exec(stdout);
+    if (!match?.[1]) throw new Error(`unexpected output: ${stdout.trim()}`);
+    return match[1];
+  } catch (cause) {
+    throw new SwitchyardError(
+      'SWY_ERR_NATS_SERVER_MISSING',
+      `'${binary}' could not be run. Install it with 'npm run setup' (Debian/Ubuntu: apt-get install nats-server; ` +
+        `macOS: brew install nats-server; elsewhere: https://github.com/nats-io/nats-server/releases), ` +
+        `or set NATS_URL to an existing server.`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Starts a nats-server with JetStream on loopback, storing in `storeDir`. Resolves once the server
+ * accepts TCP connections. Used by the embedded default and by every integration test (real server,
+ * never a mock).
+ */
+export async function startNatsServer(options: NatsServerOptions): Promise<NatsServerHandle> {
+  const binary = options.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port || (await freePort(host));
+  await mkdir(options.storeDir, { recursive: true });
+  const configPath = join(options.storeDir, 'nats-server.conf');
+  await writeFile(
+    configPath,
+    [
+      `host: "${host}"`,
+      `port: ${port}`,
+      // 8 MiB leaves room for a 1 MiB body plus headers in one message.
+      'max_payload: 8MB',
+      'jetstream {',
+      `  store_dir: "${options.storeDir.replaceAll('\\', '/')}"`,
+      '}',
+      options.extraConfig ?? '',
+    ].join('\n'),
+  );
+  const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (cause) =>
+      reject(new SwitchyardError('SWY_ERR_NATS_SERVER_MISSING', `could not start '${binary}'; run 'npm run setup'`, { cause })),
+    ),
+  );
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  const ready = (async () => {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}: ${stderr.trim()}`);
+      if (await portInUse(port, host)) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`nats-server did not listen on ${host}:${port} in time: ${stderr.trim()}`);
+  })();
+  await Promise.race([ready, spawnError]);
+
+  const stop = async (graceMs = 5_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { url: `nats://${host}:${port}`, port, storeDir: options.storeDir, process: child, stop, kill };
+}

@@ -1,0 +1,39 @@
+import type { JetStreamClient, JetStreamPublishOptions, PubAck } from '@nats-io/jetstream';
+import { SwitchyardError } from '@switchyard/contracts';
+
+/**
+ * Publishes to JetStream and waits for the stream's ack, retrying with the same message id until
+ * `deadlineMs` passes (a leader change or a reconnect is usually over in a second or two). The same id
+ * on every try means a publish that did land but whose ack was lost is deduplicated, not doubled.
+ * Throws `SWY_ERR_BUS_UNAVAILABLE` when the deadline passes.
+ */
+export async function publishDurable(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array | string,
+  options: Partial<JetStreamPublishOptions> & { msgID: string },
+  deadlineMs: number,
+): Promise<PubAck> {
+  const deadline = Date.now() + deadlineMs;
+  let wait = 50;
+  let lastError: unknown;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    try {
+      return await js.publish(subject, data, { ...options, timeout: Math.max(250, Math.min(remaining, 2_000)) });
+    } catch (error) {
+      lastError = error;
+      if (isPermanent(error)) break;
+      await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, deadline - Date.now()))));
+      wait = Math.min(wait * 2, 500);
+    }
+  }
+  throw new SwitchyardError('SWY_ERR_BUS_UNAVAILABLE', `publish to ${subject.split('.')[0]} not acknowledged`, { cause: lastError });
+}
+
+/** Errors a retry cannot fix: the stream refuses this message for what it is. */
+function isPermanent(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /maximum payload|message size exceeds|invalid subject/i.test(message);
+}

@@ -73,7 +73,8 @@ export interface Problem {
 export function toProblem(error: SwitchyardError): Problem {
   return {
     ...error.extensions,
-    type: `https://github.com/switchyard-dev/switchyard/blob/main/docs/errors.md#${error.code.toLowerCase()}`,
+    // A URN: stable and honest (no page to resolve); docs/errors.md explains each code.
+    type: `urn:switchyard:error:${error.code.toLowerCase()}`,
     title: ERRORS[error.code].title,
     status: error.status,
     code: error.code,

@@ -32,6 +32,7 @@ export async function startFanout(ctx: RuntimeContext, options: { concurrency: n
       h.set(TASK_HEADERS.subscription, subscription.id);
       h.set(TASK_HEADERS.eventType, envelope.type);
       await publishDurable(ctx.bus.js, `deliveries.${subscription.id}`, message.data, { msgID: `${envelope.id}:${subscription.id}`, headers: h }, options.publishTimeoutMs);
+      message.working();
     }
     message.ack();
   };
@@ -40,7 +41,7 @@ export async function startFanout(ctx: RuntimeContext, options: { concurrency: n
     durable: 'delivery-fanout',
     filterSubject: 'events.>',
     concurrency: options.concurrency,
-    ackWaitMs: 30_000,
+    ackWaitMs: options.publishTimeoutMs * 2 + 5_000,
     logger: ctx.logger,
     handle,
   });

@@ -119,18 +119,41 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     if (optionalMissing.length > 0) {
       options.logger.info({ version, unavailable: optionalMissing }, 'nats-server lacks optional features');
     }
-    const jsm = await jetstreamManager(nc);
-    for (const config of streamConfigs(options)) await ensureStream(jsm, config);
+    // A fresh cluster answers JetStream API calls only once its meta leader is elected; retry meanwhile.
+    const jsm = await untilReady(() => jetstreamManager(nc), options.logger);
+    for (const config of streamConfigs(options)) await untilReady(() => ensureStream(jsm, config), options.logger);
     const js = jetstream(nc);
     const kvm = new Kvm(js);
     const kv = {} as Record<BucketName, KV>;
     for (const name of BUCKETS) {
-      kv[name] = await kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas });
+      kv[name] = await untilReady(() => kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas }), options.logger);
     }
     return { nc, js, jsm, kv, serverVersion: version, close: () => nc.drain() };
   } catch (error) {
     await nc.close();
     throw error;
+  }
+}
+
+/** How long bootstrap keeps retrying while JetStream is not ready (cluster forming), in ms. */
+const BOOTSTRAP_DEADLINE_MS = 60_000;
+
+/**
+ * Retries a bootstrap step on timeouts and "not ready" answers for up to {@link BOOTSTRAP_DEADLINE_MS};
+ * any other error (bad configuration, permissions) fails at once.
+ */
+async function untilReady<T>(step: () => Promise<T>, logger: Logger): Promise<T> {
+  const deadline = Date.now() + BOOTSTRAP_DEADLINE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name} ${error.message}` : String(error);
+      const transient = /timeout|timed out|no responders|not ready|unavailable|503|leader/i.test(message);
+      if (!transient || Date.now() > deadline) throw error;
+      logger.warn({ attempt, error: message }, 'JetStream not ready yet; retrying bootstrap');
+      await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3_000)));
+    }
   }
 }
 

@@ -60,8 +60,14 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
     }
   };
 
+  let stopping = false;
   const loop = (async () => {
     for await (const message of messages) {
+      // Pulled but not started when closing began: hand it back now rather than after ack_wait.
+      if (stopping) {
+        message.nak();
+        continue;
+      }
       while (inflight.size >= options.concurrency) await Promise.race(inflight);
       const task = handleOne(message).finally(() => inflight.delete(task));
       inflight.add(task);
@@ -70,6 +76,7 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
 
   return {
     close: async () => {
+      stopping = true;
       messages.stop();
       await loop;
       await Promise.allSettled([...inflight]);

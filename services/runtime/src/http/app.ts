@@ -30,6 +30,19 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
   });
   registerProblemHandler(app);
+  // Closing waits for sockets; a keep-alive socket busy when closing began would otherwise linger for
+  // the keep-alive timeout. From then on every response asks the client to close, and after a grace
+  // period whatever is left is closed (a request cut there was not acknowledged: the provider retries).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    const timer = setTimeout(() => app.server.closeAllConnections(), 3_000);
+    timer.unref();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },

@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { eventually } from './wait.js';
+
+const MAIN = fileURLToPath(new URL('../../services/hub/dist/main.js', import.meta.url));
+
+/** A hub running as its own process (the build output of `npm start`). */
+export interface ChildHub {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Everything it printed, for failure messages. */
+  output(): string;
+  /** Sends a signal and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `services/hub/dist/main.js` with `env` on `port` and waits until `/readyz` answers 200. */
+export async function startChildHub(port: number, env: Record<string, string>): Promise<ChildHub> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(`hub on ${url} to be ready (output: ${output})`, async () => {
+    if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}: ${output}`);
+    const response = await fetch(`${url}/readyz`).catch(() => undefined);
+    return response?.status === 200;
+  });
+  return {
+    url,
+    process: child,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

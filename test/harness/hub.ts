@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HubEnv, startHub, type Hub } from '@switchyard/hub';
+import { createLogger, loadConfig } from '@switchyard/runtime';
+
+/** A hub running in this process against a test nats-server, plus a small API client. */
+export interface TestHub extends Hub {
+  /** Calls the hub's HTTP API with an optional bearer token; JSON in, JSON out. */
+  call(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
+  /** Creates an environment with the admin token; returns its API key and id. */
+  createEnvironment(name?: string): Promise<{ id: string; apiKey: string }>;
+}
+
+/** Starts a hub in-process. `env` overrides the defaults (PORT=0, a temp data dir, silent logs). */
+export async function startTestHub(natsUrl: string, env: Record<string, string> = {}): Promise<TestHub> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'swy-hub-'));
+  const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', ...env };
+  const config = loadConfig(HubEnv, rawEnv);
+  const hub = await startHub(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), rawEnv);
+  const call: TestHub['call'] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = {};
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${hub.url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    ...hub,
+    call,
+    createEnvironment: async (name = 'test') => {
+      const { status, body } = await call('POST', '/v1/environments', { token: hub.adminToken, body: { name } });
+      if (status !== 201) throw new Error(`environment not created: ${status} ${JSON.stringify(body)}`);
+      return { id: body.id, apiKey: body.api_key };
+    },
+    close: async () => {
+      await hub.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

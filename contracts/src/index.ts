@@ -23,3 +23,4 @@ export {
 } from './provider-definition.js';
 export * as api from './api.js';
 export { UNIFIED_MODELS, HrisEmployee, UnifiedBase } from './unified/index.js';
+export { jsonSchemas } from './json-schema.js';

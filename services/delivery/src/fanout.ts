@@ -32,7 +32,6 @@ export async function startFanout(ctx: RuntimeContext, options: { concurrency: n
       h.set(TASK_HEADERS.subscription, subscription.id);
       h.set(TASK_HEADERS.eventType, envelope.type);
       await publishDurable(ctx.bus.js, `deliveries.${subscription.id}`, message.data, { msgID: `${envelope.id}:${subscription.id}`, headers: h }, options.publishTimeoutMs);
-      message.working();
     }
     message.ack();
   };
@@ -41,7 +40,6 @@ export async function startFanout(ctx: RuntimeContext, options: { concurrency: n
     durable: 'delivery-fanout',
     filterSubject: 'events.>',
     concurrency: options.concurrency,
-    ackWaitMs: options.publishTimeoutMs * 2 + 5_000,
     logger: ctx.logger,
     handle,
   });

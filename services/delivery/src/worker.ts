@@ -115,8 +115,6 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
     durable: 'delivery-worker',
     filterSubject: 'deliveries.>',
     concurrency: options.concurrency,
-    // Long enough for a full attempt plus recording; a crash mid-attempt is redelivered after it.
-    ackWaitMs: options.timeoutMs + 15_000,
     logger: ctx.logger,
     handle,
   });

@@ -99,7 +99,6 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
       const h = natsHeaders();
       h.set('swy-event-type', envelope.type);
       await publishDurable(ctx.bus.js, subject, JSON.stringify(envelope), { msgID: envelope.id, headers: h }, options.publishTimeoutMs);
-      message.working();
     }
     ctx.metrics.normalized.inc({ provider: slug, outcome: 'published' });
     message.ack();
@@ -110,9 +109,6 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
     durable: 'normalizer',
     filterSubject: 'raw.>',
     concurrency: options.concurrency,
-    // Work is bounded (mapping budget, publish deadlines, progress reported per event): a crashed
-    // worker's message comes back after this, not later.
-    ackWaitMs: options.publishTimeoutMs * 2 + 5_000,
     logger: ctx.logger,
     handle,
     retryDelayMs: 2_000,

@@ -12,8 +12,12 @@ export interface ConsumerOptions {
   filterSubject: string;
   /** Messages handled at once by this process. */
   concurrency: number;
-  /** How long a message may stay un-acked before JetStream redelivers it, in ms. */
-  ackWaitMs: number;
+  /**
+   * How long a message may stay un-acked before JetStream redelivers it, in ms (default 10 s). While a
+   * handler runs, progress is reported every third of it, so slow work is never redelivered
+   * underneath itself, and a crashed or stopped process's messages come back within this time.
+   */
+  ackWaitMs?: number;
   /** Redeliveries cap; -1 for unlimited (the handler decides when to give up). */
   maxDeliver?: number;
   logger: Logger;
@@ -31,12 +35,13 @@ export interface ConsumerOptions {
  * `close()` stops pulling, waits for in-flight messages, and returns.
  */
 export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<Closeable> {
+  const ackWaitMs = options.ackWaitMs ?? 10_000;
   const config: Partial<ConsumerConfig> = {
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: options.filterSubject,
-    ack_wait: nanos(options.ackWaitMs),
+    ack_wait: nanos(ackWaitMs),
     max_deliver: options.maxDeliver ?? -1,
     max_ack_pending: Math.max(1_000, options.concurrency * 4),
   };
@@ -52,11 +57,14 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
   const inflight = new Set<Promise<void>>();
 
   const handleOne = async (message: JsMsg) => {
+    const heartbeat = setInterval(() => message.working(), ackWaitMs / 3);
     try {
       await options.handle(message);
     } catch (error) {
       options.logger.error({ err: error, stream: options.stream, seq: message.seq }, 'message handler failed; will retry');
       message.nak(options.retryDelayMs ?? 1_000);
+    } finally {
+      clearInterval(heartbeat);
     }
   };
 

@@ -48,6 +48,12 @@ export interface AccountChanges {
 export class AccountStore {
   readonly #accounts: KvCollection<AccountRecord>;
   readonly #vault: Vault;
+  /**
+   * Decrypted webhook secrets per record object. Records are replaced, never mutated, on every change,
+   * so an entry lives exactly as long as the version it was decrypted from; it saves an AES-GCM open
+   * per webhook on the hot path.
+   */
+  readonly #secrets = new WeakMap<AccountRecord, string[]>();
 
   private constructor(accounts: KvCollection<AccountRecord>, vault: Vault) {
     this.#accounts = accounts;
@@ -123,7 +129,12 @@ export class AccountStore {
 
   /** The account's active webhook secrets (several during a rotation), decrypted. */
   webhookSecrets(record: AccountRecord): string[] {
-    return record.webhook_secrets ? this.#vault.openJson<string[]>(record.webhook_secrets, `account:${record.id}:webhook_secrets`) : [];
+    let secrets = this.#secrets.get(record);
+    if (!secrets) {
+      secrets = record.webhook_secrets ? this.#vault.openJson<string[]>(record.webhook_secrets, `account:${record.id}:webhook_secrets`) : [];
+      this.#secrets.set(record, secrets);
+    }
+    return secrets;
   }
 
   /** The account's credentials, decrypted. */

@@ -45,6 +45,8 @@ export function generateSigningSecret(): string {
 export class SubscriptionStore {
   readonly #subscriptions: KvCollection<SubscriptionRecord>;
   readonly #vault: Vault;
+  /** Decrypted signing secrets per record object (records are replaced on change, never mutated). */
+  readonly #secrets = new WeakMap<SubscriptionRecord, string[]>();
 
   private constructor(subscriptions: KvCollection<SubscriptionRecord>, vault: Vault) {
     this.#subscriptions = subscriptions;
@@ -121,7 +123,12 @@ export class SubscriptionStore {
 
   /** The subscription's signing secrets, decrypted. */
   secrets(record: SubscriptionRecord): string[] {
-    return this.#vault.openJson<string[]>(record.secrets, `subscription:${record.id}:secrets`);
+    let secrets = this.#secrets.get(record);
+    if (!secrets) {
+      secrets = this.#vault.openJson<string[]>(record.secrets, `subscription:${record.id}:secrets`);
+      this.#secrets.set(record, secrets);
+    }
+    return secrets;
   }
 
   stop(): void {

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './wait.js';
 
-const MAIN = fileURLToPath(new URL('../../services/hub/dist/main.js', import.meta.url));
+/** The built entry point of a service (`hub` is the embedded default). */
+export const serviceMain = (service: 'hub' | 'edge' | 'normalizer' | 'delivery' | 'request') =>
+  fileURLToPath(new URL(`../../services/${service}/dist/main.js`, import.meta.url));
 
 /** A hub running as its own process (the build output of `npm start`). */
 export interface ChildHub {
@@ -15,8 +17,13 @@ export interface ChildHub {
 }
 
 /** Starts `services/hub/dist/main.js` with `env` on `port` and waits until `/readyz` answers 200. */
-export async function startChildHub(port: number, env: Record<string, string>): Promise<ChildHub> {
-  const child = spawn(process.execPath, [MAIN], {
+export function startChildHub(port: number, env: Record<string, string>): Promise<ChildHub> {
+  return startChildService('hub', port, env);
+}
+
+/** Starts one service's built entry point as its own process and waits until its `/readyz` answers 200. */
+export async function startChildService(service: Parameters<typeof serviceMain>[0], port: number, env: Record<string, string>): Promise<ChildHub> {
+  const child = spawn(process.execPath, [serviceMain(service)], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

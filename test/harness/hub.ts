@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubEnv, startHub, type Hub } from '@switchyard/hub';
@@ -12,12 +13,18 @@ export interface TestHub extends Hub {
   createEnvironment(name?: string): Promise<{ id: string; apiKey: string }>;
 }
 
-/** Starts a hub in-process. `env` overrides the defaults (PORT=0, a temp data dir, silent logs). */
-export async function startTestHub(natsUrl: string, env: Record<string, string> = {}): Promise<TestHub> {
+/**
+ * Starts a hub in-process. `env` overrides the defaults (PORT=0, a temp data dir, silent logs). With
+ * `captureLogs`, every log line (at debug level) is appended to it, for tests that audit the logs.
+ */
+export async function startTestHub(natsUrl: string, env: Record<string, string> = {}, captureLogs?: string[]): Promise<TestHub> {
   const dataDir = await mkdtemp(join(tmpdir(), 'swy-hub-'));
   const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', ...env };
   const config = loadConfig(HubEnv, rawEnv);
-  const hub = await startHub(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), rawEnv);
+  const logger = captureLogs
+    ? createLogger({ level: 'debug', destination: new Writable({ write: (chunk, _enc, done) => (captureLogs.push(String(chunk)), done()) }) })
+    : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const hub = await startHub(config, logger, rawEnv);
   const call: TestHub['call'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;

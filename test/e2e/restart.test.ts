@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '@switchyard/runtime';
+import { freePort, portInUse } from '@switchyard/runtime';
+import { createVia } from '../harness/api.js';
 import { startChildHub, type ChildHub } from '../harness/child-hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
@@ -13,22 +14,13 @@ const COMPRESSED_SCHEDULE = Array.from({ length: 30 }, () => '250').join(',');
 
 /** Creates an environment, a BambooHR account and a subscription through a child hub's HTTP API. */
 async function setUp(url: string, adminToken: string, endpoint: string, privateKey: string) {
-  const post = async (path: string, token: string, body: unknown) => {
-    const response = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, path).toBe(201);
-    return (await response.json()) as Record<string, string>;
-  };
-  const environment = await post('/v1/environments', adminToken, { name: 'restart' });
-  const account = await post('/v1/integrated-accounts', environment.api_key!, {
+  const environment = await createVia(url, '/v1/environments', adminToken, { name: 'restart' });
+  const account = await createVia(url, '/v1/integrated-accounts', environment.api_key!, {
     provider: 'bamboohr',
     credentials: { api_key: 'k', subdomain: 'acme' },
     webhook_secret: privateKey,
   });
-  await post('/v1/subscriptions', environment.api_key!, { url: endpoint, event_types: ['hris/*'] });
+  await createVia(url, '/v1/subscriptions', environment.api_key!, { url: endpoint, event_types: ['hris/*'] });
   return { accountId: account.id! };
 }
 
@@ -79,6 +71,12 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const first: ChildHub = await startChildHub(port, env);
     cleanups.push(() => first.stop('SIGKILL'));
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    // The banner tells a person what they need: URLs, the admin token, that loopback deliveries are allowed.
+    expect(first.output()).toContain(`API and webhooks  ${first.url}`);
+    expect(first.output()).toContain(adminToken);
+    expect(first.output()).toContain('deliveries to loopback are allowed');
+    const embeddedNatsPort = Number(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(first.output())?.[1]);
+    expect(await portInUse(embeddedNatsPort)).toBe(true);
     const { accountId } = await setUp(first.url, adminToken, receiver.url, 'restart-key');
 
     let stopped: Promise<number | null> | undefined;
@@ -86,6 +84,8 @@ describe('stopping the hub mid-stream and starting it again', () => {
       stopped = first.stop('SIGINT');
     });
     expect(await stopped, first.output()).toBe(0);
+    // Ctrl-C also stopped the hub's own nats-server.
+    expect(await portInUse(embeddedNatsPort)).toBe(false);
     expect(acknowledged.length).toBeGreaterThanOrEqual(20);
 
     // Same data dir: the same admin token, encryption key and JetStream store come back.

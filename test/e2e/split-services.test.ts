@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { freePort } from '@switchyard/runtime';
+import { createVia } from '../harness/api.js';
 import { startChildService, type ChildHub } from '../harness/child-hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
@@ -44,15 +45,7 @@ describe('services running alone against one NATS', () => {
   });
 
   it('carries a webhook from the edge process to a signed delivery from the delivery process', async () => {
-    const post = async (path: string, token: string, body: unknown) => {
-      const response = await fetch(`${services.request!.url}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(response.status, path).toBe(201);
-      return (await response.json()) as Record<string, string>;
-    };
+    const post = (path: string, token: string, body: unknown) => createVia(services.request!.url, path, token, body);
     const environment = await post('/v1/environments', adminToken, { name: 'split' });
     const account = await post('/v1/integrated-accounts', environment.api_key!, { provider: 'bamboohr', credentials: {}, webhook_secret: 'split-key' });
     const subscription = await post('/v1/subscriptions', environment.api_key!, { url: receiver.url, event_types: ['hris/employees:*'] });

@@ -1,9 +1,6 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
-import { publishDurable, runConsumer, STREAMS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
-
-/** Headers on a delivery task. */
-export const TASK_HEADERS = { eventId: 'swy-event-id', subscription: 'swy-subscription', eventType: 'swy-event-type' } as const;
+import { publishDurable, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
 
 /**
  * EVENTS → DELIVERIES: one task per (event, matching enabled subscription) on

@@ -5,7 +5,6 @@ import { startDeliveryWorker, type DeliveryWorkerOptions } from './worker.js';
 
 export { signatureHeader } from './signer.js';
 export { Sender, type AttemptResult } from './sender.js';
-export { TASK_HEADERS } from './fanout.js';
 export type { AttemptRecord, DeliveryWorkerOptions } from './worker.js';
 
 /**

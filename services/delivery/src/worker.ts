@@ -1,7 +1,6 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
-import { publishDurable, runConsumer, STREAMS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
-import { TASK_HEADERS } from './fanout.js';
+import { DEAD_HEADERS, publishDurable, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
 import type { Sender } from './sender.js';
 import { signatureHeader } from './signer.js';
 
@@ -39,7 +38,7 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
 
   const record = async (attempt: AttemptRecord) => {
     const h = natsHeaders();
-    h.set('swy-outcome', attempt.outcome);
+    h.set(TASK_HEADERS.outcome, attempt.outcome);
     await publishDurable(
       ctx.bus.js,
       `attempts.${attempt.subscription_id}.${attempt.event_id}`,
@@ -101,9 +100,9 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
       return;
     }
     const h = natsHeaders();
-    h.set('swy-stage', 'delivery');
-    h.set('swy-error-code', 'SWY_ERR_DELIVERY_EXHAUSTED');
-    h.set('swy-error-message', `${attempt} attempts failed; last status ${result.status}${result.errorClass ? ` (${result.errorClass})` : ''}`);
+    h.set(DEAD_HEADERS.stage, 'delivery');
+    h.set(DEAD_HEADERS.code, 'SWY_ERR_DELIVERY_EXHAUSTED');
+    h.set(DEAD_HEADERS.message, `${attempt} attempts failed; last status ${result.status}${result.errorClass ? ` (${result.errorClass})` : ''}`);
     h.set(TASK_HEADERS.eventId, eventId);
     h.set(TASK_HEADERS.subscription, subscription.id);
     await publishDurable(ctx.bus.js, `dead.delivery.${subscription.id}`, message.data, { msgID: `delivery:${eventId}:${subscription.id}`, headers: h }, options.publishTimeoutMs);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Closeable, RuntimeContext } from '@switchyard/runtime';
 import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 
-export { RAW_HEADERS, type WebhookRouteOptions } from './routes/webhooks.js';
+export type { WebhookRouteOptions } from './routes/webhooks.js';
 export { verifyWebhook, type InboundRequest, type VerifyResult } from './verify/index.js';
 
 /**

@@ -1,7 +1,7 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { EventOrigin, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
-import { parseBody, publishDurable, runConsumer, STREAMS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
+import { DEAD_HEADERS, parseBody, publishDurable, RAW_HEADERS as H, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
 import { normalize } from './normalize.js';
 
 /** Normalizer tuning. */
@@ -11,26 +11,6 @@ export interface NormalizerOptions {
   /** Per-publish deadline while NATS is unavailable, in ms (then the raw message is retried). */
   publishTimeoutMs: number;
 }
-
-/** Headers the edge sets on every raw message (kept in step with the edge's RAW_HEADERS). */
-const H = {
-  provider: 'swy-provider',
-  account: 'swy-account',
-  receivedAt: 'swy-received-at',
-  contentType: 'swy-content-type',
-  eventKey: 'swy-event-key',
-  origin: 'swy-origin',
-  keptPrefix: 'swy-h-',
-} as const;
-
-/** Headers added to a dead letter. */
-export const DEAD_HEADERS = {
-  code: 'swy-error-code',
-  message: 'swy-error-message',
-  stage: 'swy-stage',
-  rawSeq: 'swy-raw-seq',
-  mappingVersion: 'swy-mapping-version',
-} as const;
 
 /**
  * RAW → EVENTS. For each verified delivery: parse the body, run the provider's webhook mapping,
@@ -97,7 +77,7 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
     for (const envelope of envelopes) {
       const subject = `events.${envelope.environment_id}.${envelope.category}.${envelope.resource}.${envelope.action}`;
       const h = natsHeaders();
-      h.set('swy-event-type', envelope.type);
+      h.set(TASK_HEADERS.eventType, envelope.type);
       await publishDurable(ctx.bus.js, subject, JSON.stringify(envelope), { msgID: envelope.id, headers: h }, options.publishTimeoutMs);
     }
     ctx.metrics.normalized.inc({ provider: slug, outcome: 'published' });

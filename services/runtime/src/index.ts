@@ -24,6 +24,7 @@ export { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServe
 export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
 export { mediaType, parseBody } from './body-format.js';
 export { publishDurable } from './publish.js';
+export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
 export { runConsumer, type ConsumerOptions } from './consumer.js';
 export { runStandalone, ServiceEnv, type ServiceConfig, type StandaloneParts } from './standalone.js';
 export { createHttpApp, type HttpAppOptions } from './http/app.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { SwitchyardError, toProblem, type ErrorCode } from '@switchyard/contracts';
-import { mediaType, parseBody, publishDurable, sha256Hex, type RuntimeContext } from '@switchyard/runtime';
+import { mediaType, parseBody, publishDurable, RAW_HEADERS, sha256Hex, type RuntimeContext } from '@switchyard/runtime';
 import { verifyWebhook, type InboundRequest } from '../verify/index.js';
 
 /** Edge options, from the edge's configuration. */
@@ -29,18 +29,6 @@ const OUTCOMES: Partial<Record<ErrorCode, string>> = {
   SWY_ERR_BUS_UNAVAILABLE: 'unavailable',
 };
 
-/** Header names kept with every raw event, so the normalizer and replays know where it came from. */
-export const RAW_HEADERS = {
-  provider: 'swy-provider',
-  account: 'swy-account',
-  environment: 'swy-environment',
-  receivedAt: 'swy-received-at',
-  contentType: 'swy-content-type',
-  eventKey: 'swy-event-key',
-  origin: 'swy-origin',
-  /** Prefix for provider headers a definition asks to keep (`keep_headers`). */
-  keptPrefix: 'swy-h-',
-} as const;
 
 type WebhookRequest = FastifyRequest<{ Params: { provider: string; accountId: string } }>;
 

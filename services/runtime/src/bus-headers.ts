@@ -1,0 +1,35 @@
+/**
+ * Header names of the messages services exchange over the bus: the contract between the edge (RAW
+ * writer), the normalizer (RAW reader, DEAD writer) and delivery (DELIVERIES, DEAD). One place, so a
+ * rename cannot leave a reader behind.
+ */
+export const RAW_HEADERS = {
+  provider: 'swy-provider',
+  account: 'swy-account',
+  environment: 'swy-environment',
+  receivedAt: 'swy-received-at',
+  contentType: 'swy-content-type',
+  /** The provider's delivery key (what `Nats-Msg-Id` dedupes on), used in deterministic event ids. */
+  eventKey: 'swy-event-key',
+  origin: 'swy-origin',
+  /** Prefix for provider headers a definition keeps (`keep_headers`). */
+  keptPrefix: 'swy-h-',
+} as const;
+
+/** Headers added to every dead letter. */
+export const DEAD_HEADERS = {
+  stage: 'swy-stage',
+  code: 'swy-error-code',
+  message: 'swy-error-message',
+  rawSeq: 'swy-raw-seq',
+  mappingVersion: 'swy-mapping-version',
+} as const;
+
+/** Headers on a delivery task and on events. */
+export const TASK_HEADERS = {
+  eventId: 'swy-event-id',
+  subscription: 'swy-subscription',
+  eventType: 'swy-event-type',
+  /** On attempt records: delivered, failed or dead. */
+  outcome: 'swy-outcome',
+} as const;

@@ -17,10 +17,20 @@ export interface HubProcess extends ChildHandle {
  * The hub runs in its own process so that it gets a core of its own, not a share of autocannon's
  * event loop. `dataDir` must exist and be private to this run.
  */
-export async function spawnHub(options: { repoRoot: string; natsUrl: string; dataDir: string; readyTimeoutMs?: number }): Promise<HubProcess> {
+export async function spawnHub(options: {
+  repoRoot: string;
+  natsUrl: string;
+  dataDir: string;
+  readyTimeoutMs?: number;
+  /** Which entry point: the embedded hub (default) or one service running alone. */
+  service?: 'hub' | 'edge' | 'request';
+  /** Shared by services that must read each other's sealed records. */
+  encryptionKey?: string;
+  adminToken?: string;
+}): Promise<HubProcess> {
   const port = await freePort();
-  const adminToken = randomBytes(24).toString('hex');
-  const child = spawn(process.execPath, [join(options.repoRoot, 'services/hub/dist/main.js')], {
+  const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
+  const child = spawn(process.execPath, [join(options.repoRoot, `services/${options.service ?? 'hub'}/dist/main.js`)], {
     cwd: options.repoRoot,
     env: {
       ...process.env,
@@ -29,7 +39,7 @@ export async function spawnHub(options: { repoRoot: string; natsUrl: string; dat
       NATS_URL: options.natsUrl,
       SWITCHYARD_DATA_DIR: options.dataDir,
       SWITCHYARD_ADMIN_TOKEN: adminToken,
-      SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SWITCHYARD_ENCRYPTION_KEY: options.encryptionKey ?? randomBytes(32).toString('base64'),
       LOG_LEVEL: 'warn',
       SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1',
     },

@@ -41,7 +41,8 @@ const LABELS = {
   A: 'bare fastify (ceiling A)',
   B: 'jetstream publish+ack (ceiling B)',
   C: 'hmac + jetstream ack (ceiling C)',
-  hub: 'switchyard ingest (bamboohr)',
+  edge: 'switchyard edge alone (bamboohr)',
+  hub: 'switchyard hub, all services',
 } as const;
 
 /** Cleanup actions, run last-in first-out whatever happens, so no child or server outlives the run. */
@@ -153,6 +154,43 @@ async function ceilingC(nc: NatsConnection, natsUrl: string): Promise<ScenarioRe
   }
 }
 
+/**
+ * The edge in its own process, as in production: verify + publish to RAW, nothing else. This is the
+ * like-for-like comparison with ceiling C. Accounts are created through a request process that stays
+ * idle during the load.
+ */
+async function edgeScenario(nc: NatsConnection, natsUrl: string, tmp: string): Promise<ScenarioResult> {
+  const dataDir = join(tmp, 'edge-data');
+  await mkdir(dataDir, { recursive: true });
+  const shared = { repoRoot: REPO_ROOT, natsUrl, dataDir, encryptionKey: randomBytes(32).toString('base64') };
+  const request = await spawnHub({ ...shared, service: 'request' });
+  cleanups.push(() => request.stop());
+  const edge = await spawnHub({ ...shared, service: 'edge' });
+  cleanups.push(() => edge.stop());
+  try {
+    const environment = await hubApi<{ id: string; api_key: string }>(request.url, '/v1/environments', request.adminToken, { name: 'bench-edge' });
+    const secret = randomBytes(24).toString('hex');
+    const account = await hubApi<{ id: string }>(request.url, '/v1/integrated-accounts', environment.api_key, {
+      provider: 'bamboohr',
+      credentials: { api_key: 'x', subdomain: 'bench' },
+      webhook_secret: secret,
+    });
+    return await runLoad({
+      scenario: LABELS.edge,
+      url: `${edge.url}/webhooks/bamboohr/${account.id}`,
+      connections: CONNECTIONS,
+      durationS: DURATION_S,
+      warmupS: WARMUP_S,
+      build: () => signedBambooRequest(secret),
+    });
+  } finally {
+    await edge.stop();
+    await request.stop();
+    // Nothing consumed what the edge stored; the hub scenario's normalizer must not inherit it.
+    await (await jetstreamManager(nc)).streams.purge('RAW');
+  }
+}
+
 async function hubScenario(natsUrl: string, tmp: string): Promise<ScenarioResult> {
   const receiver = await startCountingReceiver();
   cleanups.push(() => receiver.close());
@@ -222,14 +260,14 @@ const pct = (value: number, of: number | undefined) => (of ? `${((value / of) * 
 function renderTable(results: Record<keyof typeof LABELS, ScenarioResult | undefined>): string {
   const rows: string[] = [`${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}   vs ceiling`];
   const fmt = (n: number) => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0));
-  for (const key of ['A', 'B', 'C', 'hub'] as const) {
+  for (const key of ['A', 'B', 'C', 'edge', 'hub'] as const) {
     const r = results[key];
     if (!r) {
       rows.push(`${LABELS[key].padEnd(34)}${'(not run)'.padStart(9)}`);
       continue;
     }
     const vs =
-      key === 'C' ? `${pct(r.reqPerSec, results.A?.reqPerSec)} of A` : key === 'hub' ? `${pct(r.reqPerSec, results.C?.reqPerSec)} of C, ${pct(r.reqPerSec, results.A?.reqPerSec)} of A` : '';
+      key === 'C' ? `${pct(r.reqPerSec, results.A?.reqPerSec)} of A` : key === 'hub' || key === 'edge' ? `${pct(r.reqPerSec, results.C?.reqPerSec)} of C, ${pct(r.reqPerSec, results.A?.reqPerSec)} of A` : '';
     rows.push(`${r.scenario.padEnd(34)}${r.reqPerSec.toFixed(0).padStart(9)}${fmt(r.p50Ms).padStart(9)}${fmt(r.p99Ms).padStart(9)}   ${vs}`);
   }
   return rows.join('\n');
@@ -254,7 +292,7 @@ async function main(): Promise<void> {
   const settings = { durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, drainS: DRAIN_S, subscribe: SUBSCRIBE };
   console.log(`ingest bench v0: ${CONNECTIONS} connections, ${DURATION_S} s per scenario (+${WARMUP_S} s warm-up), nats-server ${natsVersion}`);
 
-  const results: Record<keyof typeof LABELS, ScenarioResult | undefined> = { A: undefined, B: undefined, C: undefined, hub: undefined };
+  const results: Record<keyof typeof LABELS, ScenarioResult | undefined> = { A: undefined, B: undefined, C: undefined, edge: undefined, hub: undefined };
   console.log(`running: ${LABELS.A}`);
   results.A = await ceilingA();
   const nc = await connect({ servers: nats.url, name: 'bench' });
@@ -263,6 +301,8 @@ async function main(): Promise<void> {
   results.B = await ceilingB(nc);
   console.log(`running: ${LABELS.C}`);
   results.C = await ceilingC(nc, nats.url);
+  console.log(`running: ${LABELS.edge}`);
+  results.edge = await edgeScenario(nc, nats.url, tmp);
   console.log(`running: ${LABELS.hub}`);
   results.hub = await hubScenario(nats.url, tmp);
 
@@ -290,6 +330,7 @@ async function main(): Promise<void> {
   const outFile = join(outDir, `ingest-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   const valid = Object.values(results).every((r) => r && r.failures === 0 && r.errors === 0);
   const ratios = {
+    edgeVsC: results.C && results.edge ? results.edge.reqPerSec / results.C.reqPerSec : null,
     hubVsC: results.C ? results.hub.reqPerSec / results.C.reqPerSec : null,
     hubVsA: results.A ? results.hub.reqPerSec / results.A.reqPerSec : null,
     cVsA: results.A && results.C ? results.C.reqPerSec / results.A.reqPerSec : null,

@@ -34,6 +34,7 @@ describe('NATS outage at the edge', () => {
     expect(during.status).toBe(503);
     expect(during.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await during.json()) as { code: string }).code).toBe('SWY_ERR_BUS_UNAVAILABLE');
+    expect((await fetch(`${hub.url}/readyz`)).status).toBe(503);
 
     // Same port, same store: the hub reconnects by itself.
     restarted = await startNatsServer({ storeDir: nats.storeDir, port: nats.port });
@@ -42,6 +43,7 @@ describe('NATS outage at the edge', () => {
       return result.status === 200 && result;
     });
     expect(after.body).toMatchObject({ status: 'accepted' });
+    expect((await fetch(`${hub.url}/readyz`)).status).toBe(200);
     await eventually('the delivery after the outage', () => receiver.delivered().some((d) => JSON.parse(d.body).record_id === 'after-outage'));
     expect(receiver.delivered().map((d) => JSON.parse(d.body).record_id)).not.toContain('during-outage');
   });

@@ -134,4 +134,32 @@ describe('stopping the hub mid-stream and starting it again', () => {
     }, 45_000);
     expectNothingLost(receiver, acknowledged);
   });
+
+  it('reclaims the nats-server orphaned when the embedded hub is killed with SIGKILL, and loses nothing', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'swy-orphan-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const port = await freePort();
+    const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_NATS_PORT: '0', SWITCHYARD_DELIVERY_SCHEDULE_MS: COMPRESSED_SCHEDULE };
+
+    const first = await startChildHub(port, env);
+    cleanups.push(() => first.stop('SIGKILL'));
+    const orphanPort = Number(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(first.output())?.[1]);
+    const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    const { accountId } = await setUp(first.url, adminToken, receiver.url, 'orphan-key');
+    const acknowledged = await fire((id) => `${first.url}/webhooks/bamboohr/${id}`, accountId, 'orphan-key', 30, () => first.process.kill('SIGKILL'));
+    await first.stop('SIGKILL');
+    expect(await portInUse(orphanPort)).toBe(true);
+
+    const second = await startChildHub(port, env);
+    cleanups.push(() => second.stop('SIGKILL'));
+    expect(await portInUse(orphanPort)).toBe(false);
+    await eventually('every acknowledged record delivered', () => {
+      const records = new Set(receiver.delivered().map((d) => JSON.parse(d.body).record_id));
+      return acknowledged.every((r) => records.has(r));
+    }, 30_000);
+    expectNothingLost(receiver, acknowledged);
+    expect(await second.stop('SIGTERM')).toBe(0);
+  });
 });

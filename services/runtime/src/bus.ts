@@ -89,6 +89,8 @@ export interface Bus {
   readonly jsm: JetStreamManager;
   readonly kv: Readonly<Record<BucketName, KV>>;
   readonly serverVersion: string;
+  /** False while the connection is down and reconnecting (readiness). */
+  isConnected(): boolean;
   /** Drains the connection: in-flight publishes and acks complete, subscriptions stop. */
   close(): Promise<void>;
 }
@@ -115,7 +117,8 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     // under load; our own errors name the operation that failed instead.
     noAsyncTraces: true,
   });
-  void logStatus(nc, options.logger);
+  const link = { connected: true };
+  void watchStatus(nc, options.logger, link);
   const version = nc.info?.version ?? '0.0.0';
   try {
     const optionalMissing = checkServerFeatures(version, nc.info?.jetstream ?? false);
@@ -131,7 +134,15 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     for (const name of BUCKETS) {
       kv[name] = await untilReady(() => kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas }), options.logger);
     }
-    return { nc, js, jsm, kv, serverVersion: version, close: () => nc.drain() };
+    return {
+      nc,
+      js,
+      jsm,
+      kv,
+      serverVersion: version,
+      isConnected: () => link.connected && !nc.isClosed() && !nc.isDraining(),
+      close: () => nc.drain(),
+    };
   } catch (error) {
     await nc.close();
     throw error;
@@ -173,8 +184,10 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   await jsm.streams.update(name, mutable);
 }
 
-async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+async function watchStatus(nc: NatsConnection, logger: Logger, link: { connected: boolean }): Promise<void> {
   for await (const status of nc.status()) {
+    if (status.type === 'disconnect') link.connected = false;
+    if (status.type === 'reconnect') link.connected = true;
     if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
       logger.warn({ nats: status.type, server: 'server' in status ? status.server : undefined }, 'nats connection status');
     }

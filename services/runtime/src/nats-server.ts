@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,30 @@ export async function portInUse(port: number, host = '127.0.0.1'): Promise<boole
   });
 }
 
+/**
+ * A nats-server left running by a hub that crashed still holds the store directory; a second server
+ * cannot use it. Stop the one named in the pid file, if it is alive and really a nats-server.
+ */
+async function reclaimOrphan(pidFile: string): Promise<void> {
+  const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (cmdline !== undefined && !cmdline.includes('nats-server')) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Returns the version of the nats-server binary, or throws a coded error explaining how to install it. */
 export async function natsServerVersion(binary = process.env.NATS_SERVER_BIN ?? 'nats-server'): Promise<string> {
   try {
@@ -87,12 +111,15 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   const host = options.host ?? '127.0.0.1';
   const port = options.port || (await freePort(host));
   await mkdir(options.storeDir, { recursive: true });
+  const pidFile = join(options.storeDir, 'nats-server.pid');
+  await reclaimOrphan(pidFile);
   const configPath = join(options.storeDir, 'nats-server.conf');
   await writeFile(
     configPath,
     [
       `host: "${host}"`,
       `port: ${port}`,
+      `pid_file: "${pidFile.replaceAll('\\', '/')}"`,
       // 8 MiB leaves room for a 1 MiB body plus headers in one message.
       'max_payload: 8MB',
       'jetstream {',
@@ -101,7 +128,9 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
       options.extraConfig ?? '',
     ].join('\n'),
   );
-  const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches only the hub, which drains its consumers and
+  // then stops this server itself. A server stopped first would cut the drain short.
+  const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -56,7 +56,8 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: RuntimeCo
       const fail = (code: ErrorCode, detail: string) => {
         outcomes.set(request, OUTCOMES[code] ?? 'rejected');
         request.log.info({ provider: request.params.provider, account: request.params.accountId, outcome: code }, 'webhook refused');
-        return reply.status(new SwitchyardError(code).status).type('application/problem+json').send(toProblem(new SwitchyardError(code, detail)));
+        const error = new SwitchyardError(code, detail);
+        return reply.status(error.status).type('application/problem+json').send(toProblem(error));
       };
       const { provider: slug, accountId } = request.params;
       const provider = ctx.catalog.get(slug);

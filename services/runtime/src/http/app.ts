@@ -51,7 +51,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = !options.bus.nc.isClosed() && !options.bus.nc.isDraining();
+    const ready = options.bus.isConnected();
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', nats: options.bus.serverVersion });
   });
   app.get('/metrics', async (_request, reply) => {

@@ -47,37 +47,119 @@ export const IntegratedAccountView = z.object({
 });
 export type IntegratedAccountView = z.infer<typeof IntegratedAccountView>;
 
+/**
+ * Headers a subscription may not set: the signature contract and the transport are ours. Compared
+ * lower-case.
+ */
+export const RESERVED_DELIVERY_HEADERS = [
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'host',
+  'connection',
+  'transfer-encoding',
+] as const;
+
+const DeliveryHeaders = z
+  .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'header names are letters, digits and dashes'), z.string().max(1024).regex(/^[^\r\n]*$/, 'no line breaks'))
+  .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
+  .refine((h) => Object.keys(h).every((name) => !(RESERVED_DELIVERY_HEADERS as readonly string[]).includes(name.toLowerCase())), {
+    message: `these headers are set by Switchyard: ${RESERVED_DELIVERY_HEADERS.join(', ')}`,
+  });
+
+/** A JSONata expression over the envelope; the event is delivered when it is truthy. */
+const Filter = z.string().min(1).max(4000);
+
+/** Deliveries per second to the endpoint (per delivery process). */
+const RateLimit = z.number().positive().max(10_000);
+
+/** Signature key type: Standard Webhooks v1 (HMAC-SHA256, `whsec_`) or v1a (ed25519, `whpk_` public key). */
+export const KeyType = z.enum(['hmac-sha256', 'ed25519']);
+
 /** `POST /v1/subscriptions` */
 export const CreateSubscription = z
   .object({
     url: z.string().url(),
     event_types: z.array(EventTypePattern).min(1).max(100),
+    filter: Filter.optional(),
     description: z.string().max(1000).optional(),
     metadata: z.record(z.string(), z.string()).optional(),
-    enabled: z.boolean().default(true),
+    headers: DeliveryHeaders.optional(),
+    rate_limit: RateLimit.optional(),
+    key_type: KeyType.default('hmac-sha256'),
   })
   .strict();
 
-/** `PATCH /v1/subscriptions/{id}` */
+/** `PATCH /v1/subscriptions/{id}`: `null` clears an optional field. */
 export const UpdateSubscription = z
   .object({
     url: z.string().url().optional(),
     event_types: z.array(EventTypePattern).min(1).max(100).optional(),
+    filter: Filter.nullable().optional(),
     description: z.string().max(1000).nullable().optional(),
     metadata: z.record(z.string(), z.string()).optional(),
-    enabled: z.boolean().optional(),
+    headers: DeliveryHeaders.optional(),
+    rate_limit: RateLimit.nullable().optional(),
   })
   .strict();
 
-/** A subscription as the API shows it (the secret only once, at creation). */
+/** `POST /v1/subscriptions/{id}/recover` */
+export const RecoverSubscription = z.object({ since: z.string().datetime({ offset: true }) }).strict();
+
+/** `POST /v1/events/{id}/resend` */
+export const ResendEvent = z.object({ subscription_id: z.string().optional() }).strict();
+
+/** `active` delivers; `paused` holds deliveries until resumed; `disabled` (by the hub) dead-letters them. */
+export const SubscriptionStatus = z.enum(['active', 'paused', 'disabled']);
+
+/** A subscription as the API shows it (secrets only once: at creation and at rotation). */
 export const SubscriptionView = z.object({
   id: z.string(),
   url: z.string(),
   event_types: z.array(z.string()),
+  filter: z.string().nullable(),
   description: z.string().nullable(),
   metadata: z.record(z.string(), z.string()),
-  enabled: z.boolean(),
+  headers: z.record(z.string(), z.string()),
+  rate_limit: z.number().nullable(),
+  key_type: KeyType,
+  status: SubscriptionStatus,
+  /** Why the hub disabled it: `endpoint_gone` (HTTP 410) or `failing` (failing continuously too long). */
+  disabled_reason: z.enum(['endpoint_gone', 'failing']).nullable(),
+  /** Since when every attempt has failed, if the last one did. */
+  failing_since: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
 export type SubscriptionView = z.infer<typeof SubscriptionView>;
+
+/**
+ * One delivery attempt as recorded in ATTEMPTS and returned by the attempts routes. Never the request
+ * body, never headers or secrets; at most the first 256 bytes of the endpoint's response.
+ */
+export const DeliveryAttempt = z.object({
+  environment_id: z.string(),
+  subscription_id: z.string(),
+  event_id: z.string(),
+  event_type: z.string(),
+  /** The delivery task: the original fan-out, a resend and a recovery are distinct tasks. */
+  task_id: z.string(),
+  /** The event's sequence in EVENTS (null for test events), so the event can be found by id. */
+  event_seq: z.number().int().nullable(),
+  /** 1 for the first attempt of this task. */
+  attempt: z.number().int().positive(),
+  /** HTTP status, 0 when no response arrived. */
+  status: z.number().int(),
+  outcome: z.enum(['delivered', 'failed', 'dead']),
+  latency_ms: z.number(),
+  /** Why no response arrived: timeout, connection, dns, tls, egress_denied, error. */
+  error_class: z.string().nullable(),
+  response_excerpt: z.string().nullable(),
+  /** Delay before the next attempt, when there is one. */
+  next_attempt_in_ms: z.number().nullable(),
+  at: z.string(),
+});
+export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIONS, EventType } from './event-type.js';
+import { ACTIONS, EventType, OperationalEventType } from './event-type.js';
 
 /** Where an event came from. */
 export const EventOrigin = z.enum(['webhook', 'poll', 'replay']);
@@ -41,3 +41,16 @@ export const MappedEvent = z.object({
   remote_data: z.unknown().optional(),
 });
 export type MappedEvent = z.infer<typeof MappedEvent>;
+
+/**
+ * An event about the hub itself (an endpoint disabled, a message that exhausted its attempts, an
+ * account connected). Delivered exactly like record events, to subscriptions that ask for its type.
+ */
+export const OperationalEvent = z.object({
+  id: z.string().regex(/^evt_[A-Za-z0-9]+$/),
+  type: OperationalEventType,
+  timestamp: z.string().datetime({ offset: true }),
+  environment_id: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type OperationalEvent = z.infer<typeof OperationalEvent>;

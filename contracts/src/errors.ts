@@ -32,6 +32,13 @@ export const ERRORS = {
   SWY_ERR_EVENT_INVALID: { status: 422, title: 'Mapped event does not match the unified schema' },
   SWY_ERR_EGRESS_DENIED: { status: 422, title: 'Destination refused by the egress policy' },
   SWY_ERR_DELIVERY_EXHAUSTED: { status: 502, title: 'Delivery attempts exhausted' },
+  SWY_ERR_ENDPOINT_DISABLED: { status: 409, title: 'The endpoint is disabled' },
+  SWY_ERR_EVENT_NOT_FOUND: { status: 404, title: 'Event not found in the retention window' },
+  SWY_ERR_APP_SECRET_UNSET: { status: 401, title: 'The provider app has no secret to verify with' },
+  SWY_ERR_TOKEN_MISSING: { status: 401, title: 'Webhook token or credentials missing' },
+  SWY_ERR_TOKEN_INVALID: { status: 401, title: 'Webhook token or credentials invalid' },
+  SWY_ERR_IP_NOT_ALLOWED: { status: 403, title: 'Sender address is not in the allow-list' },
+  SWY_ERR_JWKS_UNAVAILABLE: { status: 503, title: 'Provider signing keys could not be fetched, retry later' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

@@ -24,3 +24,19 @@ describe('event types', () => {
     expect(EventTypePattern.safeParse('hris/employees:*').success).toBe(true);
   });
 });
+
+describe('operational event types', () => {
+  it('reach only subscriptions that name them, never the catch-all', () => {
+    expect(eventTypeMatches('*', 'webhook/endpoint:disabled')).toBe(false);
+    expect(eventTypeMatches('webhook/*', 'webhook/endpoint:disabled')).toBe(true);
+    expect(eventTypeMatches('webhook/endpoint:*', 'webhook/endpoint:disabled')).toBe(true);
+    expect(eventTypeMatches('webhook/endpoint:*', 'webhook/message:attempts_exhausted')).toBe(false);
+    expect(eventTypeMatches('integrated_account:*', 'integrated_account:created')).toBe(true);
+    expect(eventTypeMatches('webhook/message:attempts_exhausted', 'webhook/message:attempts_exhausted')).toBe(true);
+  });
+
+  it('are valid subscription patterns, while made-up ones are not', () => {
+    for (const p of ['webhook/*', 'webhook/endpoint:disabled', 'integrated_account:*']) expect(EventTypePattern.safeParse(p).success, p).toBe(true);
+    for (const p of ['webhook/endpoint:exploded', 'integrated_account:renamed']) expect(EventTypePattern.safeParse(p).success, p).toBe(false);
+  });
+});

@@ -16,15 +16,39 @@ export const EventType = z
   .regex(new RegExp(`^${SEGMENT}/${SEGMENT}:(created|updated|deleted)$`), 'expected <category>/<resource>:<action>');
 
 /**
- * A subscription pattern: an exact type, `hris/employees:*`, `hris/*` or `*`.
- * Wildcards stand for whole segments only, so `hris/emp*` is refused rather than silently matching nothing.
+ * Events about the hub itself rather than a provider record. They reach only subscriptions that name
+ * them (exactly, or `webhook/*`, `webhook/endpoint:*`, `integrated_account:*`): `*` means every
+ * *record* event, so a catch-all endpoint is not flooded with operations it never asked for.
+ */
+export const OPERATIONAL_EVENT_TYPES = [
+  'webhook/endpoint:disabled',
+  'webhook/endpoint:test',
+  'webhook/message:attempts_exhausted',
+  'integrated_account:created',
+  'integrated_account:updated',
+  'integrated_account:deleted',
+] as const;
+export const OperationalEventType = z.enum(OPERATIONAL_EVENT_TYPES);
+export type OperationalEventType = z.infer<typeof OperationalEventType>;
+
+/** True for the hub's own event types (see {@link OPERATIONAL_EVENT_TYPES}). */
+export function isOperationalEventType(type: string): type is OperationalEventType {
+  return (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+const RECORD_PATTERN = new RegExp(`^(\\*|${SEGMENT}/\\*|${SEGMENT}/${SEGMENT}:(\\*|created|updated|deleted))$`);
+const OPERATIONAL_PATTERNS = new Set<string>(['webhook/*', 'webhook/endpoint:*', 'webhook/message:*', 'integrated_account:*', ...OPERATIONAL_EVENT_TYPES]);
+
+/**
+ * A subscription pattern: an exact type, `hris/employees:*`, `hris/*` or `*`, or an operational type
+ * or family. Wildcards stand for whole segments only, so `hris/emp*` is refused rather than silently
+ * matching nothing.
  */
 export const EventTypePattern = z
   .string()
-  .regex(
-    new RegExp(`^(\\*|${SEGMENT}/\\*|${SEGMENT}/${SEGMENT}:(\\*|created|updated|deleted))$`),
-    'expected an event type, <category>/<resource>:*, <category>/* or *',
-  );
+  .refine((p) => RECORD_PATTERN.test(p) || OPERATIONAL_PATTERNS.has(p), {
+    message: 'expected an event type, <category>/<resource>:*, <category>/* or *, or an operational type such as webhook/endpoint:disabled',
+  });
 
 /** The parts of a concrete event type. */
 export interface ParsedEventType {
@@ -47,7 +71,8 @@ export function parseEventType(type: string): ParsedEventType | undefined {
 
 /** True when `type` (concrete) is matched by `pattern` (see {@link EventTypePattern}). */
 export function eventTypeMatches(pattern: string, type: string): boolean {
-  if (pattern === '*' || pattern === type) return true;
+  if (pattern === type) return true;
+  if (pattern === '*') return !isOperationalEventType(type);
   if (pattern.endsWith('/*')) return type.startsWith(pattern.slice(0, -1));
   if (pattern.endsWith(':*')) return type.startsWith(pattern.slice(0, -1));
   return false;

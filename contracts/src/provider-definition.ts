@@ -13,20 +13,35 @@ export const SignedPart = z.discriminatedUnion('part', [
   z.object({ part: z.literal('path') }),
   /** A request header's value (empty when absent). */
   z.object({ part: z.literal('header'), name: z.string().min(1) }),
+  /** A `name=value` entry of a keyed signature header, e.g. `t` in `t=…,v1=…` (empty when absent). */
+  z.object({ part: z.literal('signature_param'), name: z.string().min(1) }),
   /** A fixed string, e.g. a `.` separator. */
   z.object({ part: z.literal('literal'), value: z.string() }),
 ]);
 export type SignedPart = z.infer<typeof SignedPart>;
 
-/** Where a timestamp comes from and how far it may drift from our clock, in both directions. */
-export const TimestampRule = z.object({
-  header: z.string().min(1),
-  unit: z.enum(['s', 'ms']).default('s'),
-  /** Allowed distance from now, in seconds, in the past and in the future. */
-  tolerance_s: z.number().int().positive().default(300),
-});
+/**
+ * Where a timestamp comes from (exactly one of `header`, `param`, `field`) and how far it may drift from
+ * our clock, in both directions. A `field` is read from the JSON body only after the signature matched,
+ * so unauthenticated bytes are never parsed for it.
+ */
+export const TimestampRule = z
+  .object({
+    /** A request header holding the timestamp. */
+    header: z.string().min(1).optional(),
+    /** An entry of a keyed signature header (`t` in `t=…,v1=…`). */
+    param: z.string().min(1).optional(),
+    /** A dot path into the JSON body, array indices as numbers (`0.occurredAt`). */
+    field: z.string().min(1).optional(),
+    unit: z.enum(['s', 'ms']).default('s'),
+    /** Allowed distance from now, in seconds, in the past and in the future. */
+    tolerance_s: z.number().int().positive().default(300),
+  })
+  .refine((rule) => [rule.header, rule.param, rule.field].filter((source) => source !== undefined).length === 1, {
+    message: 'declare exactly one of header, param, field',
+  });
 
-/** How the secret text stored on the account becomes HMAC key bytes. */
+/** How the secret text becomes HMAC key bytes. */
 export const KeyFormat = z.enum([
   /** UTF-8 bytes of the secret as given. */
   'text',
@@ -37,28 +52,155 @@ export const KeyFormat = z.enum([
 ]);
 
 /**
+ * Which secrets a check uses: the account's active webhook secrets (default; several during a rotation,
+ * any one may match), or one named secret of the provider app (e.g. HubSpot's `client_secret`).
+ */
+const secretSource = {
+  source: z.enum(['account', 'app_secret']).default('account'),
+  /** The provider app secret's name; required when `source` is `app_secret`. */
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/).optional(),
+};
+const namedWhenApp = (ref: { source: string; name?: string | undefined }) => ref.source !== 'app_secret' || ref.name !== undefined;
+const nameTheAppSecret = { message: 'name the app secret when source is app_secret', path: ['name'] };
+
+/** A secret reference, `{}` meaning the account's secrets. */
+export const SecretRef = z.object(secretSource).refine(namedWhenApp, nameTheAppSecret);
+
+/** The header carrying signatures: one value, a separated list, or a keyed `t=…,v1=…` list. */
+export const SignatureHeader = z.object({
+  header: z.string().min(1),
+  /** Stripped from each signature entry before comparing, e.g. `sha256=` or `v1,`. Entries without it are ignored. */
+  prefix: z.string().default(''),
+  /** When set, the header holds several entries split by this separator (Standard Webhooks uses a space). */
+  separator: z.string().min(1).optional(),
+  /**
+   * Keyed lists: entries are `name=value` pairs split by `separator` (`,` when unset); the values named
+   * `param` are signatures (any one may match), the others can be signed or read as the timestamp.
+   */
+  param: z.string().min(1).optional(),
+});
+
+/** Parts, signature header and timestamp shared by the schemes that recompute a signature. */
+const signed = {
+  signature: SignatureHeader,
+  signed: z.array(SignedPart).min(1),
+  timestamp: TimestampRule.optional(),
+};
+
+/**
  * HMAC over ordered parts, compared in constant time against one or several signatures in a header.
- * Any active secret of the account (rotation) and any signature entry in the header may match.
+ * Any active secret (rotation) and any signature entry in the header may match.
  */
 export const HmacScheme = z.object({
   scheme: z.literal('hmac'),
   algorithm: z.enum(['sha1', 'sha256', 'sha512']),
   encoding: z.enum(['hex', 'base64', 'base64url']),
-  key: z.object({ format: KeyFormat.default('text') }).default({ format: 'text' }),
-  signature: z.object({
-    header: z.string().min(1),
-    /** Stripped from each signature entry before comparing, e.g. `sha256=` or `v1,`. Entries without it are ignored. */
-    prefix: z.string().default(''),
-    /** When set, the header holds several entries split by this separator (Standard Webhooks uses a space). */
-    separator: z.string().min(1).optional(),
-  }),
-  signed: z.array(SignedPart).min(1),
-  timestamp: TimestampRule.optional(),
+  key: z
+    .object({ format: KeyFormat.default('text'), ...secretSource })
+    .refine(namedWhenApp, nameTheAppSecret)
+    .prefault({}),
+  ...signed,
 });
 export type HmacScheme = z.infer<typeof HmacScheme>;
 
+/**
+ * A plain hash (not an HMAC) of the secret's UTF-8 text followed by the ordered parts, e.g. HubSpot v1
+ * `sha256(secret + body)` and v2 `sha256(secret + method + url + body)`. Legacy: prefer `hmac`.
+ */
+export const DigestScheme = z.object({
+  scheme: z.literal('digest'),
+  algorithm: z.enum(['sha1', 'sha256']),
+  encoding: z.enum(['hex', 'base64']).default('hex'),
+  secret: SecretRef.prefault({}),
+  ...signed,
+});
+
+/** The JWS algorithms a `jwt` scheme may allow. `none` is not among them. */
+export const JwtAlgorithm = z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+
+/**
+ * A signed JWT (verified with `jose`): key from a JWKS URL (cached, refetched on an unknown `kid`) or a
+ * static PEM / JWK / shared secret. Shared-secret keys take only HS* algorithms and public keys never do,
+ * so a token cannot switch the verifier to another algorithm family.
+ */
+export const JwtScheme = z
+  .object({
+    scheme: z.literal('jwt'),
+    /** Where the token travels: `Authorization: Bearer`, another header (after `prefix`), or a query parameter. */
+    token: z
+      .discriminatedUnion('from', [
+        z.object({ from: z.literal('bearer') }),
+        z.object({ from: z.literal('header'), name: z.string().min(1), prefix: z.string().default('') }),
+        z.object({ from: z.literal('query'), name: z.string().min(1) }),
+      ])
+      .prefault({ from: 'bearer' }),
+    key: z.discriminatedUnion('type', [
+      z.object({
+        type: z.literal('jwks'),
+        /** Fetched over https; plain http only on loopback (local tests), where no one can swap the keys. */
+        url: z.url({ protocol: /^https?$/ }).refine((url) => /^(https:|http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/])/.test(url), 'use an https JWKS URL'),
+      }),
+      /** A PEM public key or certificate, a JSON JWK, or a shared secret, from the account or app secrets. */
+      z.object({ type: z.enum(['pem', 'jwk', 'secret']), ...secretSource }).refine(namedWhenApp, nameTheAppSecret),
+    ]),
+    algorithms: z.array(JwtAlgorithm).min(1),
+    issuer: z.string().min(1).optional(),
+    /** Accepted audiences (literal strings); the token's `aud` must contain one. */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    /** Leeway for `exp`, `nbf` and `iat`, in seconds. */
+    clock_tolerance_s: z.number().int().min(0).max(300).default(30),
+    /** Oldest accepted token by its `iat`, in seconds (then `iat` is required); bounds replay of long-lived tokens. */
+    max_age_s: z.number().int().positive().optional(),
+    /** Claims that must be present; `exp` by default so a captured token cannot be replayed forever. */
+    required_claims: z.array(z.string().min(1)).default(['exp']),
+    /** Binds the body: this claim must hold the hash of the raw body bytes in this encoding. */
+    body_hash: z
+      .object({
+        claim: z.string().min(1),
+        algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
+        encoding: z.enum(['hex', 'base64', 'base64url']).default('base64url'),
+      })
+      .optional(),
+  })
+  .refine((jwt) => jwt.algorithms.every((alg) => alg.startsWith('HS') === (jwt.key.type === 'secret')), {
+    message: 'HS* algorithms go with key type secret, and only with it',
+    path: ['algorithms'],
+  });
+
+/** HTTP Basic: the `user:password` the provider sends must equal an active secret, compared in constant time. */
+export const BasicScheme = z.object({ scheme: z.literal('basic'), secret: SecretRef.prefault({}) });
+
+/**
+ * A static token the provider echoes: in a header (after `prefix`), a query parameter, or a top-level
+ * field of a JSON or form body (Zoho's `token`). The body is parsed for this field only.
+ */
+export const TokenScheme = z.object({
+  scheme: z.literal('token'),
+  in: z.enum(['header', 'query', 'body']),
+  name: z.string().min(1),
+  prefix: z.string().default(''),
+  secret: SecretRef.prefault({}),
+});
+
+/** `Authorization: Bearer <token>` where the token must equal an active secret. */
+export const BearerScheme = z.object({ scheme: z.literal('bearer'), secret: SecretRef.prefault({}) });
+
+/** An extra check, never authentication on its own: the peer address must lie in one of these CIDRs. */
+export const IpAllowlistScheme = z.object({
+  scheme: z.literal('ip_allowlist'),
+  cidrs: z.array(z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()])).min(1),
+});
+
 /** Every verification scheme a definition can declare. More schemes join this union, never service code. */
-export const VerificationScheme = z.discriminatedUnion('scheme', [HmacScheme]);
+export const VerificationScheme = z.discriminatedUnion('scheme', [
+  HmacScheme,
+  DigestScheme,
+  JwtScheme,
+  BasicScheme,
+  TokenScheme,
+  BearerScheme,
+  IpAllowlistScheme,
+]);
 export type VerificationScheme = z.infer<typeof VerificationScheme>;
 
 /** A webhook body format accepted by the edge, by media type. */
@@ -69,7 +211,12 @@ export const WebhookDefinition = z.object({
   /** Accepted media types and how each is parsed for the mapping. The raw bytes are always kept. */
   content_types: z.record(z.string(), BodyFormat).default({ 'application/json': 'json' }),
   /** Checks that must all pass, on the raw bytes, before anything is stored. */
-  verify: z.array(VerificationScheme).min(1),
+  verify: z
+    .array(VerificationScheme)
+    .min(1)
+    .refine((schemes) => schemes.some((check) => check.scheme !== 'ip_allowlist'), {
+      message: 'an IP allow-list is an extra check: declare a scheme that authenticates the request too',
+    }),
   /**
    * JSONata over `{headers, payload, body_sha256}` giving the provider's delivery key, used to drop
    * duplicates. Defaults to `body_sha256` (a byte-identical redelivery is a duplicate).

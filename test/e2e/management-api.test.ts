@@ -70,11 +70,30 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     expect(((await malformed.json()) as { code: string }).code).toBe('SWY_ERR_BODY_MALFORMED');
   });
 
-  it('refuses subscription URLs outside the egress policy with a clear 422', async () => {
-    const { apiKey } = await hub.createEnvironment();
-    for (const url of ['http://169.254.169.254/latest/meta-data', 'http://10.0.0.5/hook', 'http://[::ffff:192.168.1.1]/x']) {
-      const response = await hub.call('POST', '/v1/subscriptions', { token: apiKey, body: { url, event_types: ['*'] } });
-      expect(response, url).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED' } });
+  it('refuses subscription URLs outside the egress policy with a clear 422 (SSRF matrix, strict hub)', async () => {
+    const strict = await startTestHub(nats.url, { SWITCHYARD_EGRESS_ALLOW: '' });
+    try {
+      const { apiKey } = await strict.createEnvironment();
+      const urls = [
+        'https://127.0.0.1/hook',
+        'https://10.0.0.1/hook',
+        'https://169.254.169.254/latest/meta-data',
+        'https://[::1]/hook',
+        'https://[::ffff:127.0.0.1]/hook',
+        'https://0.0.0.0/hook',
+        'https://localhost/hook',
+        'http://93.184.216.34/plain-http',
+      ];
+      for (const url of urls) {
+        const response = await strict.call('POST', '/v1/subscriptions', { token: apiKey, body: { url, event_types: ['*'] } });
+        expect(response, url).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED' } });
+      }
+      const ok = await strict.call('POST', '/v1/subscriptions', { token: apiKey, body: { url: 'https://93.184.216.34/hook', event_types: ['*'] } });
+      expect(ok.status).toBe(201);
+      const patched = await strict.call('PATCH', `/v1/subscriptions/${ok.body.id}`, { token: apiKey, body: { url: 'https://10.0.0.1/hook' } });
+      expect(patched).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED' } });
+    } finally {
+      await strict.close();
     }
   });
 

@@ -1,13 +1,30 @@
 import type { z } from 'zod';
-import { HrisEmployee } from './hris.js';
+import { AccountingContact, AccountingInvoice, AccountingPurchaseOrder } from './accounting.js';
+import { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
+import { HrisEmployee, HrisEmployment, HrisGroup, HrisLocation, HrisTimeOff } from './hris.js';
 
-export { UnifiedBase } from './common.js';
-export { HrisEmployee } from './hris.js';
+export { Address, CurrencyCode, DecimalAmount, EmailAddress, IsoDate, IsoDateTime, Money, PhoneNumber, UnifiedBase } from './common.js';
+export { AccountingContact, AccountingInvoice, AccountingLineItem, AccountingPurchaseOrder } from './accounting.js';
+export { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
+export { HrisEmployee, HrisEmployment, HrisGroup, HrisLocation, HrisTimeOff } from './hris.js';
 
 /**
- * The schema of each unified resource, keyed `<category>/<resource>`. Normalized events are validated
- * against the schema of their type before they are published; a resource missing here is refused.
+ * The schema of each unified resource, keyed `<category>/<resource>` as in event types
+ * (`hris/time_off:created` → `hris/time_off`). Normalized events are validated against the schema of
+ * their type before they are published; a resource missing here is refused.
  */
 export const UNIFIED_MODELS: Readonly<Record<string, z.ZodType>> = {
   'hris/employees': HrisEmployee,
+  'hris/employments': HrisEmployment,
+  'hris/groups': HrisGroup,
+  'hris/locations': HrisLocation,
+  'hris/time_off': HrisTimeOff,
+  'crm/contacts': CrmContact,
+  'crm/accounts': CrmAccount,
+  'crm/opportunities': CrmOpportunity,
+  'crm/leads': CrmLead,
+  'crm/activities': CrmActivity,
+  'accounting/contacts': AccountingContact,
+  'accounting/invoices': AccountingInvoice,
+  'accounting/purchase_orders': AccountingPurchaseOrder,
 };

@@ -5,7 +5,8 @@ import { startDeliveryWorker, type DeliveryWorkerOptions } from './worker.js';
 
 export { signatureHeader } from './signer.js';
 export { Sender, type AttemptResult } from './sender.js';
-export type { AttemptRecord, DeliveryWorkerOptions } from './worker.js';
+export { decide, type Decision, type RetryPolicy } from './retry-policy.js';
+export type { DeliveryWorkerOptions } from './worker.js';
 
 /**
  * Starts fan-out (EVENTS → DELIVERIES) and the delivery worker (DELIVERIES → endpoints) in this
@@ -16,4 +17,28 @@ export async function startDelivery(ctx: RuntimeContext, options: DeliveryWorker
   const fanout = await startFanout(ctx, { concurrency: options.concurrency, publishTimeoutMs: options.publishTimeoutMs });
   const worker = await startDeliveryWorker(ctx, sender, options);
   return { close: () => closeAll([{ close: () => sender.close() }, fanout, worker]) };
+}
+
+/** The worker options from a parsed DeliveryEnv (shared by the standalone service and the hub). */
+export function deliveryOptionsFrom(config: {
+  SWITCHYARD_DELIVERY_CONCURRENCY: number;
+  SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY: number;
+  SWITCHYARD_DELIVERY_TIMEOUT_MS: number;
+  SWITCHYARD_DELIVERY_SCHEDULE_MS: number[];
+  SWITCHYARD_DELIVERY_JITTER: number;
+  SWITCHYARD_DELIVERY_DISABLE_AFTER_MS: number;
+  SWITCHYARD_DELIVERY_PAUSE_RECHECK_MS: number;
+  SWITCHYARD_PUBLISH_TIMEOUT_MS: number;
+}): DeliveryWorkerOptions {
+  return {
+    concurrency: config.SWITCHYARD_DELIVERY_CONCURRENCY,
+    endpointConcurrency: config.SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY,
+    timeoutMs: config.SWITCHYARD_DELIVERY_TIMEOUT_MS,
+    scheduleMs: config.SWITCHYARD_DELIVERY_SCHEDULE_MS,
+    jitter: config.SWITCHYARD_DELIVERY_JITTER,
+    disableAfterMs: config.SWITCHYARD_DELIVERY_DISABLE_AFTER_MS,
+    pauseRecheckMs: config.SWITCHYARD_DELIVERY_PAUSE_RECHECK_MS,
+    publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
+    userAgent: 'Switchyard-Webhooks/0.1',
+  };
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Agent, request, buildConnector } from 'undici';
 import type { EgressPolicy } from '@switchyard/runtime';
 
@@ -10,7 +11,12 @@ export interface AttemptResult {
   errorClass?: string;
   /** `Retry-After` of the response, in ms, when present and sane. */
   retryAfterMs?: number;
+  /** The first 256 bytes of the response body, as text (for the attempt log). */
+  responseExcerpt?: string;
 }
+
+const EXCERPT_BYTES = 256;
+const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /**
  * POSTs deliveries through one undici Agent (a keep-alive pool per origin). The connector resolves
@@ -24,7 +30,14 @@ export class Sender {
 
   constructor(egress: EgressPolicy, options: { timeoutMs: number; connections?: number }) {
     this.#timeoutMs = options.timeoutMs;
-    const connect = buildConnector({ lookup: egress.lookup as never, timeout: Math.min(options.timeoutMs, 10_000) });
+    const base = buildConnector({ lookup: egress.lookup as never, timeout: Math.min(options.timeoutMs, 10_000) });
+    // Node does not call `lookup` for IP-literal hosts, so those are judged here, at the same moment.
+    const connect: buildConnector.connector = (connectOptions, callback) => {
+      const host = connectOptions.hostname.replace(/^\[|\]$/g, '');
+      const reason = isIP(host) ? egress.refusal(host) : undefined;
+      if (reason) return callback(Object.assign(new Error(`egress denied: ${reason}`), { code: 'SWY_ERR_EGRESS_DENIED' }), null);
+      return base(connectOptions, callback);
+    };
     this.#agent = new Agent({
       connect,
       connections: options.connections ?? 32,
@@ -34,6 +47,7 @@ export class Sender {
     });
   }
 
+  /** POSTs once; never throws (no response is an `errorClass`). */
   async post(url: string, headers: Record<string, string>, body: Uint8Array): Promise<AttemptResult> {
     const started = performance.now();
     try {
@@ -45,8 +59,9 @@ export class Sender {
         // undici 7 follows no redirects unless a redirect interceptor is added: a 3xx stays a 3xx.
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
-      await response.body.dump({ limit: 64 * 1024 });
+      const excerpt = await readExcerpt(response.body);
       const result: AttemptResult = { status: response.statusCode, latencyMs: performance.now() - started };
+      if (excerpt) result.responseExcerpt = excerpt;
       const retryAfter = parseRetryAfter(response.headers['retry-after']);
       if (retryAfter !== undefined) result.retryAfterMs = retryAfter;
       return result;
@@ -58,6 +73,26 @@ export class Sender {
   close(): Promise<void> {
     return this.#agent.close();
   }
+}
+
+/** Reads the first bytes of a response body and discards the rest without buffering it. */
+async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      if (size < EXCERPT_BYTES) chunks.push(chunk);
+      size += chunk.length;
+      // Small bodies are drained so the keep-alive socket is reused; a huge one is cut off.
+      if (size > DRAIN_LIMIT_BYTES) {
+        body.destroy();
+        break;
+      }
+    }
+  } catch {
+    // A body cut short still leaves the status: the excerpt is best effort.
+  }
+  return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8');
 }
 
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {

@@ -1,16 +1,18 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, sign } from 'node:crypto';
+import { ed25519PrivateKey, type SigningKey } from '@switchyard/runtime';
 
 /**
- * The Standard Webhooks v1 signature header for one attempt: `v1,<base64 HMAC-SHA256>` of
- * `{id}.{timestamp}.{body}` under each secret, space-separated (several entries during a rotation).
- * Recomputed for every attempt because the timestamp is the attempt's, not the event's.
+ * The Standard Webhooks signature header for one attempt: one entry per active key, space-separated —
+ * `v1,<base64 HMAC-SHA256>` for `whsec_` keys, `v1a,<base64 ed25519>` for `whsk_` keys — each over
+ * `{id}.{timestamp}.{body}`. Recomputed for every attempt: the timestamp is the attempt's.
  */
-export function signatureHeader(secrets: readonly string[], id: string, timestampS: number, body: Uint8Array): string {
-  return secrets
-    .map((secret) => {
-      const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
-      const mac = createHmac('sha256', key).update(`${id}.${timestampS}.`).update(body).digest('base64');
-      return `v1,${mac}`;
+export function signatureHeader(keys: readonly SigningKey[], id: string, timestampS: number, body: Uint8Array): string {
+  const prefix = Buffer.from(`${id}.${timestampS}.`);
+  return keys
+    .map((key) => {
+      if (key.type === 'ed25519') return `v1a,${sign(null, Buffer.concat([prefix, body]), ed25519PrivateKey(key.secret)).toString('base64')}`;
+      const secret = Buffer.from(key.secret.startsWith('whsec_') ? key.secret.slice(6) : key.secret, 'base64');
+      return `v1,${createHmac('sha256', secret).update(prefix).update(body).digest('base64')}`;
     })
     .join(' ');
 }

@@ -1,112 +1,177 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DEAD_HEADERS, publishDurable, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
+import type { api, ErrorCode } from '@switchyard/contracts';
+import {
+  activeKeys,
+  DEAD_HEADERS,
+  publishDurable,
+  publishOperationalEvent,
+  runConsumer,
+  STREAMS,
+  TASK_HEADERS,
+  type Closeable,
+  type RuntimeContext,
+  type SubscriptionRecord,
+} from '@switchyard/runtime';
+import { attemptsSoFar, recordAttempt } from './attempt-log.js';
+import { EndpointLimiter } from './endpoint-limiter.js';
+import { decide, type Decision } from './retry-policy.js';
 import type { Sender } from './sender.js';
 import { signatureHeader } from './signer.js';
 
 /** Worker tuning, from the delivery configuration. */
 export interface DeliveryWorkerOptions {
   concurrency: number;
+  /** Attempts in flight per endpoint, per process. */
+  endpointConcurrency: number;
   timeoutMs: number;
   /** Delay before each retry, in ms; its length is the number of retries after the first attempt. */
   scheduleMs: readonly number[];
+  jitter: number;
+  /** A failure streak this long disables the endpoint, in ms. */
+  disableAfterMs: number;
+  /** How often a paused endpoint's held tasks look again, in ms. */
+  pauseRecheckMs: number;
   publishTimeoutMs: number;
   userAgent: string;
 }
 
-/** One attempt as recorded in ATTEMPTS: no request body, no headers, no secrets. */
-export interface AttemptRecord {
-  event_id: string;
-  subscription_id: string;
-  attempt: number;
-  status: number;
-  outcome: 'delivered' | 'failed' | 'dead';
-  latency_ms: number;
-  error_class: string | null;
-  next_attempt_in_ms: number | null;
-  at: string;
-}
-
 /**
- * DELIVERIES → customer endpoints. Each attempt is signed afresh (Standard Webhooks v1, attempt
- * timestamp, the subscription's active secrets), POSTed with a timeout, and recorded in ATTEMPTS.
- * 2xx acks; anything else naks with the schedule's delay — the retry lives in JetStream, not in a timer,
- * so a killed worker loses nothing. After the last scheduled retry the task goes to DEAD.
+ * DELIVERIES → customer endpoints. Each attempt is signed afresh (Standard Webhooks, the attempt's
+ * timestamp, every active key) and recorded in ATTEMPTS. Retries are JetStream redeliveries (`nak`
+ * with the policy's delay), never timers: a killed worker loses nothing. A paused endpoint's tasks are
+ * held; an endpoint at its in-flight cap or rate limit gets its tasks back shortly; neither counts as an
+ * attempt, and neither holds a slot another endpoint could use.
  */
 export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, options: DeliveryWorkerOptions): Promise<Closeable> {
   const subscriptions = await ctx.subscriptions();
+  const limiter = new EndpointLimiter(options.endpointConcurrency);
+  const policy = { scheduleMs: options.scheduleMs, jitter: options.jitter };
 
-  const record = async (attempt: AttemptRecord) => {
+  const deadLetter = async (message: JsMsg, subscription: SubscriptionRecord, task: Task, code: ErrorCode, detail: string) => {
     const h = natsHeaders();
-    h.set(TASK_HEADERS.outcome, attempt.outcome);
-    await publishDurable(
-      ctx.bus.js,
-      `attempts.${attempt.subscription_id}.${attempt.event_id}`,
-      JSON.stringify(attempt),
-      { msgID: `${attempt.event_id}:${attempt.subscription_id}:${attempt.attempt}`, headers: h },
+    h.set(DEAD_HEADERS.stage, 'delivery');
+    h.set(DEAD_HEADERS.code, code);
+    h.set(DEAD_HEADERS.message, detail);
+    for (const [name, value] of Object.entries(task.headers)) h.set(name, value);
+    await publishDurable(ctx.bus.js, `dead.delivery.${subscription.id}`, message.data, { msgID: `delivery:${task.eventId}:${subscription.id}:${task.taskId}`, headers: h }, options.publishTimeoutMs);
+  };
+
+  const disable = async (subscription: SubscriptionRecord, reason: 'endpoint_gone' | 'failing') => {
+    await subscriptions.setStatus(subscription, 'disabled', reason);
+    await publishOperationalEvent(
+      ctx.bus,
+      {
+        type: 'webhook/endpoint:disabled',
+        environmentId: subscription.environment_id,
+        // The record before the change: workers disabling it at once publish one event.
+        key: `${subscription.id}:${subscription.updated_at}`,
+        data: { subscription_id: subscription.id, url: subscription.url, reason, failing_since: subscription.failing_since },
+      },
       options.publishTimeoutMs,
     );
+    ctx.logger.warn({ subscription: subscription.id, reason }, 'endpoint disabled');
   };
 
   const handle = async (message: JsMsg) => {
-    const eventId = message.headers?.get(TASK_HEADERS.eventId) ?? '';
-    const subscriptionId = message.headers?.get(TASK_HEADERS.subscription) ?? '';
-    const subscription = await subscriptions.get(subscriptionId);
+    const task = readTask(message);
+    const subscription = await subscriptions.get(task.subscriptionId);
     if (!subscription) {
-      ctx.logger.info({ subscription: subscriptionId, event: eventId }, 'subscription deleted; task dropped');
+      ctx.logger.info({ subscription: task.subscriptionId, event: task.eventId }, 'subscription deleted; task dropped');
       message.term('subscription deleted');
       return;
     }
-    const attempt = message.info.deliveryCount;
+    if (subscription.status === 'paused') {
+      message.nak(options.pauseRecheckMs);
+      return;
+    }
+    if (subscription.status === 'disabled') {
+      await deadLetter(message, subscription, task, 'SWY_ERR_ENDPOINT_DISABLED', `endpoint disabled (${subscription.disabled_reason ?? 'unknown'})`);
+      message.term('endpoint disabled');
+      return;
+    }
+    if (!limiter.tryAcquire(subscription.id, subscription.rate_limit)) {
+      message.nak(limiter.waitMs(subscription.rate_limit));
+      return;
+    }
+    try {
+      await attemptOnce(message, subscription, task);
+    } finally {
+      limiter.release(subscription.id);
+    }
+  };
+
+  const attemptOnce = async (message: JsMsg, subscription: SubscriptionRecord, task: Task) => {
+    const attempt = (message.info.deliveryCount === 1 ? 0 : await attemptsSoFar(ctx.bus, subscription.id, task.eventId, task.taskId)) + 1;
     const timestamp = Math.floor(Date.now() / 1000);
     const result = await sender.post(
       subscription.url,
       {
+        ...subscription.headers,
         'content-type': 'application/json',
         'user-agent': options.userAgent,
-        'webhook-id': eventId,
+        'webhook-id': task.eventId,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(subscriptions.secrets(subscription), eventId, timestamp, message.data),
+        'webhook-signature': signatureHeader(activeKeys(subscriptions.keys(subscription)), task.eventId, timestamp, message.data),
       },
       message.data,
     );
-    const delivered = result.status >= 200 && result.status < 300;
-    const retryIndex = attempt - 1;
-    const scheduled = options.scheduleMs[retryIndex];
-    const exhausted = !delivered && scheduled === undefined;
-    // Retry-After is honoured when it asks for more time than the schedule, never less.
-    const delay = scheduled === undefined ? null : Math.max(scheduled, result.retryAfterMs ?? 0);
-    const outcome = delivered ? 'delivered' : exhausted ? 'dead' : 'failed';
+    let decision: Decision = decide(result, attempt, policy);
+    let current = subscription;
+    if (decision.kind === 'delivered') current = await subscriptions.setFailingSince(subscription, null);
+    else current = await subscriptions.setFailingSince(subscription, subscription.failing_since ?? new Date().toISOString());
+    const streak = current.failing_since ? Date.now() - Date.parse(current.failing_since) : 0;
+    const disableFor = decision.kind === 'gone' ? 'endpoint_gone' : decision.kind !== 'delivered' && streak >= options.disableAfterMs ? 'failing' : null;
+    if (disableFor && decision.kind === 'retry') decision = { kind: 'exhausted' };
+
+    const outcome = decision.kind === 'delivered' ? 'delivered' : decision.kind === 'retry' ? 'failed' : 'dead';
     ctx.metrics.deliveries.inc({ outcome });
     ctx.metrics.deliveryLatency.observe(result.latencyMs / 1000);
-    await record({
-      event_id: eventId,
+    const record: api.DeliveryAttempt = {
+      environment_id: subscription.environment_id,
       subscription_id: subscription.id,
+      event_id: task.eventId,
+      event_type: task.eventType,
+      task_id: task.taskId,
+      event_seq: task.eventSeq,
       attempt,
       status: result.status,
       outcome,
       latency_ms: Math.round(result.latencyMs),
       error_class: result.errorClass ?? null,
-      next_attempt_in_ms: delivered || exhausted ? null : delay,
+      response_excerpt: result.responseExcerpt ?? null,
+      next_attempt_in_ms: decision.kind === 'retry' ? decision.delayMs : null,
       at: new Date().toISOString(),
-    });
-    if (delivered) {
+    };
+    await recordAttempt(ctx.bus, record, options.publishTimeoutMs);
+
+    if (decision.kind === 'delivered') {
       message.ack();
       return;
     }
-    ctx.logger.info({ subscription: subscription.id, event: eventId, attempt, status: result.status, error: result.errorClass }, 'delivery attempt failed');
-    if (!exhausted) {
-      message.nak(delay ?? 0);
+    ctx.logger.info({ subscription: subscription.id, event: task.eventId, attempt, status: result.status, error: result.errorClass }, 'delivery attempt failed');
+    if (decision.kind === 'retry') {
+      message.nak(decision.delayMs);
       return;
     }
-    const h = natsHeaders();
-    h.set(DEAD_HEADERS.stage, 'delivery');
-    h.set(DEAD_HEADERS.code, 'SWY_ERR_DELIVERY_EXHAUSTED');
-    h.set(DEAD_HEADERS.message, `${attempt} attempts failed; last status ${result.status}${result.errorClass ? ` (${result.errorClass})` : ''}`);
-    h.set(TASK_HEADERS.eventId, eventId);
-    h.set(TASK_HEADERS.subscription, subscription.id);
-    await publishDurable(ctx.bus.js, `dead.delivery.${subscription.id}`, message.data, { msgID: `delivery:${eventId}:${subscription.id}`, headers: h }, options.publishTimeoutMs);
-    message.term('attempts exhausted');
+    const lastStatus = `${result.status}${result.errorClass ? ` (${result.errorClass})` : ''}`;
+    if (disableFor) {
+      await disable(current, disableFor);
+      await deadLetter(message, current, task, 'SWY_ERR_ENDPOINT_DISABLED', `endpoint disabled (${disableFor}) at attempt ${attempt}; last status ${lastStatus}`);
+    } else {
+      await deadLetter(message, current, task, 'SWY_ERR_DELIVERY_EXHAUSTED', `${attempt} attempts failed; last status ${lastStatus}`);
+      await publishOperationalEvent(
+        ctx.bus,
+        {
+          type: 'webhook/message:attempts_exhausted',
+          environmentId: subscription.environment_id,
+          key: `${task.eventId}:${subscription.id}:${task.taskId}`,
+          data: { subscription_id: subscription.id, event_id: task.eventId, event_type: task.eventType, attempts: attempt, last_status: result.status, last_error: result.errorClass ?? null },
+        },
+        options.publishTimeoutMs,
+      );
+    }
+    message.term('no more attempts');
   };
 
   return runConsumer(ctx.bus, {
@@ -117,4 +182,29 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
     logger: ctx.logger,
     handle,
   });
+}
+
+/** What a task's headers say. */
+interface Task {
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  taskId: string;
+  eventSeq: number | null;
+  /** The task's own headers, carried onto its dead letter so recovery can rebuild it. */
+  headers: Record<string, string>;
+}
+
+function readTask(message: JsMsg): Task {
+  const get = (name: string) => message.headers?.get(name) ?? '';
+  const headers: Record<string, string> = {};
+  for (const name of Object.values(TASK_HEADERS)) if (get(name)) headers[name] = get(name);
+  return {
+    eventId: get(TASK_HEADERS.eventId),
+    eventType: get(TASK_HEADERS.eventType),
+    subscriptionId: get(TASK_HEADERS.subscription),
+    taskId: get(TASK_HEADERS.taskId) || 'o',
+    eventSeq: get(TASK_HEADERS.eventSeq) ? Number(get(TASK_HEADERS.eventSeq)) : null,
+    headers,
+  };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AdminEnv, CatalogEnv, DeliveryEnv, EdgeEnv, EgressEnv, HttpEnv, LogEnv, NatsEnv, SecretsEnv } from '@switchyard/runtime';
+import { AdminEnv, CatalogEnv, DeliveryEnv, EdgeEnv, EgressEnv, HttpEnv, LogEnv, NatsEnv, RotationEnv, SecretsEnv } from '@switchyard/runtime';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -13,6 +13,7 @@ export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(CatalogEnv.shape)
   .extend(EdgeEnv.shape)
   .extend(DeliveryEnv.shape)
+  .extend(RotationEnv.shape)
   .extend({
     SWITCHYARD_DATA_DIR: z.string().min(1).default('./.data'),
     SWITCHYARD_ENCRYPTION_KEY: z.preprocess(unsetIfEmpty, SecretsEnv.shape.SWITCHYARD_ENCRYPTION_KEY.optional()),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { SwitchyardError } from '@switchyard/contracts';
-import { startDelivery } from '@switchyard/delivery';
+import { deliveryOptionsFrom, startDelivery } from '@switchyard/delivery';
 import { startEdge } from '@switchyard/edge';
 import { startNormalizer } from '@switchyard/normalizer';
 import { startRequest } from '@switchyard/request';
@@ -87,6 +87,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
       encryptionKey,
       egressAllow,
+      egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       publicUrl,
     });
@@ -95,15 +96,13 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
     const app = createHttpApp({ logger, metrics: ctx.metrics, bus: ctx.bus });
     handles.push(
       await startNormalizer(ctx, { concurrency: config.SWITCHYARD_NORMALIZER_CONCURRENCY, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
-      await startDelivery(ctx, {
-        concurrency: config.SWITCHYARD_DELIVERY_CONCURRENCY,
-        timeoutMs: config.SWITCHYARD_DELIVERY_TIMEOUT_MS,
-        scheduleMs: config.SWITCHYARD_DELIVERY_SCHEDULE_MS,
-        publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
-        userAgent: 'Switchyard-Webhooks/0.1',
-      }),
+      await startDelivery(ctx, deliveryOptionsFrom(config)),
       await startEdge(app, ctx, { bodyLimit: config.SWITCHYARD_BODY_LIMIT_BYTES, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
-      await startRequest(app, ctx, { adminToken: admin.value }),
+      await startRequest(app, ctx, {
+        adminToken: admin.value,
+        rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
+        publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
+      }),
     );
     await app.listen({ port, host: config.HOST });
     handles.push({ close: () => app.close() });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable, RuntimeContext } from '@switchyard/runtime';
+import { registerEventRoutes } from './routes/events.js';
 import { registerAccountRoutes } from './routes/integrated-accounts.js';
 import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
@@ -8,16 +9,21 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 export interface RequestOptions {
   /** The operator token that may create environments. */
   adminToken: string;
+  /** How long the previous signing key keeps signing after a rotation, in ms. */
+  rotationOverlapMs: number;
+  /** How long an API write retries a publish while NATS is unavailable, in ms. */
+  publishTimeoutMs: number;
 }
 
 /**
  * Mounts the customer-facing management API on `app`: `/v1/environments` (admin token),
- * `/v1/integrated-accounts` and `/v1/subscriptions` (environment API key).
+ * `/v1/integrated-accounts`, `/v1/subscriptions` and `/v1/events` (environment API key).
  */
 export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, options: RequestOptions): Promise<Closeable> {
   const [environments, accounts, subscriptions] = await Promise.all([ctx.environments(), ctx.accounts(), ctx.subscriptions()]);
   registerEnvironmentRoutes(app, environments, options.adminToken);
   registerAccountRoutes(app, ctx, environments, accounts);
-  registerSubscriptionRoutes(app, ctx, environments, subscriptions);
+  registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
+  registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs });
   return { close: async () => undefined };
 }

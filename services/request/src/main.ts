@@ -1,6 +1,12 @@
-import { AdminEnv, ServiceEnv, runStandalone } from '@switchyard/runtime';
+import { AdminEnv, EdgeEnv, RotationEnv, ServiceEnv, runStandalone } from '@switchyard/runtime';
 import { startRequest } from './index.js';
 
-await runStandalone('switchyard-request', ServiceEnv.extend(AdminEnv.shape), ({ ctx, config, app }) =>
-  startRequest(app, ctx, { adminToken: config.SWITCHYARD_ADMIN_TOKEN }),
+const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(EdgeEnv.pick({ SWITCHYARD_PUBLISH_TIMEOUT_MS: true }).shape);
+
+await runStandalone('switchyard-request', Env, ({ ctx, config, app }) =>
+  startRequest(app, ctx, {
+    adminToken: config.SWITCHYARD_ADMIN_TOKEN,
+    rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
+    publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
+  }),
 );

@@ -27,6 +27,10 @@ export const DEAD_HEADERS = {
 
 /** Headers on a delivery task and on events. */
 export const TASK_HEADERS = {
+  /** One delivery task: the original fan-out, a resend and a recovery of the same event are three tasks. */
+  taskId: 'swy-task',
+  /** The event's sequence in EVENTS, so the event can be found again by id (resend). */
+  eventSeq: 'swy-event-seq',
   eventId: 'swy-event-id',
   subscription: 'swy-subscription',
   eventType: 'swy-event-type',

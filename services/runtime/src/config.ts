@@ -62,9 +62,22 @@ export const AdminEnv = z.object({
   SWITCHYARD_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters'),
 });
 
+const bool = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1'));
+
 /** Egress policy: CIDRs allowed despite the private/loopback block list. */
 export const EgressEnv = z.object({
   SWITCHYARD_EGRESS_ALLOW: csv,
+  /**
+   * Plain http to any destination. Without it, https is required except for destinations inside
+   * SWITCHYARD_EGRESS_ALLOW (e.g. loopback in development).
+   */
+  SWITCHYARD_EGRESS_ALLOW_HTTP: bool.default(false),
+});
+
+/** Signing-key rotation. */
+export const RotationEnv = z.object({
+  /** How long the previous signing key keeps signing after a rotation, in ms (default 24 h). */
+  SWITCHYARD_SECRET_ROTATION_OVERLAP_MS: z.coerce.number().int().nonnegative().default(86_400_000),
 });
 
 /** Delivery tuning. */
@@ -81,6 +94,14 @@ export const DeliveryEnv = z.object({
   ),
   /** Deliveries in flight at once per process. */
   SWITCHYARD_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(64),
+  /** Deliveries in flight at once to one endpoint, per process: a slow endpoint cannot take every slot. */
+  SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /** Random spread applied to each retry delay (0.1 = ±10 %), so failing endpoints are not hit in lockstep. */
+  SWITCHYARD_DELIVERY_JITTER: z.coerce.number().min(0).max(1).default(0.1),
+  /** An endpoint failing continuously for this long is disabled, in ms (default 5 days). */
+  SWITCHYARD_DELIVERY_DISABLE_AFTER_MS: z.coerce.number().int().positive().default(432_000_000),
+  /** How often held deliveries of a paused endpoint check whether it was resumed, in ms. */
+  SWITCHYARD_DELIVERY_PAUSE_RECHECK_MS: z.coerce.number().int().positive().default(5_000),
 });
 
 /** Edge tuning. */

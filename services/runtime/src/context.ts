@@ -19,6 +19,8 @@ export interface ContextOptions {
   eventsRetentionHours: number;
   encryptionKey: string;
   egressAllow: readonly string[];
+  /** Plain http to any destination (`SWITCHYARD_EGRESS_ALLOW_HTTP`). */
+  egressAllowHttp?: boolean;
   mappingsDir?: string | undefined;
   /** Base URL providers call, without trailing slash. */
   publicUrl: string;
@@ -50,7 +52,7 @@ export interface RuntimeContext {
 /** Connects, bootstraps the bus and loads the catalog; stores open lazily. */
 export async function openContext(options: ContextOptions): Promise<RuntimeContext> {
   const vault = new Vault(options.encryptionKey);
-  const egress = new EgressPolicy(options.egressAllow);
+  const egress = new EgressPolicy(options.egressAllow, { allowHttp: options.egressAllowHttp ?? false });
   const engine = new MappingEngine();
   const catalog = await ProviderCatalog.load(options.mappingsDir, engine);
   const bus = await connectBus({

@@ -46,3 +46,18 @@ describe('EgressPolicy', () => {
     expect(() => new EgressPolicy(['example.com'])).toThrow(/not an address/);
   });
 });
+
+describe('EgressPolicy: https', () => {
+  it('requires https for public destinations unless plain http is allowed', async () => {
+    await expect(new EgressPolicy().assertUrlAllowed('http://93.184.216.34/hook')).rejects.toMatchObject({
+      code: 'SWY_ERR_EGRESS_DENIED',
+      message: expect.stringContaining('https is required'),
+    });
+    await expect(new EgressPolicy().assertUrlAllowed('https://93.184.216.34/hook')).resolves.toBeUndefined();
+    await expect(new EgressPolicy([], { allowHttp: true }).assertUrlAllowed('http://93.184.216.34/hook')).resolves.toBeUndefined();
+  });
+
+  it('accepts plain http to destinations the operator allowed explicitly', async () => {
+    await expect(new EgressPolicy(['127.0.0.0/8']).assertUrlAllowed('http://127.0.0.1:9/hook')).resolves.toBeUndefined();
+  });
+});

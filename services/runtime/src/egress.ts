@@ -56,10 +56,22 @@ export class EgressPolicy {
   readonly #allowed: BlockList;
   /** The allow-list as configured, for start-up messages. */
   readonly allowList: readonly string[];
+  readonly #allowHttp: boolean;
 
-  constructor(allow: readonly string[] = []) {
+  /**
+   * @param allow CIDRs reachable despite the block list (`SWITCHYARD_EGRESS_ALLOW`).
+   * @param options.allowHttp plain http to any destination; otherwise only to allowed CIDRs.
+   */
+  constructor(allow: readonly string[] = [], options: { allowHttp?: boolean } = {}) {
     this.allowList = allow;
     this.#allowed = toBlockList(allow.map(parseCidr));
+    this.#allowHttp = options.allowHttp ?? false;
+  }
+
+  #explicitlyAllowed(address: string): boolean {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    const ip = mapped?.[1] ?? address;
+    return this.#allowed.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
   }
 
   /** Why an address is refused, or undefined when it may be reached. */
@@ -93,6 +105,10 @@ export class EgressPolicy {
     for (const address of addresses) {
       const reason = this.refusal(address);
       if (reason) throw new SwitchyardError('SWY_ERR_EGRESS_DENIED', `${parsed.hostname}: ${reason}`);
+    }
+    // Plain http leaks the signed payload to the network; allow it only where the operator said so.
+    if (parsed.protocol === 'http:' && !this.#allowHttp && !addresses.every((a) => this.#explicitlyAllowed(a))) {
+      throw new SwitchyardError('SWY_ERR_EGRESS_DENIED', `${parsed.hostname}: https is required (or set SWITCHYARD_EGRESS_ALLOW_HTTP=true)`);
     }
   }
 

@@ -7,6 +7,7 @@ export {
   EdgeEnv,
   EgressEnv,
   HttpEnv,
+  RotationEnv,
   LogEnv,
   NatsEnv,
   SecretsEnv,
@@ -19,12 +20,18 @@ export { KvCollection } from './kv-collection.js';
 export { closeAll, closeOnSignals, type Closeable } from './lifecycle.js';
 export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
 export { MappingEngine, toIsoDateTime, type MappingLimits } from './mapping-engine.js';
+export { registerMappingFunctions, type MappingFunctionContext, type MoneyValue } from './mapping-functions.js';
+/** The pure functions behind the mapping library (`mappingFunctions.phone('020 7946 0000', 44)`). */
+export * as mappingFunctions from './mapping-functions.js';
 export { Metrics } from './metrics.js';
 export { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
 export { mediaType, parseBody } from './body-format.js';
 export { publishDurable } from './publish.js';
 export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
+export { operationalSubject, publishOperationalEvent } from './operational-events.js';
+export { readStream, type ReadStreamOptions, type StoredEntry, type StreamPage } from './stream-reader.js';
+export { enqueueDelivery, type DeliveryTask } from './delivery-tasks.js';
 export { runConsumer, type ConsumerOptions } from './consumer.js';
 export { runStandalone, ServiceEnv, type ServiceConfig, type StandaloneParts } from './standalone.js';
 export { createHttpApp, type HttpAppOptions } from './http/app.js';
@@ -32,11 +39,12 @@ export { parseInput, registerProblemHandler, toSwitchyardError } from './http/pr
 export { accountView, AccountStore, type AccountChanges, type AccountRecord, type AccountStatus, type NewAccount } from './stores/accounts.js';
 export { EnvironmentStore, tokensEqual, type ApiKeyRecord } from './stores/environments.js';
 export {
-  generateSigningSecret,
   SubscriptionStore,
   subscriptionView,
   type NewSubscription,
+  type RevealedCredential,
   type SubscriptionChanges,
   type SubscriptionRecord,
 } from './stores/subscriptions.js';
+export { activeKeys, ed25519PrivateKey, generateSigningKey, revealedCredential, type SigningKey } from './signing-keys.js';
 export { generateKey, parseKey, Vault, type Sealed } from './vault.js';

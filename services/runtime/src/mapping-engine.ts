@@ -1,6 +1,7 @@
 import jsonata from 'jsonata';
 import { SwitchyardError } from '@switchyard/contracts';
 import { sha256Hex } from './ids.js';
+import { isoDateTime, registerMappingFunctions } from './mapping-functions.js';
 
 /** Limits applied to every evaluation. */
 export interface MappingLimits {
@@ -21,18 +22,10 @@ interface JsonataError {
 }
 
 /**
- * Turns a date given as epoch seconds, epoch milliseconds or a date string (including the
- * `+0000` offsets some providers send) into ISO 8601 UTC; undefined when it is not a date.
+ * Turns a date given as epoch seconds or milliseconds or a date string (including `+0000` offsets)
+ * into ISO 8601 UTC; undefined when it is not a date. The same function mappings call as `$isoDateTime`.
  */
-export function toIsoDateTime(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  let ms: number;
-  if (typeof value === 'number') ms = value < 1e11 ? value * 1000 : value;
-  else if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)) ms = Number(value) < 1e11 ? Number(value) * 1000 : Number(value);
-  else if (typeof value === 'string') ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  else return undefined;
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
-}
+export const toIsoDateTime = isoDateTime;
 
 /**
  * Compiles and evaluates JSONata mapping expressions. Each expression is compiled once and cached by
@@ -79,8 +72,9 @@ export class MappingEngine {
   }
 }
 
+/** The mapping function library (`$isoDate`, `$isoDateTime`, `$phone`, `$email`, `$enum`, `$money`, `$config`) and `$sha256`. */
 function registerLibrary(expression: jsonata.Expression): void {
-  expression.registerFunction('isoDateTime', (value: unknown) => toIsoDateTime(value), '<j?:s>');
+  registerMappingFunctions(expression);
   expression.registerFunction('sha256', (value: string) => (value === undefined ? undefined : sha256Hex(value)), '<s?:s>');
 }
 

@@ -27,6 +27,11 @@ const OUTCOMES: Partial<Record<ErrorCode, string>> = {
   SWY_ERR_PAYLOAD_TOO_LARGE: 'too_large',
   SWY_ERR_UNSUPPORTED_MEDIA_TYPE: 'unsupported_type',
   SWY_ERR_BUS_UNAVAILABLE: 'unavailable',
+  SWY_ERR_APP_SECRET_UNSET: 'no_secret',
+  SWY_ERR_TOKEN_MISSING: 'missing_signature',
+  SWY_ERR_TOKEN_INVALID: 'bad_signature',
+  SWY_ERR_IP_NOT_ALLOWED: 'ip_not_allowed',
+  SWY_ERR_JWKS_UNAVAILABLE: 'unavailable',
 };
 
 
@@ -79,7 +84,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: RuntimeCo
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       const inbound: InboundRequest = { method: request.method, url: `${ctx.publicUrl}${request.url}`, path: request.url, headers, body };
-      const verdict = verifyWebhook(webhook.verify, inbound, accounts.webhookSecrets(account));
+      const verdict = await verifyWebhook(webhook.verify, inbound, { secrets: accounts.webhookSecrets(account), remoteAddress: request.ip });
       if (!verdict.ok) return fail(verdict.code, verdict.detail);
 
       // Verified. From here on the bytes are kept even if they do not parse: the normalizer dead-letters them.

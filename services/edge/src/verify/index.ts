@@ -1,28 +1,43 @@
 import type { VerificationScheme } from '@switchyard/contracts';
+import { verifyBasic, verifyBearer, verifyToken } from './credentials.js';
+import { verifyDigest } from './digest.js';
 import { verifyHmac } from './hmac.js';
-import type { InboundRequest, VerifyResult } from './inbound.js';
+import type { InboundRequest, VerifyContext, VerifyOptions, VerifyResult } from './inbound.js';
+import { verifyIpAllowlist } from './ip-allowlist.js';
+import { verifyJwt } from './jwt.js';
 
-export type { InboundRequest, VerifyResult } from './inbound.js';
-export { keyBytes, signedBytes, verifyHmac } from './hmac.js';
-export { checkTimestamp } from './timestamp.js';
+export type { InboundRequest, VerifyErrorCode, VerifyOptions, VerifyResult } from './inbound.js';
+export { JwksCache, type JwksCacheOptions } from './jwks.js';
+
+/** Runs one declared check. Every scheme of the contract union is handled here, and only here. */
+function verifyOne(scheme: VerificationScheme, request: InboundRequest, ctx: VerifyContext): VerifyResult | Promise<VerifyResult> {
+  switch (scheme.scheme) {
+    case 'hmac':
+      return verifyHmac(scheme, request, ctx);
+    case 'digest':
+      return verifyDigest(scheme, request, ctx);
+    case 'jwt':
+      return verifyJwt(scheme, request, ctx);
+    case 'basic':
+      return verifyBasic(scheme, request, ctx);
+    case 'token':
+      return verifyToken(scheme, request, ctx);
+    case 'bearer':
+      return verifyBearer(scheme, request, ctx);
+    case 'ip_allowlist':
+      return verifyIpAllowlist(scheme, ctx);
+  }
+}
 
 /**
- * Runs every declared check of a provider definition; all must pass. The first failure is returned,
- * so the caller answers with its code and nothing is stored.
+ * Runs every declared check of a provider definition, in order, on the raw bytes; all must pass. The
+ * first failure is returned, so the caller answers with its code and nothing is stored. Async because a
+ * JWT check may fetch the provider's JWKS; the other checks complete synchronously.
  */
-export function verifyWebhook(
-  schemes: readonly VerificationScheme[],
-  request: InboundRequest,
-  secrets: readonly string[],
-  nowMs = Date.now(),
-): VerifyResult {
+export async function verifyWebhook(schemes: readonly VerificationScheme[], request: InboundRequest, options: VerifyOptions): Promise<VerifyResult> {
+  const ctx: VerifyContext = { ...options, nowMs: options.nowMs ?? Date.now() };
   for (const scheme of schemes) {
-    let result: VerifyResult;
-    switch (scheme.scheme) {
-      case 'hmac':
-        result = verifyHmac(scheme, request, secrets, nowMs);
-        break;
-    }
+    const result = await verifyOne(scheme, request, ctx);
     if (!result.ok) return result;
   }
   return { ok: true };

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { api, SwitchyardError } from '@switchyard/contracts';
-import { accountView, parseInput, type AccountRecord, type AccountStore, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
+import { accountView, parseInput, publishOperationalEvent, type AccountRecord, type AccountStore, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
 import { requireEnvironment } from '../auth.js';
 
 type IdParams = { Params: { id: string } };
@@ -13,6 +13,9 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext,
     const receivesWebhooks = ctx.catalog.get(record.provider)?.definition.webhook !== undefined;
     return accountView(record, receivesWebhooks ? `${ctx.publicUrl}/webhooks/${record.provider}/${record.id}` : null);
   };
+  /** Tells subscribers of `integrated_account:*`; the view carries no credential. */
+  const announce = (type: 'integrated_account:created' | 'integrated_account:updated' | 'integrated_account:deleted', record: AccountRecord) =>
+    publishOperationalEvent(ctx.bus, { type, environmentId: record.environment_id, key: `${record.id}:${type}:${record.updated_at}`, data: view(record) });
   const find = async (environmentId: string, id: string) => {
     const record = await accounts.getInEnvironment(environmentId, id);
     if (!record) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no integrated account '${id}'`);
@@ -34,6 +37,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext,
       remote_key: input.remote_key,
       config: input.config,
     });
+    await announce('integrated_account:created', record);
     return reply.status(201).send(view(record));
   });
 
@@ -51,21 +55,22 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext,
     const environment = await requireEnvironment(request, environments);
     const input = parseInput(api.UpdateIntegratedAccount, request.body);
     const record = await find(environment.id, request.params.id);
-    return view(
-      await accounts.update(record, {
-        status: input.status,
-        credentials: input.credentials,
-        webhook_secrets: asList(input.webhook_secret),
-        remote_key: input.remote_key,
-        config: input.config,
-      }),
-    );
+    const updated = await accounts.update(record, {
+      status: input.status,
+      credentials: input.credentials,
+      webhook_secrets: asList(input.webhook_secret),
+      remote_key: input.remote_key,
+      config: input.config,
+    });
+    await announce('integrated_account:updated', updated);
+    return view(updated);
   });
 
   app.delete<IdParams>('/v1/integrated-accounts/:id', async (request, reply) => {
     const environment = await requireEnvironment(request, environments);
     const record = await find(environment.id, request.params.id);
     await accounts.delete(record.id);
+    await announce('integrated_account:deleted', record);
     return reply.status(204).send();
   });
 }

@@ -1,52 +1,69 @@
-import { randomBytes } from 'node:crypto';
 import { eventTypeMatches, type api } from '@switchyard/contracts';
+import type { z } from 'zod';
 import type { Bus } from '../bus.js';
 import { randomId } from '../ids.js';
 import { KvCollection } from '../kv-collection.js';
 import type { Logger } from '../logger.js';
+import { activeKeys, generateSigningKey, revealedCredential, type SigningKey } from '../signing-keys.js';
 import type { Sealed, Vault } from '../vault.js';
 
-/** A customer endpoint subscribed to event types, as stored. The signing secret is sealed. */
+type Status = z.infer<typeof api.SubscriptionStatus>;
+type DisabledReason = 'endpoint_gone' | 'failing';
+
+/** A customer endpoint subscribed to event types, as stored. Signing keys are sealed. */
 export interface SubscriptionRecord {
   id: string;
   environment_id: string;
   url: string;
   event_types: string[];
+  filter: string | null;
   description: string | null;
   metadata: Record<string, string>;
-  enabled: boolean;
-  /** Sealed JSON array of `whsec_…` secrets; every one signs each attempt (rotation overlap). */
-  secrets: Sealed;
+  headers: Record<string, string>;
+  rate_limit: number | null;
+  key_type: SigningKey['type'];
+  status: Status;
+  disabled_reason: DisabledReason | null;
+  failing_since: string | null;
+  /** Sealed JSON array of {@link SigningKey}: every active one signs each attempt. */
+  keys: Sealed;
   created_at: string;
   updated_at: string;
 }
 
 /** Fields accepted when creating a subscription. */
-export type NewSubscription = Omit<api.SubscriptionView, 'id' | 'created_at' | 'updated_at'> & { environment_id: string };
+export interface NewSubscription {
+  environment_id: string;
+  url: string;
+  event_types: string[];
+  filter: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  headers: Record<string, string>;
+  rate_limit: number | null;
+  key_type: SigningKey['type'];
+}
 
 /** Changes to a subscription; `undefined` leaves a field as it is. */
 export interface SubscriptionChanges {
   url?: string | undefined;
   event_types?: string[] | undefined;
+  filter?: string | null | undefined;
   description?: string | null | undefined;
   metadata?: Record<string, string> | undefined;
-  enabled?: boolean | undefined;
+  headers?: Record<string, string> | undefined;
+  rate_limit?: number | null | undefined;
 }
 
-/**
- * A Standard Webhooks symmetric secret: `whsec_` + base64 of 32 random bytes (the spec asks for
- * 24–64 bytes).
- */
-export function generateSigningSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`;
-}
+/** What a customer sees once for a new key: the HMAC secret, or the ed25519 public key. */
+export type RevealedCredential = ReturnType<typeof revealedCredential>;
 
 /** Subscriptions in the `subscriptions` bucket, keyed by id, mirrored in memory for fan-out. */
 export class SubscriptionStore {
   readonly #subscriptions: KvCollection<SubscriptionRecord>;
   readonly #vault: Vault;
-  /** Decrypted signing secrets per record object (records are replaced on change, never mutated). */
-  readonly #secrets = new WeakMap<SubscriptionRecord, string[]>();
+  /** Decrypted keys per record object (records are replaced on change, never mutated). */
+  readonly #keys = new WeakMap<SubscriptionRecord, SigningKey[]>();
 
   private constructor(subscriptions: KvCollection<SubscriptionRecord>, vault: Vault) {
     this.#subscriptions = subscriptions;
@@ -59,25 +76,23 @@ export class SubscriptionStore {
     return new SubscriptionStore(subscriptions, vault);
   }
 
-  /** Creates a subscription; returns the record and its secret (shown to the customer once). */
-  async create(input: NewSubscription): Promise<{ record: SubscriptionRecord; secret: string }> {
+  /** Creates a subscription; returns the record and its credential (shown to the customer once). */
+  async create(input: NewSubscription): Promise<{ record: SubscriptionRecord; credential: RevealedCredential }> {
     const id = randomId('sub');
-    const secret = generateSigningSecret();
+    const key = generateSigningKey(input.key_type);
     const now = new Date().toISOString();
     const record: SubscriptionRecord = {
+      ...input,
       id,
-      environment_id: input.environment_id,
-      url: input.url,
-      event_types: input.event_types,
-      description: input.description,
-      metadata: input.metadata,
-      enabled: input.enabled,
-      secrets: this.#vault.sealJson([secret], `subscription:${id}:secrets`),
+      status: 'active',
+      disabled_reason: null,
+      failing_since: null,
+      keys: this.#seal(id, [key]),
       created_at: now,
       updated_at: now,
     };
     await this.#subscriptions.create(id, record);
-    return { record, secret };
+    return { record, credential: revealedCredential(key) };
   }
 
   get(id: string): Promise<SubscriptionRecord | undefined> {
@@ -96,55 +111,97 @@ export class SubscriptionStore {
       .sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
-  /** Enabled subscriptions of an environment whose patterns match a concrete event type. */
+  /**
+   * Subscriptions of an environment whose patterns match a concrete event type and that take
+   * deliveries: active or paused (a paused endpoint's tasks are held, not dropped), never disabled.
+   */
   matching(environmentId: string, type: string): SubscriptionRecord[] {
     return this.#subscriptions
       .values()
-      .filter((s) => s.enabled && s.environment_id === environmentId && s.event_types.some((p) => eventTypeMatches(p, type)));
+      .filter((s) => s.status !== 'disabled' && s.environment_id === environmentId && s.event_types.some((p) => eventTypeMatches(p, type)));
   }
 
-  async update(record: SubscriptionRecord, changes: SubscriptionChanges): Promise<SubscriptionRecord> {
-    const next: SubscriptionRecord = {
+  update(record: SubscriptionRecord, changes: SubscriptionChanges): Promise<SubscriptionRecord> {
+    return this.#put({
       ...record,
       url: changes.url ?? record.url,
       event_types: changes.event_types ?? record.event_types,
+      filter: changes.filter === undefined ? record.filter : changes.filter,
       description: changes.description === undefined ? record.description : changes.description,
       metadata: changes.metadata ?? record.metadata,
-      enabled: changes.enabled ?? record.enabled,
-      updated_at: new Date().toISOString(),
-    };
-    await this.#subscriptions.put(record.id, next);
-    return next;
+      headers: changes.headers ?? record.headers,
+      rate_limit: changes.rate_limit === undefined ? record.rate_limit : changes.rate_limit,
+    });
+  }
+
+  /** Pauses (held), resumes (active, failure streak forgotten) or disables (with a reason) a subscription. */
+  setStatus(record: SubscriptionRecord, status: Status, reason: DisabledReason | null = null): Promise<SubscriptionRecord> {
+    return this.#put({ ...record, status, disabled_reason: status === 'disabled' ? reason : null, failing_since: status === 'active' ? null : record.failing_since });
+  }
+
+  /** Records the start (a time) or the end (null) of a failure streak; a no-op when unchanged. */
+  async setFailingSince(record: SubscriptionRecord, since: string | null): Promise<SubscriptionRecord> {
+    if ((record.failing_since === null) === (since === null)) return record;
+    return this.#put({ ...record, failing_since: since });
+  }
+
+  /**
+   * A new signing key; the current one keeps signing for `overlapMs` so consumers can switch without
+   * a gap. Keys already past their overlap are dropped.
+   */
+  async rotate(record: SubscriptionRecord, overlapMs: number): Promise<{ record: SubscriptionRecord; credential: RevealedCredential }> {
+    const now = Date.now();
+    const expiresAt = new Date(now + overlapMs).toISOString();
+    const outgoing = activeKeys(this.keys(record), now).map((k) => ({ ...k, expires_at: k.expires_at ?? expiresAt }));
+    const key = generateSigningKey(record.key_type);
+    const next = await this.#put({ ...record, keys: this.#seal(record.id, [...outgoing, key]) });
+    return { record: next, credential: revealedCredential(key) };
   }
 
   async delete(id: string): Promise<void> {
     await this.#subscriptions.delete(id);
   }
 
-  /** The subscription's signing secrets, decrypted. */
-  secrets(record: SubscriptionRecord): string[] {
-    let secrets = this.#secrets.get(record);
-    if (!secrets) {
-      secrets = this.#vault.openJson<string[]>(record.secrets, `subscription:${record.id}:secrets`);
-      this.#secrets.set(record, secrets);
+  /** Every stored key, decrypted (use {@link activeKeys} to pick those that sign now). */
+  keys(record: SubscriptionRecord): SigningKey[] {
+    let keys = this.#keys.get(record);
+    if (!keys) {
+      keys = this.#vault.openJson<SigningKey[]>(record.keys, `subscription:${record.id}:keys`);
+      this.#keys.set(record, keys);
     }
-    return secrets;
+    return keys;
   }
 
   stop(): void {
     this.#subscriptions.stop();
   }
+
+  #seal(id: string, keys: SigningKey[]): Sealed {
+    return this.#vault.sealJson(keys, `subscription:${id}:keys`);
+  }
+
+  async #put(record: SubscriptionRecord): Promise<SubscriptionRecord> {
+    const next = { ...record, updated_at: new Date().toISOString() };
+    await this.#subscriptions.put(record.id, next);
+    return next;
+  }
 }
 
-/** The API's view of a subscription: no secret. */
+/** The API's view of a subscription: no keys. */
 export function subscriptionView(record: SubscriptionRecord): api.SubscriptionView {
   return {
     id: record.id,
     url: record.url,
     event_types: record.event_types,
+    filter: record.filter,
     description: record.description,
     metadata: record.metadata,
-    enabled: record.enabled,
+    headers: record.headers,
+    rate_limit: record.rate_limit,
+    key_type: record.key_type,
+    status: record.status,
+    disabled_reason: record.disabled_reason,
+    failing_since: record.failing_since,
     created_at: record.created_at,
     updated_at: record.updated_at,
   };

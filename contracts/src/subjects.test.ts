@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  deliverySubject,
+  envelopeSubject,
+  eventSubject,
+  eventsSubject,
+  isSubjectToken,
+  parseDeliverySubject,
+  parseEventSubject,
+  parseRawSubject,
+  rawFilterSubject,
+  rawSubject,
+} from './subjects.js';
+
+describe('event subjects', () => {
+  const parts = { environment: 'env_123', category: 'hris', resource: 'employees', action: 'created' } as const;
+
+  it('builds and parses the subject an event is published on', () => {
+    expect(eventSubject(parts)).toBe('events.env_123.hris.employees.created');
+    expect(parseEventSubject('events.env_123.hris.employees.created')).toEqual(parts);
+    expect(envelopeSubject({ environment_id: 'env_123', category: 'hris', resource: 'time_off', action: 'deleted' })).toBe(
+      'events.env_123.hris.time_off.deleted',
+    );
+  });
+
+  it('refuses tokens that would change the subject shape or make it a wildcard', () => {
+    for (const environment of ['', 'env.1', 'env*', 'env>', 'env 1', 'env\t1', '>']) {
+      expect(() => eventSubject({ ...parts, environment })).toThrow(TypeError);
+    }
+    expect(() => eventSubject({ ...parts, action: 'renamed' as 'created' })).toThrow(/action/);
+  });
+
+  it('parses nothing but concrete record-event subjects', () => {
+    expect(parseEventSubject('events.env_123.webhook.endpoint.disabled')).toBeUndefined();
+    expect(parseEventSubject('events.env_123.integrated_account.created')).toBeUndefined();
+    expect(parseEventSubject('events.env_123.hris.employees.*')).toBeUndefined();
+    expect(parseEventSubject('events.env_123.hris.employees.renamed')).toBeUndefined();
+    expect(parseEventSubject('events.env_123.hris.employees')).toBeUndefined();
+    expect(parseEventSubject('raw.env_123.hris.employees.created')).toBeUndefined();
+  });
+
+  it.each([
+    [{ environment: 'env_123', category: 'hris', resource: 'employees' }, 'events.env_123.hris.employees.*'],
+    [{ environment: 'env_123', category: 'hris' }, 'events.env_123.hris.*.*'],
+    [{ environment: 'env_123' }, 'events.env_123.*.*.*'],
+    [{ environment: 'env_123', action: 'deleted' }, 'events.env_123.*.*.deleted'],
+    [{ environment: 'env_123', resource: 'contacts' }, 'events.env_123.*.contacts.*'],
+    [{ category: 'crm', resource: 'leads', action: 'created' }, 'events.*.crm.leads.created'],
+    [{ ...parts }, 'events.env_123.hris.employees.created'],
+    [{}, 'events.*.*.*.*'],
+  ] as const)('filter %o → %s', (filter, subject) => {
+    expect(eventsSubject(filter)).toBe(subject);
+  });
+
+  it('refuses wildcards passed as filter values (leave the part out instead)', () => {
+    expect(() => eventsSubject({ environment: 'env_123', category: '*' })).toThrow(TypeError);
+    expect(() => eventsSubject({ environment: 'env_1.hris' })).toThrow(TypeError);
+  });
+});
+
+describe('raw and delivery subjects', () => {
+  it('builds and parses raw subjects and filters', () => {
+    expect(rawSubject({ provider: 'bamboohr', account: 'acc_1' })).toBe('raw.bamboohr.acc_1');
+    expect(parseRawSubject('raw.bamboohr.acc_1')).toEqual({ provider: 'bamboohr', account: 'acc_1' });
+    expect(parseRawSubject('raw.bamboohr')).toBeUndefined();
+    expect(rawFilterSubject()).toBe('raw.*.*');
+    expect(rawFilterSubject({ provider: 'hubspot' })).toBe('raw.hubspot.*');
+    expect(rawFilterSubject({ account: 'acc_1' })).toBe('raw.*.acc_1');
+    expect(() => rawSubject({ provider: 'hub.spot', account: 'acc_1' })).toThrow(TypeError);
+  });
+
+  it('builds and parses delivery subjects', () => {
+    expect(deliverySubject('sub_1')).toBe('deliveries.sub_1');
+    expect(parseDeliverySubject('deliveries.sub_1')).toBe('sub_1');
+    expect(parseDeliverySubject('deliveries.sub_1.x')).toBeUndefined();
+    expect(parseDeliverySubject('events.sub_1')).toBeUndefined();
+    expect(() => deliverySubject('sub 1')).toThrow(TypeError);
+  });
+
+  it('accepts the ids the hub mints as tokens', () => {
+    expect(isSubjectToken('acc_3f9a0b1c2d3e4f5a6b7c8d9e')).toBe(true);
+    expect(isSubjectToken('microsoft-graph')).toBe(true);
+    expect(isSubjectToken('a.b')).toBe(false);
+  });
+});

@@ -1,0 +1,128 @@
+import { ACTIONS, type Action } from './event-type.js';
+
+/**
+ * NATS subjects of the bus, in one place:
+ * - `events.<environment>.<category>.<resource>.<action>`: normalized events (stream EVENTS);
+ * - `raw.<provider>.<account>`: verified inbound deliveries (stream RAW);
+ * - `deliveries.<subscription>`: one delivery task per (event, subscription) (stream DELIVERIES).
+ * EVENTS also carries the hub's operational events (`events.<env>.webhook.endpoint.disabled`…), whose
+ * subjects follow their types, not the record shape. docs/internal-consumers.md has the whole contract.
+ *
+ * Builders refuse a token that would change the subject's shape: a `.` would add a level and `*`/`>`
+ * would turn a publish subject into a wildcard, so a bad id fails loudly instead of publishing where
+ * no consumer listens (or where every consumer does).
+ */
+export const SUBJECT_ROOTS = { events: 'events', raw: 'raw', deliveries: 'deliveries' } as const;
+
+// No separators, no wildcards, no whitespace (NATS splits on `.`, reserves `*` and `>`, forbids spaces).
+const TOKEN = /^[^.*>\s]+$/;
+
+/** True when `value` can be one token of a NATS subject. */
+export function isSubjectToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+function token(name: string, value: string): string {
+  if (typeof value !== 'string' || !TOKEN.test(value)) {
+    throw new TypeError(`${name} ${JSON.stringify(value)} cannot be a NATS subject token (empty, or contains '.', '*', '>' or whitespace)`);
+  }
+  return value;
+}
+
+function action(value: string): Action {
+  if (!(ACTIONS as readonly string[]).includes(value)) throw new TypeError(`action ${JSON.stringify(value)} is not one of ${ACTIONS.join(', ')}`);
+  return value as Action;
+}
+
+/** The parts of an event subject. `environment` is the environment id (`env_…`). */
+export interface EventSubjectParts {
+  environment: string;
+  category: string;
+  resource: string;
+  action: Action;
+}
+
+/** The subject an event is published on: `events.env_1.hris.employees.created`. Throws on a bad token. */
+export function eventSubject(parts: EventSubjectParts): string {
+  return [
+    SUBJECT_ROOTS.events,
+    token('environment', parts.environment),
+    token('category', parts.category),
+    token('resource', parts.resource),
+    action(parts.action),
+  ].join('.');
+}
+
+/** The subject of an envelope (`environment_id`, `category`, `resource`, `action` fields). */
+export function envelopeSubject(envelope: { environment_id: string; category: string; resource: string; action: Action }): string {
+  return eventSubject({ environment: envelope.environment_id, category: envelope.category, resource: envelope.resource, action: envelope.action });
+}
+
+/** Splits an event subject into its parts; undefined for any other subject (or a wildcard). */
+export function parseEventSubject(subject: string): EventSubjectParts | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 5 || parts[0] !== SUBJECT_ROOTS.events) return undefined;
+  const [, environment, category, resource, act] = parts as [string, string, string, string, string];
+  if (![environment, category, resource].every(isSubjectToken)) return undefined;
+  if (!(ACTIONS as readonly string[]).includes(act)) return undefined;
+  return { environment, category, resource, action: act as Action };
+}
+
+/**
+ * A filter subject over record events: each part left out is a `*` wildcard, so the filter matches
+ * five-token subjects only, e.g. `{ environment: 'env_1', category: 'hris', resource: 'employees' }`
+ * → `events.env_1.hris.employees.*`, `{ environment: 'env_1', action: 'deleted' }` →
+ * `events.env_1.*.*.deleted`. Leaving out the category also matches the hub's operational events
+ * that have three segments (`events.env_1.webhook.endpoint.disabled`): tell them apart by `type`, or
+ * by {@link parseEventSubject} returning undefined. A part is never written `*` by hand: leave it out.
+ */
+export function eventsSubject(filter: Partial<EventSubjectParts> = {}): string {
+  return [
+    SUBJECT_ROOTS.events,
+    filter.environment === undefined ? '*' : token('environment', filter.environment),
+    filter.category === undefined ? '*' : token('category', filter.category),
+    filter.resource === undefined ? '*' : token('resource', filter.resource),
+    filter.action === undefined ? '*' : action(filter.action),
+  ].join('.');
+}
+
+/** The parts of a raw-delivery subject. `account` is the integrated account id (`acc_…`). */
+export interface RawSubjectParts {
+  provider: string;
+  account: string;
+}
+
+/** The subject a verified delivery is stored on: `raw.bamboohr.acc_1`. Throws on a bad token. */
+export function rawSubject(parts: RawSubjectParts): string {
+  return [SUBJECT_ROOTS.raw, token('provider', parts.provider), token('account', parts.account)].join('.');
+}
+
+/** A filter over raw deliveries; each part left out is `*`: `raw.bamboohr.*`, `raw.*.acc_1`. */
+export function rawFilterSubject(filter: Partial<RawSubjectParts> = {}): string {
+  return [
+    SUBJECT_ROOTS.raw,
+    filter.provider === undefined ? '*' : token('provider', filter.provider),
+    filter.account === undefined ? '*' : token('account', filter.account),
+  ].join('.');
+}
+
+/** Splits a raw-delivery subject; undefined for any other subject. */
+export function parseRawSubject(subject: string): RawSubjectParts | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 3 || parts[0] !== SUBJECT_ROOTS.raw) return undefined;
+  const [, provider, account] = parts as [string, string, string];
+  return isSubjectToken(provider) && isSubjectToken(account) ? { provider, account } : undefined;
+}
+
+/** The subject of a subscription's delivery tasks: `deliveries.sub_1`. Throws on a bad token. */
+export function deliverySubject(subscription: string): string {
+  return `${SUBJECT_ROOTS.deliveries}.${token('subscription', subscription)}`;
+}
+
+/** The subscription id of a delivery subject; undefined for any other subject. */
+export function parseDeliverySubject(subject: string): string | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 2 || parts[0] !== SUBJECT_ROOTS.deliveries) return undefined;
+  const subscription = parts[1] as string;
+  return isSubjectToken(subscription) ? subscription : undefined;
+}

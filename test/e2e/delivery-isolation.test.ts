@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@switchyard/runtime';
+import { createVia } from '../harness/api.js';
+import { startChildService, type ChildHub } from '../harness/child-hub.js';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { startTestNats } from '../harness/nats.js';
+import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { createTenant } from '../harness/tenant.js';
+import { eventually } from '../harness/wait.js';
+import { bambooEvent, sendBamboo, signBamboo } from '../simulators/bamboohr.js';
+
+describe('one endpoint never holds up another', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  const receivers: Receiver[] = [];
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    hub = await startTestHub(nats.url, { SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY: '2', SWITCHYARD_DELIVERY_CONCURRENCY: '8', SWITCHYARD_DELIVERY_TIMEOUT_MS: '60000' });
+  });
+  afterAll(async () => {
+    for (const r of receivers) r.release();
+    await Promise.all(receivers.map((r) => r.close()));
+    await hub?.close();
+    await nats?.stop();
+  });
+
+  it('delivers every event to a fast endpoint while a hanging one holds its in-flight cap', async () => {
+    let released = false;
+    const hanging = await startReceiver(() => (released ? 200 : 'hang'));
+    const fast = await startReceiver();
+    receivers.push(hanging, fast);
+    const tenant = await createTenant(hub, fast);
+    await hub.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: hanging.url, event_types: ['hris/*'] } });
+
+    for (let i = 0; i < 20; i++) await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', `iso-${i}`)));
+    await eventually('all 20 at the fast endpoint', () => fast.delivered().length === 20, 30_000);
+    // Every hung request is still open: the fast endpoint did not wait for any of them.
+    expect(hanging.received.every((r) => r.status === 0)).toBe(true);
+    expect(hanging.hanging()).toBeLessThanOrEqual(2);
+
+    released = true;
+    hanging.release(200);
+    await eventually('the hanging endpoint catches up', () => hanging.delivered().length === 20, 30_000);
+  });
+});
+
+describe('the delivery worker killed mid-flight', () => {
+  const services: ChildHub[] = [];
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  afterEach(async () => {
+    await Promise.all(services.map((s) => s.stop('SIGKILL')));
+    await nats?.stop();
+  });
+
+  it('loses nothing: after a restart every event is delivered, redeliveries with the same webhook-id', async () => {
+    nats = await startTestNats();
+    const slowly = await startReceiver();
+    const adminToken = randomBytes(24).toString('hex');
+    const common = { NATS_URL: nats.url, SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'), SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8' };
+    const [edgePort, requestPort, normalizerPort, deliveryPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const edge = await startChildService('edge', edgePort, common);
+    const request = await startChildService('request', requestPort, { ...common, SWITCHYARD_ADMIN_TOKEN: adminToken });
+    const normalizer = await startChildService('normalizer', normalizerPort, common);
+    const delivery = await startChildService('delivery', deliveryPort, { ...common, SWITCHYARD_DELIVERY_SCHEDULE_MS: '200,200,200,200,200' });
+    services.push(edge, request, normalizer, delivery);
+
+    const environment = await createVia(request.url, '/v1/environments', adminToken, { name: 'kill' });
+    const account = await createVia(request.url, '/v1/integrated-accounts', environment.api_key!, { provider: 'bamboohr', credentials: {}, webhook_secret: 'kill-key' });
+    await createVia(request.url, '/v1/subscriptions', environment.api_key!, { url: slowly.url, event_types: ['hris/*'] });
+
+    const webhookUrl = `${edge.url}/webhooks/bamboohr/${account.id}`;
+    for (let i = 0; i < 40; i++) {
+      expect((await sendBamboo(webhookUrl, signBamboo('kill-key', bambooEvent('employee.updated', `k-${i}`)))).status).toBe(200);
+      if (i === 10) await delivery.stop('SIGKILL');
+    }
+    services.push(await startChildService('delivery', await freePort(), { ...common, SWITCHYARD_DELIVERY_SCHEDULE_MS: '200,200,200,200,200' }));
+
+    await eventually('all 40 delivered', () => new Set(slowly.delivered().map((d) => JSON.parse(d.body).record_id)).size === 40, 45_000);
+    const ids = new Map<string, Set<string>>();
+    for (const d of slowly.delivered()) {
+      const record = JSON.parse(d.body).record_id as string;
+      ids.set(record, (ids.get(record) ?? new Set()).add(String(d.headers['webhook-id'])));
+    }
+    for (const [record, set] of ids) expect(set.size, record).toBe(1);
+    await slowly.close();
+  });
+});

@@ -235,3 +235,36 @@ describe('delivery contract: signatures, retries, statuses, operations', () => {
     expect((await hub.call('GET', `/v1/events/${eventId}/attempts`, { token: other.apiKey })).body.data).toEqual([]);
   });
 });
+
+describe('an endpoint failing continuously past the limit', () => {
+  it('is disabled with reason "failing" and the operations subscription is told', async () => {
+    const nats = await startTestNats();
+    const hub = await startTestHub(nats.url, {
+      SWITCHYARD_DELIVERY_SCHEDULE_MS: Array.from({ length: 40 }, () => '100').join(','),
+      SWITCHYARD_DELIVERY_JITTER: '0',
+      SWITCHYARD_DELIVERY_DISABLE_AFTER_MS: '600',
+    });
+    const failing = await startReceiver(() => 503);
+    const ops = await startReceiver();
+    try {
+      const tenant = await createTenant(hub, failing);
+      await hub.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: ops.url, event_types: ['webhook/endpoint:*'] } });
+      await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', 'streak')));
+      const [notice] = await eventually('disabled notice', () => ops.delivered().length >= 1 && ops.delivered());
+      const body = JSON.parse(notice!.body);
+      expect(body).toMatchObject({ type: 'webhook/endpoint:disabled', data: { subscription_id: tenant.subscriptionId, reason: 'failing' } });
+      expect(Date.parse(body.timestamp) - Date.parse(body.data.failing_since)).toBeGreaterThanOrEqual(600);
+      const view = await hub.call('GET', `/v1/subscriptions/${tenant.subscriptionId}`, { token: tenant.apiKey });
+      expect(view.body).toMatchObject({ status: 'disabled', disabled_reason: 'failing' });
+      // Far fewer attempts than the 41 the schedule allows: the streak, not the schedule, ended it.
+      expect(failing.received.length).toBeLessThan(41);
+      const resumed = await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/resume`, { token: tenant.apiKey });
+      expect(resumed.body).toMatchObject({ status: 'active', disabled_reason: null, failing_since: null });
+    } finally {
+      await failing.close();
+      await ops.close();
+      await hub.close();
+      await nats.stop();
+    }
+  });
+});

@@ -18,18 +18,25 @@ const account: AccountRecord = {
   updated_at: '2026-01-01T00:00:00.000Z',
 };
 
-const delivery = (payload: unknown, eventKey = 'key-1'): RawDelivery => ({
-  provider: 'bamboohr',
-  account,
+const delivery = (payload: unknown, eventKey = 'key-1', extra: { provider?: string; headers?: Record<string, string>; config?: Record<string, unknown> } = {}): RawDelivery => ({
+  provider: extra.provider ?? 'bamboohr',
+  account: { ...account, provider: extra.provider ?? 'bamboohr', config: extra.config ?? {} },
   eventKey,
   receivedAt: '2026-03-01T00:00:00.000Z',
   origin: 'webhook',
   payload,
-  headers: {},
+  headers: extra.headers ?? {},
 });
 
+/**
+ * A golden fixture (`mappings/<provider>/fixtures/*.json`): the parsed body (`input`), optionally the
+ * kept provider headers and the account's config, and either the expected events (without the
+ * generated `data.id`; `timestamp` only when the mapping sets one) or the expected error.
+ */
 interface Fixture {
   input: unknown;
+  headers?: Record<string, string>;
+  config?: Record<string, unknown>;
   events?: Array<Record<string, unknown>>;
   error?: { code: string; message: string };
 }
@@ -51,7 +58,11 @@ describe('every provider mapping against its golden fixtures', async () => {
   });
 
   it.each(cases)('%s', async (_name, provider, fixture) => {
-    const run = normalize(engine, provider.webhookMapping!, delivery(fixture.input));
+    const run = normalize(
+      engine,
+      provider.webhookMapping!,
+      delivery(fixture.input, 'key-1', { provider: provider.definition.slug, headers: fixture.headers ?? {}, config: fixture.config ?? {} }),
+    );
     if (fixture.error) {
       await expect(run).rejects.toMatchObject({ code: fixture.error.code, message: expect.stringContaining(fixture.error.message) });
       return;

@@ -10,10 +10,57 @@ export type Environment = z.infer<typeof Environment>;
 
 const Secrets = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(5)]);
 
+/** A provider app's secrets: one value, or several during a rotation (any one verifies). */
+const AppSecret = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(5)]);
+
+/**
+ * `POST /v1/provider-apps`: an environment's OAuth / webhook app at a provider (HubSpot's app signs
+ * webhooks with its client secret). Secrets are encrypted and never returned.
+ */
+export const CreateProviderApp = z
+  .object({
+    provider: z.string().min(1),
+    client_id: z.string().min(1).optional(),
+    client_secret: AppSecret.optional(),
+    webhook_secret: AppSecret.optional(),
+    scopes: z.array(z.string().min(1)).max(100).default([]),
+    config: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+/** `PATCH /v1/provider-apps/{id}` */
+export const UpdateProviderApp = z
+  .object({
+    client_id: z.string().min(1).nullable().optional(),
+    client_secret: AppSecret.optional(),
+    webhook_secret: AppSecret.optional(),
+    scopes: z.array(z.string().min(1)).max(100).optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+/** A provider app as the API shows it: which secrets are set, never their values. */
+export const ProviderAppView = z.object({
+  id: z.string(),
+  provider: z.string(),
+  client_id: z.string().nullable(),
+  scopes: z.array(z.string()),
+  config: z.record(z.string(), z.unknown()),
+  has_client_secret: z.boolean(),
+  has_webhook_secret: z.boolean(),
+  /** Where the provider sends app-level webhooks, when the provider routes them (`app_routing`). */
+  webhook_url: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ProviderAppView = z.infer<typeof ProviderAppView>;
+
 /** `POST /v1/integrated-accounts` */
 export const CreateIntegratedAccount = z
   .object({
     provider: z.string().min(1),
+    /** The provider app the account was connected through; with `remote_key`, routes app-level webhooks. */
+    provider_app_id: z.string().min(1).optional(),
     credentials: z.record(z.string(), z.unknown()).default({}),
     /** One secret, or several during a rotation (any one verifies). */
     webhook_secret: Secrets.optional(),
@@ -39,6 +86,7 @@ export const IntegratedAccountView = z.object({
   provider: z.string(),
   status: z.enum(['active', 'disabled', 'needs_reauth']),
   webhook_url: z.string().nullable(),
+  provider_app_id: z.string().nullable(),
   remote_key: z.string().nullable(),
   config: z.record(z.string(), z.unknown()),
   has_webhook_secret: z.boolean(),

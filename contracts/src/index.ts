@@ -17,7 +17,10 @@ export { EventEnvelope, EventOrigin, MappedEvent, OperationalEvent } from './env
 export {
   BasicScheme,
   BearerScheme,
+  AppRouting,
   BodyFormat,
+  Handshake,
+  Reply,
   DigestScheme,
   HmacScheme,
   IpAllowlistScheme,

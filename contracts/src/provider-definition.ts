@@ -203,8 +203,61 @@ export const VerificationScheme = z.discriminatedUnion('scheme', [
 ]);
 export type VerificationScheme = z.infer<typeof VerificationScheme>;
 
-/** A webhook body format accepted by the edge, by media type. */
-export const BodyFormat = z.enum(['json', 'form', 'text']);
+/** A webhook body format accepted by the edge, by media type. XML (Salesforce's SOAP) is parsed to JSON for mappings. */
+export const BodyFormat = z.enum(['json', 'form', 'xml', 'text']);
+
+/**
+ * A reply the edge sends: status, content type and body. `body` is a JSONata expression over
+ * `{method, query, headers, payload, secrets}` (a string result is sent as is, anything else as JSON);
+ * without it the body is empty. `$hmac(algorithm, key, message, encoding)` is available for challenges
+ * that must be answered with a keyed hash.
+ */
+export const Reply = z.object({
+  status: z.number().int().min(200).max(599).default(200),
+  content_type: z.string().min(1).default('application/json'),
+  body: z.string().optional(),
+});
+export type Reply = z.infer<typeof Reply>;
+
+/**
+ * A handshake: a request the provider sends to check the URL rather than to deliver an event
+ * (Microsoft Graph `validationToken`, Xero intent-to-receive, Gusto's verification token, Slack/Zoom
+ * challenges). When `match` is true the edge answers `reply` and stores nothing.
+ */
+export const Handshake = z.object({
+  name: z.string().min(1),
+  /** JSONata over `{method, query, headers, payload}`; truthy when this request is the handshake. */
+  match: z.string().min(1),
+  /**
+   * Whether the request must pass the webhook's verification before the reply (Xero: a bad signature
+   * must get 401). Unverified handshakes only echo or capture; they never publish anything.
+   */
+  verified: z.boolean().default(false),
+  /**
+   * A value to keep on the account as its webhook secret (Gusto's verification token, later the HMAC key).
+   * Taken only while the account has no webhook secret: a stranger cannot replace a configured one.
+   */
+  capture_secret: z.string().optional(),
+  reply: Reply.prefault({}),
+});
+export type Handshake = z.infer<typeof Handshake>;
+
+/**
+ * How a delivery sent to a provider app's URL (`/webhooks/{provider}/apps/{app}`) finds its accounts:
+ * HubSpot batches events of many portals, QuickBooks of many realms, Xero of many tenants.
+ */
+export const AppRouting = z.object({
+  /** JSONata over the payload: the batch's items (default: the payload itself as one item). */
+  items: z.string().min(1).default('$'),
+  /** JSONata over one item: the account's remote key (portalId, realmId, tenantId). */
+  remote_key: z.string().min(1),
+  /**
+   * JSONata over `{payload, items}` rebuilding the payload for one account's items when a batch spans
+   * several accounts. A batch for one account keeps its original bytes.
+   */
+  rebuild: z.string().min(1).default('items'),
+});
+export type AppRouting = z.infer<typeof AppRouting>;
 
 /** The webhook half of a provider definition. */
 export const WebhookDefinition = z.object({
@@ -226,6 +279,12 @@ export const WebhookDefinition = z.object({
   mapping: z.string().regex(/^[\w.-]+\.jsonata$/),
   /** Request headers kept with the raw event for the mapping (lower case). Signature headers need not be listed. */
   keep_headers: z.array(z.string()).default([]),
+  /** Handshakes, tried in order before a request is treated as a delivery. */
+  handshakes: z.array(Handshake).default([]),
+  /** The reply to an accepted (or duplicate) delivery, when the provider expects one (Salesforce's SOAP Ack). */
+  reply: Reply.optional(),
+  /** App-level URLs: how to route a delivery to its accounts. Without it, only per-account URLs exist. */
+  app_routing: AppRouting.optional(),
 });
 export type WebhookDefinition = z.infer<typeof WebhookDefinition>;
 

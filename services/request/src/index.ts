@@ -3,6 +3,7 @@ import type { Closeable, RuntimeContext } from '@switchyard/runtime';
 import { registerEventRoutes } from './routes/events.js';
 import { registerAccountRoutes } from './routes/integrated-accounts.js';
 import { registerEnvironmentRoutes } from './routes/environments.js';
+import { registerProviderAppRoutes } from './routes/provider-apps.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 
 /** Request-service options. */
@@ -17,12 +18,13 @@ export interface RequestOptions {
 
 /**
  * Mounts the customer-facing management API on `app`: `/v1/environments` (admin token),
- * `/v1/integrated-accounts`, `/v1/subscriptions` and `/v1/events` (environment API key).
+ * `/v1/provider-apps`, `/v1/integrated-accounts`, `/v1/subscriptions` and `/v1/events` (environment API key).
  */
 export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, options: RequestOptions): Promise<Closeable> {
-  const [environments, accounts, subscriptions] = await Promise.all([ctx.environments(), ctx.accounts(), ctx.subscriptions()]);
+  const [environments, accounts, subscriptions, apps] = await Promise.all([ctx.environments(), ctx.accounts(), ctx.subscriptions(), ctx.providerApps()]);
   registerEnvironmentRoutes(app, environments, options.adminToken);
-  registerAccountRoutes(app, ctx, environments, accounts);
+  registerProviderAppRoutes(app, ctx, environments, apps);
+  registerAccountRoutes(app, ctx, environments, accounts, apps);
   registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
   registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs });
   return { close: async () => undefined };

@@ -1,3 +1,4 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { BodyFormat } from '@switchyard/contracts';
 import type { z } from 'zod';
 
@@ -23,7 +24,22 @@ export function parseBody(format: z.infer<typeof BodyFormat>, body: Uint8Array):
       }
       return out;
     }
+    case 'xml':
+      return parseXml(text);
     case 'text':
       return text;
   }
+}
+
+/**
+ * XML → JSON for mappings. Namespace prefixes are kept in names (`soapenv:Envelope`), attributes are
+ * `@_name`, text values stay strings (ids like `00D5e000000abcd` must not become numbers), repeated
+ * elements become arrays only when they repeat (mappings use JSONata's array-or-single semantics).
+ */
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, trimValues: true, processEntities: true });
+
+function parseXml(text: string): unknown {
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) throw new Error(`malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
+  return xml.parse(text);
 }

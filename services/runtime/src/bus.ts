@@ -16,7 +16,7 @@ import { checkServerFeatures } from './server-features.js';
 const HOUR_MS = 3_600_000;
 
 /** The KV buckets of DESIGN §3. */
-export const BUCKETS = ['environments', 'api_keys', 'accounts', 'subscriptions', 'mappings', 'locks', 'idempotency'] as const;
+export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'locks', 'idempotency'] as const;
 export type BucketName = (typeof BUCKETS)[number];
 
 /** Stream names, one place. */

@@ -6,6 +6,7 @@ import { MappingEngine } from './mapping-engine.js';
 import { Metrics } from './metrics.js';
 import { AccountStore } from './stores/accounts.js';
 import { EnvironmentStore } from './stores/environments.js';
+import { ProviderAppStore } from './stores/provider-apps.js';
 import { SubscriptionStore } from './stores/subscriptions.js';
 import { Vault } from './vault.js';
 
@@ -43,6 +44,7 @@ export interface RuntimeContext {
   readonly metrics: Metrics;
   readonly publicUrl: string;
   accounts(): Promise<AccountStore>;
+  providerApps(): Promise<ProviderAppStore>;
   subscriptions(): Promise<SubscriptionStore>;
   environments(): Promise<EnvironmentStore>;
   /** Stops store watches and drains the NATS connection. */
@@ -69,6 +71,7 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
   };
   const accounts = once(() => AccountStore.open(bus, vault, options.logger));
   const subscriptions = once(() => SubscriptionStore.open(bus, vault, options.logger));
+  const providerApps = once(() => ProviderAppStore.open(bus, vault, options.logger));
   const environments = once(() => EnvironmentStore.open(bus, options.logger));
   return {
     name: options.name,
@@ -81,10 +84,11 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
     metrics: options.metrics ?? new Metrics(),
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     accounts: accounts.get,
+    providerApps: providerApps.get,
     subscriptions: subscriptions.get,
     environments: environments.get,
     close: async () => {
-      await Promise.all([accounts.stop(), subscriptions.stop(), environments.stop()]);
+      await Promise.all([accounts.stop(), providerApps.stop(), subscriptions.stop(), environments.stop()]);
       await bus.close();
     },
   };

@@ -38,6 +38,7 @@ export { createHttpApp, type HttpAppOptions } from './http/app.js';
 export { parseInput, registerProblemHandler, toSwitchyardError } from './http/problem.js';
 export { accountView, AccountStore, type AccountChanges, type AccountRecord, type AccountStatus, type NewAccount } from './stores/accounts.js';
 export { EnvironmentStore, tokensEqual, type ApiKeyRecord } from './stores/environments.js';
+export { ProviderAppStore, providerAppView, type AppSecrets, type ProviderAppInput, type ProviderAppRecord } from './stores/provider-apps.js';
 export {
   SubscriptionStore,
   subscriptionView,

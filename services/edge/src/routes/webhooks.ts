@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { SwitchyardError, toProblem, type ErrorCode } from '@switchyard/contracts';
-import { mediaType, parseBody, publishDurable, RAW_HEADERS, sha256Hex, type RuntimeContext } from '@switchyard/runtime';
+import type { LoadedProvider } from '@switchyard/runtime';
+import { mediaType, parseBody, type AccountRecord, type ProviderAppRecord, type RuntimeContext } from '@switchyard/runtime';
+import { groupByRemoteKey, rebuildPayload } from '../app-routing.js';
+import { capturedSecret, findHandshake, renderReply, type RequestView } from '../handshake.js';
+import { deadLetterAtEdge, publishRaw } from '../ingest.js';
 import { verifyWebhook, type InboundRequest } from '../verify/index.js';
 
 /** Edge options, from the edge's configuration. */
@@ -32,108 +35,198 @@ const OUTCOMES: Partial<Record<ErrorCode, string>> = {
   SWY_ERR_TOKEN_INVALID: 'bad_signature',
   SWY_ERR_IP_NOT_ALLOWED: 'ip_not_allowed',
   SWY_ERR_JWKS_UNAVAILABLE: 'unavailable',
+  SWY_ERR_PROVIDER_APP_UNKNOWN: 'unknown_account',
+  SWY_ERR_NO_APP_ROUTING: 'unknown_provider',
 };
 
 
-type WebhookRequest = FastifyRequest<{ Params: { provider: string; accountId: string } }>;
+type AccountRoute = FastifyRequest<{ Params: { provider: string; accountId: string } }>;
+type AppRoute = FastifyRequest<{ Params: { provider: string; appId: string } }>;
+
+/** What both routes share once the provider is known and the body is read. */
+interface Received {
+  slug: string;
+  provider: LoadedProvider;
+  webhook: NonNullable<LoadedProvider['definition']['webhook']>;
+  contentType: string;
+  inbound: InboundRequest;
+  view: RequestView;
+}
 
 /**
- * `POST /webhooks/:provider/:accountId`: verify on the raw bytes, publish the bytes to RAW with the
- * provider's delivery key as `Nats-Msg-Id`, and answer 200 only once JetStream acknowledged them.
- * Everything provider-specific comes from the provider definition.
+ * Provider-facing ingress, all of it driven by provider definitions:
+ * - `POST /webhooks/:provider/:accountId` — a per-account URL;
+ * - `POST /webhooks/:provider/apps/:appId` — a provider app's URL (HubSpot, QuickBooks, Xero), the
+ *   account(s) found from the payload through the definition's `app_routing` and the remote-key index.
+ * Declared handshakes are answered first; everything else is verified on the raw bytes, published to
+ * RAW with the provider's delivery key as `Nats-Msg-Id`, and answered 2xx only once JetStream acked it.
  */
 export async function registerWebhookRoutes(app: FastifyInstance, ctx: RuntimeContext, options: WebhookRouteOptions): Promise<void> {
-  const accounts = await ctx.accounts();
+  const [accounts, apps] = await Promise.all([ctx.accounts(), ctx.providerApps()]);
   const outcomes = new WeakMap<FastifyRequest, string>();
+
+  const fail = (request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string) => {
+    outcomes.set(request, OUTCOMES[code] ?? 'rejected');
+    request.log.info({ route: request.routeOptions.url, outcome: code }, 'webhook refused');
+    const error = new SwitchyardError(code, detail);
+    const sent = reply.status(error.status).type('application/problem+json');
+    if (code === 'SWY_ERR_BUS_UNAVAILABLE' || code === 'SWY_ERR_JWKS_UNAVAILABLE') void sent.header('retry-after', '5');
+    return sent.send(toProblem(error));
+  };
+
+  /** Provider, content type, bytes and the parsed view; or a failure already sent. */
+  const receive = (request: FastifyRequest, reply: FastifyReply, slug: string): Received | FastifyReply => {
+    const provider = ctx.catalog.get(slug);
+    if (!provider) return fail(request, reply, 'SWY_ERR_PROVIDER_UNKNOWN', `no provider '${slug}'`);
+    const webhook = provider.definition.webhook;
+    if (!webhook) return fail(request, reply, 'SWY_ERR_PROVIDER_NO_WEBHOOKS', `${slug} does not send webhooks`);
+    const contentType = mediaType(request.headers['content-type']);
+    const format = webhook.content_types[contentType];
+    if (!format) {
+      return fail(request, reply, 'SWY_ERR_UNSUPPORTED_MEDIA_TYPE', `'${contentType || '(none)'}' not accepted; expected ${Object.keys(webhook.content_types).join(', ')}`);
+    }
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    let payload: unknown;
+    try {
+      payload = body.length > 0 ? parseBody(format, body) : undefined;
+    } catch {
+      // Parsed only to answer handshakes and route batches; a verified body that does not parse is kept.
+      payload = undefined;
+    }
+    const inbound: InboundRequest = { method: request.method, url: `${ctx.publicUrl}${request.url}`, path: request.url, headers, body };
+    const view: RequestView = { method: request.method, query: request.query as RequestView['query'], headers, payload };
+    return { slug, provider, webhook, contentType, inbound, view };
+  };
+
+  /** Answers a declared handshake if this request is one; true when it did. */
+  const handshake = async (request: FastifyRequest, reply: FastifyReply, r: Received, secrets: readonly string[], verify: () => Promise<boolean>, account?: AccountRecord) => {
+    const found = await findHandshake(ctx.engine, r.slug, r.webhook.handshakes, r.view);
+    if (!found) return false;
+    if (found.verified && !(await verify())) return true;
+    const captured = account ? await capturedSecret(ctx.engine, r.slug, found, r.view) : undefined;
+    if (account && captured && accounts.webhookSecrets(account).length === 0) {
+      await accounts.update(account, { webhook_secrets: [captured] });
+      request.log.info({ provider: r.slug, account: account.id, handshake: found.name }, 'webhook secret captured');
+    }
+    const rendered = await renderReply(ctx.engine, `${r.slug}/provider.json#handshakes.${found.name}.reply`, found.reply, r.view, secrets);
+    outcomes.set(request, 'handshake');
+    void reply.status(rendered.status).header('x-content-type-options', 'nosniff').type(rendered.contentType).send(rendered.body);
+    return true;
+  };
+
+  /** The provider's expected answer to an accepted delivery, or ours. */
+  const accepted = async (request: FastifyRequest, reply: FastifyReply, r: Received, duplicate: boolean, secrets: readonly string[]) => {
+    outcomes.set(request, duplicate ? 'duplicate' : 'accepted');
+    if (!r.webhook.reply) return reply.status(200).send({ status: 'accepted', duplicate });
+    const rendered = await renderReply(ctx.engine, `${r.slug}/provider.json#webhook.reply`, r.webhook.reply, r.view, secrets);
+    return reply.status(rendered.status).type(rendered.contentType).send(rendered.body);
+  };
+
+  const unavailable = (request: FastifyRequest, reply: FastifyReply, error: unknown) => {
+    request.log.warn({ err: error, route: request.routeOptions.url }, 'raw publish failed; provider will retry');
+    return fail(request, reply, 'SWY_ERR_BUS_UNAVAILABLE', error instanceof SwitchyardError ? error.detail : 'publish not acknowledged');
+  };
+
+  const appSecretsOf = (record: ProviderAppRecord | undefined) => (record ? apps.secrets(record) : undefined);
 
   await app.register(async (scope) => {
     // Keep the exact bytes for every media type: verification must see what the provider signed.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => done(null, body));
-
-    scope.addHook('onResponse', async (request: WebhookRequest, reply) => {
+    scope.addHook('onResponse', async (request: FastifyRequest<{ Params: { provider: string } }>, reply) => {
       const provider = ctx.catalog.get(request.params.provider) ? request.params.provider : 'unknown';
       const outcome = outcomes.get(request) ?? (reply.statusCode === 413 ? 'too_large' : reply.statusCode >= 500 ? 'error' : 'rejected');
       ctx.metrics.webhooks.inc({ provider, outcome });
     });
 
-    scope.post('/webhooks/:provider/:accountId', async (request: WebhookRequest, reply: FastifyReply) => {
-      const fail = (code: ErrorCode, detail: string) => {
-        outcomes.set(request, OUTCOMES[code] ?? 'rejected');
-        request.log.info({ provider: request.params.provider, account: request.params.accountId, outcome: code }, 'webhook refused');
-        const error = new SwitchyardError(code, detail);
-        return reply.status(error.status).type('application/problem+json').send(toProblem(error));
-      };
+    scope.post('/webhooks/:provider/:accountId', async (request: AccountRoute, reply: FastifyReply) => {
       const { provider: slug, accountId } = request.params;
-      const provider = ctx.catalog.get(slug);
-      if (!provider) return fail('SWY_ERR_PROVIDER_UNKNOWN', `no provider '${slug}'`);
-      const webhook = provider.definition.webhook;
-      if (!webhook) return fail('SWY_ERR_PROVIDER_NO_WEBHOOKS', `${slug} does not send webhooks`);
       const account = await accounts.get(accountId);
       // Another provider's account answers exactly like a missing one: ids are not an oracle.
-      if (!account || account.provider !== slug) return fail('SWY_ERR_ACCOUNT_UNKNOWN', `no ${slug} account '${accountId}'`);
-      if (account.status === 'disabled') return fail('SWY_ERR_ACCOUNT_DISABLED', `account '${accountId}' is disabled`);
-
-      const contentType = mediaType(request.headers['content-type']);
-      const format = webhook.content_types[contentType];
-      if (!format) {
-        return fail('SWY_ERR_UNSUPPORTED_MEDIA_TYPE', `'${contentType || '(none)'}' not accepted; expected ${Object.keys(webhook.content_types).join(', ')}`);
-      }
-
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      const inbound: InboundRequest = { method: request.method, url: `${ctx.publicUrl}${request.url}`, path: request.url, headers, body };
-      const verdict = await verifyWebhook(webhook.verify, inbound, { secrets: accounts.webhookSecrets(account), remoteAddress: request.ip });
-      if (!verdict.ok) return fail(verdict.code, verdict.detail);
-
-      // Verified. From here on the bytes are kept even if they do not parse: the normalizer dead-letters them.
-      const bodySha = sha256Hex(body);
-      let eventKey = bodySha;
-      if (webhook.event_key !== 'body_sha256') {
-        let payload: unknown;
-        try {
-          payload = parseBody(format, body);
-        } catch {
-          payload = undefined;
-        }
-        const key = payload === undefined ? undefined : await ctx.engine
-          .evaluate(`${slug}/provider.json#webhook.event_key`, webhook.event_key, { headers, payload, body_sha256: bodySha })
-          .catch(() => undefined);
-        eventKey = typeof key === 'string' || typeof key === 'number' ? String(key) : bodySha;
-      }
-
-      const raw = natsHeaders();
-      raw.set(RAW_HEADERS.provider, slug);
-      raw.set(RAW_HEADERS.account, account.id);
-      raw.set(RAW_HEADERS.environment, account.environment_id);
-      raw.set(RAW_HEADERS.receivedAt, new Date().toISOString());
-      raw.set(RAW_HEADERS.contentType, contentType);
-      raw.set(RAW_HEADERS.eventKey, eventKey);
-      raw.set(RAW_HEADERS.origin, 'webhook');
-      for (const name of webhook.keep_headers) {
-        const value = headers[name.toLowerCase()];
-        if (value !== undefined) raw.set(`${RAW_HEADERS.keptPrefix}${name.toLowerCase()}`, value);
-      }
-      let duplicate: boolean;
+      if (!account || account.provider !== slug) return fail(request, reply, 'SWY_ERR_ACCOUNT_UNKNOWN', `no ${slug} account '${accountId}'`);
+      if (account.status === 'disabled') return fail(request, reply, 'SWY_ERR_ACCOUNT_DISABLED', `account '${accountId}' is disabled`);
+      const r = receive(request, reply, slug);
+      if (!('inbound' in r)) return r;
+      const secrets = accounts.webhookSecrets(account);
+      const appSecrets = appSecretsOf(account.provider_app_id ? await apps.get(account.provider_app_id) : undefined);
+      const verify = async () => {
+        const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, ...(appSecrets ? { appSecrets } : {}), remoteAddress: request.ip });
+        if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
+        return verdict.ok;
+      };
+      if (await handshake(request, reply, r, secrets, verify, account)) return reply;
+      if (!(await verify())) return reply;
       try {
-        const ack = await publishDurable(
-          ctx.bus.js,
-          `raw.${slug}.${account.id}`,
-          body,
-          { msgID: `${account.id}:${sha256Hex(eventKey).slice(0, 40)}`, headers: raw },
+        const { duplicate } = await publishRaw(
+          ctx,
+          { slug, webhook: r.webhook, account, contentType: r.contentType, body: r.inbound.body, payload: r.view.payload, headers: r.inbound.headers },
           options.publishTimeoutMs,
         );
-        duplicate = ack.duplicate;
+        request.log.info({ provider: slug, account: account.id, outcome: duplicate ? 'duplicate' : 'accepted' }, 'webhook accepted');
+        return await accepted(request, reply, r, duplicate, secrets);
       } catch (error) {
-        outcomes.set(request, 'unavailable');
-        request.log.warn({ err: error, provider: slug, account: account.id }, 'raw publish failed; provider will retry');
-        const coded = error instanceof SwitchyardError ? error : new SwitchyardError('SWY_ERR_BUS_UNAVAILABLE', undefined, { cause: error });
-        return reply.status(503).header('retry-after', '5').type('application/problem+json').send(toProblem(coded));
+        return unavailable(request, reply, error);
       }
-      outcomes.set(request, duplicate ? 'duplicate' : 'accepted');
-      request.log.info({ provider: slug, account: account.id, outcome: duplicate ? 'duplicate' : 'accepted' }, 'webhook accepted');
-      return reply.status(200).send({ status: 'accepted', duplicate });
+    });
+
+    scope.post('/webhooks/:provider/apps/:appId', async (request: AppRoute, reply: FastifyReply) => {
+      const { provider: slug, appId } = request.params;
+      const providerApp = await apps.get(appId);
+      if (!providerApp || providerApp.provider !== slug) return fail(request, reply, 'SWY_ERR_PROVIDER_APP_UNKNOWN', `no ${slug} app '${appId}'`);
+      const r = receive(request, reply, slug);
+      if (!('inbound' in r)) return r;
+      const routing = r.webhook.app_routing;
+      if (!routing) return fail(request, reply, 'SWY_ERR_NO_APP_ROUTING', `${slug} sends webhooks to per-account URLs only`);
+      const appSecrets = apps.secrets(providerApp);
+      const secrets = appSecrets.webhook_secret ?? [];
+      const verify = async () => {
+        const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, appSecrets, remoteAddress: request.ip });
+        if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
+        return verdict.ok;
+      };
+      if (await handshake(request, reply, r, secrets, verify)) return reply;
+      if (!(await verify())) return reply;
+      try {
+        const kept = (code: string, detail: string, body: Buffer) =>
+          deadLetterAtEdge(ctx, { slug, appId, contentType: r.contentType, body, code, detail }, options.publishTimeoutMs);
+        if (r.view.payload === undefined) {
+          await kept('SWY_ERR_BODY_UNPARSABLE', `verified ${r.contentType} body does not parse; cannot route it to an account`, r.inbound.body);
+          return await accepted(request, reply, r, false, secrets);
+        }
+        const { groups, unkeyed } = await groupByRemoteKey(ctx.engine, slug, routing, r.view.payload);
+        const routed: Array<{ account: AccountRecord; items: unknown[] }> = [];
+        const unknown: unknown[] = [...unkeyed];
+        for (const group of groups) {
+          const account = await accounts.findByRemoteKey(appId, group.remoteKey);
+          if (account && account.status !== 'disabled') routed.push({ account, items: group.items });
+          else unknown.push(...group.items);
+        }
+        if (routed.length === 0) return fail(request, reply, 'SWY_ERR_ACCOUNT_UNKNOWN', `no account of app '${appId}' has the remote key(s) in this delivery`);
+        let duplicates = 0;
+        for (const [index, { account, items }] of routed.entries()) {
+          // One account's delivery keeps its exact bytes; a batch spanning several is split per account.
+          const whole = routed.length === 1 && unknown.length === 0;
+          const payload = whole ? r.view.payload : await rebuildPayload(ctx.engine, slug, routing, r.view.payload, items);
+          const body = whole ? r.inbound.body : Buffer.from(JSON.stringify(payload));
+          const { duplicate } = await publishRaw(
+            ctx,
+            { slug, webhook: r.webhook, account, contentType: whole ? r.contentType : 'application/json', body, payload, headers: r.inbound.headers, split: whole ? undefined : `${index + 1}/${routed.length}` },
+            options.publishTimeoutMs,
+          );
+          if (duplicate) duplicates++;
+        }
+        if (unknown.length > 0) {
+          const rest = Buffer.from(JSON.stringify(await rebuildPayload(ctx.engine, slug, routing, r.view.payload, unknown)));
+          await kept('SWY_ERR_ACCOUNT_UNKNOWN', `${unknown.length} item(s) name no account of app '${appId}'`, rest);
+        }
+        request.log.info({ provider: slug, app: appId, accounts: routed.length, unrouted: unknown.length }, 'app webhook accepted');
+        return await accepted(request, reply, r, duplicates === routed.length, secrets);
+      } catch (error) {
+        if (error instanceof SwitchyardError && error.code !== 'SWY_ERR_BUS_UNAVAILABLE') throw error;
+        return unavailable(request, reply, error);
+      }
     });
   });
 }

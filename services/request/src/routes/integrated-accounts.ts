@@ -1,6 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { api, SwitchyardError } from '@switchyard/contracts';
-import { accountView, parseInput, publishOperationalEvent, type AccountRecord, type AccountStore, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
+import {
+  accountView,
+  parseInput,
+  publishOperationalEvent,
+  type AccountRecord,
+  type AccountStore,
+  type EnvironmentStore,
+  type ProviderAppStore,
+  type RuntimeContext,
+} from '@switchyard/runtime';
 import { requireEnvironment } from '../auth.js';
 
 type IdParams = { Params: { id: string } };
@@ -8,7 +17,7 @@ type IdParams = { Params: { id: string } };
 const asList = (secret: string | string[] | undefined) => (secret === undefined ? undefined : Array.isArray(secret) ? secret : [secret]);
 
 /** `/v1/integrated-accounts`: connect, list, read, change and remove accounts; secrets are never returned. */
-export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore): void {
+export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore, apps: ProviderAppStore): void {
   const view = (record: AccountRecord) => {
     const receivesWebhooks = ctx.catalog.get(record.provider)?.definition.webhook !== undefined;
     return accountView(record, receivesWebhooks ? `${ctx.publicUrl}/webhooks/${record.provider}/${record.id}` : null);
@@ -29,9 +38,16 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext,
       const known = ctx.catalog.list().map((p) => p.definition.slug).join(', ');
       throw new SwitchyardError('SWY_ERR_VALIDATION', `provider: unknown provider '${input.provider}' (known: ${known})`);
     }
+    if (input.provider_app_id) {
+      const providerApp = await apps.getInEnvironment(environment.id, input.provider_app_id);
+      if (!providerApp || providerApp.provider !== input.provider) {
+        throw new SwitchyardError('SWY_ERR_PROVIDER_APP_UNKNOWN', `no ${input.provider} provider app '${input.provider_app_id}' in this environment`);
+      }
+    }
     const record = await accounts.create({
       environment_id: environment.id,
       provider: input.provider,
+      provider_app_id: input.provider_app_id,
       credentials: input.credentials,
       webhook_secrets: asList(input.webhook_secret) ?? [],
       remote_key: input.remote_key,
@@ -69,7 +85,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext,
   app.delete<IdParams>('/v1/integrated-accounts/:id', async (request, reply) => {
     const environment = await requireEnvironment(request, environments);
     const record = await find(environment.id, request.params.id);
-    await accounts.delete(record.id);
+    await accounts.delete(record);
     await announce('integrated_account:deleted', record);
     return reply.status(204).send();
   });

@@ -1,6 +1,6 @@
-import type { api } from '@switchyard/contracts';
+import { SwitchyardError, type api } from '@switchyard/contracts';
 import type { Bus } from '../bus.js';
-import { randomId } from '../ids.js';
+import { randomId, sha256Hex } from '../ids.js';
 import { KvCollection } from '../kv-collection.js';
 import type { Logger } from '../logger.js';
 import type { Sealed, Vault } from '../vault.js';
@@ -14,6 +14,8 @@ export interface AccountRecord {
   environment_id: string;
   provider: string;
   status: AccountStatus;
+  /** The provider app it was connected through, if any. */
+  provider_app_id: string | null;
   remote_key: string | null;
   config: Record<string, unknown>;
   credentials: Sealed | null;
@@ -28,6 +30,7 @@ export interface NewAccount {
   provider: string;
   credentials: Record<string, unknown>;
   webhook_secrets: string[];
+  provider_app_id?: string | undefined;
   remote_key?: string | undefined;
   config: Record<string, unknown>;
 }
@@ -47,6 +50,8 @@ export interface AccountChanges {
  */
 export class AccountStore {
   readonly #accounts: KvCollection<AccountRecord>;
+  /** `<provider app>.<remote key>` → account id: how app-level webhooks find their account. */
+  readonly #remoteKeys: KvCollection<string>;
   readonly #vault: Vault;
   /**
    * Decrypted webhook secrets per record object. Records are replaced, never mutated, on every change,
@@ -55,25 +60,56 @@ export class AccountStore {
    */
   readonly #secrets = new WeakMap<AccountRecord, string[]>();
 
-  private constructor(accounts: KvCollection<AccountRecord>, vault: Vault) {
+  private constructor(accounts: KvCollection<AccountRecord>, remoteKeys: KvCollection<string>, vault: Vault) {
     this.#accounts = accounts;
+    this.#remoteKeys = remoteKeys;
     this.#vault = vault;
   }
 
   static async open(bus: Bus, vault: Vault, logger: Logger): Promise<AccountStore> {
     const accounts = new KvCollection<AccountRecord>(bus.kv.accounts, logger);
-    await accounts.start();
-    return new AccountStore(accounts, vault);
+    const remoteKeys = new KvCollection<string>(bus.kv.remote_keys, logger);
+    await Promise.all([accounts.start(), remoteKeys.start()]);
+    return new AccountStore(accounts, remoteKeys, vault);
+  }
+
+  /**
+   * The account of a provider app with this remote key (HubSpot portalId, QuickBooks realmId, Xero
+   * tenantId), or undefined. The index is checked against the account itself, so a stale entry never
+   * routes a webhook to the wrong account.
+   */
+  async findByRemoteKey(appId: string, remoteKey: string): Promise<AccountRecord | undefined> {
+    const id = await this.#remoteKeys.get(indexKey(appId, remoteKey));
+    const account = id ? await this.#accounts.get(id) : undefined;
+    return account && account.provider_app_id === appId && account.remote_key === remoteKey ? account : undefined;
+  }
+
+  /** Points the index at `accountId`, unless another live account of the app holds the key. */
+  async #claim(appId: string, remoteKey: string, accountId: string): Promise<void> {
+    const holder = await this.findByRemoteKey(appId, remoteKey);
+    if (holder && holder.id !== accountId) {
+      throw new SwitchyardError('SWY_ERR_REMOTE_KEY_TAKEN', `account ${holder.id} of provider app ${appId} has remote_key '${remoteKey}'`);
+    }
+    await this.#remoteKeys.put(indexKey(appId, remoteKey), accountId);
+  }
+
+  async #release(record: AccountRecord): Promise<void> {
+    if (!record.provider_app_id || !record.remote_key) return;
+    const key = indexKey(record.provider_app_id, record.remote_key);
+    if ((await this.#remoteKeys.get(key)) === record.id) await this.#remoteKeys.delete(key);
   }
 
   async create(input: NewAccount): Promise<AccountRecord> {
     const id = randomId('acc');
     const now = new Date().toISOString();
+    // Index first: a crash before the account is written leaves an entry that lookups ignore.
+    if (input.provider_app_id && input.remote_key) await this.#claim(input.provider_app_id, input.remote_key, id);
     const record: AccountRecord = {
       id,
       environment_id: input.environment_id,
       provider: input.provider,
       status: 'active',
+      provider_app_id: input.provider_app_id ?? null,
       remote_key: input.remote_key ?? null,
       config: input.config,
       credentials: this.#vault.sealJson(input.credentials, `account:${id}:credentials`),
@@ -106,6 +142,11 @@ export class AccountStore {
   }
 
   async update(record: AccountRecord, changes: AccountChanges): Promise<AccountRecord> {
+    const remoteKey = changes.remote_key === undefined ? record.remote_key : changes.remote_key;
+    if (remoteKey !== record.remote_key && record.provider_app_id) {
+      if (remoteKey) await this.#claim(record.provider_app_id, remoteKey, record.id);
+      await this.#release(record);
+    }
     const next: AccountRecord = {
       ...record,
       status: changes.status ?? record.status,
@@ -123,8 +164,9 @@ export class AccountStore {
     return next;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.#accounts.delete(id);
+  async delete(record: AccountRecord): Promise<void> {
+    await this.#accounts.delete(record.id);
+    await this.#release(record);
   }
 
   /** The account's active webhook secrets (several during a rotation), decrypted. */
@@ -144,6 +186,7 @@ export class AccountStore {
 
   stop(): void {
     this.#accounts.stop();
+    this.#remoteKeys.stop();
   }
 }
 
@@ -154,10 +197,16 @@ export function accountView(record: AccountRecord, webhookUrl: string | null): a
     provider: record.provider,
     status: record.status,
     webhook_url: webhookUrl,
+    provider_app_id: record.provider_app_id ?? null,
     remote_key: record.remote_key,
     config: record.config,
     has_webhook_secret: record.webhook_secrets !== null,
     created_at: record.created_at,
     updated_at: record.updated_at,
   };
+}
+
+/** The index key of (app, remote key); remote keys outside KV's alphabet are hashed. */
+function indexKey(appId: string, remoteKey: string): string {
+  return `${appId}.${/^[A-Za-z0-9_-]{1,128}$/.test(remoteKey) ? remoteKey : `h_${sha256Hex(remoteKey).slice(0, 40)}`}`;
 }

@@ -1,0 +1,75 @@
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { WebhookDefinition } from '@switchyard/contracts';
+import { DEAD_HEADERS, publishDurable, RAW_HEADERS, sha256Hex, type AccountRecord, type RuntimeContext } from '@switchyard/runtime';
+
+/** A verified delivery for one account, ready for RAW. */
+export interface VerifiedDelivery {
+  slug: string;
+  webhook: WebhookDefinition;
+  account: AccountRecord;
+  contentType: string;
+  /** The bytes to keep: the request's own bytes, or one account's share of a split batch. */
+  body: Buffer;
+  /** The parsed form of `body`, when it parsed (for the delivery key). */
+  payload: unknown;
+  headers: Record<string, string | undefined>;
+  /** `k/n` when this is one account's share of a batch split across n accounts. */
+  split?: string | undefined;
+}
+
+/**
+ * Publishes a verified delivery to `raw.<provider>.<account>` and resolves once JetStream acknowledged
+ * it. The provider's delivery key (the definition's `event_key`) becomes the message id, so a provider
+ * retry is a duplicate, not a second event. Throws `SWY_ERR_BUS_UNAVAILABLE` when NATS stays unavailable.
+ */
+export async function publishRaw(ctx: RuntimeContext, delivery: VerifiedDelivery, publishTimeoutMs: number): Promise<{ duplicate: boolean }> {
+  const { slug, webhook, account, headers } = delivery;
+  const bodySha = sha256Hex(delivery.body);
+  let eventKey = bodySha;
+  if (webhook.event_key !== 'body_sha256' && delivery.payload !== undefined) {
+    const key = await ctx.engine
+      .evaluate(`${slug}/provider.json#webhook.event_key`, webhook.event_key, { headers, payload: delivery.payload, body_sha256: bodySha })
+      .catch(() => undefined);
+    if (typeof key === 'string' || typeof key === 'number') eventKey = String(key);
+  }
+  const raw = natsHeaders();
+  raw.set(RAW_HEADERS.provider, slug);
+  raw.set(RAW_HEADERS.account, account.id);
+  raw.set(RAW_HEADERS.environment, account.environment_id);
+  raw.set(RAW_HEADERS.receivedAt, new Date().toISOString());
+  raw.set(RAW_HEADERS.contentType, delivery.contentType);
+  raw.set(RAW_HEADERS.eventKey, eventKey);
+  raw.set(RAW_HEADERS.origin, 'webhook');
+  if (delivery.split) raw.set(RAW_HEADERS.split, delivery.split);
+  for (const name of webhook.keep_headers) {
+    const value = headers[name.toLowerCase()];
+    if (value !== undefined) raw.set(`${RAW_HEADERS.keptPrefix}${name.toLowerCase()}`, value);
+  }
+  const ack = await publishDurable(
+    ctx.bus.js,
+    `raw.${slug}.${account.id}`,
+    delivery.body,
+    { msgID: `${account.id}:${sha256Hex(eventKey).slice(0, 40)}`, headers: raw },
+    publishTimeoutMs,
+  );
+  return { duplicate: ack.duplicate };
+}
+
+/**
+ * Keeps verified bytes the edge could not route (unparsable app-level batches, items of unknown
+ * accounts) in DEAD with a coded error, so nothing verified is dropped and it can be replayed.
+ */
+export async function deadLetterAtEdge(
+  ctx: RuntimeContext,
+  input: { slug: string; appId: string; contentType: string; body: Buffer; code: string; detail: string },
+  publishTimeoutMs: number,
+): Promise<void> {
+  const h = natsHeaders();
+  h.set(DEAD_HEADERS.stage, 'edge');
+  h.set(DEAD_HEADERS.code, input.code);
+  h.set(DEAD_HEADERS.message, input.detail.slice(0, 1_000));
+  h.set(RAW_HEADERS.provider, input.slug);
+  h.set(RAW_HEADERS.contentType, input.contentType);
+  h.set(RAW_HEADERS.receivedAt, new Date().toISOString());
+  await publishDurable(ctx.bus.js, `dead.edge.${input.slug}.${input.appId}`, input.body, { msgID: `edge:${input.appId}:${sha256Hex(input.body)}:${input.code}` }, publishTimeoutMs);
+}

@@ -26,6 +26,11 @@ export const EventEnvelope = z.object({
   mapping_version: z.string(),
   data: z.record(z.string(), z.unknown()),
   remote_data: z.unknown().optional(),
+  /**
+   * For thin webhooks: the full record must be fetched from the provider. `pending` until the request
+   * service's enrichment runs; consumers can fetch `GET /unified/{category}/{resource}/{remote_id}` meanwhile.
+   */
+  enrichment: z.object({ status: z.enum(['pending', 'done', 'failed']), resource: z.string(), remote_id: z.string() }).optional(),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
 
@@ -39,6 +44,8 @@ export const MappedEvent = z.object({
   occurred_at: z.string().optional(),
   data: z.record(z.string(), z.unknown()),
   remote_data: z.unknown().optional(),
+  /** Declared by thin payloads: the record to fetch (defaults: the event's resource and remote id). */
+  enrich: z.union([z.literal(true), z.object({ resource: z.string().optional(), remote_id: z.union([z.string(), z.number()]).transform(String).optional() })]).optional(),
 });
 export type MappedEvent = z.infer<typeof MappedEvent>;
 

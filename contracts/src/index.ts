@@ -79,3 +79,4 @@ export {
   type EventSubjectParts,
   type RawSubjectParts,
 } from './subjects.js';
+export { deepMerge, MappingDocument, MappingOverride, MappingPreview, MappingRollback } from './mapping-document.js';

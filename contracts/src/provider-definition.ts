@@ -277,6 +277,8 @@ export const WebhookDefinition = z.object({
   event_key: z.string().default('body_sha256'),
   /** The JSONata file (in the provider folder) that turns one delivery into zero or more events. */
   mapping: z.string().regex(/^[\w.-]+\.jsonata$/),
+  /** Data the mapping reads as `$name` (enum maps, codes); environments and accounts may override entries. */
+  bindings: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.unknown()).default({}),
   /** Request headers kept with the raw event for the mapping (lower case). Signature headers need not be listed. */
   keep_headers: z.array(z.string()).default([]),
   /** Handshakes, tried in order before a request is treated as a delivery. */

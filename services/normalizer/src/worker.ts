@@ -1,8 +1,7 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { EventOrigin, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
-import { DEAD_HEADERS, parseBody, publishDurable, RAW_HEADERS as H, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type RuntimeContext } from '@switchyard/runtime';
-import { normalize } from './normalize.js';
+import { DEAD_HEADERS, normalize, parseBody, publishDurable, RAW_HEADERS as H, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type ResolvedMapping, type RuntimeContext } from '@switchyard/runtime';
 
 /** Normalizer tuning. */
 export interface NormalizerOptions {
@@ -19,9 +18,9 @@ export interface NormalizerOptions {
  * failure naks it for a later retry. Nothing is dropped.
  */
 export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOptions): Promise<Closeable> {
-  const accounts = await ctx.accounts();
+  const [accounts, mappings] = await Promise.all([ctx.accounts(), ctx.mappings()]);
 
-  const deadLetter = async (message: JsMsg, code: ErrorCode, detail: string, mappingVersion?: string) => {
+  const deadLetter = async (message: JsMsg, code: ErrorCode, detail: string, mapping?: ResolvedMapping) => {
     const h = natsHeaders();
     for (const [key, values] of copyHeaders(message.headers)) h.set(key, values);
     h.set(DEAD_HEADERS.stage, 'normalizer');
@@ -29,7 +28,10 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
     // Header values cannot hold newlines; keep the message to one bounded line.
     h.set(DEAD_HEADERS.message, detail.replace(/[\r\n]+/g, ' ').slice(0, 1_000));
     h.set(DEAD_HEADERS.rawSeq, String(message.seq));
-    if (mappingVersion) h.set(DEAD_HEADERS.mappingVersion, mappingVersion);
+    if (mapping) {
+      h.set(DEAD_HEADERS.mappingVersion, mapping.version);
+      h.set(DEAD_HEADERS.mappingRevisions, `environment=${mapping.revisions.environment ?? '-'},account=${mapping.revisions.account ?? '-'}`);
+    }
     const provider = message.headers?.get(H.provider) || 'unknown';
     const account = message.headers?.get(H.account) || 'unknown';
     await publishDurable(ctx.bus.js, `dead.normalizer.${provider}.${account}`, message.data, { msgID: `normalizer:${STREAMS.RAW}:${message.seq}`, headers: h }, options.publishTimeoutMs);
@@ -42,10 +44,11 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
     const slug = message.headers?.get(H.provider) ?? '';
     const accountId = message.headers?.get(H.account) ?? '';
     const loaded = ctx.catalog.get(slug);
-    const mapping = loaded?.webhookMapping;
-    if (!loaded?.definition.webhook || !mapping) return deadLetter(message, 'SWY_ERR_MAPPING_MISSING', `no webhook mapping for provider '${slug}'`);
+    if (!loaded?.definition.webhook || !loaded.webhookMapping) return deadLetter(message, 'SWY_ERR_MAPPING_MISSING', `no webhook mapping for provider '${slug}'`);
     const account = await accounts.get(accountId);
-    if (!account) return deadLetter(message, 'SWY_ERR_ACCOUNT_UNKNOWN', `account '${accountId}' no longer exists`, mapping.version);
+    if (!account) return deadLetter(message, 'SWY_ERR_ACCOUNT_UNKNOWN', `account '${accountId}' no longer exists`);
+    // Base ▸ environment ▸ account, from the watched overrides: an edited override applies to the next delivery.
+    const mapping = mappings.resolve(loaded, account.environment_id, account.id);
 
     const contentType = message.headers?.get(H.contentType) ?? 'application/json';
     const format = loaded.definition.webhook.content_types[contentType] ?? 'json';
@@ -53,7 +56,7 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
     try {
       payload = parseBody(format, message.data);
     } catch (error) {
-      return deadLetter(message, 'SWY_ERR_BODY_UNPARSABLE', `${contentType} body does not parse as ${format}: ${(error as Error).message}`, mapping.version);
+      return deadLetter(message, 'SWY_ERR_BODY_UNPARSABLE', `${contentType} body does not parse as ${format}: ${(error as Error).message}`, mapping);
     }
     const kept: Record<string, string> = {};
     for (const [key, value] of copyHeaders(message.headers)) if (key.startsWith(H.keptPrefix)) kept[key.slice(H.keptPrefix.length)] = value;
@@ -72,7 +75,7 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
       });
     } catch (error) {
       const coded = error instanceof SwitchyardError ? error : new SwitchyardError('SWY_ERR_MAPPING_FAILED', String(error));
-      return deadLetter(message, coded.code, coded.message, mapping.version);
+      return deadLetter(message, coded.code, coded.message, mapping);
     }
     for (const envelope of envelopes) {
       const subject = `events.${envelope.environment_id}.${envelope.category}.${envelope.resource}.${envelope.action}`;

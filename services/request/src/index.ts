@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable, RuntimeContext } from '@switchyard/runtime';
+import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerMappingRoutes } from './routes/mappings.js';
 import { registerAccountRoutes } from './routes/integrated-accounts.js';
 import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerProviderAppRoutes } from './routes/provider-apps.js';
@@ -18,14 +20,23 @@ export interface RequestOptions {
 
 /**
  * Mounts the customer-facing management API on `app`: `/v1/environments` (admin token),
- * `/v1/provider-apps`, `/v1/integrated-accounts`, `/v1/subscriptions` and `/v1/events` (environment API key).
+ * `/v1/provider-apps`, `/v1/integrated-accounts`, `/v1/subscriptions`, `/v1/events`, `/v1/mappings`,
+ * `/v1/dead-letters`, `/v1/raw/replay` and `/v1/replays` (environment API key).
  */
 export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, options: RequestOptions): Promise<Closeable> {
-  const [environments, accounts, subscriptions, apps] = await Promise.all([ctx.environments(), ctx.accounts(), ctx.subscriptions(), ctx.providerApps()]);
+  const [environments, accounts, subscriptions, apps, mappings] = await Promise.all([
+    ctx.environments(),
+    ctx.accounts(),
+    ctx.subscriptions(),
+    ctx.providerApps(),
+    ctx.mappings(),
+  ]);
   registerEnvironmentRoutes(app, environments, options.adminToken);
   registerProviderAppRoutes(app, ctx, environments, apps);
   registerAccountRoutes(app, ctx, environments, accounts, apps);
   registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
   registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs });
+  registerMappingRoutes(app, ctx, environments, accounts, mappings);
+  registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs });
   return { close: async () => undefined };
 }

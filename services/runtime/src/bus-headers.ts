@@ -25,6 +25,8 @@ export const DEAD_HEADERS = {
   message: 'swy-error-message',
   rawSeq: 'swy-raw-seq',
   mappingVersion: 'swy-mapping-version',
+  /** Which override revisions shaped the mapping: `environment=12,account=-`. */
+  mappingRevisions: 'swy-mapping-revisions',
 } as const;
 
 /** Headers on a delivery task and on events. */

@@ -16,7 +16,7 @@ import { checkServerFeatures } from './server-features.js';
 const HOUR_MS = 3_600_000;
 
 /** The KV buckets of DESIGN §3. */
-export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'locks', 'idempotency'] as const;
+export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency'] as const;
 export type BucketName = (typeof BUCKETS)[number];
 
 /** Stream names, one place. */
@@ -132,7 +132,9 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     const kvm = new Kvm(js);
     const kv = {} as Record<BucketName, KV>;
     for (const name of BUCKETS) {
-      kv[name] = await untilReady(() => kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas }), options.logger);
+      // Job progress is only worth keeping for a day; everything else is control data kept until changed.
+      const ttl = name === 'jobs' ? { ttl: 86_400_000 } : {};
+      kv[name] = await untilReady(() => kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas, ...ttl }), options.logger);
     }
     return {
       nc,

@@ -12,6 +12,14 @@ export interface MappingSource {
   source: string;
   /** `<slug>@<definition version>+<hash of the text>`: changes whenever the mapping changes. */
   version: string;
+  /** Data the expression reads as `$name`. */
+  bindings: Record<string, unknown>;
+}
+
+/** The version stamped on events: provider, definition version and a hash of the expression and its bindings. */
+export function mappingVersion(slug: string, definitionVersion: string, source: string, bindings: Record<string, unknown>): string {
+  const bound = Object.keys(bindings).length > 0 ? JSON.stringify(bindings) : '';
+  return `${slug}@${definitionVersion}+${sha256Hex(source + bound).slice(0, 8)}`;
 }
 
 /** A validated provider definition and its loaded expressions. */
@@ -66,7 +74,8 @@ export class ProviderCatalog {
         const name = `${definition.slug}/${definition.webhook.mapping}`;
         engine.compile(name, source);
         engine.compile(`${definition.slug}/provider.json#webhook.event_key`, definition.webhook.event_key);
-        webhookMapping = { name, source, version: `${definition.slug}@${definition.version}+${sha256Hex(source).slice(0, 8)}` };
+        const bindings = definition.webhook.bindings;
+        webhookMapping = { name, source, bindings, version: mappingVersion(definition.slug, definition.version, source, bindings) };
       }
       providers.set(definition.slug, { definition, dir: providerDir, webhookMapping });
     }

@@ -7,6 +7,7 @@ import { Metrics } from './metrics.js';
 import { AccountStore } from './stores/accounts.js';
 import { EnvironmentStore } from './stores/environments.js';
 import { ProviderAppStore } from './stores/provider-apps.js';
+import { MappingStore } from './stores/mappings.js';
 import { SubscriptionStore } from './stores/subscriptions.js';
 import { Vault } from './vault.js';
 
@@ -45,6 +46,7 @@ export interface RuntimeContext {
   readonly publicUrl: string;
   accounts(): Promise<AccountStore>;
   providerApps(): Promise<ProviderAppStore>;
+  mappings(): Promise<MappingStore>;
   subscriptions(): Promise<SubscriptionStore>;
   environments(): Promise<EnvironmentStore>;
   /** Stops store watches and drains the NATS connection. */
@@ -72,6 +74,7 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
   const accounts = once(() => AccountStore.open(bus, vault, options.logger));
   const subscriptions = once(() => SubscriptionStore.open(bus, vault, options.logger));
   const providerApps = once(() => ProviderAppStore.open(bus, vault, options.logger));
+  const mappings = once(() => MappingStore.open(bus, engine, options.logger));
   const environments = once(() => EnvironmentStore.open(bus, options.logger));
   return {
     name: options.name,
@@ -85,10 +88,11 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     accounts: accounts.get,
     providerApps: providerApps.get,
+    mappings: mappings.get,
     subscriptions: subscriptions.get,
     environments: environments.get,
     close: async () => {
-      await Promise.all([accounts.stop(), providerApps.stop(), subscriptions.stop(), environments.stop()]);
+      await Promise.all([accounts.stop(), providerApps.stop(), mappings.stop(), subscriptions.stop(), environments.stop()]);
       await bus.close();
     },
   };

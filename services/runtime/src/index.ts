@@ -1,5 +1,5 @@
 export { BUCKETS, STREAMS, connectBus, streamConfigs, type Bus, type BucketName, type BusOptions } from './bus.js';
-export { defaultMappingsDir, ProviderCatalog, type LoadedProvider, type MappingSource } from './catalog.js';
+export { defaultMappingsDir, mappingVersion, ProviderCatalog, type LoadedProvider, type MappingSource } from './catalog.js';
 export {
   AdminEnv,
   CatalogEnv,
@@ -38,6 +38,7 @@ export { createHttpApp, type HttpAppOptions } from './http/app.js';
 export { parseInput, registerProblemHandler, toSwitchyardError } from './http/problem.js';
 export { accountView, AccountStore, type AccountChanges, type AccountRecord, type AccountStatus, type NewAccount } from './stores/accounts.js';
 export { EnvironmentStore, tokensEqual, type ApiKeyRecord } from './stores/environments.js';
+export { MappingStore, type OverrideLevel, type OverrideRecord, type OverrideRevision, type ResolvedMapping } from './stores/mappings.js';
 export { ProviderAppStore, providerAppView, type AppSecrets, type ProviderAppInput, type ProviderAppRecord } from './stores/provider-apps.js';
 export {
   SubscriptionStore,
@@ -49,3 +50,4 @@ export {
 } from './stores/subscriptions.js';
 export { activeKeys, ed25519PrivateKey, generateSigningKey, revealedCredential, type SigningKey } from './signing-keys.js';
 export { generateKey, parseKey, Vault, type Sealed } from './vault.js';
+export { eventId, normalize, type RawDelivery } from './normalize.js';

@@ -54,6 +54,15 @@ export class KvCollection<T> {
     return this.#load(key);
   }
 
+  /**
+   * The cached value and its KV revision without a round trip (undefined when absent or unknown).
+   * For hot paths that accept the watch's few milliseconds of lag.
+   */
+  peek(key: string): { value: T; revision: number } | undefined {
+    const cached = this.#entries.get(key);
+    return cached && cached.value !== undefined ? { value: cached.value, revision: cached.revision } : undefined;
+  }
+
   /** Every live value (snapshot). */
   values(): T[] {
     const out: T[] = [];

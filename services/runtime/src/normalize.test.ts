@@ -2,7 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventEnvelope, SwitchyardError } from '@switchyard/contracts';
-import { MappingEngine, ProviderCatalog, type AccountRecord, type LoadedProvider } from '@switchyard/runtime';
+import { ProviderCatalog, type LoadedProvider } from './catalog.js';
+import { MappingEngine } from './mapping-engine.js';
+import type { AccountRecord } from './stores/accounts.js';
 import { eventId, normalize, type RawDelivery } from './normalize.js';
 
 const account: AccountRecord = {
@@ -10,6 +12,7 @@ const account: AccountRecord = {
   environment_id: 'env_1',
   provider: 'bamboohr',
   status: 'active',
+  provider_app_id: null,
   remote_key: null,
   config: {},
   credentials: null,

@@ -1,5 +1,8 @@
 import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin } from '@switchyard/contracts';
-import { deterministicId, toIsoDateTime, type AccountRecord, type MappingEngine, type MappingSource } from '@switchyard/runtime';
+import type { MappingSource } from './catalog.js';
+import { deterministicId } from './ids.js';
+import { toIsoDateTime, type MappingEngine } from './mapping-engine.js';
+import type { AccountRecord } from './stores/accounts.js';
 
 /** One raw delivery, as the normalizer reads it from RAW. */
 export interface RawDelivery {
@@ -29,12 +32,17 @@ export function eventId(parts: { provider: string; accountId: string; eventKey: 
  */
 export async function normalize(engine: MappingEngine, mapping: MappingSource, delivery: RawDelivery): Promise<EventEnvelope[]> {
   const { account } = delivery;
-  const output = await engine.evaluate(mapping.name, mapping.source, {
-    payload: delivery.payload,
-    headers: delivery.headers,
-    account: { id: account.id, config: account.config, remote_key: account.remote_key },
-    received_at: delivery.receivedAt,
-  });
+  const output = await engine.evaluate(
+    mapping.name,
+    mapping.source,
+    {
+      payload: delivery.payload,
+      headers: delivery.headers,
+      account: { id: account.id, config: account.config, remote_key: account.remote_key },
+      received_at: delivery.receivedAt,
+    },
+    mapping.bindings,
+  );
   const items = output === undefined || output === null ? [] : Array.isArray(output) ? output : [output];
   return items.map((item, index) => {
     const parsed = MappedEvent.safeParse(item);
@@ -78,6 +86,15 @@ export async function normalize(engine: MappingEngine, mapping: MappingSource, d
       mapping_version: mapping.version,
       data: valid.data as Record<string, unknown>,
       ...(mapped.remote_data === undefined ? {} : { remote_data: mapped.remote_data }),
+      ...(mapped.enrich === undefined
+        ? {}
+        : {
+            enrichment: {
+              status: 'pending' as const,
+              resource: (mapped.enrich !== true && mapped.enrich.resource) || `${type.category}/${type.resource}`,
+              remote_id: (mapped.enrich !== true && mapped.enrich.remote_id) || String(mapped.data.remote_id ?? mapped.record_id),
+            },
+          }),
     };
     return envelope;
   });

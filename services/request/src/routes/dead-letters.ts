@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import { SwitchyardError } from '@switchyard/contracts';
+import { DEAD_HEADERS, parseInput, RAW_HEADERS, readStream, STREAMS, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
+import { z } from 'zod';
+import { requireEnvironment } from '../auth.js';
+import { StreamPageQuery } from '../pagination.js';
+import { deadLetterView, getJob, inEnvironment, startReplay } from '../replay.js';
+
+const Token = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _');
+const Filter = z
+  .object({
+    provider: Token.optional(),
+    integrated_account_id: Token.optional(),
+    code: z.string().regex(/^SWY_ERR_[A-Z_]+$/).optional(),
+    since: z.string().datetime({ offset: true }).optional(),
+    until: z.string().datetime({ offset: true }).optional(),
+    /** Specific dead letters (`dl_<n>`). */
+    ids: z.array(z.string().regex(/^dl_\d+$/)).max(10_000).optional(),
+  })
+  .strict();
+
+const ListQuery = StreamPageQuery.extend({ provider: Token.optional(), integrated_account_id: Token.optional(), code: z.string().optional() });
+const RawReplay = z
+  .object({ provider: Token.optional(), integrated_account_id: Token.optional(), since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() })
+  .strict();
+
+/** `<stream prefix>.<provider>.<account>` with `*` for what is not given. */
+const subjectOf = (prefix: string, provider?: string, account?: string) => `${prefix}.${provider ?? '*'}.${account ?? '*'}`;
+
+/**
+ * Dead letters of the normalizer (`GET /v1/dead-letters`, bodies never returned), replaying them
+ * through the current mapping (`POST /v1/dead-letters/replay {filter}`), replaying stored raw
+ * deliveries (`POST /v1/raw/replay`), and replay progress (`GET /v1/replays/{id}`).
+ */
+export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, options: { publishTimeoutMs: number }): void {
+  app.get('/v1/dead-letters', async (request) => {
+    const environment = await requireEnvironment(request, environments);
+    const query = parseInput(ListQuery, request.query);
+    const belongs = inEnvironment(environment.id);
+    const page = await readStream(ctx.bus, {
+      stream: STREAMS.DEAD,
+      subject: subjectOf('dead.normalizer', query.provider, query.integrated_account_id),
+      since: query.since,
+      afterSeq: query.cursor,
+      limit: query.limit,
+      match: (entry) => belongs(entry) && (!query.code || entry.headers[DEAD_HEADERS.code] === query.code),
+    });
+    return { data: page.entries.map(deadLetterView), next_cursor: page.nextSeq === null ? null : String(page.nextSeq) };
+  });
+
+  app.post('/v1/dead-letters/replay', async (request, reply) => {
+    const environment = await requireEnvironment(request, environments);
+    const { filter } = parseInput(z.object({ filter: Filter.default({}) }).strict(), request.body ?? {});
+    const belongs = inEnvironment(environment.id);
+    const ids = filter.ids ? new Set(filter.ids.map((id) => Number(id.slice(3)))) : undefined;
+    const until = filter.until ? Date.parse(filter.until) : undefined;
+    const job = await startReplay(
+      ctx.bus,
+      ctx.logger,
+      environment.id,
+      {
+        kind: 'dead_letters',
+        stream: STREAMS.DEAD,
+        subject: subjectOf('dead.normalizer', filter.provider, filter.integrated_account_id),
+        since: filter.since ? new Date(filter.since) : undefined,
+        match: (entry) =>
+          belongs(entry) &&
+          (!ids || ids.has(entry.seq)) &&
+          (!filter.code || entry.headers[DEAD_HEADERS.code] === filter.code) &&
+          (until === undefined || entry.time.getTime() <= until),
+        deleteAfter: true,
+      },
+      options.publishTimeoutMs,
+    );
+    return reply.status(202).send(job);
+  });
+
+  app.post('/v1/raw/replay', async (request, reply) => {
+    const environment = await requireEnvironment(request, environments);
+    const input = parseInput(RawReplay, request.body);
+    const belongs = inEnvironment(environment.id);
+    const until = input.until ? Date.parse(input.until) : Number.POSITIVE_INFINITY;
+    const job = await startReplay(
+      ctx.bus,
+      ctx.logger,
+      environment.id,
+      {
+        kind: 'raw',
+        stream: STREAMS.RAW,
+        subject: subjectOf('raw', input.provider, input.integrated_account_id),
+        since: new Date(input.since),
+        // Earlier replays sit on RAW too; replaying them again would only repeat this one.
+        match: (entry) => belongs(entry) && entry.headers[RAW_HEADERS.origin] !== 'replay' && entry.time.getTime() <= until,
+        deleteAfter: false,
+      },
+      options.publishTimeoutMs,
+    );
+    return reply.status(202).send(job);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/replays/:id', async (request) => {
+    const environment = await requireEnvironment(request, environments);
+    const job = await getJob(ctx.bus, environment.id, request.params.id);
+    if (!job) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no replay '${request.params.id}'`);
+    return job;
+  });
+}

@@ -42,6 +42,11 @@ export const MappedEvent = z.object({
   type: EventType,
   record_id: z.union([z.string().min(1), z.number()]).transform(String),
   occurred_at: z.string().optional(),
+  /**
+   * The provider's own id for this item when a batch carries several (HubSpot `eventId`): it replaces
+   * the delivery's key in the event id, so two changes to one record in one batch stay two events.
+   */
+  event_key: z.union([z.string().min(1), z.number()]).transform(String).optional(),
   data: z.record(z.string(), z.unknown()),
   remote_data: z.unknown().optional(),
   /** Declared by thin payloads: the record to fetch (defaults: the event's resource and remote id). */

@@ -71,5 +71,5 @@ export async function deadLetterAtEdge(
   h.set(RAW_HEADERS.provider, input.slug);
   h.set(RAW_HEADERS.contentType, input.contentType);
   h.set(RAW_HEADERS.receivedAt, new Date().toISOString());
-  await publishDurable(ctx.bus.js, `dead.edge.${input.slug}.${input.appId}`, input.body, { msgID: `edge:${input.appId}:${sha256Hex(input.body)}:${input.code}` }, publishTimeoutMs);
+  await publishDurable(ctx.bus.js, `dead.edge.${input.slug}.${input.appId}`, input.body, { msgID: `edge:${input.appId}:${sha256Hex(input.body)}:${input.code}`, headers: h }, publishTimeoutMs);
 }

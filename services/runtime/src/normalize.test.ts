@@ -106,6 +106,17 @@ describe('normalize', () => {
     expect(otherVersion!.data.id).toBe(base!.data.id);
   });
 
+  it('keeps two changes to one record in one batch apart when each item has its own event key', async () => {
+    const mapping = {
+      name: 'test/batch.jsonata',
+      version: 't@1',
+      bindings: {},
+      source: 'payload.{"type": "hris/employees:updated", "record_id": "7", "event_key": $string(eventId), "data": {"remote_id": "7"}}',
+    };
+    const events = await normalize(engine, mapping, delivery([{ eventId: 1 }, { eventId: 2 }]));
+    expect(new Set(events.map((e) => e.id)).size).toBe(2);
+  });
+
   it('refuses a mapped event whose data breaks the unified model', async () => {
     const mapping = { name: 'test/bad.jsonata', version: 't@1', source: '[{"type": "hris/employees:updated", "record_id": "1", "data": {"remote_id": "1", "employment_status": "on-a-boat"}}]' };
     await expect(normalize(engine, mapping, delivery({}))).rejects.toMatchObject({ code: 'SWY_ERR_EVENT_INVALID', message: expect.stringContaining('employment_status') });

@@ -68,7 +68,7 @@ export async function normalize(engine: MappingEngine, mapping: MappingSource, d
       id: eventId({
         provider: delivery.provider,
         accountId: account.id,
-        eventKey: delivery.eventKey,
+        eventKey: mapped.event_key ?? delivery.eventKey,
         recordId: mapped.record_id,
         action: type.action,
         mappingVersion: mapping.version,

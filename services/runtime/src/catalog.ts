@@ -73,7 +73,7 @@ export class ProviderCatalog {
         const source = await readFile(join(providerDir, definition.webhook.mapping), 'utf8');
         const name = `${definition.slug}/${definition.webhook.mapping}`;
         engine.compile(name, source);
-        engine.compile(`${definition.slug}/provider.json#webhook.event_key`, definition.webhook.event_key);
+        for (const [where, expression] of declaredExpressions(definition.webhook)) engine.compile(`${definition.slug}/provider.json#${where}`, expression);
         const bindings = definition.webhook.bindings;
         webhookMapping = { name, source, bindings, version: mappingVersion(definition.slug, definition.version, source, bindings) };
       }
@@ -91,4 +91,19 @@ export class ProviderCatalog {
   list(): LoadedProvider[] {
     return [...this.#providers.values()];
   }
+}
+
+/** Every JSONata expression a webhook definition declares besides the mapping, with where it sits. */
+function declaredExpressions(webhook: NonNullable<ProviderDefinition['webhook']>): Array<[string, string]> {
+  const out: Array<[string, string]> = [['webhook.event_key', webhook.event_key]];
+  for (const h of webhook.handshakes) {
+    out.push([`handshakes.${h.name}.match`, h.match]);
+    if (h.capture_secret) out.push([`handshakes.${h.name}.capture_secret`, h.capture_secret]);
+    if (h.reply.body) out.push([`handshakes.${h.name}.reply.body`, h.reply.body]);
+  }
+  if (webhook.reply?.body) out.push(['webhook.reply.body', webhook.reply.body]);
+  if (webhook.app_routing) {
+    out.push(['app_routing.items', webhook.app_routing.items], ['app_routing.remote_key', webhook.app_routing.remote_key], ['app_routing.rebuild', webhook.app_routing.rebuild]);
+  }
+  return out;
 }

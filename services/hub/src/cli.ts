@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deepMerge, MappingDocument, MappingOverride, SwitchyardError } from '@switchyard/contracts';
+import { MappingEngine, mappingVersion, normalize, ProviderCatalog, type AccountRecord } from '@switchyard/runtime';
+
+const USAGE = `usage:
+  switchyard mappings lint [--dir <mappings dir>]
+      validate every provider definition and compile every JSONata expression
+  switchyard mappings test <provider> <payload.json> [--account-override <override.json>] [--config <config.json>] [--dir <mappings dir>]
+      print the events a webhook payload produces (nothing is published); the override is a partial
+      mapping document ({"webhook": {"mapping"?, "bindings"?}}), deep-merged over the base`;
+
+const readJson = async (path: string): Promise<unknown> => JSON.parse(await readFile(resolve(path), 'utf8'));
+
+/** `switchyard mappings lint`: loads the catalog, which validates and compiles everything, and says what it found. */
+async function lint(dir: string | undefined): Promise<number> {
+  const catalog = await ProviderCatalog.load(dir);
+  for (const provider of catalog.list()) {
+    const d = provider.definition;
+    const parts = d.webhook ? [`${d.webhook.verify.map((v) => v.scheme).join('+')}`, `${d.webhook.handshakes.length} handshake(s)`, d.webhook.app_routing ? 'app-level' : 'per-account'] : ['no webhooks'];
+    process.stdout.write(`ok  ${d.slug.padEnd(20)} ${parts.join(', ')}\n`);
+  }
+  process.stdout.write(`${catalog.list().length} provider definitions valid\n`);
+  return 0;
+}
+
+/** `switchyard mappings test`: runs a payload through the (optionally overridden) mapping and prints the events. */
+async function test(slug: string, payloadPath: string, options: { override?: string; config?: string; dir?: string }): Promise<number> {
+  const engine = new MappingEngine();
+  const catalog = await ProviderCatalog.load(options.dir, engine);
+  const provider = catalog.get(slug);
+  if (!provider?.webhookMapping) throw new SwitchyardError('SWY_ERR_PROVIDER_UNKNOWN', `no provider '${slug}' with a webhook mapping (known: ${catalog.list().map((p) => p.definition.slug).join(', ')})`);
+  let mapping = provider.webhookMapping;
+  if (options.override) {
+    const override = MappingOverride.parse(await readJson(options.override));
+    const merged = MappingDocument.parse(deepMerge({ webhook: { mapping: mapping.source, bindings: mapping.bindings } }, override));
+    mapping = {
+      name: `${mapping.name} + ${options.override}`,
+      source: merged.webhook.mapping,
+      bindings: merged.webhook.bindings,
+      version: mappingVersion(slug, provider.definition.version, merged.webhook.mapping, merged.webhook.bindings),
+    };
+  }
+  const now = new Date().toISOString();
+  const account: AccountRecord = {
+    id: 'acc_cli',
+    environment_id: 'env_cli',
+    provider: slug,
+    status: 'active',
+    provider_app_id: null,
+    remote_key: null,
+    config: options.config ? ((await readJson(options.config)) as Record<string, unknown>) : {},
+    credentials: null,
+    webhook_secrets: null,
+    created_at: now,
+    updated_at: now,
+  };
+  const events = await normalize(engine, mapping, { provider: slug, account, eventKey: 'cli', receivedAt: now, origin: 'webhook', payload: await readJson(payloadPath), headers: {} });
+  process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { dir: { type: 'string' }, 'account-override': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [group, command, ...rest] = positionals;
+  if (values.help || group !== 'mappings') {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (command === 'lint') return lint(values.dir);
+  if (command === 'test' && rest.length === 2) {
+    return test(rest[0]!, rest[1]!, { override: values['account-override'], config: values.config, dir: values.dir });
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof SwitchyardError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`switchyard: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

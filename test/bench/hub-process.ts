@@ -27,6 +27,8 @@ export async function spawnHub(options: {
   /** Shared by services that must read each other's sealed records. */
   encryptionKey?: string;
   adminToken?: string;
+  /** Extra environment for the hub (e.g. delivery tuning); the settings above still win. */
+  env?: Record<string, string>;
 }): Promise<HubProcess> {
   const port = await freePort();
   const adminToken = options.adminToken ?? randomBytes(24).toString('hex');
@@ -34,6 +36,7 @@ export async function spawnHub(options: {
     cwd: options.repoRoot,
     env: {
       ...process.env,
+      ...options.env,
       PORT: String(port),
       HOST: '127.0.0.1',
       NATS_URL: options.natsUrl,

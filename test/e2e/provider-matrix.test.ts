@@ -78,7 +78,7 @@ describe('every provider, a valid request minus one thing', () => {
       const build = (options: { secret?: string; nowS?: number } = {}): OutgoingRequest =>
         signForSchemes(
           schemes,
-          { method: 'POST', url, headers: { 'content-type': payload.contentType }, body: Buffer.from(`${payload.body.toString('utf8')}`.replace('__NONCE__', randomBytes(6).toString('hex'))) },
+          { method: 'POST', url, headers: { 'content-type': payload.contentType }, body: Buffer.from(`${payload.body.toString('utf8')}`.replace('__NONCE__', randomBytes(6).toString('hex')).replaceAll('__SECRET__', options.secret ?? secret)) },
           options.secret ?? secret,
           options.nowS ?? Math.floor(Date.now() / 1000),
         );

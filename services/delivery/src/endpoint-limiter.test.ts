@@ -21,3 +21,19 @@ describe('EndpointLimiter', () => {
     expect(limiter.tryAcquire('e', 5, t0 + 200)).toBe(true);
   });
 });
+
+describe('EndpointLimiter waiting', () => {
+  it('lets up to the cap wait for a slot, hands slots over in order, and turns away the rest', async () => {
+    const limiter = new EndpointLimiter(1);
+    expect(await limiter.acquire('e', null)).toBe(true);
+    const order: string[] = [];
+    const waiting = limiter.acquire('e', null).then((ok) => order.push(`waiter:${ok}`));
+    expect(await limiter.acquire('e', null)).toBe(false);
+    limiter.release('e');
+    await waiting;
+    expect(order).toEqual(['waiter:true']);
+    expect(limiter.tryAcquire('e', null)).toBe(false);
+    limiter.release('e');
+    expect(limiter.tryAcquire('e', null)).toBe(true);
+  });
+});

@@ -90,7 +90,7 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
       message.term('endpoint disabled');
       return;
     }
-    if (!limiter.tryAcquire(subscription.id, subscription.rate_limit)) {
+    if (!(await limiter.acquire(subscription.id, subscription.rate_limit))) {
       message.nak(limiter.waitMs(subscription.rate_limit));
       return;
     }
@@ -101,8 +101,20 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
     }
   };
 
+  /**
+   * Attempts made per task, as this process last recorded them: a task handed back without an attempt
+   * comes back with a higher delivery count, and this saves asking the attempt log. Bounded; a miss
+   * (another process, a restart) falls back to the log.
+   */
+  const knownAttempts = new Map<string, number>();
+  const attemptsBefore = async (message: JsMsg, subscription: SubscriptionRecord, task: Task) => {
+    if (message.info.deliveryCount === 1) return 0;
+    const known = knownAttempts.get(`${subscription.id}:${task.eventId}:${task.taskId}`);
+    return known ?? attemptsSoFar(ctx.bus, subscription.id, task.eventId, task.taskId);
+  };
+
   const attemptOnce = async (message: JsMsg, subscription: SubscriptionRecord, task: Task) => {
-    const attempt = (message.info.deliveryCount === 1 ? 0 : await attemptsSoFar(ctx.bus, subscription.id, task.eventId, task.taskId)) + 1;
+    const attempt = (await attemptsBefore(message, subscription, task)) + 1;
     const timestamp = Math.floor(Date.now() / 1000);
     const result = await sender.post(
       subscription.url,
@@ -144,6 +156,11 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
       at: new Date().toISOString(),
     };
     await recordAttempt(ctx.bus, record, options.publishTimeoutMs);
+    const taskKey = `${subscription.id}:${task.eventId}:${task.taskId}`;
+    if (decision.kind === 'retry') {
+      if (knownAttempts.size >= 100_000) knownAttempts.delete(knownAttempts.keys().next().value as string);
+      knownAttempts.set(taskKey, attempt);
+    } else knownAttempts.delete(taskKey);
 
     if (decision.kind === 'delivered') {
       message.ack();

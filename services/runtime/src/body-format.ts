@@ -36,7 +36,8 @@ export function parseBody(format: z.infer<typeof BodyFormat>, body: Uint8Array):
  * `@_name`, text values stay strings (ids like `00D5e000000abcd` must not become numbers), repeated
  * elements become arrays only when they repeat (mappings use JSONata's array-or-single semantics).
  */
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, trimValues: true, processEntities: true });
+// htmlEntities also decodes numeric character references (&#233; → é), which XML senders use freely.
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, trimValues: true, processEntities: true, htmlEntities: true });
 
 function parseXml(text: string): unknown {
   const valid = XMLValidator.validate(text);

@@ -1,39 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointLimiter } from './endpoint-limiter.js';
+import { Slots } from './slots.js';
 
 describe('EndpointLimiter', () => {
-  it('caps attempts in flight per endpoint without affecting others', () => {
-    const limiter = new EndpointLimiter(2);
-    expect(limiter.tryAcquire('slow', null)).toBe(true);
-    expect(limiter.tryAcquire('slow', null)).toBe(true);
-    expect(limiter.tryAcquire('slow', null)).toBe(false);
-    expect(limiter.tryAcquire('fast', null)).toBe(true);
-    limiter.release('slow');
-    expect(limiter.tryAcquire('slow', null)).toBe(true);
-  });
-
-  it('admits at most `rate` attempts per second, refilling with time', () => {
-    const limiter = new EndpointLimiter(100);
+  it('admits at most `rate` attempts per second per endpoint, refilling with time', () => {
+    const limiter = new EndpointLimiter();
     const t0 = 1_000_000;
-    const admitted = Array.from({ length: 10 }, () => limiter.tryAcquire('e', 5, t0)).filter(Boolean).length;
+    const admitted = Array.from({ length: 10 }, () => limiter.tryTake('e', 5, t0)).filter(Boolean).length;
     expect(admitted).toBe(5);
-    expect(limiter.tryAcquire('e', 5, t0 + 199)).toBe(false);
-    expect(limiter.tryAcquire('e', 5, t0 + 200)).toBe(true);
+    expect(limiter.tryTake('other', 5, t0)).toBe(true);
+    expect(limiter.tryTake('e', 5, t0 + 199)).toBe(false);
+    expect(limiter.tryTake('e', 5, t0 + 200)).toBe(true);
+    expect(limiter.tryTake('unlimited', null, t0)).toBe(true);
   });
 });
 
-describe('EndpointLimiter waiting', () => {
-  it('lets up to the cap wait for a slot, hands slots over in order, and turns away the rest', async () => {
-    const limiter = new EndpointLimiter(1);
-    expect(await limiter.acquire('e', null)).toBe(true);
-    const order: string[] = [];
-    const waiting = limiter.acquire('e', null).then((ok) => order.push(`waiter:${ok}`));
-    expect(await limiter.acquire('e', null)).toBe(false);
-    limiter.release('e');
-    await waiting;
-    expect(order).toEqual(['waiter:true']);
-    expect(limiter.tryAcquire('e', null)).toBe(false);
-    limiter.release('e');
-    expect(limiter.tryAcquire('e', null)).toBe(true);
+describe('Slots', () => {
+  it('lets `size` holders in and the rest in arrival order', async () => {
+    const slots = new Slots(1);
+    await slots.acquire();
+    const order: number[] = [];
+    const a = slots.acquire().then(() => order.push(1));
+    const b = slots.acquire().then(() => order.push(2));
+    slots.release();
+    await a;
+    slots.release();
+    await b;
+    expect(order).toEqual([1, 2]);
   });
 });

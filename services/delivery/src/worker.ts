@@ -6,23 +6,24 @@ import {
   DEAD_HEADERS,
   publishDurable,
   publishOperationalEvent,
-  runConsumer,
-  STREAMS,
   TASK_HEADERS,
   type Closeable,
   type RuntimeContext,
   type SubscriptionRecord,
 } from '@switchyard/runtime';
 import { attemptsSoFar, recordAttempt } from './attempt-log.js';
+import { startEndpointConsumers } from './endpoint-consumers.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
+import { Slots } from './slots.js';
 import { decide, type Decision } from './retry-policy.js';
 import type { Sender } from './sender.js';
 import { signatureHeader } from './signer.js';
 
 /** Worker tuning, from the delivery configuration. */
 export interface DeliveryWorkerOptions {
+  /** Attempts in flight at once in this process, over every endpoint. */
   concurrency: number;
-  /** Attempts in flight per endpoint, per process. */
+  /** Attempts in flight per endpoint, across every delivery process. */
   endpointConcurrency: number;
   timeoutMs: number;
   /** Delay before each retry, in ms; its length is the number of retries after the first attempt. */
@@ -39,13 +40,14 @@ export interface DeliveryWorkerOptions {
 /**
  * DELIVERIES → customer endpoints. Each attempt is signed afresh (Standard Webhooks, the attempt's
  * timestamp, every active key) and recorded in ATTEMPTS. Retries are JetStream redeliveries (`nak`
- * with the policy's delay), never timers: a killed worker loses nothing. A paused endpoint's tasks are
- * held; an endpoint at its in-flight cap or rate limit gets its tasks back shortly; neither counts as an
- * attempt, and neither holds a slot another endpoint could use.
+ * with the policy's delay), never timers: a killed worker loses nothing. Each endpoint has its own
+ * consumer (see endpoint-consumers.ts): its in-flight cap is JetStream's, a paused endpoint's tasks wait
+ * in the stream, and a slow endpoint holds only its own slots.
  */
 export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, options: DeliveryWorkerOptions): Promise<Closeable> {
   const subscriptions = await ctx.subscriptions();
-  const limiter = new EndpointLimiter(options.endpointConcurrency);
+  const limiter = new EndpointLimiter();
+  const slots = new Slots(options.concurrency);
   const policy = { scheduleMs: options.scheduleMs, jitter: options.jitter };
 
   const deadLetter = async (message: JsMsg, subscription: SubscriptionRecord, task: Task, code: ErrorCode, detail: string) => {
@@ -82,6 +84,7 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
       return;
     }
     if (subscription.status === 'paused') {
+      // Only between a pause and its consumer stopping: hand the task back for later.
       message.nak(options.pauseRecheckMs);
       return;
     }
@@ -90,14 +93,12 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
       message.term('endpoint disabled');
       return;
     }
-    if (!(await limiter.acquire(subscription.id, subscription.rate_limit))) {
-      message.nak(limiter.waitMs(subscription.rate_limit));
-      return;
-    }
+    await limiter.take(subscription.id, subscription.rate_limit);
+    await slots.acquire();
     try {
       await attemptOnce(message, subscription, task);
     } finally {
-      limiter.release(subscription.id);
+      slots.release();
     }
   };
 
@@ -191,14 +192,7 @@ export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, o
     message.term('no more attempts');
   };
 
-  return runConsumer(ctx.bus, {
-    stream: STREAMS.DELIVERIES,
-    durable: 'delivery-worker',
-    filterSubject: 'deliveries.>',
-    concurrency: options.concurrency,
-    logger: ctx.logger,
-    handle,
-  });
+  return startEndpointConsumers(ctx, subscriptions, { endpointConcurrency: options.endpointConcurrency, reconcileMs: 5_000, handle });
 }
 
 /** What a task's headers say. */

@@ -94,7 +94,7 @@ export const DeliveryEnv = z.object({
   ),
   /** Deliveries in flight at once per process. */
   SWITCHYARD_DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(64),
-  /** Deliveries in flight at once to one endpoint, per process: a slow endpoint cannot take every slot. */
+  /** Deliveries in flight at once to one endpoint, across every delivery process (its consumer's max_ack_pending). */
   SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY: z.coerce.number().int().positive().default(8),
   /** Random spread applied to each retry delay (0.1 = ±10 %), so failing endpoints are not hit in lockstep. */
   SWITCHYARD_DELIVERY_JITTER: z.coerce.number().min(0).max(1).default(0.1),

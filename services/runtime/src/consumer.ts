@@ -20,6 +20,11 @@ export interface ConsumerOptions {
   ackWaitMs?: number;
   /** Redeliveries cap; -1 for unlimited (the handler decides when to give up). */
   maxDeliver?: number;
+  /**
+   * Messages handed out and not yet acked, across every process sharing the consumer (default: four
+   * times `concurrency`, at least 1000). A per-endpoint consumer sets it to the endpoint's cap.
+   */
+  maxAckPending?: number;
   logger: Logger;
   /**
    * Handles one message and must ack, nak or term it. A throw is logged and the message is nak'ed
@@ -43,7 +48,7 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
     filter_subject: options.filterSubject,
     ack_wait: nanos(ackWaitMs),
     max_deliver: options.maxDeliver ?? -1,
-    max_ack_pending: Math.max(1_000, options.concurrency * 4),
+    max_ack_pending: options.maxAckPending ?? Math.max(1_000, options.concurrency * 4),
   };
   try {
     await bus.jsm.consumers.info(options.stream, options.durable);

@@ -17,6 +17,7 @@ export class KvCollection<T> {
   readonly #kv: KV;
   readonly #logger: Logger;
   readonly #entries = new Map<string, Cached<T>>();
+  readonly #listeners = new Set<(key: string) => void>();
   #stopWatch: (() => void) | undefined;
 
   constructor(kv: KV, logger: Logger) {
@@ -89,6 +90,15 @@ export class KvCollection<T> {
     this.#apply(key, undefined, entry?.revision ?? Number.MAX_SAFE_INTEGER);
   }
 
+  /**
+   * Calls `listener` after any key changes (written here or seen by the watch). Returns the
+   * unsubscribe function. Listeners must not throw; they are told which key, not what changed.
+   */
+  onChange(listener: (key: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** Stops the watch. */
   stop(): void {
     this.#stopWatch?.();
@@ -106,6 +116,7 @@ export class KvCollection<T> {
     const current = this.#entries.get(key);
     if (current && current.revision >= revision) return;
     this.#entries.set(key, { value, revision });
+    for (const listener of this.#listeners) listener(key);
   }
 
   #decode(key: string, bytes: Uint8Array): T | undefined {

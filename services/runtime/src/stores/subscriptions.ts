@@ -111,6 +111,16 @@ export class SubscriptionStore {
       .sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
+  /** Calls `listener` after any subscription changes, here or in another process (via the watch). */
+  onChange(listener: () => void): () => void {
+    return this.#subscriptions.onChange(() => listener());
+  }
+
+  /** Every subscription of every environment (for the delivery workers' per-endpoint consumers). */
+  all(): SubscriptionRecord[] {
+    return this.#subscriptions.values();
+  }
+
   /**
    * Subscriptions of an environment whose patterns match a concrete event type and that take
    * deliveries: active or paused (a paused endpoint's tasks are held, not dropped), never disabled.

@@ -1,0 +1,111 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { runConsumer, STREAMS, type Closeable, type RuntimeContext, type SubscriptionStore } from '@switchyard/runtime';
+
+/** The single consumer of earlier versions (filter `deliveries.>`); a work queue allows no overlap, so it goes. */
+const LEGACY_CONSUMER = 'delivery-worker';
+const consumerName = (subscriptionId: string) => `dlv_${subscriptionId}`;
+
+/** Options for {@link startEndpointConsumers}. */
+export interface EndpointConsumerOptions {
+  /** Tasks in flight per endpoint across every delivery process (the consumer's `max_ack_pending`). */
+  endpointConcurrency: number;
+  /** How often subscriptions are compared with running consumers besides on every change, in ms (a safety net). */
+  reconcileMs: number;
+  handle(message: JsMsg): Promise<void>;
+}
+
+/**
+ * One durable consumer per subscription on DELIVERIES (`deliveries.<subscription>`), kept in step
+ * with the subscriptions: started for active and disabled ones (a disabled endpoint's tasks are
+ * dead-lettered by the handler), stopped while paused (its tasks simply wait in the stream), deleted
+ * with its remaining tasks when the subscription is deleted. JetStream enforces each endpoint's
+ * in-flight cap through `max_ack_pending` across all processes, so a slow endpoint only ever holds its
+ * own tasks and nothing is bounced back and forth.
+ */
+export async function startEndpointConsumers(ctx: RuntimeContext, subscriptions: SubscriptionStore, options: EndpointConsumerOptions): Promise<Closeable> {
+  const { jsm } = ctx.bus;
+  await jsm.consumers.delete(STREAMS.DELIVERIES, LEGACY_CONSUMER).catch(() => undefined);
+  const running = new Map<string, Promise<Closeable>>();
+
+  const start = (subscriptionId: string) =>
+    runConsumer(ctx.bus, {
+      stream: STREAMS.DELIVERIES,
+      durable: consumerName(subscriptionId),
+      filterSubject: `deliveries.${subscriptionId}`,
+      concurrency: options.endpointConcurrency,
+      maxAckPending: options.endpointConcurrency,
+      logger: ctx.logger,
+      handle: options.handle,
+    });
+  const stop = async (subscriptionId: string) => {
+    const consumer = running.get(subscriptionId);
+    running.delete(subscriptionId);
+    await (await consumer?.catch(() => undefined))?.close();
+  };
+  /** A deleted subscription's consumer and undelivered tasks go with it. */
+  const remove = async (subscriptionId: string) => {
+    await jsm.consumers.delete(STREAMS.DELIVERIES, consumerName(subscriptionId)).catch(() => undefined);
+    await jsm.streams.purge(STREAMS.DELIVERIES, { filter: `deliveries.${subscriptionId}` }).catch(() => undefined);
+  };
+
+  const reconcile = async (first: boolean) => {
+    const current = new Map(subscriptions.all().map((s) => [s.id, s]));
+    for (const subscription of current.values()) {
+      const wanted = subscription.status !== 'paused';
+      if (wanted && !running.has(subscription.id)) {
+        const consumer = start(subscription.id);
+        running.set(subscription.id, consumer);
+        consumer.catch((error: unknown) => {
+          running.delete(subscription.id);
+          ctx.logger.error({ err: error, subscription: subscription.id }, 'endpoint consumer failed to start; retrying');
+        });
+      } else if (!wanted && running.has(subscription.id)) {
+        await stop(subscription.id);
+      }
+    }
+    for (const id of [...running.keys()]) {
+      if (!current.has(id)) {
+        await stop(id);
+        await remove(id);
+      }
+    }
+    if (first) {
+      // Subscriptions deleted while no delivery process ran left their consumers behind.
+      for await (const info of jsm.consumers.list(STREAMS.DELIVERIES)) {
+        const id = info.name.startsWith('dlv_') ? info.name.slice(4) : undefined;
+        if (id && !current.has(id)) await remove(id);
+      }
+    }
+  };
+
+  await reconcile(true);
+  // One reconcile at a time; a change arriving meanwhile schedules exactly one more.
+  let busy = false;
+  let again = false;
+  const kick = () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    reconcile(false)
+      .catch((error: unknown) => ctx.logger.error({ err: error }, 'endpoint consumer reconcile failed'))
+      .finally(() => {
+        busy = false;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
+  };
+  const unsubscribe = subscriptions.onChange(kick);
+  const timer = setInterval(kick, options.reconcileMs);
+
+  return {
+    close: async () => {
+      unsubscribe();
+      clearInterval(timer);
+      await Promise.all([...running.keys()].map((id) => stop(id)));
+    },
+  };
+}

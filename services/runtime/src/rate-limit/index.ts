@@ -1,0 +1,7 @@
+export { CompoundHeader, HeaderPolicy, PolicyName, RateLimitSignals, ResetFormat, RetryAfterSource, ThrottleDetector } from './signals.js';
+export type { RateLimitSignalsInput } from './signals.js';
+export { normalizeRateLimit, type NormalizedRateLimit, type ProviderResponse } from './normalize.js';
+export { parseCurrent, parsePolicies, type RateLimitCurrent, type RateLimitPolicy } from './fields.js';
+export { rateLimitHeaders, type RateLimitHeaderOptions, type RateLimitHeaderValues } from './headers.js';
+export { PROVIDER_RATE_LIMITED, QUOTA_EXCEEDED_TYPE, throttledProblem, type ThrottledProblem } from './problem.js';
+export type { HeaderInput } from './values.js';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge, MappingDocument, MappingOverride, SwitchyardError } from '@switchyard/contracts';
-import { MappingEngine, mappingVersion, normalize, ProviderCatalog, type AccountRecord } from '@switchyard/runtime';
+import { MappingEngine, mappingVersion, normalize, ProviderCatalog, syntheticAccount } from '@switchyard/runtime';
 
 const USAGE = `usage:
   switchyard mappings lint [--dir <mappings dir>]
@@ -44,19 +44,8 @@ async function test(slug: string, payloadPath: string, options: { override?: str
     };
   }
   const now = new Date().toISOString();
-  const account: AccountRecord = {
-    id: 'acc_cli',
-    environment_id: 'env_cli',
-    provider: slug,
-    status: 'active',
-    provider_app_id: null,
-    remote_key: null,
-    config: options.config ? ((await readJson(options.config)) as Record<string, unknown>) : {},
-    credentials: null,
-    webhook_secrets: null,
-    created_at: now,
-    updated_at: now,
-  };
+  const config = options.config ? ((await readJson(options.config)) as Record<string, unknown>) : {};
+  const account = syntheticAccount({ provider: slug, environmentId: 'env_cli', id: 'acc_cli', config });
   const events = await normalize(engine, mapping, { provider: slug, account, eventKey: 'cli', receivedAt: now, origin: 'webhook', payload: await readJson(payloadPath), headers: {} });
   process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
   return 0;

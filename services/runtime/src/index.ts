@@ -50,4 +50,4 @@ export {
 } from './stores/subscriptions.js';
 export { activeKeys, ed25519PrivateKey, generateSigningKey, revealedCredential, type SigningKey } from './signing-keys.js';
 export { generateKey, parseKey, Vault, type Sealed } from './vault.js';
-export { eventId, normalize, type RawDelivery } from './normalize.js';
+export { eventId, normalize, syntheticAccount, type RawDelivery } from './normalize.js';

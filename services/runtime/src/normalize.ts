@@ -99,3 +99,24 @@ export async function normalize(engine: MappingEngine, mapping: MappingSource, d
     return envelope;
   });
 }
+
+/**
+ * A stand-in account for running a mapping outside a real delivery (preview, the CLI, benchmarks): no
+ * credentials, no secrets, the given config.
+ */
+export function syntheticAccount(input: { provider: string; environmentId: string; id?: string; config?: Record<string, unknown> }): AccountRecord {
+  const now = new Date().toISOString();
+  return {
+    id: input.id ?? 'acc_preview',
+    environment_id: input.environmentId,
+    provider: input.provider,
+    status: 'active',
+    provider_app_id: null,
+    remote_key: null,
+    config: input.config ?? {},
+    credentials: null,
+    webhook_secrets: null,
+    created_at: now,
+    updated_at: now,
+  };
+}

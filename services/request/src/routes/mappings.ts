@@ -3,6 +3,7 @@ import { MappingOverride, MappingPreview, MappingRollback, SwitchyardError } fro
 import {
   normalize,
   parseInput,
+  syntheticAccount,
   type AccountStore,
   type EnvironmentStore,
   type LoadedProvider,
@@ -94,19 +95,7 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: RuntimeContext,
     const now = new Date().toISOString();
     const events = await normalize(ctx.engine, mapping, {
       provider: loaded.definition.slug,
-      account: account ?? {
-        id: 'acc_preview',
-        environment_id: environment.id,
-        provider: loaded.definition.slug,
-        status: 'active',
-        provider_app_id: null,
-        remote_key: null,
-        config: {},
-        credentials: null,
-        webhook_secrets: null,
-        created_at: now,
-        updated_at: now,
-      },
+      account: account ?? syntheticAccount({ provider: loaded.definition.slug, environmentId: environment.id }),
       eventKey: 'preview',
       receivedAt: now,
       origin: 'webhook',

@@ -27,7 +27,7 @@ describe('curl story: BambooHR webhook → signed delivery', () => {
 
   beforeAll(async () => {
     nats = await startTestNats();
-    hub = await startTestHub(nats.url, { SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150,150' });
+    hub = await startTestHub(nats.url, { SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150,150', SWITCHYARD_BODY_LIMIT_BYTES: '65536' });
   });
 
   afterAll(async () => {
@@ -110,6 +110,13 @@ describe('curl story: BambooHR webhook → signed delivery', () => {
 
     const wrongType = await fetch(tenant.webhookUrl, { method: 'POST', headers: { ...valid.headers, 'content-type': 'text/xml' }, body: valid.body });
     expect(wrongType.status).toBe(415);
+
+    // A body over SWITCHYARD_BODY_LIMIT_BYTES (64 KiB here) is refused before anything is read into RAW.
+    const before = await rawCount();
+    const huge = signBamboo(tenant.privateKey, JSON.stringify({ type: 'employee.updated', data: { employeeId: '1', pad: 'x'.repeat(70_000) } }));
+    const tooLarge = await sendBamboo(tenant.webhookUrl, huge);
+    expect(tooLarge).toMatchObject({ status: 413, body: { code: 'SWY_ERR_PAYLOAD_TOO_LARGE' } });
+    expect(await rawCount()).toBe(before);
     expect(endpoint.received).toHaveLength(0);
   });
 

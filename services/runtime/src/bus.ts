@@ -132,8 +132,8 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     const kvm = new Kvm(js);
     const kv = {} as Record<BucketName, KV>;
     for (const name of BUCKETS) {
-      // Job progress is only worth keeping for a day; everything else is control data kept until changed.
-      const ttl = name === 'jobs' ? { ttl: 86_400_000 } : {};
+      // Job progress and idempotency records are only worth keeping for a day; the rest is control data.
+      const ttl = name === 'jobs' || name === 'idempotency' ? { ttl: 86_400_000 } : {};
       kv[name] = await untilReady(() => kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas, ...ttl }), options.logger);
     }
     return {

@@ -51,3 +51,7 @@ export {
 export { activeKeys, ed25519PrivateKey, generateSigningKey, revealedCredential, type SigningKey } from './signing-keys.js';
 export { generateKey, parseKey, Vault, type Sealed } from './vault.js';
 export { eventId, normalize, syntheticAccount, type RawDelivery } from './normalize.js';
+export * as rateLimit from './rate-limit/index.js';
+export * as cursors from './cursor/index.js';
+export * as idempotency from './idempotency/index.js';
+export * as providerAuth from './provider-auth/index.js';

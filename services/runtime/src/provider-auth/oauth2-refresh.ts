@@ -47,6 +47,11 @@ export interface TokenManagerOptions {
   waitTimeoutMs?: number;
   /** Token endpoint timeout. Default 10 000 (10 s). */
   requestTimeoutMs?: number;
+  /**
+   * After a failed refresh (not `invalid_grant`), this process makes no new attempt for the account for
+   * this long, so an outage at the provider does not turn every request into a token call. Default 5 000 (5 s).
+   */
+  failureBackoffMs?: number;
   /** Lifetime assumed when the provider sends no `expires_in` (Salesforce). Default 3 600 s. */
   defaultExpiresInS?: number;
   /** Egress-checked dispatcher for the token endpoint. */
@@ -64,6 +69,8 @@ export const refreshLockKey = (accountId: string) => `oauth2-refresh.${keyToken(
 
 type Outcome = AccessTokenResult | 'retry';
 
+const NO_TOKENS: AccessTokenResult = Object.freeze({ ok: false, reason: 'no_tokens' });
+
 /**
  * Hands out valid OAuth2 access tokens, refreshing ahead of expiry so that however many callers in however
  * many processes ask at once, the provider sees one refresh: callers in one process share one attempt, and
@@ -77,6 +84,8 @@ export class TokenManager {
   readonly #lock: KvLock;
   /** One slow path per account in this process; concurrent callers join it. */
   readonly #inflight = new Map<string, Promise<AccessTokenResult>>();
+  /** Account → epoch ms before which this process does not retry a failed refresh. */
+  readonly #backoff = new Map<string, number>();
 
   constructor(options: TokenManagerOptions) {
     const lockTtlMs = options.lockTtlMs ?? 30_000;
@@ -85,20 +94,23 @@ export class TokenManager {
       pollIntervalMs: 50,
       waitTimeoutMs: lockTtlMs + 5_000,
       requestTimeoutMs: 10_000,
+      failureBackoffMs: 5_000,
       defaultExpiresInS: 3_600,
       owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
       now: Date.now,
       ...options,
       lockTtlMs,
     };
+    // A lease shorter than the token call could expire mid-refresh and let a second process refresh too.
+    if (this.#o.requestTimeoutMs >= lockTtlMs) throw new Error('TokenManager: requestTimeoutMs must be shorter than lockTtlMs');
     this.#lock = new KvLock(options.locks, { owner: this.#o.owner, ttlMs: lockTtlMs, now: this.#o.now });
   }
 
   /** A token valid for at least the skew, refreshing first if needed. */
   async getAccessToken(accountId: string): Promise<AccessTokenResult> {
     const current = await this.#o.store.get(accountId);
-    const quick = this.#settled(current, undefined);
-    return quick ?? this.#join(accountId, undefined);
+    if (!current) return NO_TOKENS;
+    return this.#settled(current, undefined) ?? this.#join(accountId, undefined);
   }
 
   /**
@@ -144,8 +156,7 @@ export class TokenManager {
   }
 
   /** A final answer from what is stored, or undefined when a refresh is needed. */
-  #settled(tokens: StoredTokenSet | undefined, rejected: string | undefined): AccessTokenResult | undefined {
-    if (!tokens) return { ok: false, reason: 'no_tokens' };
+  #settled(tokens: StoredTokenSet, rejected: string | undefined): AccessTokenResult | undefined {
     if (tokens.needs_reauth) return { ok: false, reason: 'needs_reauth' };
     const fresh = tokens.expires_at - this.#o.skewMs > this.#o.now();
     if (fresh && tokens.access_token !== rejected) return { ok: true, access_token: tokens.access_token, expires_at: tokens.expires_at };
@@ -157,15 +168,21 @@ export class TokenManager {
     const deadline = this.#o.now() + this.#o.waitTimeoutMs;
     for (;;) {
       const seen = await this.#o.store.get(accountId);
+      if (!seen) return NO_TOKENS;
       const settled = this.#settled(seen, rejected);
       if (settled) return settled;
+      if ((this.#backoff.get(accountId) ?? 0) > this.#o.now()) return this.#stillValid(seen, undefined, rejected);
+      if (this.#o.now() >= deadline) {
+        this.#o.logger.warn({ account: accountId }, 'gave up waiting for the refresh lock');
+        return { ok: false, reason: 'lock_timeout' };
+      }
       const attempt = await this.#lock.tryAcquire(key);
       if (attempt.acquired) {
         let outcome: Outcome;
         try {
           // Re-read under the lock: the previous holder may have finished between our read and our lock.
           const current = await this.#o.store.get(accountId);
-          outcome = this.#settled(current, rejected) ?? (await this.#refresh(accountId, current!));
+          outcome = !current ? NO_TOKENS : (this.#settled(current, rejected) ?? (await this.#refresh(accountId, current, rejected)));
         } finally {
           await attempt.lock.release();
         }
@@ -173,11 +190,7 @@ export class TokenManager {
         continue;
       }
       this.#o.logger.debug({ account: accountId, holder: attempt.holder?.owner }, 'waiting for a refresh held by another process');
-      await this.#waitForOther(accountId, key, seen!.revision, deadline);
-      if (this.#o.now() >= deadline) {
-        this.#o.logger.warn({ account: accountId, holder: attempt.holder?.owner }, 'gave up waiting for the refresh lock');
-        return { ok: false, reason: 'lock_timeout' };
-      }
+      await this.#waitForOther(accountId, key, seen.revision, deadline);
     }
   }
 
@@ -191,7 +204,7 @@ export class TokenManager {
   }
 
   /** Runs the refresh grant while holding the lock and records its outcome with compare-and-set. */
-  async #refresh(accountId: string, current: StoredTokenSet): Promise<Outcome> {
+  async #refresh(accountId: string, current: StoredTokenSet, rejected: string | undefined): Promise<Outcome> {
     const { logger, store } = this.#o;
     if (!current.refresh_token) return this.#markNeedsReauth(accountId, current, 'no refresh token');
     const client = typeof this.#o.client === 'function' ? await this.#o.client(accountId) : this.#o.client;
@@ -200,10 +213,10 @@ export class TokenManager {
     if (!answer.ok && answer.kind === 'invalid_grant') return this.#markNeedsReauth(accountId, current, 'invalid_grant');
     if (!answer.ok) {
       logger.warn({ account: accountId, status: answer.status, error: answer.error }, 'token refresh failed');
-      // Refreshing early is a courtesy: a token still inside its lifetime remains usable.
-      if (current.expires_at > this.#o.now()) return { ok: true, access_token: current.access_token, expires_at: current.expires_at };
-      return { ok: false, reason: 'refresh_failed', status: answer.status };
+      this.#backoff.set(accountId, this.#o.now() + this.#o.failureBackoffMs);
+      return this.#stillValid(current, answer.status, rejected);
     }
+    this.#backoff.delete(accountId);
     const next: OAuth2TokenSet = {
       access_token: answer.access_token,
       // Providers that do not rotate (Pipedrive, HubSpot) send no new refresh token: keep the old one.
@@ -217,6 +230,12 @@ export class TokenManager {
     }
     logger.info({ account: accountId, rotated: answer.refresh_token !== undefined, expires_at: next.expires_at }, 'access token refreshed');
     return { ok: true, access_token: next.access_token, expires_at: next.expires_at };
+  }
+
+  /** Refreshing early is a courtesy: a token still inside its lifetime remains usable when a refresh fails. */
+  #stillValid(tokens: StoredTokenSet, status: number | undefined, rejected: string | undefined): AccessTokenResult {
+    if (tokens.expires_at > this.#o.now() && tokens.access_token !== rejected) return { ok: true, access_token: tokens.access_token, expires_at: tokens.expires_at };
+    return { ok: false, reason: 'refresh_failed', status };
   }
 
   /** Records `needs_reauth` in the store, so no process retries, then calls the hook once. */

@@ -90,8 +90,12 @@ export function normalizeRateLimit(signals: RateLimitSignals, response: Provider
   const policies: RateLimitPolicy[] = [];
   const current: RateLimitCurrent[] = [];
   // The first source to name a policy wins; later duplicates would only contradict it.
-  const addPolicy = (p: RateLimitPolicy) => policies.some((x) => x.name === p.name) || policies.push(p);
-  const addCurrent = (c: RateLimitCurrent) => current.some((x) => x.name === c.name) || current.push(c);
+  const addPolicy = (p: RateLimitPolicy) => {
+    if (!policies.some((x) => x.name === p.name)) policies.push(p);
+  };
+  const addCurrent = (c: RateLimitCurrent) => {
+    if (!current.some((x) => x.name === c.name)) current.push(c);
+  };
 
   for (const declared of signals.policies) {
     const { policy, current: now } = fromHeaders(declared, header, nowMs);

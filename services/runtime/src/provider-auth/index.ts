@@ -1,0 +1,22 @@
+export {
+  baseStringUri,
+  percentEncode,
+  signatureBaseString,
+  signOAuth1,
+  type OAuth1Credentials,
+  type OAuth1Options,
+  type OAuth1Request,
+  type OAuth1Signature,
+  type OAuth1SignatureMethod,
+} from './oauth1.js';
+export {
+  refreshLockKey,
+  TokenManager,
+  type AccessTokenFailure,
+  type AccessTokenResult,
+  type TokenManagerOptions,
+  type WithTokenResult,
+} from './oauth2-refresh.js';
+export { refreshGrant, type OAuth2ClientConfig, type RefreshGrantOptions, type RefreshGrantResult } from './token-endpoint.js';
+export { KvTokenStore, type OAuth2TokenSet, type StoredTokenSet, type TokenStore } from './token-store.js';
+export { KvLock, type HeldLock, type LockAttempt, type LockValue } from './kv-lock.js';

@@ -80,3 +80,5 @@ export {
   type RawSubjectParts,
 } from './subjects.js';
 export { deepMerge, MappingDocument, MappingOverride, MappingPreview, MappingRollback } from './mapping-document.js';
+export { CompoundHeader, HeaderPolicy, PolicyName, RateLimitSignals, ResetFormat, RetryAfterSource, ThrottleDetector, type RateLimitSignalsInput } from './rate-limit-signals.js';
+export { ApiAuth, ApiOperation, ApiResource, Pagination, ProviderApi } from './provider-api.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CATEGORIES } from './event-type.js';
+import { ProviderApi } from './provider-api.js';
 
 /** One piece of the string a provider signs; pieces are concatenated in order. */
 export const SignedPart = z.discriminatedUnion('part', [
@@ -303,5 +304,7 @@ export const ProviderDefinition = z.object({
   version: z.string().min(1),
   docs: z.array(z.string().url()).default([]),
   webhook: WebhookDefinition.optional(),
+  /** The provider's REST API for unified reads and writes and the proxy. */
+  api: ProviderApi.optional(),
 });
 export type ProviderDefinition = z.infer<typeof ProviderDefinition>;

@@ -1,6 +1,5 @@
-import { isIP } from 'node:net';
-import { Agent, request, buildConnector } from 'undici';
-import type { EgressPolicy } from '@switchyard/runtime';
+import { Agent, request } from 'undici';
+import { egressConnector, type EgressPolicy } from '@switchyard/runtime';
 
 /** The outcome of one HTTP attempt. Failures are values: the worker decides what they mean. */
 export interface AttemptResult {
@@ -30,14 +29,7 @@ export class Sender {
 
   constructor(egress: EgressPolicy, options: { timeoutMs: number; connections?: number }) {
     this.#timeoutMs = options.timeoutMs;
-    const base = buildConnector({ lookup: egress.lookup as never, timeout: Math.min(options.timeoutMs, 10_000) });
-    // Node does not call `lookup` for IP-literal hosts, so those are judged here, at the same moment.
-    const connect: buildConnector.connector = (connectOptions, callback) => {
-      const host = connectOptions.hostname.replace(/^\[|\]$/g, '');
-      const reason = isIP(host) ? egress.refusal(host) : undefined;
-      if (reason) return callback(Object.assign(new Error(`egress denied: ${reason}`), { code: 'SWY_ERR_EGRESS_DENIED' }), null);
-      return base(connectOptions, callback);
-    };
+    const connect = egressConnector(egress, options.timeoutMs);
     this.#agent = new Agent({
       connect,
       connections: options.connections ?? 32,

@@ -3,6 +3,8 @@ import type { Closeable, RuntimeContext } from '@switchyard/runtime';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMappingRoutes } from './routes/mappings.js';
+import { registerProxyRoutes } from './routes/proxy.js';
+import { registerUnifiedRoutes } from './routes/unified.js';
 import { registerAccountRoutes } from './routes/integrated-accounts.js';
 import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerProviderAppRoutes } from './routes/provider-apps.js';
@@ -21,7 +23,7 @@ export interface RequestOptions {
 /**
  * Mounts the customer-facing management API on `app`: `/v1/environments` (admin token),
  * `/v1/provider-apps`, `/v1/integrated-accounts`, `/v1/subscriptions`, `/v1/events`, `/v1/mappings`,
- * `/v1/dead-letters`, `/v1/raw/replay` and `/v1/replays` (environment API key).
+ * `/v1/dead-letters`, `/v1/raw/replay`, `/v1/replays`, `/unified/...` and `/proxy/...` (environment API key).
  */
 export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, options: RequestOptions): Promise<Closeable> {
   const [environments, accounts, subscriptions, apps, mappings] = await Promise.all([
@@ -38,5 +40,7 @@ export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, op
   registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs });
   registerMappingRoutes(app, ctx, environments, accounts, mappings);
   registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs });
+  registerUnifiedRoutes(app, ctx, environments, accounts);
+  await registerProxyRoutes(app, ctx, environments, accounts);
   return { close: async () => undefined };
 }

@@ -77,6 +77,15 @@ export class ProviderCatalog {
         const bindings = definition.webhook.bindings;
         webhookMapping = { name, source, bindings, version: mappingVersion(definition.slug, definition.version, source, bindings) };
       }
+      for (const [resource, operations] of Object.entries(definition.api?.resources ?? {})) {
+        for (const [kind, op] of Object.entries(operations)) {
+          if (typeof op !== 'object' || op === null || !('path' in op)) continue;
+          const fields = { query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: 'next' in op.pagination ? op.pagination.next : undefined, has_more: 'has_more' in op.pagination ? op.pagination.has_more : undefined };
+          for (const [field, expression] of Object.entries(fields)) {
+            if (expression) engine.compile(`${definition.slug}/provider.json#api.resources.${resource}.${kind}.${field}`, expression);
+          }
+        }
+      }
       providers.set(definition.slug, { definition, dir: providerDir, webhookMapping });
     }
     return new ProviderCatalog(providers);

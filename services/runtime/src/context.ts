@@ -4,6 +4,8 @@ import { EgressPolicy } from './egress.js';
 import type { Logger } from './logger.js';
 import { MappingEngine } from './mapping-engine.js';
 import { Metrics } from './metrics.js';
+import { cursorKey, type CursorKey } from './cursor/index.js';
+import { ProviderHttp } from './provider-client/http.js';
 import { AccountStore } from './stores/accounts.js';
 import { EnvironmentStore } from './stores/environments.js';
 import { ProviderAppStore } from './stores/provider-apps.js';
@@ -27,6 +29,8 @@ export interface ContextOptions {
   /** Base URL providers call, without trailing slash. */
   publicUrl: string;
   metrics?: Metrics;
+  /** Timeout of one provider API call, in ms. */
+  providerTimeoutMs?: number;
 }
 
 /**
@@ -44,6 +48,10 @@ export interface RuntimeContext {
   readonly egress: EgressPolicy;
   readonly metrics: Metrics;
   readonly publicUrl: string;
+  /** Outbound HTTP to provider APIs, egress-checked, one keep-alive pool per origin. */
+  readonly providerHttp: ProviderHttp;
+  /** Seals unified-API pagination cursors (derived from the encryption key). */
+  readonly cursorKey: CursorKey;
   accounts(): Promise<AccountStore>;
   providerApps(): Promise<ProviderAppStore>;
   mappings(): Promise<MappingStore>;
@@ -67,6 +75,7 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
     rawRetentionHours: options.rawRetentionHours,
     eventsRetentionHours: options.eventsRetentionHours,
   });
+  const providerHttp = new ProviderHttp(egress, { timeoutMs: options.providerTimeoutMs ?? 30_000 });
   const once = <T extends { stop(): void }>(open: () => Promise<T>) => {
     let opened: Promise<T> | undefined;
     return { get: () => (opened ??= open()), stop: async () => (opened ? (await opened).stop() : undefined) };
@@ -86,6 +95,8 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
     egress,
     metrics: options.metrics ?? new Metrics(),
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
+    providerHttp,
+    cursorKey: cursorKey(vault.derive('cursor')),
     accounts: accounts.get,
     providerApps: providerApps.get,
     mappings: mappings.get,
@@ -94,6 +105,7 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
     close: async () => {
       await Promise.all([accounts.stop(), providerApps.stop(), mappings.stop(), subscriptions.stop(), environments.stop()]);
       await bus.close();
+      await providerHttp.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { buildConnector } from 'undici';
 import { SwitchyardError } from '@switchyard/contracts';
 
 /**
@@ -142,4 +143,19 @@ async function resolveAll(host: string): Promise<string[]> {
       else resolve(addresses.map((a) => a.address));
     });
   });
+}
+
+/**
+ * An undici connector that enforces the policy at connect time: names resolve through the policy's
+ * `lookup`, and IP-literal hosts (for which Node skips `lookup`) are judged here. Every outbound
+ * client (deliveries, provider calls, the proxy) connects through one of these.
+ */
+export function egressConnector(policy: EgressPolicy, timeoutMs: number): buildConnector.connector {
+  const base = buildConnector({ lookup: policy.lookup as never, timeout: Math.min(timeoutMs, 10_000) });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    const reason = isIP(host) ? policy.refusal(host) : undefined;
+    if (reason) return callback(Object.assign(new Error(`egress denied: ${reason}`), { code: 'SWY_ERR_EGRESS_DENIED' }), null);
+    return base(options, callback);
+  };
 }

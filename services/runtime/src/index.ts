@@ -14,7 +14,7 @@ export {
   loadConfig,
 } from './config.js';
 export { openContext, type ContextOptions, type RuntimeContext } from './context.js';
-export { EgressPolicy } from './egress.js';
+export { egressConnector, EgressPolicy } from './egress.js';
 export { deterministicId, randomId, sha256Hex } from './ids.js';
 export { KvCollection } from './kv-collection.js';
 export { closeAll, closeOnSignals, type Closeable } from './lifecycle.js';
@@ -55,3 +55,4 @@ export * as rateLimit from './rate-limit/index.js';
 export * as cursors from './cursor/index.js';
 export * as idempotency from './idempotency/index.js';
 export * as providerAuth from './provider-auth/index.js';
+export * as providerClient from './provider-client/index.js';

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { SwitchyardError } from '@switchyard/contracts';
 
 /** An encrypted value as stored in KV. `aad` is not stored: the caller supplies the same context again. */
@@ -60,6 +60,14 @@ export class Vault {
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString('utf8');
+  }
+
+  /**
+   * Keys for another purpose (cursor sealing, …) derived from every vault key with HKDF-SHA256, the
+   * active one first, so material derived from an old key still opens what it sealed after a rotation.
+   */
+  derive(purpose: string): Buffer[] {
+    return [...this.#keys.values()].map((key) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `switchyard:${purpose}`, 32)));
   }
 
   /** Seals a JSON value. */

@@ -1,5 +1,5 @@
-export { CompoundHeader, HeaderPolicy, PolicyName, RateLimitSignals, ResetFormat, RetryAfterSource, ThrottleDetector } from './signals.js';
-export type { RateLimitSignalsInput } from './signals.js';
+export { CompoundHeader, HeaderPolicy, PolicyName, RateLimitSignals, ResetFormat, RetryAfterSource, ThrottleDetector } from '@switchyard/contracts';
+export type { RateLimitSignalsInput } from '@switchyard/contracts';
 export { normalizeRateLimit, type NormalizedRateLimit, type ProviderResponse } from './normalize.js';
 export { parseCurrent, parsePolicies, type RateLimitCurrent, type RateLimitPolicy } from './fields.js';
 export { rateLimitHeaders, type RateLimitHeaderOptions, type RateLimitHeaderValues } from './headers.js';

@@ -1,5 +1,5 @@
 import { parseCurrent, parsePolicies, sfName, type RateLimitCurrent, type RateLimitPolicy } from './fields.js';
-import type { HeaderPolicy, RateLimitSignals, ThrottleDetector } from './signals.js';
+import type { HeaderPolicy, RateLimitSignals, ThrottleDetector } from '@switchyard/contracts';
 import {
   headerReader,
   jsonOf,

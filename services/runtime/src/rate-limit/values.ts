@@ -1,4 +1,4 @@
-import type { ResetFormat } from './signals.js';
+import type { ResetFormat } from '@switchyard/contracts';
 
 /** Response headers as Node, undici or fetch give them. */
 export type HeaderInput = Headers | Readonly<Record<string, string | readonly string[] | number | undefined>>;

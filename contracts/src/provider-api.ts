@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { RateLimitSignals } from './rate-limit-signals.js';
+
+/**
+ * How the hub authenticates to a provider's API with an account's credentials (decrypted only for the
+ * call). Each type names the credential fields it reads.
+ */
+export const ApiAuth = z.discriminatedUnion('type', [
+  /** `credentials.api_key` as the HTTP Basic user name, any password (BambooHR). */
+  z.object({ type: z.literal('basic_api_key'), password: z.string().default('x') }),
+  /** `credentials.username` / `credentials.password`. */
+  z.object({ type: z.literal('basic') }),
+  /** `credentials.api_key` in a header, with an optional prefix (`Bearer `, `Token `). */
+  z.object({ type: z.literal('api_key_header'), header: z.string().min(1), prefix: z.string().default('') }),
+  /** `credentials.access_token` as a bearer token; refreshed with `credentials.refresh_token` when `token_url` is set. */
+  z.object({
+    type: z.literal('oauth2'),
+    token_url: z.string().min(1).optional(),
+    client_auth: z.enum(['basic', 'body']).default('body'),
+  }),
+  /** OAuth 1.0a token-based auth (NetSuite): consumer_key/secret, token_id/secret, realm; HMAC-SHA256. */
+  z.object({ type: z.literal('oauth1'), signature_method: z.enum(['HMAC-SHA256', 'HMAC-SHA1']).default('HMAC-SHA256') }),
+]);
+export type ApiAuth = z.infer<typeof ApiAuth>;
+
+/**
+ * How a list endpoint pages. Every style ends in one opaque `next_cursor` for the customer; the state
+ * inside it (a provider cursor, an offset, a page number, a next URL) is sealed and bound to the account.
+ */
+export const Pagination = z.discriminatedUnion('style', [
+  z.object({ style: z.literal('none') }),
+  /** A provider cursor: `next` (JSONata over `{body, headers}`) gives the value for `param` on the next call. */
+  z.object({ style: z.literal('cursor'), param: z.string().min(1), next: z.string().min(1), limit_param: z.string().optional() }),
+  /** Offset and limit; `has_more` (JSONata over `{body, headers}`) says whether to go on (default: a full page came back). */
+  z.object({ style: z.literal('offset'), offset_param: z.string().min(1), limit_param: z.string().min(1), has_more: z.string().optional() }),
+  /** Page numbers; `has_more` as above (e.g. from `X-Total-Pages`). */
+  z.object({ style: z.literal('page'), page_param: z.string().min(1), per_page_param: z.string().min(1), first_page: z.number().int().default(1), has_more: z.string().optional() }),
+  /** A next-page URL in the body (`nextRecordsUrl`, `@odata.nextLink`): `next` gives it, absolute or relative to the base URL. */
+  z.object({ style: z.literal('next_url'), next: z.string().min(1), limit_param: z.string().optional() }),
+  /** RFC 8288 `Link: <…>; rel="next"`. */
+  z.object({ style: z.literal('link_header'), limit_param: z.string().optional() }),
+]);
+export type Pagination = z.infer<typeof Pagination>;
+
+/**
+ * One call to the provider. `path` may hold `{id}` and `{config.<key>}` placeholders. `query` and
+ * `body` are JSONata over `{input, account}` (input: the customer's `limit`, `updated_after`, filters,
+ * `id`, and for writes the unified record as `data`). `records` picks the provider records out of
+ * `{body, headers}` (a list for `list`, one for `get`), `map` turns one provider record into the
+ * unified model, and `remote_id` reads the id of a created record.
+ */
+export const ApiOperation = z.object({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+  path: z.string().min(1),
+  query: z.string().optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  records: z.string().optional(),
+  map: z.string().optional(),
+  remote_id: z.string().optional(),
+  pagination: Pagination.default({ style: 'none' }),
+});
+export type ApiOperation = z.infer<typeof ApiOperation>;
+
+/** The operations a provider offers for one unified resource, and the extra filters `list` accepts. */
+export const ApiResource = z.object({
+  list: ApiOperation.optional(),
+  get: ApiOperation.optional(),
+  create: ApiOperation.optional(),
+  update: ApiOperation.optional(),
+  delete: ApiOperation.optional(),
+  /** Query parameters the customer may pass to `list` besides limit/cursor/updated_after. */
+  filters: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/)).default([]),
+});
+export type ApiResource = z.infer<typeof ApiResource>;
+
+/**
+ * The API half of a provider definition: where the provider's REST API is, how to authenticate, its
+ * rate-limit signals, and the unified resources it backs (`hris/employees`, `crm/contacts`, …).
+ */
+export const ProviderApi = z.object({
+  /** URL template: `{config.<key>}` placeholders read the account's config; `config.base_url` overrides it whole. */
+  base_url: z.string().min(1),
+  auth: ApiAuth,
+  rate_limits: RateLimitSignals.prefault({}),
+  resources: z.record(z.string().regex(/^[a-z]+\/[a-z_]+$/, 'a unified resource like hris/employees'), ApiResource).default({}),
+});
+export type ProviderApi = z.infer<typeof ProviderApi>;

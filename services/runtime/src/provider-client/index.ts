@@ -1,0 +1,4 @@
+export { authorize } from './auth.js';
+export { ProviderHttp, type ProviderReply } from './http.js';
+export { baseUrlFor, renderTemplate } from './templates.js';
+export { ProviderThrottled, UnifiedEngine, type ListInput, type UnifiedAnswer, type UnifiedTarget } from './unified.js';

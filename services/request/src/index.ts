@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable, RuntimeContext } from '@switchyard/runtime';
+import { openApiDocument } from './openapi.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMappingRoutes } from './routes/mappings.js';
@@ -33,6 +34,8 @@ export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, op
     ctx.providerApps(),
     ctx.mappings(),
   ]);
+  const document = openApiDocument(ctx.publicUrl);
+  app.get('/openapi.json', async () => document);
   registerEnvironmentRoutes(app, environments, options.adminToken);
   registerProviderAppRoutes(app, ctx, environments, apps);
   registerAccountRoutes(app, ctx, environments, accounts, apps);

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { api, EventEnvelope, MappingOverride, MappingPreview, MappingRollback, OperationalEvent, UNIFIED_MODELS } from '@switchyard/contracts';
+
+type Schema = Record<string, unknown>;
+const schema = (type: z.ZodType, io: 'input' | 'output' = 'output'): Schema => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(type, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Schema;
+  return rest;
+};
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (s: Schema) => ({ content: { 'application/json': { schema: s } } });
+const problem = { description: 'Error (see docs/errors.md)', content: { 'application/problem+json': { schema: ref('Problem') } } };
+const op = (summary: string, options: { body?: Schema; response?: Schema; status?: string; params?: string[]; query?: string[] } = {}) => ({
+  summary,
+  ...(options.params || options.query
+    ? {
+        parameters: [
+          ...(options.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+          ...(options.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        ],
+      }
+    : {}),
+  ...(options.body ? { requestBody: { required: true, ...json(options.body) } } : {}),
+  responses: { [options.status ?? '200']: { description: 'OK', ...(options.response ? json(options.response) : {}) }, default: problem },
+});
+const list = (item: Schema) => ({ type: 'object', properties: { data: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } } });
+
+/**
+ * The OpenAPI 3.1 document of the customer API, generated from the zod contracts the routes validate
+ * with, so it cannot drift from what the server accepts. Served at `GET /openapi.json`.
+ */
+export function openApiDocument(serverUrl: string): Schema {
+  const unified = Object.keys(UNIFIED_MODELS).sort();
+  const schemas: Record<string, Schema> = {
+    Problem: {
+      type: 'object',
+      required: ['type', 'title', 'status', 'code', 'detail'],
+      properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, code: { type: 'string', pattern: '^SWY_ERR_' }, detail: { type: 'string' } },
+    },
+    EventEnvelope: schema(EventEnvelope),
+    OperationalEvent: schema(OperationalEvent),
+    IntegratedAccount: schema(api.IntegratedAccountView),
+    Subscription: schema(api.SubscriptionView),
+    ProviderApp: schema(api.ProviderAppView),
+    DeliveryAttempt: schema(api.DeliveryAttempt),
+  };
+  for (const key of unified) schemas[key.replace('/', '_')] = schema(UNIFIED_MODELS[key]!);
+
+  const paths: Record<string, Record<string, unknown>> = {
+    '/v1/environments': { post: { ...op('Create an environment and its API key (admin token)', { body: schema(api.CreateEnvironment, 'input'), status: '201' }) } },
+    '/v1/provider-apps': {
+      post: op('Create a provider app', { body: schema(api.CreateProviderApp, 'input'), response: ref('ProviderApp'), status: '201' }),
+      get: op('List provider apps', { response: list(ref('ProviderApp')) }),
+    },
+    '/v1/provider-apps/{id}': {
+      get: op('Read a provider app', { params: ['id'], response: ref('ProviderApp') }),
+      patch: op('Change a provider app', { params: ['id'], body: schema(api.UpdateProviderApp, 'input'), response: ref('ProviderApp') }),
+      delete: op('Delete a provider app', { params: ['id'], status: '204' }),
+    },
+    '/v1/integrated-accounts': {
+      post: op('Connect an integrated account', { body: schema(api.CreateIntegratedAccount, 'input'), response: ref('IntegratedAccount'), status: '201' }),
+      get: op('List integrated accounts', { response: list(ref('IntegratedAccount')) }),
+    },
+    '/v1/integrated-accounts/{id}': {
+      get: op('Read an integrated account', { params: ['id'], response: ref('IntegratedAccount') }),
+      patch: op('Change an integrated account', { params: ['id'], body: schema(api.UpdateIntegratedAccount, 'input'), response: ref('IntegratedAccount') }),
+      delete: op('Delete an integrated account', { params: ['id'], status: '204' }),
+    },
+    '/v1/subscriptions': {
+      post: op('Subscribe an endpoint (the secret or public key is returned once)', { body: schema(api.CreateSubscription, 'input'), response: ref('Subscription'), status: '201' }),
+      get: op('List subscriptions', { response: list(ref('Subscription')) }),
+    },
+    '/v1/subscriptions/{id}': {
+      get: op('Read a subscription', { params: ['id'], response: ref('Subscription') }),
+      patch: op('Change a subscription', { params: ['id'], body: schema(api.UpdateSubscription, 'input'), response: ref('Subscription') }),
+      delete: op('Delete a subscription', { params: ['id'], status: '204' }),
+    },
+    '/v1/subscriptions/{id}/rotate-secret': { post: op('Rotate the signing key (the old one signs during the overlap)', { params: ['id'] }) },
+    '/v1/subscriptions/{id}/pause': { post: op('Hold deliveries', { params: ['id'], response: ref('Subscription') }) },
+    '/v1/subscriptions/{id}/resume': { post: op('Release held deliveries', { params: ['id'], response: ref('Subscription') }) },
+    '/v1/subscriptions/{id}/test': { post: op('Send a signed test event', { params: ['id'], status: '202' }) },
+    '/v1/subscriptions/{id}/recover': { post: op('Re-deliver dead-lettered deliveries since a time', { params: ['id'], body: schema(api.RecoverSubscription, 'input') }) },
+    '/v1/subscriptions/{id}/attempts': { get: op('Delivery attempts', { params: ['id'], query: ['status', 'since', 'limit', 'cursor'], response: list(ref('DeliveryAttempt')) }) },
+    '/v1/events': { get: op('Events still in EVENTS', { query: ['type', 'since', 'limit', 'cursor'], response: list(ref('EventEnvelope')) }) },
+    '/v1/events/{id}': { get: op('One event', { params: ['id'], response: ref('EventEnvelope') }) },
+    '/v1/events/{id}/attempts': { get: op('Delivery attempts of an event', { params: ['id'], response: list(ref('DeliveryAttempt')) }) },
+    '/v1/events/{id}/resend': { post: op('Deliver an event again', { params: ['id'], body: schema(api.ResendEvent, 'input'), status: '202' }) },
+    '/v1/mappings/{provider}': {
+      get: op('The resolved mapping (?level=override for the override alone)', { params: ['provider'], query: ['level'] }),
+      put: op('Deep-merge a partial override', { params: ['provider'], body: schema(MappingOverride, 'input') }),
+      delete: op('Remove the override', { params: ['provider'], status: '204' }),
+    },
+    '/v1/mappings/{provider}/history': { get: op('Override revisions', { params: ['provider'] }) },
+    '/v1/mappings/{provider}/rollback': { post: op('Restore a revision', { params: ['provider'], body: schema(MappingRollback, 'input') }) },
+    '/v1/mappings/preview': { post: op('Events a payload would produce (nothing published)', { body: schema(MappingPreview, 'input') }) },
+    '/v1/dead-letters': { get: op('Dead letters of the normalizer', { query: ['provider', 'integrated_account_id', 'code', 'since', 'limit', 'cursor'] }) },
+    '/v1/dead-letters/replay': { post: op('Replay dead letters through the current mapping', { status: '202' }) },
+    '/v1/raw/replay': { post: op('Replay stored raw deliveries', { status: '202' }) },
+    '/v1/replays/{id}': { get: op('Replay progress', { params: ['id'] }) },
+  };
+  for (const key of unified) {
+    const [category, resource] = key.split('/');
+    const model = ref(key.replace('/', '_'));
+    const query = ['integrated_account_id', 'limit', 'cursor', 'updated_after', 'include_remote_data'];
+    const write = { type: 'object', required: ['data'], properties: { data: model } };
+    paths[`/unified/${category}/${resource}`] = {
+      get: op(`List ${key}`, { query, response: { type: 'object', properties: { result: { type: 'array', items: model }, next_cursor: { type: ['string', 'null'] } } } }),
+      post: op(`Create ${key} (Idempotency-Key honoured)`, { query: ['integrated_account_id'], body: write, status: '201' }),
+    };
+    paths[`/unified/${category}/${resource}/{id}`] = {
+      get: op(`Read one ${key}`, { params: ['id'], query: ['integrated_account_id', 'include_remote_data'], response: model }),
+      patch: op(`Update ${key} (Idempotency-Key honoured)`, { params: ['id'], query: ['integrated_account_id'], body: write }),
+      delete: op(`Delete ${key} (Idempotency-Key honoured)`, { params: ['id'], query: ['integrated_account_id'] }),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Switchyard', version: '0.1.0', description: 'Webhook normalization hub: management API, unified API and proxy. Errors are RFC 9457 problems with SWY_ERR_ codes.' },
+    servers: [{ url: serverUrl }],
+    security: [{ bearer: [] }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas },
+    paths,
+  };
+}

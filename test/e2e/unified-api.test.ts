@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.js';
+import { startReceiver } from '../harness/receiver.js';
+import { eventually } from '../harness/wait.js';
+import { bambooEvent, sendBamboo, signBamboo } from '../simulators/bamboohr.js';
 
 /** The unified API and the proxy, through the real hub, against a BambooHR simulator on loopback. */
 describe('unified API and proxy over BambooHR', () => {
@@ -143,5 +146,32 @@ describe('unified API and proxy over BambooHR', () => {
     const all = logs.join('');
     expect(all).toContain('"route":"/unified/:category/:resource"');
     for (const secret of ['bamboo-secret-key', Buffer.from('bamboo-secret-key:x').toString('base64'), apiKey]) expect(all).not.toContain(secret);
+  });
+
+  it('enriches a thin webhook event with the full record through the same API core, even after a throttle', async () => {
+    const endpoint = await startReceiver();
+    try {
+      const account = (
+        await hub.call('POST', '/v1/integrated-accounts', {
+          token: apiKey,
+          body: { provider: 'bamboohr', credentials: { api_key: 'bamboo-secret-key' }, webhook_secret: 'wh-key', config: { subdomain: 'acme', base_url: `${bamboo.url}/api` } },
+        })
+      ).body;
+      await hub.call('POST', '/v1/subscriptions', { token: apiKey, body: { url: endpoint.url, event_types: ['hris/employees:*'] } });
+      const employee = bamboo.state.employees[7]!;
+      bamboo.state.throttleNext(1, { retryAfterS: 1 });
+      expect((await sendBamboo(account.webhook_url, signBamboo('wh-key', bambooEvent('employee.updated', employee.id)))).status).toBe(200);
+      const [delivered] = await eventually('the enriched event', () => endpoint.delivered().length === 1 && endpoint.delivered(), 20_000);
+      const event = JSON.parse(delivered!.body);
+      expect(event.enrichment).toEqual({ status: 'done', resource: 'hris/employees', remote_id: employee.id });
+      expect(event.data).toMatchObject({ remote_id: employee.id, first_name: employee.firstName, last_name: employee.lastName });
+
+      // A record the provider does not have: the event still goes out, thin, and says so.
+      expect((await sendBamboo(account.webhook_url, signBamboo('wh-key', bambooEvent('employee.updated', '987654')))).status).toBe(200);
+      const thin = await eventually('the thin event', () => endpoint.delivered()[1]);
+      expect(JSON.parse(thin.body)).toMatchObject({ record_id: '987654', enrichment: { status: 'failed' }, data: { remote_id: '987654' } });
+    } finally {
+      await endpoint.close();
+    }
   });
 });

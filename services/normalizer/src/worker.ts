@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
+import { enricher } from './enrich.js';
 import { EventOrigin, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
 import { DEAD_HEADERS, normalize, parseBody, publishDurable, RAW_HEADERS as H, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type ResolvedMapping, type RuntimeContext } from '@switchyard/runtime';
 
@@ -19,6 +20,7 @@ export interface NormalizerOptions {
  */
 export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOptions): Promise<Closeable> {
   const [accounts, mappings] = await Promise.all([ctx.accounts(), ctx.mappings()]);
+  const enrich = enricher(ctx, accounts, { maxTries: 5 });
 
   const deadLetter = async (message: JsMsg, code: ErrorCode, detail: string, mapping?: ResolvedMapping) => {
     const h = natsHeaders();
@@ -77,7 +79,12 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
       const coded = error instanceof SwitchyardError ? error : new SwitchyardError('SWY_ERR_MAPPING_FAILED', String(error));
       return deadLetter(message, coded.code, coded.message, mapping);
     }
-    for (const envelope of envelopes) {
+    const enriched = await enrich(loaded, account, envelopes, message.info.deliveryCount);
+    if (enriched.kind === 'later') {
+      message.nak(enriched.delayMs);
+      return;
+    }
+    for (const envelope of enriched.envelopes) {
       const subject = `events.${envelope.environment_id}.${envelope.category}.${envelope.resource}.${envelope.action}`;
       const h = natsHeaders();
       h.set(TASK_HEADERS.eventType, envelope.type);

@@ -1,0 +1,46 @@
+import type { EventEnvelope } from '@switchyard/contracts';
+import { providerClient, type AccountStore, type LoadedProvider, type AccountRecord, type RuntimeContext } from '@switchyard/runtime';
+
+/** What enrichment decided for one delivery's events. */
+export type EnrichOutcome = { kind: 'ready'; envelopes: EventEnvelope[] } | { kind: 'later'; delayMs: number };
+
+/**
+ * Completes thin events (`enrichment.status: pending`) with the full record, fetched through the same
+ * unified engine as `GET /unified/...` (same auth, egress policy and rate limits). A provider that is
+ * throttling asks for the delivery to come back later, up to `maxTries` deliveries; after that, or on
+ * any other failure (record gone, credentials refused, no API declared), the event goes out thin with
+ * `enrichment.status: failed` — never held back for good, never dropped.
+ */
+export function enricher(ctx: RuntimeContext, accounts: AccountStore, options: { maxTries: number }) {
+  const engine = new providerClient.UnifiedEngine(ctx.engine, ctx.providerHttp, ctx.cursorKey);
+  return async (provider: LoadedProvider, account: AccountRecord, envelopes: EventEnvelope[], deliveryCount: number): Promise<EnrichOutcome> => {
+    const out: EventEnvelope[] = [];
+    for (const envelope of envelopes) {
+      const want = envelope.enrichment;
+      if (!want || want.status !== 'pending') {
+        out.push(envelope);
+        continue;
+      }
+      if (!provider.definition.api?.resources[want.resource]?.get) {
+        out.push({ ...envelope, enrichment: { ...want, status: 'failed' } });
+        continue;
+      }
+      try {
+        const target = { provider, account, credentials: accounts.credentials(account) };
+        const { value } = await engine.get(target, want.resource, want.remote_id, false);
+        out.push({ ...envelope, data: { ...value, ...pick(envelope.data, ['id', 'remote_id']) }, enrichment: { ...want, status: 'done' } });
+      } catch (error) {
+        if (error instanceof providerClient.ProviderThrottled && deliveryCount < options.maxTries) {
+          return { kind: 'later', delayMs: Math.max(1_000, (error.rateLimit.retryAfterS ?? 5) * 1_000) };
+        }
+        ctx.logger.info({ provider: provider.definition.slug, account: account.id, event: envelope.id, code: (error as { code?: string }).code }, 'enrichment failed; event sent thin');
+        out.push({ ...envelope, enrichment: { ...want, status: 'failed' } });
+      }
+    }
+    return { kind: 'ready', envelopes: out };
+  };
+}
+
+function pick(data: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => data[k] !== undefined).map((k) => [k, data[k]]));
+}

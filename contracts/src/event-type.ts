@@ -27,6 +27,8 @@ export const OPERATIONAL_EVENT_TYPES = [
   'integrated_account:created',
   'integrated_account:updated',
   'integrated_account:deleted',
+  /** The provider refused the account's refresh token (`invalid_grant`): reconnect it. */
+  'integrated_account:needs_reauth',
 ] as const;
 export const OperationalEventType = z.enum(OPERATIONAL_EVENT_TYPES);
 export type OperationalEventType = z.infer<typeof OperationalEventType>;

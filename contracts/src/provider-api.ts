@@ -17,6 +17,16 @@ export const ApiAuth = z.discriminatedUnion('type', [
     type: z.literal('oauth2'),
     token_url: z.string().min(1).optional(),
     client_auth: z.enum(['basic', 'body']).default('body'),
+    /** Where end users consent (authorization-code flow, `GET /v1/connect/{provider}/authorize`). */
+    authorize_url: z.string().url().optional(),
+    /** Scopes asked for when the provider app names none. */
+    scopes: z.array(z.string()).default([]),
+    /** How scopes are joined in the authorize URL. */
+    scope_separator: z.string().default(' '),
+    /** JSONata over the token response: config for the new account (Salesforce `{"base_url": instance_url}`). */
+    account_config: z.string().optional(),
+    /** JSONata over the token response: the account's remote key (for app-level webhooks). */
+    remote_key: z.string().optional(),
   }),
   /** OAuth 1.0a token-based auth (NetSuite): consumer_key/secret, token_id/secret, realm; HMAC-SHA256. */
   z.object({ type: z.literal('oauth1'), signature_method: z.enum(['HMAC-SHA256', 'HMAC-SHA1']).default('HMAC-SHA256') }),

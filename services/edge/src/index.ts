@@ -1,15 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable, RuntimeContext } from '@switchyard/runtime';
+import { registerConnectCallback } from './connect-callback.js';
 import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 
 export type { WebhookRouteOptions } from './routes/webhooks.js';
 export { verifyWebhook, type InboundRequest, type VerifyResult } from './verify/index.js';
 
 /**
- * Mounts the provider-facing ingress on `app`: `POST /webhooks/{provider}/{integrated_account_id}`.
+ * Mounts the provider-facing ingress on `app`: webhooks (per account and per provider app) and the
+ * OAuth `GET /connect/callback`.
  * The edge holds no state of its own; closing it is closing the app.
  */
 export async function startEdge(app: FastifyInstance, ctx: RuntimeContext, options: WebhookRouteOptions): Promise<Closeable> {
   await registerWebhookRoutes(app, ctx, options);
+  await registerConnectCallback(app, ctx);
   return { close: async () => undefined };
 }

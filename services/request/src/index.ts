@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable, RuntimeContext } from '@switchyard/runtime';
 import { openApiDocument } from './openapi.js';
+import { registerConnectRoutes } from './routes/connect.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerMappingRoutes } from './routes/mappings.js';
@@ -39,6 +40,7 @@ export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, op
   registerEnvironmentRoutes(app, environments, options.adminToken);
   registerProviderAppRoutes(app, ctx, environments, apps);
   registerAccountRoutes(app, ctx, environments, accounts, apps);
+  registerConnectRoutes(app, ctx, environments, apps);
   registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
   registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs });
   registerMappingRoutes(app, ctx, environments, accounts, mappings);

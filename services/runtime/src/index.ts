@@ -56,3 +56,4 @@ export * as cursors from './cursor/index.js';
 export * as idempotency from './idempotency/index.js';
 export * as providerAuth from './provider-auth/index.js';
 export * as providerClient from './provider-client/index.js';
+export { ConnectStates, type ConnectState } from './connect-state.js';

@@ -93,6 +93,19 @@ export const ProviderApi = z.object({
   base_url: z.string().min(1),
   auth: ApiAuth,
   rate_limits: RateLimitSignals.prefault({}),
+  /**
+   * A per-account cap on calls in flight, shared by every replica (NetSuite bills concurrency per
+   * account). The account's pool is `config[pool_config]` or `default_pool`; the hub uses `share` of it
+   * and answers 429 when no slot frees within `wait_ms`.
+   */
+  concurrency: z
+    .object({
+      pool_config: z.string().optional(),
+      default_pool: z.number().int().positive(),
+      share: z.number().positive().max(1).default(0.6),
+      wait_ms: z.number().int().nonnegative().default(2_000),
+    })
+    .optional(),
   resources: z.record(z.string().regex(/^[a-z]+\/[a-z_]+$/, 'a unified resource like hris/employees'), ApiResource).default({}),
 });
 export type ProviderApi = z.infer<typeof ProviderApi>;

@@ -279,34 +279,41 @@ describe('unified API over Dataverse, Gusto and NetSuite', () => {
       expect((await get(`/unified/accounting/contacts?integrated_account_id=${wrongRealm}`)).body.code).toBe('SWY_ERR_PROVIDER_UNAUTHORIZED');
     });
 
-    it('beyond maxConcurrent in flight, the excess is our 429 (no retries) and the cap is never exceeded', async () => {
+    it("keeps the account under its concurrency pool: the governor queues the excess, the provider refuses nothing", async () => {
+      // default_pool 5 × share 0.6 = 3 slots for this account, shared by every replica.
       const parallel = 12;
-      const cap = 3;
-      ns.state.maxConcurrent = cap;
-      ns.state.latencyMs = 600;
+      ns.state.maxConcurrent = 3;
+      ns.state.latencyMs = 150;
       ns.state.resetPeak();
       const rejectedBefore = ns.state.concurrencyRejections;
-      const route = 'GET /services/rest/record/v1/customer/:id';
-      const sentBefore = ns.state.requests[route] ?? 0;
       try {
         const replies = await Promise.all(
           Array.from({ length: parallel }, (_, i) => get(`/unified/accounting/contacts/${101 + i}?integrated_account_id=${accounts.netsuite}`)),
         );
-        const ok = replies.filter((r) => r.status === 200);
-        const throttled = replies.filter((r) => r.status === 429);
-        expect(ok.length + throttled.length).toBe(parallel);
-        expect(ok.length).toBeGreaterThanOrEqual(1);
-        expect(throttled.length).toBeGreaterThanOrEqual(parallel - 2 * cap);
-        for (const reply of throttled) {
-          expectThrottled(reply, 'netsuite', 'concurrency');
-          expect(reply.headers.get('ratelimit')).toBe('"concurrency";r=0');
-        }
-        expect(ns.state.peakConcurrency).toBeLessThanOrEqual(cap);
-        // One provider call per unified call: every 429 is the simulator's, none was retried by the hub.
-        expect(ns.state.requests[route]).toBe(sentBefore + parallel);
-        expect(ns.state.concurrencyRejections - rejectedBefore).toBe(throttled.length);
+        expect(replies.map((r) => r.status)).toEqual(Array.from({ length: parallel }, () => 200));
+        expect(ns.state.peakConcurrency).toBeLessThanOrEqual(3);
+        expect(ns.state.concurrencyRejections).toBe(rejectedBefore);
       } finally {
         ns.state.maxConcurrent = 15;
+        ns.state.latencyMs = 0;
+      }
+    });
+
+    it('answers 429 with a concurrency policy when no slot frees within the wait, without calling the provider', async () => {
+      ns.state.latencyMs = 2_500;
+      const route = 'GET /services/rest/record/v1/customer/:id';
+      const sentBefore = ns.state.requests[route] ?? 0;
+      try {
+        const replies = await Promise.all(Array.from({ length: 5 }, (_, i) => get(`/unified/accounting/contacts/${120 + i}?integrated_account_id=${accounts.netsuite}`)));
+        const throttled = replies.filter((r) => r.status === 429);
+        expect(throttled.length).toBe(2);
+        for (const reply of throttled) {
+          expect(reply.headers.get('ratelimit-policy')).toBe('"concurrency";q=3;qu="concurrent-requests"');
+          expect(reply.headers.get('retry-after')).toBe('1');
+          expect(reply.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_RATE_LIMITED', 'violated-policies': ['concurrency'] });
+        }
+        expect(ns.state.requests[route]).toBe(sentBefore + 3);
+      } finally {
         ns.state.latencyMs = 0;
       }
     });

@@ -15,8 +15,8 @@ import { checkServerFeatures } from './server-features.js';
 
 const HOUR_MS = 3_600_000;
 
-/** The KV buckets of DESIGN §3. */
-export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency'] as const;
+/** The KV buckets of DESIGN §3; `tokens` holds each OAuth2 grant's current tokens, sealed (provider-client/oauth2-tokens.ts). */
+export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency', 'tokens'] as const;
 export type BucketName = (typeof BUCKETS)[number];
 
 /** Stream names, one place. */
@@ -134,7 +134,9 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     for (const name of BUCKETS) {
       // Job progress and idempotency records are only worth keeping for a day; the rest is control data.
       const ttl = name === 'jobs' || name === 'idempotency' ? { ttl: 86_400_000 } : {};
-      kv[name] = await untilReady(() => kvm.create(name, { history: name === 'mappings' ? 64 : 10, replicas: options.replicas, ...ttl }), options.logger);
+      // Tokens keep no history: earlier versions are secrets nobody needs (a non-rotating refresh token stays live).
+      const history = name === 'mappings' ? 64 : name === 'tokens' ? 1 : 10;
+      kv[name] = await untilReady(() => kvm.create(name, { history, replicas: options.replicas, ...ttl }), options.logger);
     }
     return {
       nc,

@@ -6,6 +6,7 @@ import { MappingEngine } from './mapping-engine.js';
 import { Metrics } from './metrics.js';
 import { cursorKey, type CursorKey } from './cursor/index.js';
 import { ProviderHttp } from './provider-client/http.js';
+import { OAuth2Tokens } from './provider-client/oauth2-tokens.js';
 import { AccountStore } from './stores/accounts.js';
 import { EnvironmentStore } from './stores/environments.js';
 import { ProviderAppStore } from './stores/provider-apps.js';
@@ -48,7 +49,7 @@ export interface RuntimeContext {
   readonly egress: EgressPolicy;
   readonly metrics: Metrics;
   readonly publicUrl: string;
-  /** Outbound HTTP to provider APIs, egress-checked, one keep-alive pool per origin. */
+  /** Outbound HTTP to provider APIs, egress-checked, one keep-alive pool per origin; `providerHttp.tokens` refreshes OAuth2 tokens. */
   readonly providerHttp: ProviderHttp;
   /** Seals unified-API pagination cursors (derived from the encryption key). */
   readonly cursorKey: CursorKey;
@@ -85,6 +86,16 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
   const providerApps = once(() => ProviderAppStore.open(bus, vault, options.logger));
   const mappings = once(() => MappingStore.open(bus, engine, options.logger));
   const environments = once(() => EnvironmentStore.open(bus, options.logger));
+  providerHttp.tokens = new OAuth2Tokens({
+    bus,
+    vault,
+    catalog,
+    accounts: accounts.get,
+    providerApps: providerApps.get,
+    logger: options.logger,
+    publicUrl: options.publicUrl.replace(/\/+$/, ''),
+    dispatcher: providerHttp.agent,
+  });
   return {
     name: options.name,
     logger: options.logger,

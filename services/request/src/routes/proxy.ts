@@ -13,6 +13,7 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 
  * `ANY /proxy/{path}` with `x-integrated-account-id`: the provider call with the account's auth
  * injected, under the same egress policy and rate-limit normalization as unified calls, bodies streamed
  * both ways (nothing buffered, nothing stored). The caller's `Authorization` is never forwarded.
+ * OAuth2 accounts get the same refreshed token as unified calls.
  */
 export async function registerProxyRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore): Promise<void> {
   await app.register(async (scope) => {
@@ -26,6 +27,7 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RuntimeCont
       if (typeof accountId !== 'string') throw new SwitchyardError('SWY_ERR_VALIDATION', 'x-integrated-account-id header is required');
       const account = await accounts.getInEnvironment(environment.id, accountId);
       if (!account) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no integrated account '${accountId}'`);
+      if (account.status === 'needs_reauth') throw new SwitchyardError('SWY_ERR_ACCOUNT_NEEDS_REAUTH', `account '${accountId}' must be reconnected`);
       if (account.status !== 'active') throw new SwitchyardError('SWY_ERR_ACCOUNT_DISABLED', `account '${accountId}' is ${account.status}`);
       const api = ctx.catalog.get(account.provider)?.definition.api;
       if (!api) throw new SwitchyardError('SWY_ERR_RESOURCE_UNSUPPORTED', `${account.provider} has no API definition`);
@@ -36,9 +38,29 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RuntimeCont
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) if (!DROP_REQUEST.has(name) && typeof value === 'string') headers[name] = value;
       if (typeof request.headers['content-length'] === 'string') headers['content-length'] = request.headers['content-length'];
-      Object.assign(headers, providerClient.authorize(api.auth, accounts.credentials(account), { method: request.method, url }));
+      const credentials = accounts.credentials(account);
       const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined;
-      const response = await ctx.providerHttp.open({ method: request.method, url, headers, body: hasBody ? (request.body as IncomingMessage) : undefined });
+      const open = (accessToken: string | undefined) =>
+        ctx.providerHttp.open({
+          method: request.method,
+          url,
+          headers: { ...headers, ...providerClient.authorize(api.auth, credentials, { method: request.method, url }, accessToken) },
+          body: hasBody ? (request.body as IncomingMessage) : undefined,
+        });
+      // OAuth2 with a token endpoint: the refreshed token, and on a 401 one forced refresh. The retry needs
+      // the request again, so only a bodiless one is retried; a streamed body has been consumed, and its
+      // 401 goes back to the caller, whose own retry then finds the new token.
+      const tokens = providerClient.refreshable(api.auth) ? ctx.providerHttp.tokens : undefined;
+      const accessToken = tokens ? await tokens.accessToken(account, credentials) : undefined;
+      let response = await open(accessToken);
+      if (response.statusCode === 401 && tokens && accessToken !== undefined) {
+        if (!hasBody) {
+          await response.body.dump();
+          response = await open(await tokens.refused(account, credentials, accessToken));
+        } else {
+          await tokens.refused(account, credentials, accessToken).catch((error: unknown) => request.log.info({ code: (error as { code?: string }).code }, 'token refresh after a proxied 401 failed'));
+        }
+      }
 
       const flat: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;

@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { SwitchyardError } from '@switchyard/contracts';
 import { egressConnector, type EgressPolicy } from '../egress.js';
+import type { OAuth2Tokens } from './oauth2-tokens.js';
 
 /** A provider's answer, body read whole (unified calls are bounded; the proxy streams instead). */
 export interface ProviderReply {
@@ -14,9 +15,16 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 /**
  * Outbound HTTP to providers: one keep-alive pool per origin, the egress policy enforced at connect
  * time, a timeout per call, no redirects followed. Failures to reach the provider are coded errors.
+ * OAuth2 token endpoints are called through the same pool, so the same egress policy covers them.
  */
 export class ProviderHttp {
   readonly agent: Agent;
+  /**
+   * Access tokens for providers that declare OAuth2 with a `token_url` (refreshed, cluster-wide single
+   * flight). Wired by `openContext`, since refreshing needs the account stores; unset, such providers
+   * get the static `credentials.access_token`.
+   */
+  tokens: OAuth2Tokens | undefined;
   readonly #timeoutMs: number;
 
   constructor(egress: EgressPolicy, options: { timeoutMs: number; connections?: number }) {

@@ -7,6 +7,7 @@ import { normalizeRateLimit, type NormalizedRateLimit } from '../rate-limit/inde
 import type { AccountRecord } from '../stores/accounts.js';
 import { authorize } from './auth.js';
 import type { ProviderHttp } from './http.js';
+import { refreshable } from './oauth2-tokens.js';
 import { baseUrlFor, renderTemplate } from './templates.js';
 
 /** The provider throttled the account: the route answers 429 with the normalized rate-limit fields. */
@@ -150,13 +151,14 @@ export class UnifiedEngine {
       if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     }
     const body = op.body ? JSON.stringify(await this.#engine.evaluate(`${slug} body`, op.body, scope)) : undefined;
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      ...op.headers,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...authorize(api.auth, target.credentials, { method: op.method, url: url.toString() }),
-    };
-    const reply = await this.#http.send({ method: op.method, url: url.toString(), headers, body });
+    const headers: Record<string, string> = { accept: 'application/json', ...op.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const send = (accessToken: string | undefined) =>
+      this.#http.send({ method: op.method, url: url.toString(), headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: url.toString() }, accessToken) }, body });
+    // OAuth2 with a token endpoint: a token refreshed ahead of expiry, and on a 401 one forced refresh and one retry.
+    const tokens = refreshable(api.auth) ? this.#http.tokens : undefined;
+    const accessToken = tokens ? await tokens.accessToken(target.account, target.credentials) : undefined;
+    let reply = await send(accessToken);
+    if (reply.status === 401 && tokens && accessToken !== undefined) reply = await send(await tokens.refused(target.account, target.credentials, accessToken));
     const text = reply.body.toString('utf8');
     let parsed: unknown = text;
     if (/json/.test(reply.headers['content-type'] ?? '') || /^[[{]/.test(text.trim())) {

@@ -89,6 +89,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       egressAllow,
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
+      providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
       publicUrl,
     });
     handles.push(ctx);

@@ -115,4 +115,6 @@ export const EdgeEnv = z.object({
 /** Where provider definitions live; defaults to the repository's `mappings/`. */
 export const CatalogEnv = z.object({
   SWITCHYARD_MAPPINGS_DIR: optionalString,
+  /** Timeout of one provider API call (unified API, proxy, enrichment), in ms. */
+  SWITCHYARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000), // 30 s
 });

@@ -49,6 +49,7 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       egressAllow: config.SWITCHYARD_EGRESS_ALLOW,
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
+      providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
       publicUrl,
     });
     const app = createHttpApp({ logger, metrics: ctx.metrics, bus: ctx.bus });

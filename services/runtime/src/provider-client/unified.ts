@@ -144,7 +144,8 @@ export class UnifiedEngine {
     const slug = target.provider.definition.slug;
     const base = baseUrlFor(api.base_url, target.account.config);
     const scope = { input: options.input, account: { id: target.account.id, config: target.account.config } };
-    const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id })}`);
+    // Next-page URLs may be relative to the provider (Salesforce's nextRecordsUrl is a path).
+    const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id })}`, `${base}/`);
     if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'next-page URL points outside the provider');
     const query = op.query && !options.url ? ((await this.#engine.evaluate(`${slug} query`, op.query, scope)) as Record<string, unknown> | undefined) : undefined;
     for (const [key, value] of Object.entries({ ...(query ?? {}), ...(options.extraQuery ?? {}) })) {

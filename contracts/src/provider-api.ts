@@ -15,6 +15,12 @@ export const ApiAuth = z.discriminatedUnion('type', [
   /** `credentials.access_token` as a bearer token; refreshed with `credentials.refresh_token` when `token_url` is set. */
   z.object({
     type: z.literal('oauth2'),
+    /**
+     * `authorization_code` (default): an end user consents, tokens are refreshed with the refresh token.
+     * `client_credentials`: the provider app itself is the principal; tokens are requested with the
+     * app's (or the account's) client id and secret, and requested again when they expire.
+     */
+    grant: z.enum(['authorization_code', 'client_credentials']).default('authorization_code'),
     token_url: z.string().min(1).optional(),
     client_auth: z.enum(['basic', 'body']).default('body'),
     /** Where end users consent (authorization-code flow, `GET /v1/connect/{provider}/authorize`). */

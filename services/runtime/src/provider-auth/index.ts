@@ -17,6 +17,6 @@ export {
   type TokenManagerOptions,
   type WithTokenResult,
 } from './oauth2-refresh.js';
-export { refreshGrant, type OAuth2ClientConfig, type RefreshGrantOptions, type RefreshGrantResult } from './token-endpoint.js';
+export { clientCredentialsGrant, refreshGrant, type OAuth2ClientConfig, type RefreshGrantOptions, type RefreshGrantResult } from './token-endpoint.js';
 export { KvTokenStore, type OAuth2TokenSet, type StoredTokenSet, type TokenStore } from './token-store.js';
 export { KvLock, type HeldLock, type LockAttempt, type LockValue } from './kv-lock.js';

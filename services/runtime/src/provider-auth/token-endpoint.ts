@@ -31,10 +31,21 @@ export interface RefreshGrantOptions {
 
 /**
  * Performs `grant_type=refresh_token` (RFC 6749 §6) once. Never throws for I/O: the caller decides what a
- * failure means. Error strings carry the provider's error code and status only, never a token.
+ * failure means (`invalid_grant` → the grant is dead; anything else → try again later).
  */
-export async function refreshGrant(config: OAuth2ClientConfig, refreshToken: string, options: RefreshGrantOptions): Promise<RefreshGrantResult> {
-  const form = new URLSearchParams({ ...config.extra_params, grant_type: 'refresh_token', refresh_token: refreshToken });
+export function refreshGrant(config: OAuth2ClientConfig, refreshToken: string, options: RefreshGrantOptions): Promise<RefreshGrantResult> {
+  return tokenRequest(config, new URLSearchParams({ ...config.extra_params, grant_type: 'refresh_token', refresh_token: refreshToken }), options);
+}
+
+/**
+ * Performs `grant_type=client_credentials` (RFC 6749 §4.4) once, for providers where the app itself is
+ * the principal (a service account). There is no refresh token: a new token is simply requested.
+ */
+export function clientCredentialsGrant(config: OAuth2ClientConfig, scope: string | undefined, options: RefreshGrantOptions): Promise<RefreshGrantResult> {
+  return tokenRequest(config, new URLSearchParams({ ...config.extra_params, grant_type: 'client_credentials', ...(scope ? { scope } : {}) }), options);
+}
+
+async function tokenRequest(config: OAuth2ClientConfig, form: URLSearchParams, options: RefreshGrantOptions): Promise<RefreshGrantResult> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   if (config.auth === 'basic') {
     const pair = `${formEncode(config.client_id)}:${formEncode(config.client_secret)}`;

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { publishOperationalEvent } from '../operational-events.js';
 import { isCasConflict, keyToken } from '../provider-auth/kv-cas.js';
 import { TokenManager, type AccessTokenResult, type TokenManagerOptions } from '../provider-auth/oauth2-refresh.js';
-import type { OAuth2ClientConfig } from '../provider-auth/token-endpoint.js';
+import { clientCredentialsGrant, type OAuth2ClientConfig } from '../provider-auth/token-endpoint.js';
 import type { OAuth2TokenSet, StoredTokenSet, TokenStore } from '../provider-auth/token-store.js';
 import { accountView, type AccountRecord, type AccountStore } from '../stores/accounts.js';
 import type { ProviderAppStore } from '../stores/provider-apps.js';
@@ -89,6 +89,7 @@ export class OAuth2Tokens {
 
   /** A valid access token for the account; a coded error when there is none (e.g. `SWY_ERR_ACCOUNT_NEEDS_REAUTH`). */
   async accessToken(account: AccountRecord, credentials: Record<string, unknown>): Promise<string> {
+    if (this.#clientCredentials(account)) return this.#appToken(account, false);
     const key = grantKey(account.id, credentials);
     const cached = this.#cache.get(key);
     if (cached && cached.expires_at - this.#skewMs > this.#now()) return cached.access_token;
@@ -100,6 +101,7 @@ export class OAuth2Tokens {
    * replacement another caller already obtained). Call once per provider call, then give up.
    */
   async refused(account: AccountRecord, credentials: Record<string, unknown>, rejected: string): Promise<string> {
+    if (this.#clientCredentials(account)) return this.#appToken(account, true);
     const key = grantKey(account.id, credentials);
     this.#cache.delete(key);
     this.#o.logger.info({ account: account.id }, 'provider refused the access token; refreshing once');
@@ -148,6 +150,35 @@ export class OAuth2Tokens {
       }
     }
     return { token_url: renderTemplate(auth.token_url, { config: account.config }), client_id: clientId as string, client_secret: clientSecret as string, auth: auth.client_auth };
+  }
+
+  #clientCredentials(account: AccountRecord): boolean {
+    const auth = this.#o.catalog.get(account.provider)?.definition.api?.auth;
+    return auth?.type === 'oauth2' && auth.grant === 'client_credentials';
+  }
+
+  /**
+   * A client-credentials token for the account, kept per process until shortly before it expires (there
+   * is no refresh token to share or rotate, so no lock is needed); `fresh` asks the provider again.
+   */
+  async #appToken(account: AccountRecord, fresh: boolean): Promise<string> {
+    const key = `cc:${account.id}`;
+    const cached = this.#cache.get(key);
+    if (!fresh && cached && cached.expires_at - this.#skewMs > this.#now()) return cached.access_token;
+    const auth = this.#o.catalog.get(account.provider)?.definition.api?.auth;
+    const scope = auth?.type === 'oauth2' && auth.scopes.length > 0 ? auth.scopes.join(auth.scope_separator) : undefined;
+    const client = await this.#client(grantKey(account.id, {}));
+    const result = await clientCredentialsGrant(client, scope, { timeoutMs: 10_000, ...(this.#o.dispatcher ? { dispatcher: this.#o.dispatcher } : {}) });
+    if (!result.ok) {
+      // 400/401 from the token endpoint (invalid_client, invalid_grant): the app's credentials were refused.
+      const refused = result.kind === 'invalid_grant' || result.status === 400 || result.status === 401;
+      throw refused
+        ? new SwitchyardError('SWY_ERR_PROVIDER_UNAUTHORIZED', `${account.provider} refused the app's client credentials`)
+        : new SwitchyardError('SWY_ERR_PROVIDER_UNREACHABLE', `${account.provider} token endpoint: ${result.error}`);
+    }
+    this.#cache.set(key, { access_token: result.access_token, expires_at: this.#now() + (result.expires_in ?? 3_600) * 1_000 });
+    if (this.#cache.size > CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value as string);
+    return result.access_token;
   }
 
   /** `invalid_grant` (once per grant, cluster-wide): the account's status, then the operational event. */

@@ -12,7 +12,7 @@ export type EnrichOutcome = { kind: 'ready'; envelopes: EventEnvelope[] } | { ki
  * `enrichment.status: failed` — never held back for good, never dropped.
  */
 export function enricher(ctx: RuntimeContext, accounts: AccountStore, options: { maxTries: number }) {
-  const engine = new providerClient.UnifiedEngine(ctx.engine, ctx.providerHttp, ctx.cursorKey);
+  const engine = new providerClient.UnifiedEngine(ctx.engine, ctx.providerHttp, ctx.cursorKey, ctx.governor);
   return async (provider: LoadedProvider, account: AccountRecord, envelopes: EventEnvelope[], deliveryCount: number): Promise<EnrichOutcome> => {
     const out: EventEnvelope[] = [];
     for (const envelope of envelopes) {

@@ -6,6 +6,7 @@ import { MappingEngine } from './mapping-engine.js';
 import { Metrics } from './metrics.js';
 import { cursorKey, type CursorKey } from './cursor/index.js';
 import { ProviderHttp } from './provider-client/http.js';
+import { ConcurrencyGovernor } from './provider-client/governor.js';
 import { OAuth2Tokens } from './provider-client/oauth2-tokens.js';
 import { AccountStore } from './stores/accounts.js';
 import { EnvironmentStore } from './stores/environments.js';
@@ -51,6 +52,8 @@ export interface RuntimeContext {
   readonly publicUrl: string;
   /** Outbound HTTP to provider APIs, egress-checked, one keep-alive pool per origin; `providerHttp.tokens` refreshes OAuth2 tokens. */
   readonly providerHttp: ProviderHttp;
+  /** Per-account concurrency caps for provider calls, shared by every process through KV. */
+  readonly governor: ConcurrencyGovernor;
   /** Seals unified-API pagination cursors (derived from the encryption key). */
   readonly cursorKey: CursorKey;
   accounts(): Promise<AccountStore>;
@@ -107,6 +110,8 @@ export async function openContext(options: ContextOptions): Promise<RuntimeConte
     metrics: options.metrics ?? new Metrics(),
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     providerHttp,
+    // Leases outlive a provider call's timeout, so only a crashed holder's slot ever expires.
+    governor: new ConcurrencyGovernor(bus.kv.locks, { leaseMs: (options.providerTimeoutMs ?? 30_000) + 30_000 }),
     cursorKey: cursorKey(vault.derive('cursor')),
     accounts: accounts.get,
     providerApps: providerApps.get,

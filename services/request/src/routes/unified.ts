@@ -27,10 +27,8 @@ const WriteBody = z.object({ data: z.record(z.string(), z.unknown()) }).strict()
  * Writes honour `Idempotency-Key` (fingerprint, status and remote id kept 24 h, no payload).
  */
 export function registerUnifiedRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore): void {
-  const engine = new providerClient.UnifiedEngine(ctx.engine, ctx.providerHttp, ctx.cursorKey);
+  const engine = new providerClient.UnifiedEngine(ctx.engine, ctx.providerHttp, ctx.cursorKey, ctx.governor);
   const keys = new idempotency.IdempotencyStore(ctx.bus.kv.idempotency);
-  // Leases outlive a provider call's timeout, so only a crashed holder's slot ever expires.
-  const governor = new providerClient.ConcurrencyGovernor(ctx.bus.kv.locks, { leaseMs: 60_000 });
 
   const target = async (request: FastifyRequest<Params>) => {
     const environment = await requireEnvironment(request, environments);
@@ -46,23 +44,8 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RuntimeContext,
     return { environment, resource: `${request.params.category}/${request.params.resource}`, target: { provider, account, credentials: accounts.credentials(account) } };
   };
 
-  /**
-   * Runs a provider call into an outcome: its answer with rate-limit headers, or the 429 for
-   * throttling — the provider's, or the account's concurrency cap when the definition declares one.
-   */
-  const run = async <T extends object>(status: number, call: () => Promise<providerClient.UnifiedAnswer<T>>, t?: providerClient.UnifiedTarget): Promise<Outcome> => {
-    const cap = t?.provider.definition.api?.concurrency;
-    let release: providerClient.ReleaseSlot | undefined;
-    if (t && cap) {
-      const configured = cap.pool_config ? Number(t.account.config[cap.pool_config]) : Number.NaN;
-      const slots = Math.max(1, Math.floor((Number.isFinite(configured) && configured > 0 ? configured : cap.default_pool) * cap.share));
-      release = await governor.acquire(t.account.id, slots, cap.wait_ms);
-      if (!release) {
-        const headers = { 'ratelimit-policy': `"concurrency";q=${slots};qu="concurrent-requests"`, ratelimit: '"concurrency";r=0;t=1', 'retry-after': '1' };
-        const error = new SwitchyardError('SWY_ERR_PROVIDER_RATE_LIMITED', `${t.provider.definition.slug}: this account already has ${slots} calls in flight`);
-        return { status: 429, body: { ...toProblem(error), 'violated-policies': ['concurrency'] }, headers, remoteId: null, problem: true };
-      }
-    }
+  /** Runs a provider call into an outcome: its answer with rate-limit headers, or the 429 for throttling. */
+  const run = async <T extends object>(status: number, call: () => Promise<providerClient.UnifiedAnswer<T>>): Promise<Outcome> => {
     try {
       const { value, rateLimit: limits } = await call();
       const remoteId = 'remote_id' in value && typeof value.remote_id === 'string' ? value.remote_id : null;
@@ -71,8 +54,6 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RuntimeContext,
       if (!(error instanceof providerClient.ProviderThrottled)) throw error;
       const body = { ...toProblem(error), ...rateLimit.throttledProblem(error.provider, error.rateLimit) };
       return { status: 429, body, headers: { ...rateLimit.rateLimitHeaders(error.rateLimit) }, remoteId: null, problem: true };
-    } finally {
-      await release?.();
     }
   };
 
@@ -110,30 +91,30 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RuntimeContext,
     const query = parseInput(ListQuery, request.query);
     const declared = t.provider.definition.api?.resources[resource]?.filters ?? [];
     const filters = Object.fromEntries(declared.flatMap((name) => (typeof query[name] === 'string' ? [[name, query[name] as string]] : [])));
-    return send(reply, await run(200, () => engine.list(t, resource, { limit: query.limit, cursor: query.cursor, updated_after: query.updated_after, filters, include_remote_data: query.include_remote_data }), t));
+    return send(reply, await run(200, () => engine.list(t, resource, { limit: query.limit, cursor: query.cursor, updated_after: query.updated_after, filters, include_remote_data: query.include_remote_data })));
   });
 
   app.get<Params>('/unified/:category/:resource/:id', async (request, reply) => {
     const { resource, target: t } = await target(request);
     const includeRemoteData = (request.query as Record<string, string>).include_remote_data === 'true';
-    return send(reply, await run(200, () => engine.get(t, resource, request.params.id!, includeRemoteData), t));
+    return send(reply, await run(200, () => engine.get(t, resource, request.params.id!, includeRemoteData)));
   });
 
   app.post<Params>('/unified/:category/:resource', async (request, reply) => {
     const { environment, resource, target: t } = await target(request);
     const { data } = parseInput(WriteBody, request.body);
-    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(201, () => engine.create(t, resource, data), t)));
+    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(201, () => engine.create(t, resource, data))));
   });
 
   app.patch<Params>('/unified/:category/:resource/:id', async (request, reply) => {
     const { environment, resource, target: t } = await target(request);
     const { data } = parseInput(WriteBody, request.body);
-    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(200, () => engine.update(t, resource, request.params.id!, data), t)));
+    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(200, () => engine.update(t, resource, request.params.id!, data))));
   });
 
   app.delete<Params>('/unified/:category/:resource/:id', async (request, reply) => {
     const { environment, resource, target: t } = await target(request);
-    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(200, () => engine.delete(t, resource, request.params.id!), t)));
+    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(200, () => engine.delete(t, resource, request.params.id!))));
   });
 }
 

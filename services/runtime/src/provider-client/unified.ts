@@ -6,6 +6,7 @@ import type { MappingEngine } from '../mapping-engine.js';
 import { normalizeRateLimit, type NormalizedRateLimit } from '../rate-limit/index.js';
 import type { AccountRecord } from '../stores/accounts.js';
 import { authorize } from './auth.js';
+import type { ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { refreshable } from './oauth2-tokens.js';
 import { baseUrlFor, renderTemplate } from './templates.js';
@@ -43,6 +44,13 @@ export interface UnifiedAnswer<T> {
   rateLimit: NormalizedRateLimit;
 }
 
+interface CallOptions {
+  input: Record<string, unknown>;
+  id?: string;
+  extraQuery?: Record<string, string>;
+  url?: string | undefined;
+}
+
 interface PageState {
   /** provider cursor, offset, page, or next URL */
   c?: string;
@@ -62,7 +70,11 @@ export class UnifiedEngine {
   readonly #http: ProviderHttp;
   readonly #cursorKey: CursorKey;
 
-  constructor(engine: MappingEngine, http: ProviderHttp, cursorKey: CursorKey) {
+  readonly #governor: ConcurrencyGovernor | undefined;
+
+  /** `governor` enforces the per-account concurrency caps providers declare (`api.concurrency`). */
+  constructor(engine: MappingEngine, http: ProviderHttp, cursorKey: CursorKey, governor?: ConcurrencyGovernor) {
+    this.#governor = governor;
     this.#engine = engine;
     this.#http = http;
     this.#cursorKey = cursorKey;
@@ -139,7 +151,35 @@ export class UnifiedEngine {
   }
 
   /** One provider call: URL, query, body, auth, then the rate-limit reading and the error mapping. */
-  async #call(target: UnifiedTarget, op: ApiOperation, options: { input: Record<string, unknown>; id?: string; extraQuery?: Record<string, string>; url?: string | undefined }) {
+  /**
+   * One provider call under the account's concurrency cap when the provider declares one: no slot
+   * within the wait is a {@link ProviderThrottled} for a `concurrent-requests` policy, so routes answer
+   * 429 and enrichment comes back later — every path counts against the same per-account limit.
+   */
+  async #call(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {
+    const cap = target.provider.definition.api?.concurrency;
+    if (!cap || !this.#governor) return this.#callProvider(target, op, options);
+    const configured = cap.pool_config ? Number(target.account.config[cap.pool_config]) : Number.NaN;
+    const slots = Math.max(1, Math.floor((Number.isFinite(configured) && configured > 0 ? configured : cap.default_pool) * cap.share));
+    const release = await this.#governor.acquire(target.account.id, slots, cap.wait_ms);
+    if (!release) {
+      const full: NormalizedRateLimit = {
+        throttled: true,
+        policies: [{ name: 'concurrency', q: slots, qu: 'concurrent-requests' }],
+        current: [{ name: 'concurrency', r: 0, t: 1 }],
+        violated: ['concurrency'],
+        retryAfterS: 1,
+      };
+      throw new ProviderThrottled(target.provider.definition.slug, full);
+    }
+    try {
+      return await this.#callProvider(target, op, options);
+    } finally {
+      await release();
+    }
+  }
+
+  async #callProvider(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {
     const api = target.provider.definition.api!;
     const slug = target.provider.definition.slug;
     const base = baseUrlFor(api.base_url, target.account.config);

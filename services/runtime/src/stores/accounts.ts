@@ -59,6 +59,8 @@ export class AccountStore {
    * per webhook on the hot path.
    */
   readonly #secrets = new WeakMap<AccountRecord, string[]>();
+  /** Decrypted credentials per record object, for the same reason: an AES-GCM open per API call otherwise. */
+  readonly #credentials = new WeakMap<AccountRecord, Record<string, unknown>>();
 
   private constructor(accounts: KvCollection<AccountRecord>, remoteKeys: KvCollection<string>, vault: Vault) {
     this.#accounts = accounts;
@@ -181,7 +183,13 @@ export class AccountStore {
 
   /** The account's credentials, decrypted. */
   credentials(record: AccountRecord): Record<string, unknown> {
-    return record.credentials ? this.#vault.openJson(record.credentials, `account:${record.id}:credentials`) : {};
+    let credentials = this.#credentials.get(record);
+    if (!credentials) {
+      credentials = record.credentials ? this.#vault.openJson<Record<string, unknown>>(record.credentials, `account:${record.id}:credentials`) : {};
+      this.#credentials.set(record, credentials);
+    }
+    // A copy: callers may add to it (a fresher token) without touching the cached one.
+    return { ...credentials };
   }
 
   stop(): void {

@@ -18,6 +18,7 @@
  * machine something outside this run used.
  * A benchmark, not a test: nothing here asserts on timings.
  */
+import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -61,22 +62,7 @@ const MAX_EVENTS = 60_000;
 /** Connections to the hub in phase 3: far above rate × ingest latency, so sends never queue on the pool. */
 const E2E_CONNECTIONS = 64;
 
-// Compiled to test/dist/bench/, so the repository root is three levels up.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-
-/** Cleanup actions, run last-in first-out whatever happens, so no child or server outlives the run. */
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-function cleanupAll(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const action of cleanups.reverse()) await action().catch((error) => console.error('cleanup failed:', error));
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanupAll().finally(() => process.exit(130)));
-}
 
 const runId = randomBytes(4).toString('hex');
 /** Wall-clock ms at sub-ms resolution; the sink uses the same clock (same machine). */
@@ -735,15 +721,7 @@ async function main(): Promise<void> {
   const natsVersion = await natsServerVersion();
   const nats = await startNatsServer({ storeDir: join(tmp, 'nats') });
   cleanups.push(() => nats.stop());
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    natsServer: natsVersion,
-    date: started.toISOString(),
-  };
+  const machine = machineInfo(natsVersion, started);
   console.log(
     `delivery bench v0: ${DURATION_S} s per phase (+${WARMUP_S} s warm-up), endpoint cap ${ENDPOINT_CONCURRENCY}, ` +
       `delivery concurrency ${DELIVERY_CONCURRENCY}, e2e rate ${E2E_RATE}/s, nats-server ${natsVersion}`,
@@ -846,10 +824,7 @@ async function main(): Promise<void> {
   for (const problem of problems) console.warn(`WARNING: ${problem} — figures are not valid`);
   if (hubWarnings.length > 0) console.warn(`hub logged ${hubWarnings.length} warning line(s); see the JSON report`);
 
-  const outDir = join(REPO_ROOT, 'bench-results');
-  await mkdir(outDir, { recursive: true });
-  // Colons are not portable in file names; keep the ISO shape otherwise.
-  const outFile = join(outDir, `delivery-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const outFile = await resultFile('delivery', started);
   const settings = {
     durationS: DURATION_S,
     warmupS: WARMUP_S,
@@ -871,14 +846,4 @@ async function main(): Promise<void> {
   if (failures.length > 0) throw new Error(`failed run: ${failures.join('; ')}`);
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (error) {
-  console.error('bench failed:', error);
-  exitCode = 1;
-} finally {
-  await cleanupAll();
-}
-// Exit explicitly: keep-alive agents or a lingering socket must not keep a finished bench alive.
-process.exit(exitCode);
+await runBench(main);

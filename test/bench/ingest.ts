@@ -11,6 +11,7 @@
  * BENCH_SUBSCRIBE (default 1; 0 runs the hub without a subscription, i.e. no delivery work).
  * A benchmark, not a test: nothing here asserts on timings.
  */
+import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -31,8 +32,6 @@ const WARMUP_S = process.env.BENCH_WARMUP_S === '0' ? 0 : envNumber('BENCH_WARMU
 const DRAIN_S = envNumber('BENCH_DRAIN_S', 15);
 const SUBSCRIBE = process.env.BENCH_SUBSCRIBE !== '0';
 
-// Compiled to test/dist/bench/, so the repository root is three levels up.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** Same duplicate window as the hub's RAW stream (1 h), so the ceilings pay the same dedupe cost. */
 const DUPLICATE_WINDOW = nanos(3_600_000);
@@ -44,19 +43,6 @@ const LABELS = {
   edge: 'switchyard edge alone (bamboohr)',
   hub: 'switchyard hub, all services',
 } as const;
-
-/** Cleanup actions, run last-in first-out whatever happens, so no child or server outlives the run. */
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-function cleanupAll(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const action of cleanups.reverse()) await action().catch((error) => console.error('cleanup failed:', error));
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanupAll().finally(() => process.exit(130)));
-}
 
 const runId = randomBytes(4).toString('hex');
 let sequence = 0;
@@ -280,15 +266,7 @@ async function main(): Promise<void> {
   const natsVersion = await natsServerVersion();
   const nats = await startNatsServer({ storeDir: join(tmp, 'nats') });
   cleanups.push(() => nats.stop());
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    natsServer: natsVersion,
-    date: started.toISOString(),
-  };
+  const machine = machineInfo(natsVersion, started);
   const settings = { durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, drainS: DRAIN_S, subscribe: SUBSCRIBE };
   console.log(`ingest bench v0: ${CONNECTIONS} connections, ${DURATION_S} s per scenario (+${WARMUP_S} s warm-up), nats-server ${natsVersion}`);
 
@@ -324,10 +302,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const outDir = join(REPO_ROOT, 'bench-results');
-  await mkdir(outDir, { recursive: true });
-  // Colons are not portable in file names; keep the ISO shape otherwise.
-  const outFile = join(outDir, `ingest-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const outFile = await resultFile('ingest', started);
   const valid = Object.values(results).every((r) => r && r.failures === 0 && r.errors === 0);
   const ratios = {
     edgeVsC: results.C && results.edge ? results.edge.reqPerSec / results.C.reqPerSec : null,
@@ -339,14 +314,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${outFile}`);
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (error) {
-  console.error('bench failed:', error);
-  exitCode = 1;
-} finally {
-  await cleanupAll();
-}
-// Exit explicitly: keep-alive agents or a lingering socket must not keep a finished bench alive.
-process.exit(exitCode);
+await runBench(main);

@@ -17,11 +17,11 @@
  * BENCH_WORKER_BATCH_DELIVERIES (batch deliveries through the worker, default 1000).
  * A benchmark, not a test: nothing here asserts on timings.
  */
+import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import jsonata from 'jsonata';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { normalizeBatchPayload, normalizeEventPayload } from './normalizer-payloads.js';
@@ -60,8 +60,6 @@ const PUBLISH_TIMEOUT_MS = 5_000;
 const WORKER_WAIT_LIMIT_MS = 30_000;
 const GOAL = 1.15;
 
-// Compiled to test/dist/bench/, so the repository root is three levels up.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 type PayloadKind = 'event' | 'batch';
 type RowKind = 'raw' | 'engine' | 'normalize' | 'worker';
@@ -102,19 +100,6 @@ interface Row {
   deliveries: number;
   eventsPerDelivery: number;
   extra: Record<string, unknown>;
-}
-
-/** Cleanup actions, run last-in first-out whatever happens, so no child or server outlives the run. */
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-function cleanupAll(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const action of cleanups.reverse()) await action().catch((error) => console.error('cleanup failed:', error));
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanupAll().finally(() => process.exit(130)));
 }
 
 const runId = randomBytes(4).toString('hex');
@@ -332,15 +317,9 @@ async function main(): Promise<void> {
   cleanups.push(() => rm(tmp, { recursive: true, force: true }));
   const natsVersion = await natsServerVersion();
   const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    natsServer: natsVersion,
+    ...machineInfo(natsVersion, started),
     loadAverageAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
     jsonata: JSON.parse(await readFile(join(REPO_ROOT, 'node_modules/jsonata/package.json'), 'utf8')).version as string,
-    date: started.toISOString(),
   };
   const settings = { iterations: ITERATIONS, rounds: ROUNDS, workerDeliveries: WORKER_DELIVERIES, workerConcurrency: WORKER_CONCURRENCY, publishTimeoutMs: PUBLISH_TIMEOUT_MS };
   console.log(
@@ -440,9 +419,7 @@ async function main(): Promise<void> {
   const valid = workerRows.every((r) => r.extra.complete === true && r.extra.deadLettered === 0);
   if (!valid) console.warn('WARNING: a worker run did not publish every event or dead-lettered deliveries — its figures are not valid');
 
-  const outDir = join(REPO_ROOT, 'bench-results');
-  await mkdir(outDir, { recursive: true });
-  const outFile = join(outDir, `normalizer-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const outFile = await resultFile('normalizer', started);
   await writeFile(
     outFile,
     `${JSON.stringify(
@@ -468,13 +445,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${outFile}`);
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (error) {
-  console.error('bench failed:', error);
-  exitCode = 1;
-} finally {
-  await cleanupAll();
-}
-process.exit(exitCode);
+await runBench(main);

@@ -18,6 +18,7 @@
  * under the V8 sampling profiler, see request-cpu-prof.ts, and summarise where its time went; the figures of such a run are marked profiled).
  * A benchmark, not a test: nothing here asserts on timings.
  */
+import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,27 +38,12 @@ const LATENCY_CONNECTIONS = process.env.BENCH_LATENCY_CONNECTIONS === '0' ? 0 : 
 const HUB_SERVICE = process.env.BENCH_HUB_SERVICE === 'request' ? 'request' : 'hub';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 
-// Compiled to test/dist/bench/, so the repository root is three levels up.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 const EMPLOYEES = 250;
 const FIRST_ID = 101;
 /** The fields the hub's BambooHR definition asks for on a single read, so both paths fetch the same record. */
 const GET_FIELDS = 'displayName,firstName,lastName,preferredName,jobTitle,mobilePhone,workEmail,department,location,division,supervisor';
-
-/** Cleanup actions, run last-in first-out whatever happens, so no child or server outlives the run. */
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-function cleanupAll(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const action of cleanups.reverse()) await action().catch((error) => console.error('cleanup failed:', error));
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanupAll().finally(() => process.exit(130)));
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc; undefined off Linux or once it is gone. */
 async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
@@ -226,16 +212,7 @@ async function main(): Promise<void> {
   const hub: HubProcess = await spawnHub({ repoRoot: REPO_ROOT, natsUrl: nats.url, dataDir, service: HUB_SERVICE, env: hubEnv });
   cleanups.push(() => hub.stop());
 
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    natsServer: natsVersion,
-    loadAvgAtStart: os.loadavg().map((n) => Number(n.toFixed(2))),
-    date: started.toISOString(),
-  };
+  const machine = machineInfo(natsVersion, started);
   const settings = { durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, list: LIST, latencyConnections: LATENCY_CONNECTIONS, hubService: HUB_SERVICE, cpuProfiled: CPU_PROF, employees: EMPLOYEES };
   console.log(
     `request bench v0: ${CONNECTIONS} connections, ${DURATION_S} s per scenario (+${WARMUP_S} s warm-up), hub service '${HUB_SERVICE}'${CPU_PROF ? ', hub under --cpu-prof' : ''}, nats-server ${natsVersion}`,
@@ -360,10 +337,7 @@ async function main(): Promise<void> {
   }
   if (hubWarnings.length > 0) console.warn(`hub logged ${hubWarnings.length} warning line(s); see the JSON report`);
 
-  const outDir = join(REPO_ROOT, 'bench-results');
-  await mkdir(outDir, { recursive: true });
-  // Colons are not portable in file names; keep the ISO shape otherwise.
-  const outFile = join(outDir, `request-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const outFile = await resultFile('request', started);
   const valid = all.every((r) => r.failures === 0 && r.errors === 0) && !CPU_PROF;
   const comparisons = Object.fromEntries(pairs.map((p) => [p.label, compare(p)]));
   await writeFile(
@@ -387,14 +361,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${outFile}`);
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (error) {
-  console.error('bench failed:', error);
-  exitCode = 1;
-} finally {
-  await cleanupAll();
-}
-// Exit explicitly: keep-alive agents or a lingering socket must not keep a finished bench alive.
-process.exit(exitCode);
+await runBench(main);

@@ -156,7 +156,7 @@ export async function startGustoApi(options: GustoApiOptions = {}): Promise<Gust
     requests[`${req.method} ${route}`] = (requests[`${req.method} ${route}`] ?? 0) + 1;
     if (!route.startsWith('/v1/')) return;
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!token || !(await introspect(oauth, token))) {
+    if (!token || !(await oauth.introspect(token))) {
       // Gusto's OAuth server answers in RFC 6750 form (exact body unconfirmed).
       reply.header('www-authenticate', 'Bearer realm="Doorkeeper", error="invalid_token", error_description="The access token is invalid"');
       return reply.code(401).send({ error: 'invalid_token', error_description: 'The access token is invalid' });
@@ -223,11 +223,4 @@ export async function startGustoApi(options: GustoApiOptions = {}): Promise<Gust
       if (ownOAuth) await oauth.close();
     },
   };
-}
-
-/** The provider is the only authority on a token (expiry, early expiry), so each call asks its protected resource. */
-async function introspect(oauth: OAuth2ProviderSimulator, token: string): Promise<boolean> {
-  const response = await fetch(oauth.meUrl, { headers: { authorization: `Bearer ${token}` } });
-  await response.arrayBuffer();
-  return response.ok;
 }

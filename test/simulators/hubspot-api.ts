@@ -153,7 +153,7 @@ export async function startHubSpotApi(options: HubSpotApiOptions = {}): Promise<
     requests[`${req.method} ${route}`] = (requests[`${req.method} ${route}`] ?? 0) + 1;
     if (!route.startsWith('/crm/')) return;
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const kind = token === privateAppToken ? 'private' : token && (await introspect(oauth, token)) ? 'oauth' : undefined;
+    const kind = token === privateAppToken ? 'private' : token && (await oauth.introspect(token)) ? 'oauth' : undefined;
     if (!kind) {
       const message = token
         ? 'The OAuth token used to make this call is invalid or expired.'
@@ -263,13 +263,6 @@ export async function startHubSpotApi(options: HubSpotApiOptions = {}): Promise<
       if (ownOAuth) await oauth.close();
     },
   };
-}
-
-/** The provider is the only authority on a token (expiry, early expiry), so each call asks its protected resource. */
-async function introspect(oauth: OAuth2ProviderSimulator, token: string): Promise<boolean> {
-  const response = await fetch(oauth.meUrl, { headers: { authorization: `Bearer ${token}` } });
-  await response.arrayBuffer();
-  return response.ok;
 }
 
 const notFound = (id: string) => error('Object not found.  objectId are usually numeric.', { category: 'OBJECT_NOT_FOUND', context: { id: [id] } });

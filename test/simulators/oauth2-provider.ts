@@ -24,6 +24,11 @@ export interface OAuth2ProviderSimulator {
   readonly tokenUrl: string;
   /** A protected resource: 200 with a valid bearer token, 401 otherwise. */
   readonly meUrl: string;
+  /**
+   * Asks the protected resource whether `token` is live. API simulators call this for every request:
+   * the provider is the only authority on a token (expiry, early expiry).
+   */
+  introspect(token: string): Promise<boolean>;
   /** Mints a grant as a completed authorization-code flow would. */
   issue(): IssuedGrant;
   /** Successful refreshes. */
@@ -112,6 +117,11 @@ export async function startOAuth2Provider(options: OAuth2ProviderOptions): Promi
     url,
     tokenUrl: `${url}/oauth/token`,
     meUrl: `${url}/me`,
+    async introspect(token: string) {
+      const response = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } });
+      await response.arrayBuffer();
+      return response.ok;
+    },
     issue,
     get refreshes() {
       return counters.refreshes;

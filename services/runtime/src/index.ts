@@ -27,6 +27,7 @@ export { Metrics } from './metrics.js';
 export { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
 export { mediaType, parseBody } from './body-format.js';
+export { jsonOf, valueAt } from './json-value.js';
 export { publishDurable } from './publish.js';
 export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
 export { operationalSubject, publishOperationalEvent } from './operational-events.js';

@@ -1,6 +1,6 @@
 import type { TimestampRule } from '@switchyard/contracts';
 import type { z } from 'zod';
-import { jsonBody, valueAt } from './body-fields.js';
+import { jsonOf, valueAt } from '@switchyard/runtime';
 import { header, refuse, type InboundRequest, type VerifyResult } from './inbound.js';
 
 type Rule = z.output<typeof TimestampRule>;
@@ -48,5 +48,5 @@ export function checkTimestamp(rule: Rule, request: InboundRequest, params: Read
  */
 export function checkBodyTimestamp(rule: Rule, body: Buffer, nowMs: number): VerifyResult {
   if (rule.field === undefined) return { ok: true };
-  return judge(rule, valueAt(jsonBody(body), rule.field), nowMs);
+  return judge(rule, valueAt(jsonOf(body), rule.field), nowMs);
 }

@@ -2,14 +2,13 @@ import { parseCurrent, parsePolicies, sfName, type RateLimitCurrent, type RateLi
 import type { HeaderPolicy, RateLimitSignals, ThrottleDetector } from '@switchyard/contracts';
 import {
   headerReader,
-  jsonOf,
   parseNumber,
   parseSforceLimitInfo,
   resetSeconds,
   retryAfterSeconds,
-  valueAt,
   type HeaderInput,
 } from './values.js';
+import { jsonOf, valueAt } from '../json-value.js';
 
 /** A provider response, as far as rate limits are concerned. */
 export interface ProviderResponse {

@@ -1,3 +1,4 @@
+import type { StoredEntry, StreamPage } from '@switchyard/runtime';
 import { z } from 'zod';
 
 /**
@@ -13,3 +14,8 @@ export const StreamPageQuery = z.object({
     .optional(),
   since: z.string().datetime({ offset: true }).transform((s) => new Date(s)).optional(),
 });
+
+/** A list response for one stream page: the entries as `view` shows them and the cursor to pass back (null at the end). */
+export function pageResponse<T>(page: StreamPage, view: (entry: StoredEntry) => T): { data: T[]; next_cursor: string | null } {
+  return { data: page.entries.map(view), next_cursor: page.nextSeq === null ? null : String(page.nextSeq) };
+}

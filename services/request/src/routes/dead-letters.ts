@@ -3,7 +3,7 @@ import { SwitchyardError } from '@switchyard/contracts';
 import { DEAD_HEADERS, parseInput, RAW_HEADERS, readStream, STREAMS, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
-import { StreamPageQuery } from '../pagination.js';
+import { pageResponse, StreamPageQuery } from '../pagination.js';
 import { deadLetterView, getJob, inEnvironment, startReplay } from '../replay.js';
 
 const Token = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _');
@@ -45,7 +45,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RuntimeConte
       limit: query.limit,
       match: (entry) => belongs(entry) && (!query.code || entry.headers[DEAD_HEADERS.code] === query.code),
     });
-    return { data: page.entries.map(deadLetterView), next_cursor: page.nextSeq === null ? null : String(page.nextSeq) };
+    return pageResponse(page, deadLetterView);
   });
 
   app.post('/v1/dead-letters/replay', async (request, reply) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { api, EventTypePattern, eventTypeMatches, SwitchyardError } from '@switchyard/contracts';
 import { enqueueDelivery, parseInput, readStream, STREAMS, TASK_HEADERS, type EnvironmentStore, type RuntimeContext, type StoredEntry, type SubscriptionStore } from '@switchyard/runtime';
 import { requireEnvironment } from '../auth.js';
-import { StreamPageQuery } from '../pagination.js';
+import { pageResponse, StreamPageQuery } from '../pagination.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -65,7 +65,7 @@ export function registerEventRoutes(
       limit: query.limit,
       match: query.type ? (entry) => eventTypeMatches(query.type as string, entry.headers[TASK_HEADERS.eventType] ?? parse(entry).type) : undefined,
     });
-    return { data: page.entries.map(parse), next_cursor: page.nextSeq === null ? null : String(page.nextSeq) };
+    return pageResponse(page, parse);
   });
 
   app.get<IdParams>('/v1/events/:id', async (request) => {
@@ -84,7 +84,7 @@ export function registerEventRoutes(
       limit: query.limit,
       match: (entry) => (JSON.parse(entry.text()) as api.DeliveryAttempt).environment_id === environment.id,
     });
-    return { data: page.entries.map((e) => JSON.parse(e.text()) as api.DeliveryAttempt), next_cursor: page.nextSeq === null ? null : String(page.nextSeq) };
+    return pageResponse(page, (e) => JSON.parse(e.text()) as api.DeliveryAttempt);
   });
 
   app.post<IdParams>('/v1/events/:id/resend', async (request, reply) => {

@@ -14,7 +14,7 @@ import {
 } from '@switchyard/runtime';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
-import { StreamPageQuery } from '../pagination.js';
+import { pageResponse, StreamPageQuery } from '../pagination.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -150,7 +150,7 @@ export function registerSubscriptionRoutes(
         return /^\d+$/.test(query.status) ? attempt.status === Number(query.status) : attempt.outcome === query.status;
       },
     });
-    return { data: page.entries.map((e) => JSON.parse(e.text()) as api.DeliveryAttempt), next_cursor: page.nextSeq === null ? null : String(page.nextSeq) };
+    return pageResponse(page, (e) => JSON.parse(e.text()) as api.DeliveryAttempt);
   });
 
   app.post<IdParams>('/v1/subscriptions/:id/recover', async (request) => {

@@ -18,10 +18,10 @@
  * machine something outside this run used.
  * A benchmark, not a test: nothing here asserts on timings.
  */
-import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
+import { benchStart, cleanups, machineInfo, REPO_ROOT, resultFile, runBench, startBenchNats } from './run.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,7 +30,7 @@ import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/t
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Pool } from 'undici';
 import { EventEnvelope } from '@switchyard/contracts';
-import { natsServerVersion, startNatsServer, STREAMS, TASK_HEADERS } from '@switchyard/runtime';
+import { STREAMS, TASK_HEADERS } from '@switchyard/runtime';
 import { signBamboo } from '../simulators/bamboohr.js';
 import { hubApi, hubCounters, spawnHub, type HubProcess } from './hub-process.js';
 import { envNumber, forkServer, percentile, type ChildHandle } from './lib.js';
@@ -715,12 +715,8 @@ function renderTable(ceiling: CeilingResult, throughput: ThroughputResult, e2e: 
 }
 
 async function main(): Promise<void> {
-  const tmp = await mkdtemp(join(os.tmpdir(), 'swy-bench-delivery-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-  const started = new Date();
-  const natsVersion = await natsServerVersion();
-  const nats = await startNatsServer({ storeDir: join(tmp, 'nats') });
-  cleanups.push(() => nats.stop());
+  const { started, tmp, natsVersion } = await benchStart('delivery');
+  const nats = await startBenchNats(tmp);
   const machine = machineInfo(natsVersion, started);
   console.log(
     `delivery bench v0: ${DURATION_S} s per phase (+${WARMUP_S} s warm-up), endpoint cap ${ENDPOINT_CONCURRENCY}, ` +

@@ -11,16 +11,14 @@
  * BENCH_SUBSCRIBE (default 1; 0 runs the hub without a subscription, i.e. no delivery work).
  * A benchmark, not a test: nothing here asserts on timings.
  */
-import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
+import { benchStart, cleanups, machineInfo, REPO_ROOT, resultFile, runBench, startBenchNats } from './run.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
-import { natsServerVersion, startNatsServer } from '@switchyard/runtime';
 import { signBamboo } from '../simulators/bamboohr.js';
 import { hubApi, hubCounters, spawnHub } from './hub-process.js';
 import { runPublishLoad } from './jetstream-publish.js';
@@ -260,12 +258,8 @@ function renderTable(results: Record<keyof typeof LABELS, ScenarioResult | undef
 }
 
 async function main(): Promise<void> {
-  const tmp = await mkdtemp(join(os.tmpdir(), 'swy-bench-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-  const started = new Date();
-  const natsVersion = await natsServerVersion();
-  const nats = await startNatsServer({ storeDir: join(tmp, 'nats') });
-  cleanups.push(() => nats.stop());
+  const { started, tmp, natsVersion } = await benchStart('ingest');
+  const nats = await startBenchNats(tmp);
   const machine = machineInfo(natsVersion, started);
   const settings = { durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S, drainS: DRAIN_S, subscribe: SUBSCRIBE };
   console.log(`ingest bench v0: ${CONNECTIONS} connections, ${DURATION_S} s per scenario (+${WARMUP_S} s warm-up), nats-server ${natsVersion}`);

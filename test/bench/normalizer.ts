@@ -17,9 +17,9 @@
  * BENCH_WORKER_BATCH_DELIVERIES (batch deliveries through the worker, default 1000).
  * A benchmark, not a test: nothing here asserts on timings.
  */
-import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
+import { benchStart, cleanups, machineInfo, REPO_ROOT, resultFile, runBench, startBenchNats } from './run.js';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import jsonata from 'jsonata';
@@ -30,7 +30,6 @@ import {
   freePort,
   generateKey,
   MappingEngine,
-  natsServerVersion,
   normalize,
   openContext,
   ProviderCatalog,
@@ -38,7 +37,6 @@ import {
   RAW_HEADERS,
   registerMappingFunctions,
   sha256Hex,
-  startNatsServer,
   STREAMS,
   type AccountRecord,
   type MappingSource,
@@ -312,10 +310,7 @@ function renderTable(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const started = new Date();
-  const tmp = await mkdtemp(join(os.tmpdir(), 'swy-bench-normalizer-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-  const natsVersion = await natsServerVersion();
+  const { started, tmp, natsVersion } = await benchStart('normalizer');
   const machine = {
     ...machineInfo(natsVersion, started),
     loadAverageAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
@@ -354,8 +349,7 @@ async function main(): Promise<void> {
   }
 
   const port = await freePort();
-  const nats = await startNatsServer({ storeDir: join(tmp, 'nats'), port });
-  cleanups.push(() => nats.stop());
+  const nats = await startBenchNats(tmp, port);
   const ctx = await openContext({
     name: 'bench-normalizer',
     logger: createLogger({ level: 'warn', name: 'bench-normalizer' }),

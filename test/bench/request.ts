@@ -18,14 +18,12 @@
  * under the V8 sampling profiler, see request-cpu-prof.ts, and summarise where its time went; the figures of such a run are marked profiled).
  * A benchmark, not a test: nothing here asserts on timings.
  */
-import { cleanups, machineInfo, REPO_ROOT, resultFile, runBench } from './run.js';
+import { benchStart, cleanups, machineInfo, REPO_ROOT, resultFile, runBench, startBenchNats } from './run.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { natsServerVersion, startNatsServer } from '@switchyard/runtime';
 import { hubApi, spawnHub, type HubProcess } from './hub-process.js';
 import { envNumber, forkServer, percentile, type ScenarioResult } from './lib.js';
 import { summarizeCpuProfile, type ProfileSummary } from './request-profile.js';
@@ -186,12 +184,8 @@ function renderProfile(summary: ProfileSummary): string {
 }
 
 async function main(): Promise<void> {
-  const tmp = await mkdtemp(join(os.tmpdir(), 'swy-bench-request-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-  const started = new Date();
-  const natsVersion = await natsServerVersion();
-  const nats = await startNatsServer({ storeDir: join(tmp, 'nats') });
-  cleanups.push(() => nats.stop());
+  const { started, tmp, natsVersion } = await benchStart('request');
+  const nats = await startBenchNats(tmp);
 
   const apiKey = randomBytes(16).toString('hex');
   const simulator = await forkServer(join(HERE, 'request-simulator.js'), { BENCH_BAMBOO_KEY: apiKey, BENCH_BAMBOO_EMPLOYEES: String(EMPLOYEES) });

@@ -1,7 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { natsServerVersion, startNatsServer, type NatsServerHandle } from '@switchyard/runtime';
 
 /** The repository root (benches compile to test/dist/bench/, three levels below it). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -16,6 +17,21 @@ export function cleanupAll(): Promise<void> {
     for (const action of cleanups.reverse()) await action().catch((error) => console.error('cleanup failed:', error));
   })();
   return cleaning;
+}
+
+/** A bench's start: its time, a scratch folder removed at cleanup, and the nats-server version it will run. */
+export async function benchStart(name: string): Promise<{ started: Date; tmp: string; natsVersion: string }> {
+  const started = new Date();
+  const tmp = await mkdtemp(join(os.tmpdir(), `swy-bench-${name}-`));
+  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  return { started, tmp, natsVersion: await natsServerVersion() };
+}
+
+/** A nats-server with JetStream storing under `tmp`, stopped at cleanup. */
+export async function startBenchNats(tmp: string, port?: number): Promise<NatsServerHandle> {
+  const nats = await startNatsServer({ storeDir: join(tmp, 'nats'), ...(port === undefined ? {} : { port }) });
+  cleanups.push(() => nats.stop());
+  return nats;
 }
 
 /** What every bench result records about where it ran. */

@@ -38,6 +38,7 @@ import {
   registerMappingFunctions,
   sha256Hex,
   STREAMS,
+  syntheticAccount,
   type AccountRecord,
   type MappingSource,
   type RuntimeContext,
@@ -327,21 +328,8 @@ async function main(): Promise<void> {
   if (!mapping) throw new Error('bamboohr has no webhook mapping');
   const payloads: Record<PayloadKind, unknown> = { event: normalizeEventPayload('67890'), batch: normalizeBatchPayload('bench') };
 
-  // In-process rows need an account record, not a store: the normalizer reads only these fields.
-  const now = started.toISOString();
-  const offlineAccount: AccountRecord = {
-    id: 'acc_bench',
-    environment_id: 'env_bench',
-    provider: 'bamboohr',
-    status: 'active',
-    provider_app_id: null,
-    remote_key: null,
-    config: {},
-    credentials: null,
-    webhook_secrets: null,
-    created_at: now,
-    updated_at: now,
-  };
+  // In-process rows need an account record, not a store: the normalizer reads only its fields.
+  const offlineAccount = syntheticAccount({ provider: 'bamboohr', environmentId: 'env_bench', id: 'acc_bench' });
   const rows: Row[] = [];
   for (const kind of ['event', 'batch'] as const) {
     console.log(`running: ${PAYLOAD_LABEL[kind]} in-process rows 1–3`);

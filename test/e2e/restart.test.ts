@@ -42,8 +42,12 @@ async function fire(url: (accountId: string) => string, accountId: string, priva
   return acknowledged;
 }
 
-/** Every acknowledged record was delivered; redeliveries of one event carry one webhook-id. */
-function expectNothingLost(receiver: Receiver, acknowledged: string[]) {
+/** Every acknowledged record is delivered within `withinMs`; redeliveries of one event carry one webhook-id. */
+async function expectNothingLost(receiver: Receiver, acknowledged: string[], withinMs = 30_000): Promise<void> {
+  await eventually('every acknowledged record delivered', () => {
+    const records = new Set(receiver.delivered().map((d) => JSON.parse(d.body).record_id));
+    return acknowledged.every((r) => records.has(r));
+  }, withinMs);
   const delivered = receiver.delivered().map((d) => ({ record: JSON.parse(d.body).record_id as string, id: String(d.headers['webhook-id']) }));
   const records = new Set(delivered.map((d) => d.record));
   for (const record of acknowledged) expect(records, `record ${record} delivered`).toContain(record);
@@ -93,11 +97,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const second = await startChildHub(port, env);
     cleanups.push(() => second.stop('SIGKILL'));
     expect((await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()).toBe(adminToken);
-    await eventually('every acknowledged record delivered', () => {
-      const records = new Set(receiver.delivered().map((d) => JSON.parse(d.body).record_id));
-      return acknowledged.every((r) => records.has(r));
-    }, 30_000);
-    expectNothingLost(receiver, acknowledged);
+    await expectNothingLost(receiver, acknowledged);
     expect(await second.stop('SIGTERM')).toBe(0);
   });
 
@@ -128,11 +128,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
 
     const second = await startChildHub(port, env);
     cleanups.push(() => second.stop('SIGKILL'));
-    await eventually('every acknowledged record delivered', () => {
-      const records = new Set(receiver.delivered().map((d) => JSON.parse(d.body).record_id));
-      return acknowledged.every((r) => records.has(r));
-    }, 45_000);
-    expectNothingLost(receiver, acknowledged);
+    await expectNothingLost(receiver, acknowledged, 45_000);
   });
 
   it('reclaims the nats-server orphaned when the embedded hub is killed with SIGKILL, and loses nothing', async () => {
@@ -155,11 +151,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const second = await startChildHub(port, env);
     cleanups.push(() => second.stop('SIGKILL'));
     expect(await portInUse(orphanPort)).toBe(false);
-    await eventually('every acknowledged record delivered', () => {
-      const records = new Set(receiver.delivered().map((d) => JSON.parse(d.body).record_id));
-      return acknowledged.every((r) => records.has(r));
-    }, 30_000);
-    expectNothingLost(receiver, acknowledged);
+    await expectNothingLost(receiver, acknowledged);
     expect(await second.stop('SIGTERM')).toBe(0);
   });
 });

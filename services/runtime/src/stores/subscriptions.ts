@@ -31,18 +31,11 @@ export interface SubscriptionRecord {
   updated_at: string;
 }
 
-/** Fields accepted when creating a subscription. */
-export interface NewSubscription {
-  environment_id: string;
-  url: string;
-  event_types: string[];
-  filter: string | null;
-  description: string | null;
-  metadata: Record<string, string>;
-  headers: Record<string, string>;
-  rate_limit: number | null;
-  key_type: SigningKey['type'];
-}
+/** Fields accepted when creating a subscription: the record's own settings, before ids, keys and status exist. */
+export type NewSubscription = Pick<
+  SubscriptionRecord,
+  'environment_id' | 'url' | 'event_types' | 'filter' | 'description' | 'metadata' | 'headers' | 'rate_limit' | 'key_type'
+>;
 
 /** Changes to a subscription; `undefined` leaves a field as it is. */
 export interface SubscriptionChanges {

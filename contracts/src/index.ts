@@ -65,8 +65,12 @@ export {
 } from './unified/index.js';
 export { jsonSchemas } from './json-schema.js';
 export {
-  SUBJECT_ROOTS,
   deliverySubject,
+  attemptsFilterSubject,
+  attemptSubject,
+  deadFilterSubject,
+  deadSubject,
+  environmentEventsSubject,
   envelopeSubject,
   eventSubject,
   eventsSubject,
@@ -75,7 +79,12 @@ export {
   parseEventSubject,
   parseRawSubject,
   rawFilterSubject,
+  operationalSubject,
   rawSubject,
+  rootSubject,
+  SUBJECT_ROOTS,
+  type DeadLetterPlace,
+  type DeadLetterStage,
   type EventSubjectParts,
   type RawSubjectParts,
 } from './subjects.js';

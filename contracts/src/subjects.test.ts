@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attemptsFilterSubject,
+  attemptSubject,
+  deadFilterSubject,
+  deadSubject,
   deliverySubject,
+  environmentEventsSubject,
+  operationalSubject,
+  rootSubject,
   envelopeSubject,
   eventSubject,
   eventsSubject,
@@ -81,5 +88,31 @@ describe('raw and delivery subjects', () => {
     expect(isSubjectToken('acc_3f9a0b1c2d3e4f5a6b7c8d9e')).toBe(true);
     expect(isSubjectToken('microsoft-graph')).toBe(true);
     expect(isSubjectToken('a.b')).toBe(false);
+  });
+});
+
+describe('attempt, dead-letter and operational subjects', () => {
+  it('builds each stage’s dead-letter subject and filter', () => {
+    expect(deadSubject('normalizer', { provider: 'bamboohr', account: 'acc_1' })).toBe('dead.normalizer.bamboohr.acc_1');
+    expect(deadSubject('edge', { provider: 'hubspot', app: 'app_1' })).toBe('dead.edge.hubspot.app_1');
+    expect(deadSubject('delivery', { subscription: 'sub_1' })).toBe('dead.delivery.sub_1');
+    expect(deadFilterSubject('normalizer', { provider: 'bamboohr' })).toBe('dead.normalizer.bamboohr.*');
+    expect(deadFilterSubject('normalizer')).toBe('dead.normalizer.*.*');
+    expect(() => deadSubject('normalizer', { provider: 'bamboohr', account: 'acc.>' })).toThrow(TypeError);
+    expect(() => deadFilterSubject('normalizer', { account: '*' })).toThrow(TypeError);
+  });
+
+  it('builds attempt subjects and filters by subscription or event', () => {
+    expect(attemptSubject('sub_1', 'evt_1', 'o')).toBe('attempts.sub_1.evt_1.o');
+    expect(attemptsFilterSubject({ subscription: 'sub_1' })).toBe('attempts.sub_1.*.*');
+    expect(attemptsFilterSubject({ event: 'evt_1' })).toBe('attempts.*.evt_1.*');
+    expect(() => attemptSubject('sub_1', 'evt 1', 'o')).toThrow(TypeError);
+  });
+
+  it('puts operational events under their environment, one token per type segment', () => {
+    expect(operationalSubject('env_1', 'webhook/endpoint:disabled')).toBe('events.env_1.webhook.endpoint.disabled');
+    expect(environmentEventsSubject('env_1')).toBe('events.env_1.>');
+    expect(() => environmentEventsSubject('env_1.>')).toThrow(TypeError);
+    expect(rootSubject('raw')).toBe('raw.>');
   });
 });

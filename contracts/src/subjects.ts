@@ -1,10 +1,12 @@
-import { ACTIONS, type Action } from './event-type.js';
+import { ACTIONS, type Action, type OperationalEventType } from './event-type.js';
 
 /**
  * NATS subjects of the bus, in one place:
  * - `events.<environment>.<category>.<resource>.<action>`: normalized events (stream EVENTS);
  * - `raw.<provider>.<account>`: verified inbound deliveries (stream RAW);
- * - `deliveries.<subscription>`: one delivery task per (event, subscription) (stream DELIVERIES).
+ * - `deliveries.<subscription>`: one delivery task per (event, subscription) (stream DELIVERIES);
+ * - `attempts.<subscription>.<event>.<task>`: one task's delivery attempts (stream ATTEMPTS);
+ * - `dead.<stage>.<...>`: what a stage could not handle, with its error (stream DEAD).
  * EVENTS also carries the hub's operational events (`events.<env>.webhook.endpoint.disabled`…), whose
  * subjects follow their types, not the record shape. docs/internal-consumers.md has the whole contract.
  *
@@ -12,7 +14,12 @@ import { ACTIONS, type Action } from './event-type.js';
  * would turn a publish subject into a wildcard, so a bad id fails loudly instead of publishing where
  * no consumer listens (or where every consumer does).
  */
-export const SUBJECT_ROOTS = { events: 'events', raw: 'raw', deliveries: 'deliveries' } as const;
+export const SUBJECT_ROOTS = { events: 'events', raw: 'raw', deliveries: 'deliveries', attempts: 'attempts', dead: 'dead' } as const;
+
+/** Every subject under one root (`raw.>`): what a stream captures, or a consumer that takes it all. */
+export function rootSubject(root: keyof typeof SUBJECT_ROOTS): string {
+  return `${SUBJECT_ROOTS[root]}.>`;
+}
 
 // No separators, no wildcards, no whitespace (NATS splits on `.`, reserves `*` and `>`, forbids spaces).
 const TOKEN = /^[^.*>\s]+$/;
@@ -125,4 +132,63 @@ export function parseDeliverySubject(subject: string): string | undefined {
   if (parts.length !== 2 || parts[0] !== SUBJECT_ROOTS.deliveries) return undefined;
   const subscription = parts[1] as string;
   return isSubjectToken(subscription) ? subscription : undefined;
+}
+
+/** Every event of one environment, record and operational alike: `events.env_1.>`. */
+export function environmentEventsSubject(environment: string): string {
+  return `${SUBJECT_ROOTS.events}.${token('environment', environment)}.>`;
+}
+
+/**
+ * The EVENTS subject of an operational event: its type's segments as tokens, e.g.
+ * `events.<env>.webhook.endpoint.disabled`, `events.<env>.integrated_account.created`.
+ */
+export function operationalSubject(environment: string, type: OperationalEventType): string {
+  return [SUBJECT_ROOTS.events, token('environment', environment), ...type.split(/[/:]/).map((part) => token('type', part))].join('.');
+}
+
+/** The subject of one task's attempt records: `attempts.sub_1.evt_1.o`. Throws on a bad token. */
+export function attemptSubject(subscription: string, event: string, task: string): string {
+  return [SUBJECT_ROOTS.attempts, token('subscription', subscription), token('event', event), token('task', task)].join('.');
+}
+
+/** A filter over attempt records; each part left out is `*`: `attempts.sub_1.*.*`, `attempts.*.evt_1.*`. */
+export function attemptsFilterSubject(filter: { subscription?: string; event?: string } = {}): string {
+  return [
+    SUBJECT_ROOTS.attempts,
+    filter.subscription === undefined ? '*' : token('subscription', filter.subscription),
+    filter.event === undefined ? '*' : token('event', filter.event),
+    '*',
+  ].join('.');
+}
+
+/**
+ * Where each stage keeps what it could not handle, and the tokens after the stage:
+ * `edge` (provider, provider app), `normalizer` (provider, account), `delivery` (subscription).
+ */
+export interface DeadLetterPlace {
+  edge: { provider: string; app: string };
+  normalizer: { provider: string; account: string };
+  delivery: { subscription: string };
+}
+export type DeadLetterStage = keyof DeadLetterPlace;
+
+const DEAD_TOKENS: { [S in DeadLetterStage]: ReadonlyArray<keyof DeadLetterPlace[S]> } = {
+  edge: ['provider', 'app'],
+  normalizer: ['provider', 'account'],
+  delivery: ['subscription'],
+};
+
+/** The subject of a dead letter: `dead.normalizer.bamboohr.acc_1`, `dead.delivery.sub_1`. Throws on a bad token. */
+export function deadSubject<S extends DeadLetterStage>(stage: S, place: DeadLetterPlace[S]): string {
+  return [SUBJECT_ROOTS.dead, stage, ...DEAD_TOKENS[stage].map((name) => token(String(name), place[name] as string))].join('.');
+}
+
+/** A filter over one stage's dead letters; each part left out is `*`: `dead.normalizer.bamboohr.*`. */
+export function deadFilterSubject<S extends DeadLetterStage>(stage: S, filter: Partial<DeadLetterPlace[S]> = {}): string {
+  return [
+    SUBJECT_ROOTS.dead,
+    stage,
+    ...DEAD_TOKENS[stage].map((name) => (filter[name] === undefined ? '*' : token(String(name), filter[name] as string))),
+  ].join('.');
 }

@@ -30,7 +30,7 @@ import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/t
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Pool } from 'undici';
 import { EventEnvelope } from '@switchyard/contracts';
-import { STREAMS, TASK_HEADERS } from '@switchyard/runtime';
+import { STREAMS, TASK_HEADERS } from '@switchyard/bus';
 import { signBamboo } from '../simulators/bamboohr.js';
 import { hubApi, hubCounters, spawnHub, type HubProcess } from './hub-process.js';
 import { envNumber, forkServer, percentile, type ChildHandle } from './lib.js';

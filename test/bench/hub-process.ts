@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { freePort } from '@switchyard/runtime';
+import { freePort } from '@switchyard/nats-server';
 import { stopChild, type ChildHandle } from './lib.js';
 
 /** A hub started as a child process (`services/hub/dist/main.js`), as an operator would run it. */

@@ -25,25 +25,13 @@ import { join } from 'node:path';
 import jsonata from 'jsonata';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { normalizeBatchPayload, normalizeEventPayload } from './normalizer-payloads.js';
-import {
-  createLogger,
-  freePort,
-  generateKey,
-  MappingEngine,
-  normalize,
-  openContext,
-  ProviderCatalog,
-  publishDurable,
-  RAW_HEADERS,
-  registerMappingFunctions,
-  sha256Hex,
-  STREAMS,
-  syntheticAccount,
-  type AccountRecord,
-  type MappingSource,
-  type RuntimeContext,
-} from '@switchyard/runtime';
-import { startNormalizer } from '@switchyard/normalizer';
+import { publishDurable, RAW_HEADERS, STREAMS } from '@switchyard/bus';
+import { createLogger, generateKey, sha256Hex } from '@switchyard/kernel';
+import { MappingEngine, normalize, ProviderCatalog, registerMappingFunctions, type MappingSource } from '@switchyard/mapping';
+import { freePort } from '@switchyard/nats-server';
+import { Runtime } from '@switchyard/runtime';
+import { syntheticAccount, type AccountRecord } from '@switchyard/stores';
+import { normalizerParts, startNormalizer } from '@switchyard/normalizer';
 import { envNumber } from './lib.js';
 
 const ITERATIONS = { event: Math.round(envNumber('BENCH_ITERATIONS', 2_000)), batch: Math.round(envNumber('BENCH_BATCH_ITERATIONS', 200)) };
@@ -82,7 +70,7 @@ const ROW_INCLUDES: Record<RowKind, string> = {
     'normalize(engine, mapping, delivery): row 2, plus per mapped event MappedEvent zod parse, parseEventType, unified-model zod parse of data, ' +
     'deterministicId (sha256) for the record id and the event id, isoDateTime, envelope object building. No I/O.',
   worker:
-    'startNormalizer(ctx, {concurrency: 64, publishTimeoutMs: 5000}) over N raw messages pre-loaded on RAW with edge headers; wall clock from the start call ' +
+    'startNormalizer(parts, {concurrency: 64, publishTimeoutMs: 5000}) over N raw messages pre-loaded on RAW with edge headers; wall clock from the start call ' +
     '(consumer update, already warmed by an earlier untimed pass) until the EVENTS stream holds every expected event. Includes pull-consumer delivery, header reads, ' +
     'account lookup (in-memory KV mirror), mapping resolve, JSON body parse, row 3, one JetStream publish+ack (with msgID dedupe) per event (sequential within a delivery), ' +
     'metrics and the RAW ack; nats-server shares the 2-core machine. NOT comparable to the ≤1.15× goal, which applies to rows 2/3 vs row 1.',
@@ -191,12 +179,12 @@ async function inProcess(kind: PayloadKind, mapping: MappingSource, account: Acc
 }
 
 /** Count of messages in a stream. */
-async function streamCount(ctx: RuntimeContext, stream: string): Promise<number> {
+async function streamCount(ctx: Runtime, stream: string): Promise<number> {
   return (await ctx.bus.jsm.streams.info(stream)).state.messages;
 }
 
 /** Publishes `count` unique deliveries to RAW as the edge would, `parallel` publishes in flight. */
-async function preloadRaw(ctx: RuntimeContext, account: AccountRecord, kind: PayloadKind, from: number, count: number, parallel = 256): Promise<void> {
+async function preloadRaw(ctx: Runtime, account: AccountRecord, kind: PayloadKind, from: number, count: number, parallel = 256): Promise<void> {
   const publishOne = async (i: number) => {
     const payload = kind === 'event' ? normalizeEventPayload(`${runId}-${i}`) : normalizeBatchPayload(`${runId}-${i}`);
     const body = Buffer.from(JSON.stringify(payload));
@@ -230,10 +218,11 @@ async function preloadRaw(ctx: RuntimeContext, account: AccountRecord, kind: Pay
  * Starts the normalizer over what RAW holds and waits until EVENTS holds `target` messages. Returns the
  * wall-clock ms from the start call and this process's CPU time in that window.
  */
-async function drainThroughWorker(ctx: RuntimeContext, target: number): Promise<{ ms: number; cpuMs: number; complete: boolean; events: number }> {
+async function drainThroughWorker(ctx: Runtime, target: number): Promise<{ ms: number; cpuMs: number; complete: boolean; events: number }> {
+  const parts = await normalizerParts(ctx);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const worker = await startNormalizer(ctx, { concurrency: WORKER_CONCURRENCY, publishTimeoutMs: PUBLISH_TIMEOUT_MS });
+  const worker = await startNormalizer(parts, { concurrency: WORKER_CONCURRENCY, publishTimeoutMs: PUBLISH_TIMEOUT_MS });
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= worker.close());
   cleanups.push(close);
@@ -258,7 +247,7 @@ async function drainThroughWorker(ctx: RuntimeContext, target: number): Promise<
 }
 
 /** Row 4 for one payload: an untimed warm-up pass, then N deliveries timed. */
-async function workerRow(ctx: RuntimeContext, account: AccountRecord, kind: PayloadKind, eventsPerDelivery: number, rawUs: number): Promise<Row> {
+async function workerRow(ctx: Runtime, account: AccountRecord, kind: PayloadKind, eventsPerDelivery: number, rawUs: number): Promise<Row> {
   const n = WORKER_DELIVERIES[kind];
   const warm = warmupOf(n);
   const dead0 = await streamCount(ctx, STREAMS.DEAD);
@@ -338,7 +327,7 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const nats = await startBenchNats(tmp, port);
-  const ctx = await openContext({
+  const ctx = await Runtime.open({
     name: 'bench-normalizer',
     logger: createLogger({ level: 'warn', name: 'bench-normalizer' }),
     natsUrl: nats.url,

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { natsServerVersion, startNatsServer, type NatsServerHandle } from '@switchyard/runtime';
+import { natsServerVersion, startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 
 /** The repository root (benches compile to test/dist/bench/, three levels below it). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

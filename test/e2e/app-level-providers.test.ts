@@ -232,7 +232,7 @@ describe('app-level providers: one provider app URL, accounts found by remote ke
       expect(events).toEqual([[setup.accounts[1], '401']]);
 
       const dead = await eventually('the dead letter', async () => {
-        const found = await readStream(hub.ctx.bus, 'DEAD', `dead.edge.${provider.slug}.${setup.appId}`);
+        const found = await readStream(hub.runtime.bus, 'DEAD', `dead.edge.${provider.slug}.${setup.appId}`);
         return found.length === 1 && found;
       });
       // Only the unknown account's share is kept, rebuilt in the provider's own batch shape.
@@ -278,7 +278,7 @@ describe('app-level providers: one provider app URL, accounts found by remote ke
     const setup = await connect(xero);
     // The documented Intent-to-Receive shape, spacing exactly (reference Appendix A.8).
     const body = '{ "events" : [], "lastEventSequence" : 0 , "firstEventSequence" : 0 , "entropy" : "S0m3r4Nd0mt3xt" }';
-    const rawBefore = (await hub.ctx.bus.jsm.streams.info('RAW')).state.messages;
+    const rawBefore = (await hub.runtime.bus.jsm.streams.info('RAW')).state.messages;
 
     const signed = await fetch(setup.url, { method: 'POST', headers: xero.sign(setup.secret, setup.url, body), body });
     expect(signed.status).toBe(200);
@@ -290,7 +290,7 @@ describe('app-level providers: one provider app URL, accounts found by remote ke
     const unsigned = await fetch(setup.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(unsigned.status).toBe(401);
 
-    expect((await hub.ctx.bus.jsm.streams.info('RAW')).state.messages).toBe(rawBefore);
+    expect((await hub.runtime.bus.jsm.streams.info('RAW')).state.messages).toBe(rawBefore);
     expect(setup.endpoint.received).toHaveLength(0);
   });
 

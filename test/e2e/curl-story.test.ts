@@ -17,7 +17,7 @@ describe('curl story: BambooHR webhook → signed delivery', () => {
   let hub: TestHub;
   const receivers: Receiver[] = [];
 
-  const rawCount = async () => (await hub.ctx.bus.jsm.streams.info('RAW')).state.messages;
+  const rawCount = async () => (await hub.runtime.bus.jsm.streams.info('RAW')).state.messages;
   const receiver = async (respond?: (n: number) => number) => {
     const r = await startReceiver(respond);
     receivers.push(r);
@@ -157,7 +157,7 @@ describe('curl story: BambooHR webhook → signed delivery', () => {
     expect((await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, malformed))).status).toBe(200);
 
     const dead = await eventually('two dead letters', async () => {
-      const found = await readStream(hub.ctx.bus, 'DEAD', `dead.normalizer.bamboohr.${tenant.accountId}`);
+      const found = await readStream(hub.runtime.bus, 'DEAD', `dead.normalizer.bamboohr.${tenant.accountId}`);
       return found.length === 2 && found.map((m) => ({ code: m.headers['swy-error-code'], body: m.body }));
     });
     expect(dead.map((d) => d.code).sort()).toEqual(['SWY_ERR_BODY_UNPARSABLE', 'SWY_ERR_MAPPING_FAILED']);

@@ -146,7 +146,7 @@ describe('delivery contract: signatures, retries, statuses, operations', () => {
     const exhausted = JSON.parse(notice!.body);
     expect(exhausted).toMatchObject({ type: 'webhook/message:attempts_exhausted', data: { subscription_id: tenant.subscriptionId, attempts: 4, last_status: 500 } });
     expect(endpoint.received).toHaveLength(SCHEDULE.length + 1);
-    const dead = await readStream(hub.ctx.bus, 'DEAD', `dead.delivery.${tenant.subscriptionId}`);
+    const dead = await readStream(hub.runtime.bus, 'DEAD', `dead.delivery.${tenant.subscriptionId}`);
     expect(dead.map((d) => d.headers['swy-error-code'])).toEqual(['SWY_ERR_DELIVERY_EXHAUSTED']);
 
     healthy = true;
@@ -176,7 +176,7 @@ describe('delivery contract: signatures, retries, statuses, operations', () => {
     expect((await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/pause`, { token: tenant.apiKey })).body.status).toBe('paused');
     await send(tenant, 'held-1');
     // DELIVERIES is a work queue (one consumer per subject), so look at the held task directly.
-    await eventually('the held task', async () => (await hub.ctx.bus.jsm.streams.getMessage('DELIVERIES', { last_by_subj: `deliveries.${tenant.subscriptionId}` })) !== null);
+    await eventually('the held task', async () => (await hub.runtime.bus.jsm.streams.getMessage('DELIVERIES', { last_by_subj: `deliveries.${tenant.subscriptionId}` })) !== null);
     expect(endpoint.received).toHaveLength(0);
     expect((await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/resume`, { token: tenant.apiKey })).body.status).toBe('active');
     await eventually('delivery after resume', () => endpoint.delivered().length === 1, 15_000);

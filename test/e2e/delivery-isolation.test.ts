@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@switchyard/runtime';
+import { freePort } from '@switchyard/nats-server';
 import { createVia } from '../harness/api.js';
 import { startChildService, type ChildHub } from '../harness/child-hub.js';
 import { startTestHub, type TestHub } from '../harness/hub.js';

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultMappingsDir } from '@switchyard/runtime';
+import { defaultMappingsDir } from '@switchyard/mapping';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
@@ -56,7 +56,7 @@ describe('handshake providers through the real edge', () => {
   let hub: TestHub;
   const receivers: Receiver[] = [];
 
-  const rawCount = async () => (await hub.ctx.bus.jsm.streams.info('RAW')).state.messages;
+  const rawCount = async () => (await hub.runtime.bus.jsm.streams.info('RAW')).state.messages;
 
   /** An environment, one account of `provider` and a subscription to `eventTypes` at a fresh receiver. */
   const connect = async (provider: string, account: Record<string, unknown>, eventTypes: string[]) => {
@@ -244,7 +244,7 @@ describe('handshake providers through the real edge', () => {
         .replace('<Id>04l5e00000CCCCDAAJ</Id>', `<Id>04l5e00${n}DAAJ</Id>`)
         .replace(`<OrganizationId>${organizationId}</OrganizationId>`, `<OrganizationId>${organizationIdInMessage}</OrganizationId>`);
     };
-    const deadLetters = () => readStream(hub.ctx.bus, 'DEAD', `dead.normalizer.salesforce.${salesforce.accountId}`);
+    const deadLetters = () => readStream(hub.runtime.bus, 'DEAD', `dead.normalizer.salesforce.${salesforce.accountId}`);
 
     beforeAll(async () => {
       const fixture = JSON.parse(await readFile(`${defaultMappingsDir()}/salesforce/fixtures/request.json`, 'utf8')) as { body: string };

@@ -136,7 +136,7 @@ describe('mappings as data: overrides, history, dead letters, replay', () => {
 
   it('previews the events a payload would produce and publishes nothing', async () => {
     const { tenant } = await setup();
-    const events = async () => (await hub.ctx.bus.jsm.streams.info('EVENTS')).state.messages;
+    const events = async () => (await hub.runtime.bus.jsm.streams.info('EVENTS')).state.messages;
     const before = await events();
     const preview = await call(tenant, 'POST', '/v1/mappings/preview', {
       provider: 'bamboohr',

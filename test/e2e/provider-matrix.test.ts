@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MappingEngine, ProviderCatalog, type LoadedProvider } from '@switchyard/runtime';
+import { MappingEngine, ProviderCatalog, type LoadedProvider } from '@switchyard/mapping';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { canSign, signForSchemes, signsBody, signsUrl, type OutgoingRequest } from '../simulators/scheme-signer.js';
@@ -44,7 +44,7 @@ describe('every provider, a valid request minus one thing', () => {
   let nats: Awaited<ReturnType<typeof startTestNats>>;
   let hub: TestHub;
   let apiKey: string;
-  const rawCount = async () => (await hub.ctx.bus.jsm.streams.info('RAW')).state.messages;
+  const rawCount = async () => (await hub.runtime.bus.jsm.streams.info('RAW')).state.messages;
 
   beforeAll(async () => {
     nats = await startTestNats();

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, portInUse } from '@switchyard/runtime';
+import { freePort, portInUse } from '@switchyard/nats-server';
 import { createVia } from '../harness/api.js';
 import { startChildHub, type ChildHub } from '../harness/child-hub.js';
 import { startTestNats } from '../harness/nats.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { freePort } from '@switchyard/runtime';
+import { freePort } from '@switchyard/nats-server';
 import { createVia } from '../harness/api.js';
 import { startChildService, type ChildHub } from '../harness/child-hub.js';
 import { startTestNats } from '../harness/nats.js';

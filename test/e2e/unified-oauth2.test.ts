@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey } from '@switchyard/runtime';
+import { generateKey } from '@switchyard/kernel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
@@ -119,7 +119,7 @@ describe('unified API over OAuth2: refresh, rotation, 401 retry, invalid_grant',
     expect((await get(`/unified/hris/employees/${gusto.state.employees[3]!.uuid}?integrated_account_id=${id}`, hubs[1])).body.remote_id).toBe(gusto.state.employees[3]!.uuid);
     expect(oauth.refreshes).toBe(before + 1);
     // At rest the grant is sealed: no issued token appears in the tokens bucket.
-    const kv = hubs[0]!.ctx.bus.kv.tokens;
+    const kv = hubs[0]!.runtime.bus.kv.tokens;
     const keys: string[] = [];
     for await (const key of await kv.keys(`oauth2.${id}.*`)) keys.push(key);
     expect(keys).toHaveLength(1);

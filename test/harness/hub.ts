@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubEnv, startHub, type Hub } from '@switchyard/hub';
-import { createLogger, loadConfig } from '@switchyard/runtime';
+import { createLogger, loadConfig } from '@switchyard/kernel';
 
 /** A hub running in this process against a test nats-server, plus a small API client. */
 export interface TestHub extends Hub {

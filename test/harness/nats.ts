@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNatsServer, type NatsServerHandle } from '@switchyard/runtime';
+import { startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 
 /** A real nats-server with JetStream on a free loopback port in a fresh temp dir; `stop()` removes it all. */
 export async function startTestNats(): Promise<NatsServerHandle & { dir: string }> {

@@ -1,4 +1,4 @@
-import { readStream as readPage, type Bus } from '@switchyard/runtime';
+import { readStream as readPage, type Bus } from '@switchyard/bus';
 
 /** A message read back from a stream. */
 export interface StoredMessage {

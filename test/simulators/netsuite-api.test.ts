@@ -1,4 +1,4 @@
-import { providerAuth } from '@switchyard/runtime';
+import * as providerAuth from '@switchyard/provider-auth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NETSUITE_TEST_CREDENTIALS, startNetSuiteApi, type NetSuiteApi } from './netsuite-api.js';
 

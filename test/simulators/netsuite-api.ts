@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { providerAuth } from '@switchyard/runtime';
+import * as providerAuth from '@switchyard/provider-auth';
 
 /** Token-based-auth credentials the simulated account accepts; sign with these unless testing a refusal. */
 export const NETSUITE_TEST_CREDENTIALS: providerAuth.OAuth1Credentials = {

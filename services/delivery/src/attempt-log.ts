@@ -1,14 +1,13 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { api } from '@switchyard/contracts';
-import { publishDurable, STREAMS, TASK_HEADERS, type Bus } from '@switchyard/runtime';
+import { attemptSubject, type api } from '@switchyard/contracts';
+import { publishDurable, STREAMS, TASK_HEADERS, type Bus } from '@switchyard/bus';
+
 
 /**
- * ATTEMPTS subject of one task's attempts: `attempts.<subscription>.<event>.<task>`. Per-task subjects
- * let the worker read "how many attempts has this task had" as the last message on one subject.
+ * Appends an attempt to ATTEMPTS (deduplicated by task and attempt number), on the task's own subject
+ * (`attempts.<subscription>.<event>.<task>`), so "how many attempts has this task had" is the last
+ * message on one subject.
  */
-export const attemptSubject = (subscriptionId: string, eventId: string, taskId: string) => `attempts.${subscriptionId}.${eventId}.${taskId}`;
-
-/** Appends an attempt to ATTEMPTS (deduplicated by task and attempt number). */
 export async function recordAttempt(bus: Bus, attempt: api.DeliveryAttempt, deadlineMs: number): Promise<void> {
   const h = natsHeaders();
   h.set(TASK_HEADERS.outcome, attempt.outcome);

@@ -1,5 +1,9 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { runConsumer, STREAMS, type Closeable, type RuntimeContext, type SubscriptionStore } from '@switchyard/runtime';
+import { deliverySubject } from '@switchyard/contracts';
+import { runConsumer, STREAMS } from '@switchyard/bus';
+import type { Closeable } from '@switchyard/kernel';
+import type { DeliveryParts } from './parts.js';
+import type { SubscriptionStore } from '@switchyard/stores';
 
 /** The single consumer of earlier versions (filter `deliveries.>`); a work queue allows no overlap, so it goes. */
 const LEGACY_CONSUMER = 'delivery-worker';
@@ -22,7 +26,7 @@ export interface EndpointConsumerOptions {
  * in-flight cap through `max_ack_pending` across all processes, so a slow endpoint only ever holds its
  * own tasks and nothing is bounced back and forth.
  */
-export async function startEndpointConsumers(ctx: RuntimeContext, subscriptions: SubscriptionStore, options: EndpointConsumerOptions): Promise<Closeable> {
+export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: SubscriptionStore, options: EndpointConsumerOptions): Promise<Closeable> {
   const { jsm } = ctx.bus;
   await jsm.consumers.delete(STREAMS.DELIVERIES, LEGACY_CONSUMER).catch(() => undefined);
   const running = new Map<string, Promise<Closeable>>();
@@ -31,7 +35,7 @@ export async function startEndpointConsumers(ctx: RuntimeContext, subscriptions:
     runConsumer(ctx.bus, {
       stream: STREAMS.DELIVERIES,
       durable: consumerName(subscriptionId),
-      filterSubject: `deliveries.${subscriptionId}`,
+      filterSubject: deliverySubject(subscriptionId),
       concurrency: options.endpointConcurrency,
       maxAckPending: options.endpointConcurrency,
       logger: ctx.logger,
@@ -45,7 +49,7 @@ export async function startEndpointConsumers(ctx: RuntimeContext, subscriptions:
   /** A deleted subscription's consumer and undelivered tasks go with it. */
   const remove = async (subscriptionId: string) => {
     await jsm.consumers.delete(STREAMS.DELIVERIES, consumerName(subscriptionId)).catch(() => undefined);
-    await jsm.streams.purge(STREAMS.DELIVERIES, { filter: `deliveries.${subscriptionId}` }).catch(() => undefined);
+    await jsm.streams.purge(STREAMS.DELIVERIES, { filter: deliverySubject(subscriptionId) }).catch(() => undefined);
   };
 
   const reconcile = async (first: boolean) => {

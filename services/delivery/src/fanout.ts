@@ -1,13 +1,17 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { enqueueDelivery, runConsumer, STREAMS, type Closeable, type RuntimeContext, type SubscriptionRecord } from '@switchyard/runtime';
+import { rootSubject } from '@switchyard/contracts';
+import { enqueueDelivery, runConsumer, STREAMS } from '@switchyard/bus';
+import type { Closeable } from '@switchyard/kernel';
+import type { DeliveryParts } from './parts.js';
+import type { SubscriptionRecord } from '@switchyard/stores';
 
 /**
  * EVENTS → DELIVERIES: one task per (event, matching subscription), the task carrying the envelope
  * bytes so the worker needs no second read. A subscription's JSONata `filter` runs over the envelope;
  * a filter that fails to evaluate delivers nothing and is logged (the customer's expression, not ours).
  */
-export async function startFanout(ctx: RuntimeContext, options: { concurrency: number; publishTimeoutMs: number }): Promise<Closeable> {
-  const subscriptions = await ctx.subscriptions();
+export async function startFanout(ctx: DeliveryParts, options: { concurrency: number; publishTimeoutMs: number }): Promise<Closeable> {
+  const { subscriptions } = ctx;
 
   const passes = async (subscription: SubscriptionRecord, envelope: unknown) => {
     if (!subscription.filter) return true;
@@ -48,7 +52,7 @@ export async function startFanout(ctx: RuntimeContext, options: { concurrency: n
   return runConsumer(ctx.bus, {
     stream: STREAMS.EVENTS,
     durable: 'delivery-fanout',
-    filterSubject: 'events.>',
+    filterSubject: rootSubject('events'),
     concurrency: options.concurrency,
     logger: ctx.logger,
     handle,

@@ -1,8 +1,11 @@
-import { closeAll, type Closeable, type RuntimeContext } from '@switchyard/runtime';
+import { closeAll, type Closeable } from '@switchyard/kernel';
+import type { DeliveryParts } from './parts.js';
 import { startFanout } from './fanout.js';
 import { Sender } from './sender.js';
 import { startDeliveryWorker, type DeliveryWorkerOptions } from './worker.js';
 
+export { DeliveryEnv } from './config.js';
+export { deliveryParts, type DeliveryParts } from './parts.js';
 export { signatureHeader } from './signer.js';
 export { Sender, type AttemptResult } from './sender.js';
 export { decide, type Decision, type RetryPolicy } from './retry-policy.js';
@@ -12,7 +15,7 @@ export type { DeliveryWorkerOptions } from './worker.js';
  * Starts fan-out (EVENTS → DELIVERIES) and the delivery worker (DELIVERIES → endpoints) in this
  * process. Both are durable consumers: any number of processes share the work.
  */
-export async function startDelivery(ctx: RuntimeContext, options: DeliveryWorkerOptions): Promise<Closeable> {
+export async function startDelivery(ctx: DeliveryParts, options: DeliveryWorkerOptions): Promise<Closeable> {
   const sender = new Sender(ctx.egress, { timeoutMs: options.timeoutMs });
   const fanout = await startFanout(ctx, { concurrency: options.concurrency, publishTimeoutMs: options.publishTimeoutMs });
   const worker = await startDeliveryWorker(ctx, sender, options);

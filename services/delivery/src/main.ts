@@ -1,6 +1,8 @@
-import { DeliveryEnv, EdgeEnv, ServiceEnv, runStandalone } from '@switchyard/runtime';
-import { deliveryOptionsFrom, startDelivery } from './index.js';
+import { PublishEnv } from '@switchyard/bus';
+import { ServiceEnv, runStandalone } from '@switchyard/runtime';
+import { DeliveryEnv } from './config.js';
+import { deliveryOptionsFrom, deliveryParts, startDelivery } from './index.js';
 
-const Env = ServiceEnv.extend(DeliveryEnv.shape).extend(EdgeEnv.pick({ SWITCHYARD_PUBLISH_TIMEOUT_MS: true }).shape);
+const Env = ServiceEnv.extend(DeliveryEnv.shape).extend(PublishEnv.shape);
 
-await runStandalone('switchyard-delivery', Env, ({ ctx, config }) => startDelivery(ctx, deliveryOptionsFrom(config)));
+await runStandalone('switchyard-delivery', Env, async ({ runtime, config }) => startDelivery(await deliveryParts(runtime), deliveryOptionsFrom(config)));

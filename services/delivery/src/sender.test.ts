@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EgressPolicy } from '@switchyard/runtime';
+import { EgressPolicy } from '@switchyard/kernel';
 import { Sender } from './sender.js';
 
 describe('Sender: the egress policy holds at connect time', () => {

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { egressConnector, type EgressPolicy } from '@switchyard/runtime';
+import { egressConnector, type EgressPolicy } from '@switchyard/kernel';
 
 /** The outcome of one HTTP attempt. Failures are values: the worker decides what they mean. */
 export interface AttemptResult {

@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { generateSigningKey, type SigningKey } from '@switchyard/runtime';
+import { generateSigningKey, type SigningKey } from '@switchyard/stores';
 import { signatureHeader } from './signer.js';
 
 const hmac = (secret: string): SigningKey => ({ type: 'hmac-sha256', secret, public_key: null, expires_at: null });

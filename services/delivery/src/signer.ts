@@ -1,5 +1,5 @@
 import { createHmac, sign } from 'node:crypto';
-import { ed25519PrivateKey, type SigningKey } from '@switchyard/runtime';
+import { ed25519PrivateKey, type SigningKey } from '@switchyard/stores';
 
 /**
  * The Standard Webhooks signature header for one attempt: one entry per active key, space-separated —

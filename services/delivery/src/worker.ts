@@ -1,16 +1,9 @@
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { api, ErrorCode } from '@switchyard/contracts';
-import {
-  activeKeys,
-  DEAD_HEADERS,
-  publishDurable,
-  publishOperationalEvent,
-  TASK_HEADERS,
-  type Closeable,
-  type RuntimeContext,
-  type SubscriptionRecord,
-} from '@switchyard/runtime';
+import { publishDeadLetter, publishOperationalEvent, TASK_HEADERS } from '@switchyard/bus';
+import type { Closeable } from '@switchyard/kernel';
+import type { DeliveryParts } from './parts.js';
+import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
 import { attemptsSoFar, recordAttempt } from './attempt-log.js';
 import { startEndpointConsumers } from './endpoint-consumers.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
@@ -44,19 +37,26 @@ export interface DeliveryWorkerOptions {
  * consumer (see endpoint-consumers.ts): its in-flight cap is JetStream's, a paused endpoint's tasks wait
  * in the stream, and a slow endpoint holds only its own slots.
  */
-export async function startDeliveryWorker(ctx: RuntimeContext, sender: Sender, options: DeliveryWorkerOptions): Promise<Closeable> {
-  const subscriptions = await ctx.subscriptions();
+export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, options: DeliveryWorkerOptions): Promise<Closeable> {
+  const { subscriptions } = ctx;
   const limiter = new EndpointLimiter();
   const slots = new Slots(options.concurrency);
   const policy = { scheduleMs: options.scheduleMs, jitter: options.jitter };
 
   const deadLetter = async (message: JsMsg, subscription: SubscriptionRecord, task: Task, code: ErrorCode, detail: string) => {
-    const h = natsHeaders();
-    h.set(DEAD_HEADERS.stage, 'delivery');
-    h.set(DEAD_HEADERS.code, code);
-    h.set(DEAD_HEADERS.message, detail);
-    for (const [name, value] of Object.entries(task.headers)) h.set(name, value);
-    await publishDurable(ctx.bus.js, `dead.delivery.${subscription.id}`, message.data, { msgID: `delivery:${task.eventId}:${subscription.id}:${task.taskId}`, headers: h }, options.publishTimeoutMs);
+    await publishDeadLetter(
+      ctx.bus,
+      {
+        stage: 'delivery',
+        place: { subscription: subscription.id },
+        data: message.data,
+        msgId: `delivery:${task.eventId}:${subscription.id}:${task.taskId}`,
+        code,
+        detail,
+        headers: Object.entries(task.headers),
+      },
+      options.publishTimeoutMs,
+    );
   };
 
   const disable = async (subscription: SubscriptionRecord, reason: 'endpoint_gone' | 'failing') => {

@@ -1,5 +1,5 @@
 import type { AppRouting } from '@switchyard/contracts';
-import type { MappingEngine } from '@switchyard/runtime';
+import type { MappingEngine } from '@switchyard/mapping';
 
 /** One account's share of an app-level delivery. */
 export interface RoutedGroup {

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { SwitchyardError } from '@switchyard/contracts';
-import { ConnectStates, publishOperationalEvent, type ConnectState, type RuntimeContext } from '@switchyard/runtime';
+import { publishOperationalEvent } from '@switchyard/bus';
+import { ConnectStates, type ConnectState } from '@switchyard/provider-auth';
+import type { EdgeParts } from './parts.js';
 
 type Callback = { Querystring: { code?: string; state?: string; error?: string; error_description?: string } };
 
@@ -11,8 +13,8 @@ type Callback = { Querystring: { code?: string; state?: string; error?: string; 
  * definition declares) and sends the user back to the customer's `redirect_uri` with
  * `integrated_account_id`, or with `error` when anything failed. Tokens never reach the browser or logs.
  */
-export async function registerConnectCallback(app: FastifyInstance, ctx: RuntimeContext): Promise<void> {
-  const [accounts, apps] = await Promise.all([ctx.accounts(), ctx.providerApps()]);
+export async function registerConnectCallback(app: FastifyInstance, ctx: EdgeParts): Promise<void> {
+  const { accounts, providerApps: apps } = ctx;
   const states = new ConnectStates(ctx.vault);
   const back = (state: ConnectState, params: Record<string, string>) => {
     const url = new URL(state.redirect_uri);
@@ -39,7 +41,7 @@ export async function registerConnectCallback(app: FastifyInstance, ctx: Runtime
         form.set('client_id', providerApp.client_id ?? '');
         form.set('client_secret', secret);
       }
-      const answer = await ctx.providerHttp.send({ method: 'POST', url: auth.token_url, headers, body: form.toString() });
+      const answer = await ctx.http.send({ method: 'POST', url: auth.token_url, headers, body: form.toString() });
       const tokens = JSON.parse(answer.body.toString('utf8') || '{}') as Record<string, unknown>;
       if (answer.status !== 200 || typeof tokens.access_token !== 'string') {
         throw new SwitchyardError('SWY_ERR_CONNECT_FAILED', `token endpoint answered ${answer.status}${typeof tokens.error === 'string' ? ` (${tokens.error})` : ''}`);

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Handshake } from '@switchyard/contracts';
-import { MappingEngine } from '@switchyard/runtime';
+import { MappingEngine } from '@switchyard/mapping';
 import { capturedSecret, findHandshake, renderReply, type RequestView } from './handshake.js';
 
 const engine = new MappingEngine();

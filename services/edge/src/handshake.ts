@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SwitchyardError, type Handshake, type Reply } from '@switchyard/contracts';
-import type { MappingEngine } from '@switchyard/runtime';
+import type { MappingEngine } from '@switchyard/mapping';
 
 /** What handshake expressions see. `payload` is the parsed body, undefined when it does not parse. */
 export interface RequestView {

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Closeable, RuntimeContext } from '@switchyard/runtime';
+import type { Closeable } from '@switchyard/kernel';
+import type { EdgeParts } from './parts.js';
 import { registerConnectCallback } from './connect-callback.js';
 import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 
+export { EdgeEnv } from './config.js';
+export { edgeParts, type EdgeParts } from './parts.js';
 export type { WebhookRouteOptions } from './routes/webhooks.js';
 export { verifyWebhook, type InboundRequest, type VerifyResult } from './verify/index.js';
 
@@ -11,7 +14,7 @@ export { verifyWebhook, type InboundRequest, type VerifyResult } from './verify/
  * OAuth `GET /connect/callback`.
  * The edge holds no state of its own; closing it is closing the app.
  */
-export async function startEdge(app: FastifyInstance, ctx: RuntimeContext, options: WebhookRouteOptions): Promise<Closeable> {
+export async function startEdge(app: FastifyInstance, ctx: EdgeParts, options: WebhookRouteOptions): Promise<Closeable> {
   await registerWebhookRoutes(app, ctx, options);
   await registerConnectCallback(app, ctx);
   return { close: async () => undefined };

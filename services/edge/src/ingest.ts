@@ -1,6 +1,9 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { WebhookDefinition } from '@switchyard/contracts';
-import { DEAD_HEADERS, publishDurable, RAW_HEADERS, sha256Hex, type AccountRecord, type RuntimeContext } from '@switchyard/runtime';
+import { rawSubject, type WebhookDefinition } from '@switchyard/contracts';
+import { publishDeadLetter, publishDurable, RAW_HEADERS } from '@switchyard/bus';
+import { sha256Hex } from '@switchyard/kernel';
+import type { EdgeParts } from './parts.js';
+import type { AccountRecord } from '@switchyard/stores';
 
 /** A verified delivery for one account, ready for RAW. */
 export interface VerifiedDelivery {
@@ -22,7 +25,7 @@ export interface VerifiedDelivery {
  * it. The provider's delivery key (the definition's `event_key`) becomes the message id, so a provider
  * retry is a duplicate, not a second event. Throws `SWY_ERR_BUS_UNAVAILABLE` when NATS stays unavailable.
  */
-export async function publishRaw(ctx: RuntimeContext, delivery: VerifiedDelivery, publishTimeoutMs: number): Promise<{ duplicate: boolean }> {
+export async function publishRaw(ctx: EdgeParts, delivery: VerifiedDelivery, publishTimeoutMs: number): Promise<{ duplicate: boolean }> {
   const { slug, webhook, account, headers } = delivery;
   const bodySha = sha256Hex(delivery.body);
   let eventKey = bodySha;
@@ -47,7 +50,7 @@ export async function publishRaw(ctx: RuntimeContext, delivery: VerifiedDelivery
   }
   const ack = await publishDurable(
     ctx.bus.js,
-    `raw.${slug}.${account.id}`,
+    rawSubject({ provider: slug, account: account.id }),
     delivery.body,
     { msgID: `${account.id}:${sha256Hex(eventKey).slice(0, 40)}`, headers: raw },
     publishTimeoutMs,
@@ -60,16 +63,25 @@ export async function publishRaw(ctx: RuntimeContext, delivery: VerifiedDelivery
  * accounts) in DEAD with a coded error, so nothing verified is dropped and it can be replayed.
  */
 export async function deadLetterAtEdge(
-  ctx: RuntimeContext,
+  ctx: EdgeParts,
   input: { slug: string; appId: string; contentType: string; body: Buffer; code: string; detail: string },
   publishTimeoutMs: number,
 ): Promise<void> {
-  const h = natsHeaders();
-  h.set(DEAD_HEADERS.stage, 'edge');
-  h.set(DEAD_HEADERS.code, input.code);
-  h.set(DEAD_HEADERS.message, input.detail.slice(0, 1_000));
-  h.set(RAW_HEADERS.provider, input.slug);
-  h.set(RAW_HEADERS.contentType, input.contentType);
-  h.set(RAW_HEADERS.receivedAt, new Date().toISOString());
-  await publishDurable(ctx.bus.js, `dead.edge.${input.slug}.${input.appId}`, input.body, { msgID: `edge:${input.appId}:${sha256Hex(input.body)}:${input.code}`, headers: h }, publishTimeoutMs);
+  await publishDeadLetter(
+    ctx.bus,
+    {
+      stage: 'edge',
+      place: { provider: input.slug, app: input.appId },
+      data: input.body,
+      msgId: `edge:${input.appId}:${sha256Hex(input.body)}:${input.code}`,
+      code: input.code,
+      detail: input.detail,
+      headers: [
+        [RAW_HEADERS.provider, input.slug],
+        [RAW_HEADERS.contentType, input.contentType],
+        [RAW_HEADERS.receivedAt, new Date().toISOString()],
+      ],
+    },
+    publishTimeoutMs,
+  );
 }

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge, MappingDocument, MappingOverride, SwitchyardError } from '@switchyard/contracts';
-import { MappingEngine, mappingVersion, normalize, ProviderCatalog, syntheticAccount } from '@switchyard/runtime';
+import { MappingEngine, mappingVersion, normalize, ProviderCatalog } from '@switchyard/mapping';
+import { syntheticAccount } from '@switchyard/stores';
 
 const USAGE = `usage:
   switchyard mappings lint [--dir <mappings dir>]

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { AdminEnv, CatalogEnv, DeliveryEnv, EdgeEnv, EgressEnv, HttpEnv, LogEnv, NatsEnv, RotationEnv, SecretsEnv } from '@switchyard/runtime';
+import { NatsEnv, PublishEnv } from '@switchyard/bus';
+import { DeliveryEnv } from '@switchyard/delivery';
+import { EdgeEnv } from '@switchyard/edge';
+import { EgressEnv, HttpEnv, LogEnv, SecretsEnv } from '@switchyard/kernel';
+import { CatalogEnv } from '@switchyard/mapping';
+import { NormalizerEnv } from '@switchyard/normalizer';
+import { ProviderEnv } from '@switchyard/provider-client';
+import { AdminEnv, RotationEnv } from '@switchyard/request';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -9,9 +16,12 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
  */
 export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(NatsEnv.shape)
+  .extend(PublishEnv.shape)
   .extend(EgressEnv.shape)
   .extend(CatalogEnv.shape)
+  .extend(ProviderEnv.shape)
   .extend(EdgeEnv.shape)
+  .extend(NormalizerEnv.shape)
   .extend(DeliveryEnv.shape)
   .extend(RotationEnv.shape)
   .extend({
@@ -20,7 +30,5 @@ export const HubEnv = LogEnv.extend(HttpEnv.shape)
     SWITCHYARD_ADMIN_TOKEN: z.preprocess(unsetIfEmpty, AdminEnv.shape.SWITCHYARD_ADMIN_TOKEN.optional()),
     /** Port of the embedded nats-server (only when NATS_URL is unset); 0 picks a free port. */
     SWITCHYARD_NATS_PORT: z.coerce.number().int().min(0).max(65535).default(4222),
-    /** Raw deliveries normalized at once. */
-    SWITCHYARD_NORMALIZER_CONCURRENCY: z.coerce.number().int().positive().default(64),
   });
 export type HubConfig = z.output<typeof HubEnv>;

@@ -1,25 +1,13 @@
 import { resolve } from 'node:path';
+import { compareVersions, NATS_SERVER_FLOOR } from '@switchyard/bus';
 import { SwitchyardError } from '@switchyard/contracts';
-import { deliveryOptionsFrom, startDelivery } from '@switchyard/delivery';
-import { startEdge } from '@switchyard/edge';
-import { startNormalizer } from '@switchyard/normalizer';
-import { startRequest } from '@switchyard/request';
-import {
-  closeAll,
-  compareVersions,
-  createHttpApp,
-  freePort,
-  generateKey,
-  NATS_SERVER_FLOOR,
-  natsServerVersion,
-  openContext,
-  portInUse,
-  startNatsServer,
-  type Closeable,
-  type Logger,
-  type NatsServerHandle,
-  type RuntimeContext,
-} from '@switchyard/runtime';
+import { deliveryOptionsFrom, deliveryParts, startDelivery } from '@switchyard/delivery';
+import { edgeParts, startEdge } from '@switchyard/edge';
+import { closeAll, createHttpApp, generateKey, type Closeable, type Logger } from '@switchyard/kernel';
+import { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
+import { normalizerParts, startNormalizer } from '@switchyard/normalizer';
+import { requestParts, startRequest } from '@switchyard/request';
+import { Runtime } from '@switchyard/runtime';
 import type { HubConfig } from './config.js';
 import { generateAdminToken, persistentSecret } from './data-dir.js';
 
@@ -37,7 +25,8 @@ export interface Hub {
   readonly adminTokenSource: 'environment' | 'generated' | 'data-dir';
   readonly embeddedNats: boolean;
   readonly egressAllow: readonly string[];
-  readonly ctx: RuntimeContext;
+  /** The process's parts, shared by every service in it. */
+  readonly runtime: Runtime;
   /** Stops HTTP, then workers (in-flight messages finish), then NATS (drained), then the embedded server. */
   close(): Promise<void>;
 }
@@ -78,7 +67,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
     const port = config.PORT || (await freePort(config.HOST));
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
     const publicUrl = config.SWITCHYARD_PUBLIC_URL ?? url;
-    const ctx = await openContext({
+    const runtime = await Runtime.open({
       name: 'switchyard-hub',
       logger,
       natsUrl,
@@ -92,14 +81,14 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
       publicUrl,
     });
-    handles.push(ctx);
+    handles.push(runtime);
 
-    const app = createHttpApp({ logger, metrics: ctx.metrics, bus: ctx.bus });
+    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus });
     handles.push(
-      await startNormalizer(ctx, { concurrency: config.SWITCHYARD_NORMALIZER_CONCURRENCY, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
-      await startDelivery(ctx, deliveryOptionsFrom(config)),
-      await startEdge(app, ctx, { bodyLimit: config.SWITCHYARD_BODY_LIMIT_BYTES, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
-      await startRequest(app, ctx, {
+      await startNormalizer(await normalizerParts(runtime), { concurrency: config.SWITCHYARD_NORMALIZER_CONCURRENCY, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
+      await startDelivery(await deliveryParts(runtime), deliveryOptionsFrom(config)),
+      await startEdge(app, await edgeParts(runtime), { bodyLimit: config.SWITCHYARD_BODY_LIMIT_BYTES, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
+      await startRequest(app, await requestParts(runtime), {
         adminToken: admin.value,
         rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
         publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
@@ -115,7 +104,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       adminTokenSource: admin.source,
       embeddedNats: server !== undefined,
       egressAllow,
-      ctx,
+      runtime,
       close: () => closeAll(handles),
     };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { createLogger, closeOnSignals, loadConfig } from '@switchyard/runtime';
+import { createLogger, closeOnSignals, loadConfig } from '@switchyard/kernel';
 import { HubEnv } from './config.js';
 import { startHub } from './hub.js';
 

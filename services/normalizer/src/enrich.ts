@@ -1,5 +1,8 @@
 import type { EventEnvelope } from '@switchyard/contracts';
-import { providerClient, type AccountStore, type LoadedProvider, type AccountRecord, type RuntimeContext } from '@switchyard/runtime';
+import type { LoadedProvider } from '@switchyard/mapping';
+import { ProviderThrottled } from '@switchyard/provider-client';
+import type { AccountRecord } from '@switchyard/stores';
+import type { NormalizerParts } from './parts.js';
 
 /** What enrichment decided for one delivery's events. */
 export type EnrichOutcome = { kind: 'ready'; envelopes: EventEnvelope[] } | { kind: 'later'; delayMs: number };
@@ -11,8 +14,8 @@ export type EnrichOutcome = { kind: 'ready'; envelopes: EventEnvelope[] } | { ki
  * any other failure (record gone, credentials refused, no API declared), the event goes out thin with
  * `enrichment.status: failed` — never held back for good, never dropped.
  */
-export function enricher(ctx: RuntimeContext, accounts: AccountStore, options: { maxTries: number }) {
-  const engine = new providerClient.UnifiedEngine(ctx.engine, ctx.providerHttp, ctx.cursorKey, ctx.governor);
+export function enricher(ctx: Pick<NormalizerParts, 'unified' | 'accounts' | 'logger'>, options: { maxTries: number }) {
+  const { unified, accounts } = ctx;
   return async (provider: LoadedProvider, account: AccountRecord, envelopes: EventEnvelope[], deliveryCount: number): Promise<EnrichOutcome> => {
     const out: EventEnvelope[] = [];
     for (const envelope of envelopes) {
@@ -27,10 +30,10 @@ export function enricher(ctx: RuntimeContext, accounts: AccountStore, options: {
       }
       try {
         const target = { provider, account, credentials: accounts.credentials(account) };
-        const { value } = await engine.get(target, want.resource, want.remote_id, false);
+        const { value } = await unified.get(target, want.resource, want.remote_id, false);
         out.push({ ...envelope, data: { ...value, ...pick(envelope.data, ['id', 'remote_id']) }, enrichment: { ...want, status: 'done' } });
       } catch (error) {
-        if (error instanceof providerClient.ProviderThrottled && deliveryCount < options.maxTries) {
+        if (error instanceof ProviderThrottled && deliveryCount < options.maxTries) {
           return { kind: 'later', delayMs: Math.max(1_000, (error.rateLimit.retryAfterS ?? 5) * 1_000) };
         }
         ctx.logger.info({ provider: provider.definition.slug, account: account.id, event: envelope.id, code: (error as { code?: string }).code }, 'enrichment failed; event sent thin');

@@ -1,8 +1,12 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { enricher } from './enrich.js';
-import { EventOrigin, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
-import { DEAD_HEADERS, normalize, parseBody, publishDurable, RAW_HEADERS as H, runConsumer, STREAMS, TASK_HEADERS, type Closeable, type ResolvedMapping, type RuntimeContext } from '@switchyard/runtime';
+import { envelopeSubject, EventOrigin, rootSubject, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
+import { DEAD_HEADERS, publishDeadLetter, publishDurable, RAW_HEADERS as H, runConsumer, STREAMS, TASK_HEADERS } from '@switchyard/bus';
+import type { Closeable } from '@switchyard/kernel';
+import { normalize, parseBody } from '@switchyard/mapping';
+import type { ResolvedMapping } from '@switchyard/stores';
+import type { NormalizerParts } from './parts.js';
 
 /** Normalizer tuning. */
 export interface NormalizerOptions {
@@ -18,25 +22,24 @@ export interface NormalizerOptions {
  * dedupes). A delivery that cannot be normalized is kept in DEAD with a coded error and acked; a bus
  * failure naks it for a later retry. Nothing is dropped.
  */
-export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOptions): Promise<Closeable> {
-  const [accounts, mappings] = await Promise.all([ctx.accounts(), ctx.mappings()]);
-  const enrich = enricher(ctx, accounts, { maxTries: 5 });
+export async function startNormalizer(ctx: NormalizerParts, options: NormalizerOptions): Promise<Closeable> {
+  const { accounts, mappings } = ctx;
+  const enrich = enricher(ctx, { maxTries: 5 });
 
   const deadLetter = async (message: JsMsg, code: ErrorCode, detail: string, mapping?: ResolvedMapping) => {
-    const h = natsHeaders();
-    for (const [key, values] of copyHeaders(message.headers)) h.set(key, values);
-    h.set(DEAD_HEADERS.stage, 'normalizer');
-    h.set(DEAD_HEADERS.code, code);
-    // Header values cannot hold newlines; keep the message to one bounded line.
-    h.set(DEAD_HEADERS.message, detail.replace(/[\r\n]+/g, ' ').slice(0, 1_000));
-    h.set(DEAD_HEADERS.rawSeq, String(message.seq));
-    if (mapping) {
-      h.set(DEAD_HEADERS.mappingVersion, mapping.version);
-      h.set(DEAD_HEADERS.mappingRevisions, `environment=${mapping.revisions.environment ?? '-'},account=${mapping.revisions.account ?? '-'}`);
-    }
     const provider = message.headers?.get(H.provider) || 'unknown';
     const account = message.headers?.get(H.account) || 'unknown';
-    await publishDurable(ctx.bus.js, `dead.normalizer.${provider}.${account}`, message.data, { msgID: `normalizer:${STREAMS.RAW}:${message.seq}`, headers: h }, options.publishTimeoutMs);
+    const headers = copyHeaders(message.headers);
+    headers.push([DEAD_HEADERS.rawSeq, String(message.seq)]);
+    if (mapping) {
+      headers.push([DEAD_HEADERS.mappingVersion, mapping.version]);
+      headers.push([DEAD_HEADERS.mappingRevisions, `environment=${mapping.revisions.environment ?? '-'},account=${mapping.revisions.account ?? '-'}`]);
+    }
+    await publishDeadLetter(
+      ctx.bus,
+      { stage: 'normalizer', place: { provider, account }, data: message.data, msgId: `normalizer:${STREAMS.RAW}:${message.seq}`, code, detail, headers },
+      options.publishTimeoutMs,
+    );
     ctx.metrics.normalized.inc({ provider, outcome: 'dead' });
     ctx.logger.warn({ provider, account, code, rawSeq: message.seq }, 'raw delivery dead-lettered');
     message.ack();
@@ -85,7 +88,7 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
       return;
     }
     for (const envelope of enriched.envelopes) {
-      const subject = `events.${envelope.environment_id}.${envelope.category}.${envelope.resource}.${envelope.action}`;
+      const subject = envelopeSubject(envelope);
       const h = natsHeaders();
       h.set(TASK_HEADERS.eventType, envelope.type);
       await publishDurable(ctx.bus.js, subject, JSON.stringify(envelope), { msgID: envelope.id, headers: h }, options.publishTimeoutMs);
@@ -97,7 +100,7 @@ export async function startNormalizer(ctx: RuntimeContext, options: NormalizerOp
   return runConsumer(ctx.bus, {
     stream: STREAMS.RAW,
     durable: 'normalizer',
-    filterSubject: 'raw.>',
+    filterSubject: rootSubject('raw'),
     concurrency: options.concurrency,
     logger: ctx.logger,
     handle,

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { SwitchyardError, type api } from '@switchyard/contracts';
-import { tokensEqual, type EnvironmentStore } from '@switchyard/runtime';
+import { tokensEqual, type EnvironmentStore } from '@switchyard/stores';
 
 /** The bearer token of a request, or undefined. */
 export function bearerToken(request: FastifyRequest): string | undefined {

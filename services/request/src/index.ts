@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Closeable, RuntimeContext } from '@switchyard/runtime';
+import type { Closeable } from '@switchyard/kernel';
+import type { RequestParts } from './parts.js';
 import { openApiDocument } from './openapi.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
@@ -11,6 +12,9 @@ import { registerAccountRoutes } from './routes/integrated-accounts.js';
 import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerProviderAppRoutes } from './routes/provider-apps.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
+
+export { AdminEnv, RotationEnv } from './config.js';
+export { requestParts, type RequestParts } from './parts.js';
 
 /** Request-service options. */
 export interface RequestOptions {
@@ -27,14 +31,8 @@ export interface RequestOptions {
  * `/v1/provider-apps`, `/v1/integrated-accounts`, `/v1/subscriptions`, `/v1/events`, `/v1/mappings`,
  * `/v1/dead-letters`, `/v1/raw/replay`, `/v1/replays`, `/unified/...` and `/proxy/...` (environment API key).
  */
-export async function startRequest(app: FastifyInstance, ctx: RuntimeContext, options: RequestOptions): Promise<Closeable> {
-  const [environments, accounts, subscriptions, apps, mappings] = await Promise.all([
-    ctx.environments(),
-    ctx.accounts(),
-    ctx.subscriptions(),
-    ctx.providerApps(),
-    ctx.mappings(),
-  ]);
+export async function startRequest(app: FastifyInstance, ctx: RequestParts, options: RequestOptions): Promise<Closeable> {
+  const { environments, accounts, subscriptions, providerApps: apps, mappings } = ctx;
   const document = openApiDocument(ctx.publicUrl);
   app.get('/openapi.json', async () => document);
   registerEnvironmentRoutes(app, environments, options.adminToken);

@@ -1,4 +1,4 @@
-import type { StoredEntry, StreamPage } from '@switchyard/runtime';
+import type { StoredEntry, StreamPage } from '@switchyard/bus';
 import { z } from 'zod';
 
 /**

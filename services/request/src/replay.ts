@@ -1,5 +1,7 @@
+import { rawSubject } from '@switchyard/contracts';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { DEAD_HEADERS, publishDurable, RAW_HEADERS, randomId, readStream, STREAMS, type Bus, type Logger, type StoredEntry } from '@switchyard/runtime';
+import { DEAD_HEADERS, publishDurable, RAW_HEADERS, readStream, STREAMS, type Bus, type StoredEntry } from '@switchyard/bus';
+import { randomId, type Logger } from '@switchyard/kernel';
 
 /** A replay job's state, kept in the `jobs` bucket (24 h) so any request process can report it. */
 export interface ReplayJob {
@@ -68,7 +70,7 @@ export async function startReplay(bus: Bus, logger: Logger, environmentId: strin
           h.set(RAW_HEADERS.origin, 'replay');
           const provider = entry.headers[RAW_HEADERS.provider] ?? 'unknown';
           const account = entry.headers[RAW_HEADERS.account] ?? 'unknown';
-          await publishDurable(bus.js, `raw.${provider}.${account}`, entry.data, { msgID: `replay:${job.id}:${source.stream}:${entry.seq}`, headers: h }, publishTimeoutMs);
+          await publishDurable(bus.js, rawSubject({ provider, account }), entry.data, { msgID: `replay:${job.id}:${source.stream}:${entry.seq}`, headers: h }, publishTimeoutMs);
           if (source.deleteAfter) await bus.jsm.streams.deleteMessage(source.stream, entry.seq, false).catch(() => undefined);
           job.republished++;
           if (job.republished % 100 === 0) await save();

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchyardError, toProblem, type ErrorCode } from '@switchyard/contracts';
-import type { LoadedProvider } from '@switchyard/runtime';
-import { mediaType, parseBody, type AccountRecord, type ProviderAppRecord, type RuntimeContext } from '@switchyard/runtime';
+import { type LoadedProvider, mediaType, parseBody } from '@switchyard/mapping';
+import type { EdgeParts } from '../parts.js';
+import type { AccountRecord, ProviderAppRecord } from '@switchyard/stores';
 import { groupByRemoteKey, rebuildPayload } from '../app-routing.js';
 import { capturedSecret, findHandshake, renderReply, type RequestView } from '../handshake.js';
 import { deadLetterAtEdge, publishRaw } from '../ingest.js';
@@ -61,8 +62,8 @@ interface Received {
  * Declared handshakes are answered first; everything else is verified on the raw bytes, published to
  * RAW with the provider's delivery key as `Nats-Msg-Id`, and answered 2xx only once JetStream acked it.
  */
-export async function registerWebhookRoutes(app: FastifyInstance, ctx: RuntimeContext, options: WebhookRouteOptions): Promise<void> {
-  const [accounts, apps] = await Promise.all([ctx.accounts(), ctx.providerApps()]);
+export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts, options: WebhookRouteOptions): Promise<void> {
+  const { accounts, providerApps: apps } = ctx;
   const outcomes = new WeakMap<FastifyRequest, string>();
 
   const fail = (request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string) => {

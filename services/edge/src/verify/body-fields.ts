@@ -1,4 +1,5 @@
-import { jsonOf, mediaType } from '@switchyard/runtime';
+import { jsonOf } from '@switchyard/kernel';
+import { mediaType } from '@switchyard/mapping';
 import { header, type InboundRequest } from './inbound.js';
 
 /**

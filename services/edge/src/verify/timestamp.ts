@@ -1,6 +1,6 @@
 import type { TimestampRule } from '@switchyard/contracts';
 import type { z } from 'zod';
-import { jsonOf, valueAt } from '@switchyard/runtime';
+import { jsonOf, valueAt } from '@switchyard/kernel';
 import { header, refuse, type InboundRequest, type VerifyResult } from './inbound.js';
 
 type Rule = z.output<typeof TimestampRule>;

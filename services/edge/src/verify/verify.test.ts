@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ProviderCatalog } from '@switchyard/runtime';
+import { ProviderCatalog } from '@switchyard/mapping';
 import type { VerificationScheme } from '@switchyard/contracts';
 import { verifyWebhook, type InboundRequest } from './index.js';
 

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { SwitchyardError } from '@switchyard/contracts';
-import { ConnectStates, parseInput, type EnvironmentStore, type ProviderAppStore, type RuntimeContext } from '@switchyard/runtime';
+import { parseInput } from '@switchyard/kernel';
+import { ConnectStates } from '@switchyard/provider-auth';
+import type { RequestParts } from '../parts.js';
+import type { EnvironmentStore, ProviderAppStore } from '@switchyard/stores';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
 
@@ -16,7 +19,7 @@ const AuthorizeQuery = z.object({
  * provider's consent screen, using the environment's provider app. The `state` in it is signed and
  * expires in 10 minutes; the provider sends the user back to the edge's `/connect/callback`.
  */
-export function registerConnectRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, apps: ProviderAppStore): void {
+export function registerConnectRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, apps: ProviderAppStore): void {
   const states = new ConnectStates(ctx.vault);
   app.get<{ Params: { provider: string } }>('/v1/connect/:provider/authorize', async (request) => {
     const environment = await requireEnvironment(request, environments);

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { SwitchyardError } from '@switchyard/contracts';
-import { DEAD_HEADERS, parseInput, RAW_HEADERS, readStream, STREAMS, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
+import { SwitchyardError, deadFilterSubject, rawFilterSubject } from '@switchyard/contracts';
+import { DEAD_HEADERS, RAW_HEADERS, readStream, STREAMS } from '@switchyard/bus';
+import { parseInput } from '@switchyard/kernel';
+import type { RequestParts } from '../parts.js';
+import type { EnvironmentStore } from '@switchyard/stores';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
 import { pageResponse, StreamPageQuery } from '../pagination.js';
@@ -24,22 +27,19 @@ const RawReplay = z
   .object({ provider: Token.optional(), integrated_account_id: Token.optional(), since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() })
   .strict();
 
-/** `<stream prefix>.<provider>.<account>` with `*` for what is not given. */
-const subjectOf = (prefix: string, provider?: string, account?: string) => `${prefix}.${provider ?? '*'}.${account ?? '*'}`;
-
 /**
  * Dead letters of the normalizer (`GET /v1/dead-letters`, bodies never returned), replaying them
  * through the current mapping (`POST /v1/dead-letters/replay {filter}`), replaying stored raw
  * deliveries (`POST /v1/raw/replay`), and replay progress (`GET /v1/replays/{id}`).
  */
-export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, options: { publishTimeoutMs: number }): void {
+export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, options: { publishTimeoutMs: number }): void {
   app.get('/v1/dead-letters', async (request) => {
     const environment = await requireEnvironment(request, environments);
     const query = parseInput(ListQuery, request.query);
     const belongs = inEnvironment(environment.id);
     const page = await readStream(ctx.bus, {
       stream: STREAMS.DEAD,
-      subject: subjectOf('dead.normalizer', query.provider, query.integrated_account_id),
+      subject: deadFilterSubject('normalizer', { provider: query.provider, account: query.integrated_account_id }),
       since: query.since,
       afterSeq: query.cursor,
       limit: query.limit,
@@ -61,7 +61,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RuntimeConte
       {
         kind: 'dead_letters',
         stream: STREAMS.DEAD,
-        subject: subjectOf('dead.normalizer', filter.provider, filter.integrated_account_id),
+        subject: deadFilterSubject('normalizer', { provider: filter.provider, account: filter.integrated_account_id }),
         since: filter.since ? new Date(filter.since) : undefined,
         match: (entry) =>
           belongs(entry) &&
@@ -87,7 +87,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RuntimeConte
       {
         kind: 'raw',
         stream: STREAMS.RAW,
-        subject: subjectOf('raw', input.provider, input.integrated_account_id),
+        subject: rawFilterSubject({ provider: input.provider, account: input.integrated_account_id }),
         since: new Date(input.since),
         // Earlier replays sit on RAW too; replaying them again would only repeat this one.
         match: (entry) => belongs(entry) && entry.headers[RAW_HEADERS.origin] !== 'replay' && entry.time.getTime() <= until,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { api } from '@switchyard/contracts';
-import { parseInput, type EnvironmentStore } from '@switchyard/runtime';
+import { parseInput } from '@switchyard/kernel';
+import type { EnvironmentStore } from '@switchyard/stores';
 import { requireAdmin } from '../auth.js';
 
 /** `POST /v1/environments` (admin token) → `{id, name, api_key, created_at}`; the key is shown only here. */

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { api, EventTypePattern, eventTypeMatches, SwitchyardError } from '@switchyard/contracts';
-import { enqueueDelivery, parseInput, readStream, STREAMS, TASK_HEADERS, type EnvironmentStore, type RuntimeContext, type StoredEntry, type SubscriptionStore } from '@switchyard/runtime';
+import { api, EventTypePattern, eventTypeMatches, SwitchyardError, attemptsFilterSubject, environmentEventsSubject, isSubjectToken } from '@switchyard/contracts';
+import { enqueueDelivery, readStream, STREAMS, TASK_HEADERS, type StoredEntry } from '@switchyard/bus';
+import { parseInput } from '@switchyard/kernel';
+import type { RequestParts } from '../parts.js';
+import type { EnvironmentStore, SubscriptionStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
 import { pageResponse, StreamPageQuery } from '../pagination.js';
 
@@ -22,7 +25,7 @@ interface FoundEvent {
  */
 export function registerEventRoutes(
   app: FastifyInstance,
-  ctx: RuntimeContext,
+  ctx: RequestParts,
   environments: EnvironmentStore,
   subscriptions: SubscriptionStore,
   options: { publishTimeoutMs: number },
@@ -35,7 +38,7 @@ export function registerEventRoutes(
    */
   const findEvent = async (environmentId: string, id: string): Promise<FoundEvent> => {
     if (!/^evt_[A-Za-z0-9]+$/.test(id)) throw new SwitchyardError('SWY_ERR_EVENT_NOT_FOUND', `no event '${id}'`);
-    const attempts = await readStream(ctx.bus, { stream: STREAMS.ATTEMPTS, subject: `attempts.*.${id}.*`, limit: 1, scanLimit: 1 });
+    const attempts = await readStream(ctx.bus, { stream: STREAMS.ATTEMPTS, subject: attemptsFilterSubject({ event: id }), limit: 1, scanLimit: 1 });
     const seq = (attempts.entries[0] && (JSON.parse(attempts.entries[0].text()) as api.DeliveryAttempt).event_seq) ?? null;
     if (seq !== null) {
       const stored = await ctx.bus.jsm.streams.getMessage(STREAMS.EVENTS, { seq }).catch(() => null);
@@ -44,7 +47,7 @@ export function registerEventRoutes(
     }
     const scan = await readStream(ctx.bus, {
       stream: STREAMS.EVENTS,
-      subject: `events.${environmentId}.>`,
+      subject: environmentEventsSubject(environmentId),
       limit: 1,
       scanLimit: 1_000_000,
       match: (entry) => entry.headers['Nats-Msg-Id'] === id,
@@ -59,7 +62,7 @@ export function registerEventRoutes(
     const query = parseInput(EventsQuery, request.query);
     const page = await readStream(ctx.bus, {
       stream: STREAMS.EVENTS,
-      subject: `events.${environment.id}.>`,
+      subject: environmentEventsSubject(environment.id),
       since: query.since,
       afterSeq: query.cursor,
       limit: query.limit,
@@ -76,9 +79,10 @@ export function registerEventRoutes(
   app.get<IdParams>('/v1/events/:id/attempts', async (request) => {
     const environment = await requireEnvironment(request, environments);
     const query = parseInput(StreamPageQuery, request.query);
+    if (!isSubjectToken(request.params.id)) throw new SwitchyardError('SWY_ERR_EVENT_NOT_FOUND', `no event '${request.params.id}'`);
     const page = await readStream(ctx.bus, {
       stream: STREAMS.ATTEMPTS,
-      subject: `attempts.*.${request.params.id}.*`,
+      subject: attemptsFilterSubject({ event: request.params.id }),
       since: query.since,
       afterSeq: query.cursor,
       limit: query.limit,

@@ -1,15 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { api, SwitchyardError } from '@switchyard/contracts';
-import {
-  accountView,
-  parseInput,
-  publishOperationalEvent,
-  type AccountRecord,
-  type AccountStore,
-  type EnvironmentStore,
-  type ProviderAppStore,
-  type RuntimeContext,
-} from '@switchyard/runtime';
+import { publishOperationalEvent } from '@switchyard/bus';
+import { parseInput } from '@switchyard/kernel';
+import type { RequestParts } from '../parts.js';
+import { accountView, type AccountRecord, type AccountStore, type EnvironmentStore, type ProviderAppStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
 
 type IdParams = { Params: { id: string } };
@@ -17,7 +11,7 @@ type IdParams = { Params: { id: string } };
 const asList = (secret: string | string[] | undefined) => (secret === undefined ? undefined : Array.isArray(secret) ? secret : [secret]);
 
 /** `/v1/integrated-accounts`: connect, list, read, change and remove accounts; secrets are never returned. */
-export function registerAccountRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore, apps: ProviderAppStore): void {
+export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore, apps: ProviderAppStore): void {
   const view = (record: AccountRecord) => {
     const receivesWebhooks = ctx.catalog.get(record.provider)?.definition.webhook !== undefined;
     return accountView(record, receivesWebhooks ? `${ctx.publicUrl}/webhooks/${record.provider}/${record.id}` : null);

@@ -1,16 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MappingOverride, MappingPreview, MappingRollback, SwitchyardError } from '@switchyard/contracts';
-import {
-  normalize,
-  parseInput,
-  syntheticAccount,
-  type AccountStore,
-  type EnvironmentStore,
-  type LoadedProvider,
-  type MappingStore,
-  type OverrideLevel,
-  type RuntimeContext,
-} from '@switchyard/runtime';
+import { parseInput } from '@switchyard/kernel';
+import { normalize, type LoadedProvider } from '@switchyard/mapping';
+import type { RequestParts } from '../parts.js';
+import { syntheticAccount, type AccountStore, type EnvironmentStore, type MappingStore, type OverrideLevel } from '@switchyard/stores';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
 
@@ -24,7 +17,7 @@ const LevelQuery = z.object({ level: z.enum(['resolved', 'override']).default('r
  * compiled before it is stored), delete it, read its history, roll back to a revision; and
  * `POST /v1/mappings/preview` to see the events a payload would produce, publishing nothing.
  */
-export function registerMappingRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore, mappings: MappingStore): void {
+export function registerMappingRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore, mappings: MappingStore): void {
   const provider = (slug: string): LoadedProvider => {
     const found = ctx.catalog.get(slug);
     if (!found?.webhookMapping) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no provider '${slug}' with a webhook mapping`);

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { api, SwitchyardError } from '@switchyard/contracts';
-import { parseInput, providerAppView, type EnvironmentStore, type ProviderAppRecord, type ProviderAppStore, type RuntimeContext } from '@switchyard/runtime';
+import { parseInput } from '@switchyard/kernel';
+import type { RequestParts } from '../parts.js';
+import { providerAppView, type EnvironmentStore, type ProviderAppRecord, type ProviderAppStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
 
 type IdParams = { Params: { id: string } };
@@ -12,7 +14,7 @@ const asList = (secret: string | string[] | undefined) => (secret === undefined 
  * app-level webhooks (HubSpot signs with the client secret), the secrets to verify them. Secrets are
  * encrypted and never returned; `webhook_url` is where such a provider sends webhooks for all accounts.
  */
-export function registerProviderAppRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, apps: ProviderAppStore): void {
+export function registerProviderAppRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, apps: ProviderAppStore): void {
   const view = (record: ProviderAppRecord) => {
     const routes = ctx.catalog.get(record.provider)?.definition.webhook?.app_routing !== undefined;
     return providerAppView(record, routes ? `${ctx.publicUrl}/webhooks/${record.provider}/apps/${record.id}` : null);

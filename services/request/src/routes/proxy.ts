@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SwitchyardError } from '@switchyard/contracts';
-import { providerClient, rateLimit, type AccountStore, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
+import { authorize, baseUrlFor, rateLimit, refreshable } from '@switchyard/provider-client';
+import type { RequestParts } from '../parts.js';
+import type { AccountStore, EnvironmentStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
 
 /** Request headers never forwarded: hop-by-hop ones, the caller's own credentials, and ours. */
@@ -15,7 +17,7 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 
  * both ways (nothing buffered, nothing stored). The caller's `Authorization` is never forwarded.
  * OAuth2 accounts get the same refreshed token as unified calls.
  */
-export async function registerProxyRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore): Promise<void> {
+export async function registerProxyRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore): Promise<void> {
   await app.register(async (scope) => {
     // Leave the body as the raw request stream, for every media type.
     scope.removeAllContentTypeParsers();
@@ -32,7 +34,7 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RuntimeCont
       const api = ctx.catalog.get(account.provider)?.definition.api;
       if (!api) throw new SwitchyardError('SWY_ERR_RESOURCE_UNSUPPORTED', `${account.provider} has no API definition`);
 
-      const base = providerClient.baseUrlFor(api.base_url, account.config);
+      const base = baseUrlFor(api.base_url, account.config);
       const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
       const url = `${base}/${request.params['*']}${search}`;
       const headers: Record<string, string> = {};
@@ -41,16 +43,16 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RuntimeCont
       const credentials = accounts.credentials(account);
       const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined;
       const open = (accessToken: string | undefined) =>
-        ctx.providerHttp.open({
+        ctx.client.http.open({
           method: request.method,
           url,
-          headers: { ...headers, ...providerClient.authorize(api.auth, credentials, { method: request.method, url }, accessToken) },
+          headers: { ...headers, ...authorize(api.auth, credentials, { method: request.method, url }, accessToken) },
           body: hasBody ? (request.body as IncomingMessage) : undefined,
         });
       // OAuth2 with a token endpoint: the refreshed token, and on a 401 one forced refresh. The retry needs
       // the request again, so only a bodiless one is retried; a streamed body has been consumed, and its
       // 401 goes back to the caller, whose own retry then finds the new token.
-      const tokens = providerClient.refreshable(api.auth) ? ctx.providerHttp.tokens : undefined;
+      const tokens = refreshable(api.auth) ? ctx.client.tokens : undefined;
       const accessToken = tokens ? await tokens.accessToken(account, credentials) : undefined;
       let response = await open(accessToken);
       if (response.statusCode === 401 && tokens && accessToken !== undefined) {

@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { api, SwitchyardError } from '@switchyard/contracts';
-import {
-  enqueueDelivery,
-  parseInput,
-  readStream,
-  STREAMS,
-  subscriptionView,
-  TASK_HEADERS,
-  type EnvironmentStore,
-  type RuntimeContext,
-  type SubscriptionStore,
-} from '@switchyard/runtime';
+import { api, SwitchyardError, attemptsFilterSubject, deadSubject } from '@switchyard/contracts';
+import { enqueueDelivery, readStream, STREAMS, TASK_HEADERS } from '@switchyard/bus';
+import { parseInput } from '@switchyard/kernel';
+import type { RequestParts } from '../parts.js';
+import { subscriptionView, type EnvironmentStore, type SubscriptionStore } from '@switchyard/stores';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
 import { pageResponse, StreamPageQuery } from '../pagination.js';
@@ -37,7 +30,7 @@ const AttemptsQuery = StreamPageQuery.extend({
  */
 export function registerSubscriptionRoutes(
   app: FastifyInstance,
-  ctx: RuntimeContext,
+  ctx: RequestParts,
   environments: EnvironmentStore,
   subscriptions: SubscriptionStore,
   options: SubscriptionRouteOptions,
@@ -140,7 +133,7 @@ export function registerSubscriptionRoutes(
     const query = parseInput(AttemptsQuery, request.query);
     const page = await readStream(ctx.bus, {
       stream: STREAMS.ATTEMPTS,
-      subject: `attempts.${record.id}.>`,
+      subject: attemptsFilterSubject({ subscription: record.id }),
       since: query.since,
       afterSeq: query.cursor,
       limit: query.limit,
@@ -164,7 +157,7 @@ export function registerSubscriptionRoutes(
     let afterSeq: number | undefined;
     // Page through the dead letters since the given time; each becomes a new task named after its dead letter.
     for (;;) {
-      const page = await readStream(ctx.bus, { stream: STREAMS.DEAD, subject: `dead.delivery.${record.id}`, since: afterSeq === undefined ? new Date(input.since) : undefined, afterSeq, limit: 500 });
+      const page = await readStream(ctx.bus, { stream: STREAMS.DEAD, subject: deadSubject('delivery', { subscription: record.id }), since: afterSeq === undefined ? new Date(input.since) : undefined, afterSeq, limit: 500 });
       for (const entry of page.entries) {
         const eventId = entry.headers[TASK_HEADERS.eventId];
         const eventType = entry.headers[TASK_HEADERS.eventType];

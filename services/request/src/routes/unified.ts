@@ -1,6 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchyardError, toProblem } from '@switchyard/contracts';
-import { idempotency, parseInput, providerClient, rateLimit, type AccountStore, type EnvironmentStore, type RuntimeContext } from '@switchyard/runtime';
+import { parseInput } from '@switchyard/kernel';
+import { ProviderThrottled, rateLimit, type UnifiedAnswer } from '@switchyard/provider-client';
+import { IdempotencyStore, requestFingerprint } from '../idempotency/index.js';
+import type { RequestParts } from '../parts.js';
+import type { AccountStore, EnvironmentStore } from '@switchyard/stores';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
 
@@ -26,9 +30,9 @@ const WriteBody = z.object({ data: z.record(z.string(), z.unknown()) }).strict()
  * `RateLimit` headers; provider throttling is a 429 with those and `Retry-After`, never retried here.
  * Writes honour `Idempotency-Key` (fingerprint, status and remote id kept 24 h, no payload).
  */
-export function registerUnifiedRoutes(app: FastifyInstance, ctx: RuntimeContext, environments: EnvironmentStore, accounts: AccountStore): void {
-  const engine = new providerClient.UnifiedEngine(ctx.engine, ctx.providerHttp, ctx.cursorKey, ctx.governor);
-  const keys = new idempotency.IdempotencyStore(ctx.bus.kv.idempotency);
+export function registerUnifiedRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore): void {
+  const engine = ctx.client.unified;
+  const keys = new IdempotencyStore(ctx.bus.kv.idempotency);
 
   const target = async (request: FastifyRequest<Params>) => {
     const environment = await requireEnvironment(request, environments);
@@ -45,13 +49,13 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RuntimeContext,
   };
 
   /** Runs a provider call into an outcome: its answer with rate-limit headers, or the 429 for throttling. */
-  const run = async <T extends object>(status: number, call: () => Promise<providerClient.UnifiedAnswer<T>>): Promise<Outcome> => {
+  const run = async <T extends object>(status: number, call: () => Promise<UnifiedAnswer<T>>): Promise<Outcome> => {
     try {
       const { value, rateLimit: limits } = await call();
       const remoteId = 'remote_id' in value && typeof value.remote_id === 'string' ? value.remote_id : null;
       return { status, body: value, headers: { ...rateLimit.rateLimitHeaders(limits) }, remoteId, problem: false };
     } catch (error) {
-      if (!(error instanceof providerClient.ProviderThrottled)) throw error;
+      if (!(error instanceof ProviderThrottled)) throw error;
       const body = { ...toProblem(error), ...rateLimit.throttledProblem(error.provider, error.rateLimit) };
       return { status: 429, body, headers: { ...rateLimit.rateLimitHeaders(error.rateLimit) }, remoteId: null, problem: true };
     }
@@ -67,7 +71,7 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RuntimeContext,
   const idempotent = async (request: FastifyRequest<Params>, environmentId: string, accountId: string, write: () => Promise<Outcome>): Promise<Outcome> => {
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string' || key === '') return write();
-    const fingerprint = idempotency.requestFingerprint({ method: request.method, path: request.url.split('?')[0]!, accountId, body: request.body });
+    const fingerprint = requestFingerprint({ method: request.method, path: request.url.split('?')[0]!, accountId, body: request.body });
     const begun = await keys.begin(environmentId, key, fingerprint);
     if (begun.state === 'replay') {
       return { status: begun.outcome.status, body: { remote_id: begun.outcome.remote_id ?? null, result: null }, headers: { 'idempotent-replayed': 'true' }, remoteId: begun.outcome.remote_id ?? null, problem: false };

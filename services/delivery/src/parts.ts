@@ -1,0 +1,21 @@
+import type { Bus } from '@switchyard/bus';
+import type { EgressPolicy, Logger, Metrics } from '@switchyard/kernel';
+import type { MappingEngine } from '@switchyard/mapping';
+import type { Runtime } from '@switchyard/runtime';
+import type { SubscriptionStore } from '@switchyard/stores';
+
+/** What delivery works with: subscriptions and the egress policy; no provider catalog, no provider client. */
+export interface DeliveryParts {
+  readonly logger: Logger;
+  readonly bus: Bus;
+  /** Evaluates subscription filters. */
+  readonly engine: MappingEngine;
+  readonly egress: EgressPolicy;
+  readonly metrics: Metrics;
+  readonly subscriptions: SubscriptionStore;
+}
+
+/** Opens delivery's parts from a process's runtime. */
+export async function deliveryParts(runtime: Runtime): Promise<DeliveryParts> {
+  return { logger: runtime.logger, bus: runtime.bus, engine: runtime.engine, egress: runtime.egress, metrics: runtime.metrics, subscriptions: await runtime.subscriptions() };
+}

@@ -1,0 +1,7 @@
+import { z } from 'zod';
+
+/** Normalizer tuning. */
+export const NormalizerEnv = z.object({
+  /** Raw deliveries normalized at once per process. */
+  SWITCHYARD_NORMALIZER_CONCURRENCY: z.coerce.number().int().positive().default(64),
+});

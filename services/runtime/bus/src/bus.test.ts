@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nanos } from '@nats-io/transport-node';
+import { BUCKETS, connectBus, STREAMS } from './bus.js';
+import { createLogger } from '@switchyard/kernel';
+import { startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
+
+describe('bus bootstrap against a real nats-server', () => {
+  let dir: string;
+  let server: NatsServerHandle;
+  const logger = createLogger({ level: 'silent' });
+  const options = (rawRetentionHours: number) => ({ servers: server.url, name: 'test', logger, replicas: 1, rawRetentionHours, eventsRetentionHours: 72 });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swy-bus-'));
+    server = await startNatsServer({ storeDir: dir, port: 0 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates every stream and bucket, and running it again changes nothing but the limits it was given', async () => {
+    const first = await connectBus(options(24));
+    const streams = new Set<string>();
+    for await (const info of first.jsm.streams.list()) streams.add(info.config.name);
+    for (const name of Object.values(STREAMS)) expect(streams).toContain(name);
+    for (const bucket of BUCKETS) expect(streams).toContain(`KV_${bucket}`);
+    await first.kv.accounts.put('kept', '1');
+    const rawBefore = await first.jsm.streams.info(STREAMS.RAW);
+    expect(rawBefore.config.max_age).toBe(nanos(24 * 3_600_000));
+    await first.close();
+
+    const second = await connectBus(options(48));
+    expect((await second.kv.accounts.get('kept'))?.string()).toBe('1');
+    const rawAfter = await second.jsm.streams.info(STREAMS.RAW);
+    expect(rawAfter.config.max_age).toBe(nanos(48 * 3_600_000));
+    expect(rawAfter.config.retention).toBe(rawBefore.config.retention);
+    expect((await second.jsm.streams.info(STREAMS.DELIVERIES)).config.retention).toBe('workqueue');
+    await second.close();
+  });
+});

@@ -1,0 +1,19 @@
+/**
+ * @switchyard/bus — NATS JetStream as the hub's only stateful dependency: the connection and its
+ * bootstrap (streams, buckets, server features), durable publishes, consumers, stream pages, KV
+ * collections and locks, and the writers of shared messages (delivery tasks, dead letters,
+ * operational events). Subjects come from `@switchyard/contracts`; imports only the kernel below it.
+ */
+export { BUCKETS, connectBus, STREAMS, streamConfigs, type BucketName, type Bus, type BusOptions, type ConnectBusOptions } from './bus.js';
+export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
+export { NatsEnv, PublishEnv } from './config.js';
+export { runConsumer, type ConsumerOptions } from './consumer.js';
+export { publishDeadLetter, type DeadLetter } from './dead-letters.js';
+export { enqueueDelivery, type DeliveryTask } from './delivery-tasks.js';
+export { isCasConflict, keyToken } from './kv-cas.js';
+export { KvCollection } from './kv-collection.js';
+export { KvLock, type HeldLock, type LockAttempt, type LockValue } from './kv-lock.js';
+export { publishOperationalEvent } from './operational-events.js';
+export { publishDurable } from './publish.js';
+export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
+export { readStream, type ReadStreamOptions, type StoredEntry, type StreamPage } from './stream-reader.js';

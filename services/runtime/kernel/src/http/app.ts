@@ -1,0 +1,66 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { registerProblemHandler } from './problem.js';
+
+/** What `/readyz` reports: whether the process's NATS connection is up, and the server's version. */
+export interface Readiness {
+  isConnected(): boolean;
+  readonly serverVersion: string;
+}
+
+/** Options for {@link createHttpApp}. */
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Readiness: NATS connected and streams bootstrapped (a connected bus satisfies it). */
+  readiness: Readiness;
+  /** Largest body any route accepts, in bytes; webhook routes set their own limit. */
+  bodyLimit?: number;
+}
+
+/**
+ * A Fastify instance with what every service's HTTP face shares: problem+json errors, `/healthz`,
+ * `/readyz`, `/metrics`, and one log line per request naming the route pattern, never the URL's
+ * query nor the body (zero data retention).
+ */
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    // Fastify's logger type is narrower than pino's; the instance is the same pino logger.
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    // Fastify's own request lines print the URL (queries can carry tokens); ours below print the route.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+  registerProblemHandler(app);
+  // Closing waits for sockets; a keep-alive socket busy when closing began would otherwise linger for
+  // the keep-alive timeout. From then on every response asks the client to close, and after a grace
+  // period whatever is left is closed (a request cut there was not acknowledged: the provider retries).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+    const timer = setTimeout(() => app.server.closeAllConnections(), 3_000);
+    timer.unref();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = options.readiness.isConnected();
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', nats: options.readiness.serverVersion });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+  return app;
+}

@@ -1,0 +1,15 @@
+/**
+ * @switchyard/kernel — what every process shares and nothing below it: configuration loading, the
+ * logger, lifecycle, ids, metrics, JSON paths, the vault, the egress policy, the HTTP app and
+ * problem+json. Imports only `@switchyard/contracts`.
+ */
+export { bool, csv, EgressEnv, HttpEnv, loadConfig, LogEnv, optionalString, SecretsEnv } from './config.js';
+export { egressConnector, EgressPolicy, parseCidr } from './egress.js';
+export { deterministicId, randomId, sha256Hex } from './ids.js';
+export { jsonOf, valueAt } from './json-value.js';
+export { closeAll, closeOnSignals, type Closeable } from './lifecycle.js';
+export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
+export { Metrics } from './metrics.js';
+export { generateKey, parseKey, Vault, type Sealed } from './vault.js';
+export { createHttpApp, type HttpAppOptions, type Readiness } from './http/app.js';
+export { parseInput, registerProblemHandler, toSwitchyardError } from './http/problem.js';

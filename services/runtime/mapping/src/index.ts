@@ -1,0 +1,13 @@
+/**
+ * @switchyard/mapping — providers as data: the catalog of provider definitions, the JSONata engine
+ * and its function library, body formats, and `normalize` (raw payload → event envelopes). Pure:
+ * no bus, no stores; imports only the kernel.
+ */
+export { mediaType, parseBody } from './body-format.js';
+export { defaultMappingsDir, mappingVersion, ProviderCatalog, type LoadedProvider, type MappingSource } from './catalog.js';
+export { CatalogEnv } from './config.js';
+export { MappingEngine, toIsoDateTime, type MappingLimits } from './mapping-engine.js';
+export { registerMappingFunctions, type MappingFunctionContext, type MoneyValue } from './mapping-functions.js';
+/** The pure functions behind the mapping library (`mappingFunctions.phone('020 7946 0000', 44)`). */
+export * as mappingFunctions from './mapping-functions.js';
+export { eventId, normalize, type MappingAccount, type RawDelivery } from './normalize.js';

@@ -1,0 +1,92 @@
+import jsonata from 'jsonata';
+import { SwitchyardError } from '@switchyard/contracts';
+import { sha256Hex } from '@switchyard/kernel';
+import { isoDateTime, registerMappingFunctions } from './mapping-functions.js';
+
+/** Limits applied to every evaluation. */
+export interface MappingLimits {
+  /** Wall-clock budget per evaluation, in ms. */
+  timeoutMs: number;
+  /** Maximum evaluation depth (runaway recursion stops here). */
+  maxDepth: number;
+  /** Compiled expressions kept in memory (least recently used are dropped). */
+  cacheSize: number;
+}
+
+const DEFAULT_LIMITS: MappingLimits = { timeoutMs: 1_000, maxDepth: 500, cacheSize: 1_000 };
+
+interface JsonataError {
+  code?: string;
+  position?: number;
+  message?: string;
+}
+
+/**
+ * Turns a date given as epoch seconds or milliseconds or a date string (including `+0000` offsets)
+ * into ISO 8601 UTC; undefined when it is not a date. The same function mappings call as `$isoDateTime`.
+ */
+export const toIsoDateTime = isoDateTime;
+
+/**
+ * Compiles and evaluates JSONata mapping expressions. Each expression is compiled once and cached by
+ * its text, so an edited override compiles anew while unchanged ones are reused. Every
+ * evaluation is bounded in time and depth; errors name the expression and the position.
+ */
+export class MappingEngine {
+  readonly #limits: MappingLimits;
+  readonly #cache = new Map<string, jsonata.Expression>();
+  #hits = 0;
+
+  constructor(limits: Partial<MappingLimits> = {}) {
+    this.#limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Compiles (or reuses) an expression; throws `SWY_ERR_MAPPING_FAILED` on a syntax error. */
+  compile(name: string, source: string): jsonata.Expression {
+    // Keyed by the text itself: V8 caches a string's hash in the string, so a lookup costs almost
+    // nothing, where hashing the text with SHA-256 on every call cost ~3.5 µs per evaluation.
+    const key = source;
+    const cached = this.#cache.get(key);
+    if (cached) {
+      // Refresh its place in the LRU order only now and then: delete+set on every hit costs too.
+      if (++this.#hits % 64 === 0) {
+        this.#cache.delete(key);
+        this.#cache.set(key, cached);
+      }
+      return cached;
+    }
+    let expression: jsonata.Expression;
+    try {
+      expression = jsonata(source, { timeout: this.#limits.timeoutMs, stack: this.#limits.maxDepth } as jsonata.JsonataOptions);
+    } catch (error) {
+      throw wrap(name, error);
+    }
+    registerLibrary(expression);
+    this.#cache.set(key, expression);
+    if (this.#cache.size > this.#limits.cacheSize) this.#cache.delete(this.#cache.keys().next().value as string);
+    return expression;
+  }
+
+  /** Evaluates `source` (compiled through the cache) over `input`. */
+  async evaluate(name: string, source: string, input: unknown, bindings?: Record<string, unknown>): Promise<unknown> {
+    const expression = this.compile(name, source);
+    try {
+      return await expression.evaluate(input, bindings);
+    } catch (error) {
+      throw wrap(name, error);
+    }
+  }
+}
+
+/** The mapping function library (`$isoDate`, `$isoDateTime`, `$phone`, `$email`, `$enum`, `$money`, `$config`) and `$sha256`. */
+function registerLibrary(expression: jsonata.Expression): void {
+  registerMappingFunctions(expression);
+  expression.registerFunction('sha256', (value: string) => (value === undefined ? undefined : sha256Hex(value)), '<s?:s>');
+}
+
+function wrap(name: string, error: unknown): SwitchyardError {
+  const e = (error ?? {}) as JsonataError;
+  const where = typeof e.position === 'number' ? ` at position ${e.position}` : '';
+  const code = e.code === 'D1011' || e.code === 'D1012' ? 'SWY_ERR_MAPPING_TIMEOUT' : 'SWY_ERR_MAPPING_FAILED';
+  return new SwitchyardError(code, `${name}${where}: ${e.code ? `${e.code} ` : ''}${e.message ?? String(error)}`, { cause: error });
+}

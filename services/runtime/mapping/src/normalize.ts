@@ -1,0 +1,108 @@
+import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin } from '@switchyard/contracts';
+import type { MappingSource } from './catalog.js';
+import { deterministicId } from '@switchyard/kernel';
+import { toIsoDateTime, type MappingEngine } from './mapping-engine.js';
+
+/** What a mapping sees of the integrated account a delivery belongs to (a stored account record has it all). */
+export interface MappingAccount {
+  id: string;
+  environment_id: string;
+  remote_key: string | null;
+  config: Record<string, unknown>;
+}
+
+/** One raw delivery, as the normalizer reads it from RAW. */
+export interface RawDelivery {
+  provider: string;
+  account: MappingAccount;
+  /** The provider's delivery key (dedupe key at the edge). */
+  eventKey: string;
+  receivedAt: string;
+  origin: EventOrigin;
+  payload: unknown;
+  headers: Record<string, string>;
+}
+
+/**
+ * The event id: a hash of (provider, account, provider delivery key, record id, action, mapping
+ * version). A provider retry or a replay through the same mapping yields the same id, so JetStream
+ * dedupe and the customer's `webhook-id` dedupe both hold.
+ */
+export function eventId(parts: { provider: string; accountId: string; eventKey: string; recordId: string; action: string; mappingVersion: string }): string {
+  return deterministicId('evt', [parts.provider, parts.accountId, parts.eventKey, parts.recordId, parts.action, parts.mappingVersion]);
+}
+
+/**
+ * Runs a webhook mapping over one delivery and returns the envelopes to publish (zero or more: batches
+ * fan out). Throws a coded error when the mapping fails or a mapped event violates the unified schema;
+ * the caller dead-letters the delivery with that code.
+ */
+export async function normalize(engine: MappingEngine, mapping: MappingSource, delivery: RawDelivery): Promise<EventEnvelope[]> {
+  const { account } = delivery;
+  const output = await engine.evaluate(
+    mapping.name,
+    mapping.source,
+    {
+      payload: delivery.payload,
+      headers: delivery.headers,
+      account: { id: account.id, config: account.config, remote_key: account.remote_key },
+      received_at: delivery.receivedAt,
+    },
+    mapping.bindings,
+  );
+  const items = output === undefined || output === null ? [] : Array.isArray(output) ? output : [output];
+  return items.map((item, index) => {
+    const parsed = MappedEvent.safeParse(item);
+    if (!parsed.success) {
+      throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    const mapped = parsed.data;
+    const type = parseEventType(mapped.type);
+    const model = type ? UNIFIED_MODELS[`${type.category}/${type.resource}`] : undefined;
+    if (!type || !model) throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: no unified model for '${mapped.type}'`);
+    const data = {
+      ...mapped.data,
+      id: deterministicId('rec', [account.id, `${type.category}/${type.resource}`, String(mapped.data.remote_id ?? mapped.record_id)]),
+    };
+    const valid = model.safeParse(data);
+    if (!valid.success) {
+      throw new SwitchyardError(
+        'SWY_ERR_EVENT_INVALID',
+        `${mapping.name} item ${index} (${mapped.type}): ${valid.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    }
+    const envelope: EventEnvelope = {
+      id: eventId({
+        provider: delivery.provider,
+        accountId: account.id,
+        eventKey: mapped.event_key ?? delivery.eventKey,
+        recordId: mapped.record_id,
+        action: type.action,
+        mappingVersion: mapping.version,
+      }),
+      type: mapped.type,
+      timestamp: toIsoDateTime(mapped.occurred_at) ?? delivery.receivedAt,
+      environment_id: account.environment_id,
+      integrated_account_id: account.id,
+      provider: delivery.provider,
+      category: type.category,
+      resource: type.resource,
+      action: type.action,
+      record_id: mapped.record_id,
+      origin: delivery.origin,
+      mapping_version: mapping.version,
+      data: valid.data as Record<string, unknown>,
+      ...(mapped.remote_data === undefined ? {} : { remote_data: mapped.remote_data }),
+      ...(mapped.enrich === undefined
+        ? {}
+        : {
+            enrichment: {
+              status: 'pending' as const,
+              resource: (mapped.enrich !== true && mapped.enrich.resource) || `${type.category}/${type.resource}`,
+              remote_id: (mapped.enrich !== true && mapped.enrich.remote_id) || String(mapped.data.remote_id ?? mapped.record_id),
+            },
+          }),
+    };
+    return envelope;
+  });
+}

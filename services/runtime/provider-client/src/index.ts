@@ -1,0 +1,16 @@
+/**
+ * @switchyard/provider-client — calling provider APIs as the definitions declare: outbound HTTP under
+ * the egress policy, auth headers, OAuth2 tokens, per-account concurrency caps, the unified engine
+ * (templates, pagination, sealed cursors) and rate-limit signals mapped onto the IETF RateLimit fields.
+ * Imports provider-auth, stores, mapping, bus and kernel.
+ */
+export { authorize } from './auth.js';
+export { openProviderClient, type ProviderClient, type ProviderClientOptions } from './client.js';
+export { ProviderEnv } from './config.js';
+export { ConcurrencyGovernor, type ReleaseSlot } from './governor.js';
+export { ProviderHttp, type ProviderReply } from './http.js';
+export { OAuth2Tokens, refreshable, type OAuth2TokensOptions, type RefreshableAuth } from './oauth2-tokens.js';
+export { baseUrlFor, renderTemplate } from './templates.js';
+export { ProviderThrottled, UnifiedEngine, type ListInput, type UnifiedAnswer, type UnifiedEngineParts, type UnifiedTarget } from './unified.js';
+export * as rateLimit from './rate-limit/index.js';
+export * as cursors from './cursor/index.js';

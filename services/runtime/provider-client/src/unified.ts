@@ -1,0 +1,295 @@
+import { SwitchyardError, UNIFIED_MODELS, type ApiOperation, type Pagination } from '@switchyard/contracts';
+import { openCursor, sealCursor, type CursorKey } from './cursor/index.js';
+import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
+import { deterministicId } from '@switchyard/kernel';
+import { normalizeRateLimit, type NormalizedRateLimit } from './rate-limit/index.js';
+import type { AccountRecord } from '@switchyard/stores';
+import { authorize } from './auth.js';
+import type { ConcurrencyGovernor } from './governor.js';
+import type { ProviderHttp } from './http.js';
+import { refreshable, type OAuth2Tokens } from './oauth2-tokens.js';
+import { baseUrlFor, renderTemplate } from './templates.js';
+
+/** The provider throttled the account: the route answers 429 with the normalized rate-limit fields. */
+export class ProviderThrottled extends SwitchyardError {
+  readonly provider: string;
+  readonly rateLimit: NormalizedRateLimit;
+  constructor(provider: string, rateLimit: NormalizedRateLimit) {
+    super('SWY_ERR_PROVIDER_RATE_LIMITED', `${provider} is rate limiting this account`);
+    this.provider = provider;
+    this.rateLimit = rateLimit;
+  }
+}
+
+/** Who a unified call is for: the provider, the account, and its decrypted credentials. */
+export interface UnifiedTarget {
+  provider: LoadedProvider;
+  account: AccountRecord;
+  credentials: Record<string, unknown>;
+}
+
+/** The customer's list parameters. */
+export interface ListInput {
+  limit: number;
+  cursor?: string | undefined;
+  updated_after?: string | undefined;
+  filters: Record<string, string>;
+  include_remote_data: boolean;
+}
+
+/** A unified answer and the provider's rate-limit state, which the route turns into headers. */
+export interface UnifiedAnswer<T> {
+  value: T;
+  rateLimit: NormalizedRateLimit;
+}
+
+interface CallOptions {
+  input: Record<string, unknown>;
+  id?: string;
+  extraQuery?: Record<string, string>;
+  url?: string | undefined;
+}
+
+interface PageState {
+  /** provider cursor, offset, page, or next URL */
+  c?: string;
+  o?: number;
+  p?: number;
+  u?: string;
+}
+
+/** What a {@link UnifiedEngine} calls through. */
+export interface UnifiedEngineParts {
+  engine: MappingEngine;
+  http: ProviderHttp;
+  /** Seals pagination cursors. */
+  cursorKey: CursorKey;
+  /** Enforces the per-account concurrency caps providers declare (`api.concurrency`). */
+  governor?: ConcurrencyGovernor | undefined;
+  /** Refreshed OAuth2 tokens; without it, providers with a `token_url` get the static `credentials.access_token`. */
+  tokens?: OAuth2Tokens | undefined;
+}
+
+/**
+ * Unified reads and writes over a provider's REST API, every provider difference taken from its
+ * definition: URL and auth, request and response JSONata, pagination style, rate-limit signals.
+ * Nothing is stored: records pass through in memory. A provider 429 (or its own throttling signal)
+ * becomes {@link ProviderThrottled}; the hub never retries it for the caller.
+ */
+export class UnifiedEngine {
+  readonly #engine: MappingEngine;
+  readonly #http: ProviderHttp;
+  readonly #cursorKey: CursorKey;
+  readonly #governor: ConcurrencyGovernor | undefined;
+  readonly #tokens: OAuth2Tokens | undefined;
+
+  constructor(parts: UnifiedEngineParts) {
+    this.#engine = parts.engine;
+    this.#http = parts.http;
+    this.#cursorKey = parts.cursorKey;
+    this.#governor = parts.governor;
+    this.#tokens = parts.tokens;
+  }
+
+  async list(target: UnifiedTarget, resource: string, input: ListInput): Promise<UnifiedAnswer<{ result: Record<string, unknown>[]; next_cursor: string | null }>> {
+    const op = this.#operation(target, resource, 'list');
+    const binding = { accountId: target.account.id, resource };
+    let state: PageState = {};
+    if (input.cursor) {
+      const opened = openCursor<PageState>(input.cursor, binding, this.#cursorKey);
+      if (!opened.ok) throw new SwitchyardError('SWY_ERR_CURSOR_INVALID', opened.error.detail);
+      state = opened.state;
+    }
+    const paging = pageQuery(op.pagination, state, input.limit);
+    const reply = await this.#call(target, op, { input: { ...input, cursor: undefined }, extraQuery: paging.query, url: paging.url });
+    let records = await this.#records(target, op, reply, true);
+    let next: PageState | undefined;
+    if (op.pagination.style === 'none') {
+      // The provider answers everything at once (BambooHR's directory): page it here, so `limit` holds.
+      const offset = state.o ?? 0;
+      next = offset + input.limit < records.length ? { o: offset + input.limit } : undefined;
+      records = records.slice(offset, offset + input.limit);
+    } else {
+      next = await this.#nextState(target, op.pagination, state, reply, records.length, input.limit);
+    }
+    const result = await Promise.all(records.map((record) => this.#toUnified(target, resource, op, record, input.include_remote_data)));
+    return { value: { result, next_cursor: next ? sealCursor(next, binding, this.#cursorKey) : null }, rateLimit: reply.rateLimit };
+  }
+
+  async get(target: UnifiedTarget, resource: string, id: string, includeRemoteData: boolean): Promise<UnifiedAnswer<Record<string, unknown>>> {
+    const op = this.#operation(target, resource, 'get');
+    const reply = await this.#call(target, op, { input: { id }, id });
+    const [record] = await this.#records(target, op, reply, false);
+    if (record === undefined) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no ${resource} '${id}' at ${target.provider.definition.slug}`);
+    return { value: await this.#toUnified(target, resource, op, record, includeRemoteData), rateLimit: reply.rateLimit };
+  }
+
+  async create(target: UnifiedTarget, resource: string, data: Record<string, unknown>): Promise<UnifiedAnswer<{ remote_id: string | null; result: Record<string, unknown> | null }>> {
+    const op = this.#operation(target, resource, 'create');
+    const reply = await this.#call(target, op, { input: { data } });
+    const remoteId = op.remote_id ? await this.#engine.evaluate(this.#name(target, resource, 'create.remote_id'), op.remote_id, { body: reply.body, headers: reply.headers }) : undefined;
+    const [record] = op.map ? await this.#records(target, op, reply, false) : [];
+    return {
+      value: {
+        remote_id: remoteId === undefined || remoteId === null ? null : String(remoteId),
+        result: record === undefined ? null : await this.#toUnified(target, resource, op, record, false),
+      },
+      rateLimit: reply.rateLimit,
+    };
+  }
+
+  async update(target: UnifiedTarget, resource: string, id: string, data: Record<string, unknown>): Promise<UnifiedAnswer<{ remote_id: string; result: Record<string, unknown> | null }>> {
+    const op = this.#operation(target, resource, 'update');
+    const reply = await this.#call(target, op, { input: { id, data }, id });
+    const [record] = op.map && reply.body !== undefined && reply.body !== '' ? await this.#records(target, op, reply, false) : [];
+    return { value: { remote_id: id, result: record === undefined ? null : await this.#toUnified(target, resource, op, record, false) }, rateLimit: reply.rateLimit };
+  }
+
+  async delete(target: UnifiedTarget, resource: string, id: string): Promise<UnifiedAnswer<{ remote_id: string }>> {
+    const op = this.#operation(target, resource, 'delete');
+    const reply = await this.#call(target, op, { input: { id }, id });
+    return { value: { remote_id: id }, rateLimit: reply.rateLimit };
+  }
+
+  #operation(target: UnifiedTarget, resource: string, kind: 'list' | 'get' | 'create' | 'update' | 'delete'): ApiOperation {
+    const op = target.provider.definition.api?.resources[resource]?.[kind];
+    if (!op) throw new SwitchyardError('SWY_ERR_RESOURCE_UNSUPPORTED', `${target.provider.definition.slug} offers no ${kind} of ${resource}`);
+    return op;
+  }
+
+  #name(target: UnifiedTarget, resource: string, what: string): string {
+    return `${target.provider.definition.slug}/provider.json#api.resources.${resource}.${what}`;
+  }
+
+  /** One provider call: URL, query, body, auth, then the rate-limit reading and the error mapping. */
+  /**
+   * One provider call under the account's concurrency cap when the provider declares one: no slot
+   * within the wait is a {@link ProviderThrottled} for a `concurrent-requests` policy, so routes answer
+   * 429 and enrichment comes back later — every path counts against the same per-account limit.
+   */
+  async #call(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {
+    const cap = target.provider.definition.api?.concurrency;
+    if (!cap || !this.#governor) return this.#callProvider(target, op, options);
+    const configured = cap.pool_config ? Number(target.account.config[cap.pool_config]) : Number.NaN;
+    const slots = Math.max(1, Math.floor((Number.isFinite(configured) && configured > 0 ? configured : cap.default_pool) * cap.share));
+    const release = await this.#governor.acquire(target.account.id, slots, cap.wait_ms);
+    if (!release) {
+      const full: NormalizedRateLimit = {
+        throttled: true,
+        policies: [{ name: 'concurrency', q: slots, qu: 'concurrent-requests' }],
+        current: [{ name: 'concurrency', r: 0, t: 1 }],
+        violated: ['concurrency'],
+        retryAfterS: 1,
+      };
+      throw new ProviderThrottled(target.provider.definition.slug, full);
+    }
+    try {
+      return await this.#callProvider(target, op, options);
+    } finally {
+      await release();
+    }
+  }
+
+  async #callProvider(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {
+    const api = target.provider.definition.api!;
+    const slug = target.provider.definition.slug;
+    const base = baseUrlFor(api.base_url, target.account.config);
+    const scope = { input: options.input, account: { id: target.account.id, config: target.account.config } };
+    // Next-page URLs may be relative to the provider (Salesforce's nextRecordsUrl is a path).
+    const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id })}`, `${base}/`);
+    if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'next-page URL points outside the provider');
+    const query = op.query && !options.url ? ((await this.#engine.evaluate(`${slug} query`, op.query, scope)) as Record<string, unknown> | undefined) : undefined;
+    for (const [key, value] of Object.entries({ ...(query ?? {}), ...(options.extraQuery ?? {}) })) {
+      if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
+    }
+    const body = op.body ? JSON.stringify(await this.#engine.evaluate(`${slug} body`, op.body, scope)) : undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...op.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const send = (accessToken: string | undefined) =>
+      this.#http.send({ method: op.method, url: url.toString(), headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: url.toString() }, accessToken) }, body });
+    // OAuth2 with a token endpoint: a token refreshed ahead of expiry, and on a 401 one forced refresh and one retry.
+    const tokens = refreshable(api.auth) ? this.#tokens : undefined;
+    const accessToken = tokens ? await tokens.accessToken(target.account, target.credentials) : undefined;
+    let reply = await send(accessToken);
+    if (reply.status === 401 && tokens && accessToken !== undefined) reply = await send(await tokens.refused(target.account, target.credentials, accessToken));
+    const text = reply.body.toString('utf8');
+    let parsed: unknown = text;
+    if (/json/.test(reply.headers['content-type'] ?? '') || /^[[{]/.test(text.trim())) {
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    const rateLimit = normalizeRateLimit(api.rate_limits, { status: reply.status, headers: reply.headers, body: parsed });
+    if (rateLimit.throttled) throw new ProviderThrottled(slug, rateLimit);
+    if (reply.status === 404) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `${slug} has no such record`);
+    if (reply.status === 401 || reply.status === 403) throw new SwitchyardError('SWY_ERR_PROVIDER_UNAUTHORIZED', `${slug} answered ${reply.status}`, { extensions: { provider_status: reply.status } });
+    if (reply.status >= 400) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', `${slug} answered ${reply.status}`, { extensions: { provider_status: reply.status } });
+    return { status: reply.status, headers: reply.headers, body: parsed, rateLimit };
+  }
+
+  async #records(target: UnifiedTarget, op: ApiOperation, reply: { body: unknown; headers: Record<string, string> }, many: boolean): Promise<Record<string, unknown>[]> {
+    const picked = op.records ? await this.#engine.evaluate(`${target.provider.definition.slug} records`, op.records, { body: reply.body, headers: reply.headers }) : reply.body;
+    const list = picked === undefined || picked === null ? [] : Array.isArray(picked) ? picked : [picked];
+    if (!many && list.length > 1) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'expected one record');
+    return list as Record<string, unknown>[];
+  }
+
+  /** A provider record in the unified model: mapped, given its stable id, validated, raw object on request. */
+  async #toUnified(target: UnifiedTarget, resource: string, op: ApiOperation, record: Record<string, unknown>, includeRemoteData: boolean): Promise<Record<string, unknown>> {
+    if (!op.map) throw new SwitchyardError('SWY_ERR_MAPPING_MISSING', `${target.provider.definition.slug} declares no map for ${resource}`);
+    const mapped = (await this.#engine.evaluate(this.#name(target, resource, 'map'), op.map, record)) as Record<string, unknown> | undefined;
+    if (!mapped || mapped.remote_id === undefined || mapped.remote_id === null) throw new SwitchyardError('SWY_ERR_MAPPING_FAILED', `${resource} map gave no remote_id`);
+    const data: Record<string, unknown> = { ...mapped, remote_id: String(mapped.remote_id), id: deterministicId('rec', [target.account.id, resource, String(mapped.remote_id)]) };
+    if (includeRemoteData) data.remote_data = record;
+    const model = UNIFIED_MODELS[resource];
+    const valid = model?.safeParse(data);
+    if (valid && !valid.success) {
+      throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${resource} record ${String(mapped.remote_id)}: ${valid.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    return data;
+  }
+
+  async #nextState(target: UnifiedTarget, pagination: Pagination, state: PageState, reply: { body: unknown; headers: Record<string, string> }, count: number, limit: number): Promise<PageState | undefined> {
+    const view = { body: reply.body, headers: reply.headers };
+    const evaluate = (source: string) => this.#engine.evaluate(`${target.provider.definition.slug} pagination`, source, view);
+    const more = async (source: string | undefined) => (source ? Boolean(await evaluate(source)) : count >= limit && count > 0);
+    switch (pagination.style) {
+      case 'none':
+        return undefined;
+      case 'cursor': {
+        const next = await evaluate(pagination.next);
+        return next === undefined || next === null || next === '' ? undefined : { c: String(next) };
+      }
+      case 'offset':
+        return (await more(pagination.has_more)) ? { o: (state.o ?? 0) + count } : undefined;
+      case 'page':
+        return (await more(pagination.has_more)) ? { p: (state.p ?? pagination.first_page) + 1 } : undefined;
+      case 'next_url': {
+        const next = await evaluate(pagination.next);
+        return typeof next === 'string' && next !== '' ? { u: next } : undefined;
+      }
+      case 'link_header': {
+        const link = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(reply.headers.link ?? '');
+        return link?.[1] ? { u: link[1] } : undefined;
+      }
+    }
+  }
+}
+
+/** The query (or URL) for the page a cursor state names. */
+function pageQuery(pagination: Pagination, state: PageState, limit: number): { query: Record<string, string>; url?: string | undefined } {
+  switch (pagination.style) {
+    case 'none':
+      return { query: {} };
+    case 'cursor':
+      return { query: { ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}), ...(state.c ? { [pagination.param]: state.c } : {}) } };
+    case 'offset':
+      return { query: { [pagination.offset_param]: String(state.o ?? 0), [pagination.limit_param]: String(limit) } };
+    case 'page':
+      return { query: { [pagination.page_param]: String(state.p ?? pagination.first_page), [pagination.per_page_param]: String(limit) } };
+    case 'next_url':
+    case 'link_header':
+      return state.u ? { query: {}, url: state.u } : { query: pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {} };
+  }
+}

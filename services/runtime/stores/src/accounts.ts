@@ -1,0 +1,238 @@
+import { SwitchyardError, type api } from '@switchyard/contracts';
+import { type Bus, KvCollection } from '@switchyard/bus';
+import { randomId, sha256Hex, type Logger, type Sealed, type Vault } from '@switchyard/kernel';
+
+/** Account states: only `active` accounts receive webhooks. */
+export type AccountStatus = 'active' | 'disabled' | 'needs_reauth';
+
+/** An integrated account as stored: credentials and webhook secrets sealed with the vault. */
+export interface AccountRecord {
+  id: string;
+  environment_id: string;
+  provider: string;
+  status: AccountStatus;
+  /** The provider app it was connected through, if any. */
+  provider_app_id: string | null;
+  remote_key: string | null;
+  config: Record<string, unknown>;
+  credentials: Sealed | null;
+  webhook_secrets: Sealed | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Fields accepted when creating an account. */
+export interface NewAccount {
+  environment_id: string;
+  provider: string;
+  credentials: Record<string, unknown>;
+  webhook_secrets: string[];
+  provider_app_id?: string | undefined;
+  remote_key?: string | undefined;
+  config: Record<string, unknown>;
+}
+
+/** Fields accepted when changing an account; `undefined` leaves a field as it is. */
+export interface AccountChanges {
+  status?: AccountStatus | undefined;
+  credentials?: Record<string, unknown> | undefined;
+  webhook_secrets?: string[] | undefined;
+  remote_key?: string | null | undefined;
+  config?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Integrated accounts (one customer's connection to one provider), in the `accounts` bucket keyed by id.
+ * Secrets are sealed with associated data naming the account and field.
+ */
+export class AccountStore {
+  readonly #accounts: KvCollection<AccountRecord>;
+  /** `<provider app>.<remote key>` → account id: how app-level webhooks find their account. */
+  readonly #remoteKeys: KvCollection<string>;
+  readonly #vault: Vault;
+  /**
+   * Decrypted webhook secrets per record object. Records are replaced, never mutated, on every change,
+   * so an entry lives exactly as long as the version it was decrypted from; it saves an AES-GCM open
+   * per webhook on the hot path.
+   */
+  readonly #secrets = new WeakMap<AccountRecord, string[]>();
+  /** Decrypted credentials per record object, for the same reason: an AES-GCM open per API call otherwise. */
+  readonly #credentials = new WeakMap<AccountRecord, Record<string, unknown>>();
+
+  private constructor(accounts: KvCollection<AccountRecord>, remoteKeys: KvCollection<string>, vault: Vault) {
+    this.#accounts = accounts;
+    this.#remoteKeys = remoteKeys;
+    this.#vault = vault;
+  }
+
+  static async open(bus: Bus, vault: Vault, logger: Logger): Promise<AccountStore> {
+    const accounts = new KvCollection<AccountRecord>(bus.kv.accounts, logger);
+    const remoteKeys = new KvCollection<string>(bus.kv.remote_keys, logger);
+    await Promise.all([accounts.start(), remoteKeys.start()]);
+    return new AccountStore(accounts, remoteKeys, vault);
+  }
+
+  /**
+   * The account of a provider app with this remote key (HubSpot portalId, QuickBooks realmId, Xero
+   * tenantId), or undefined. The index is checked against the account itself, so a stale entry never
+   * routes a webhook to the wrong account.
+   */
+  async findByRemoteKey(appId: string, remoteKey: string): Promise<AccountRecord | undefined> {
+    const id = await this.#remoteKeys.get(indexKey(appId, remoteKey));
+    const account = id ? await this.#accounts.get(id) : undefined;
+    return account && account.provider_app_id === appId && account.remote_key === remoteKey ? account : undefined;
+  }
+
+  /** Points the index at `accountId`, unless another live account of the app holds the key. */
+  async #claim(appId: string, remoteKey: string, accountId: string): Promise<void> {
+    const holder = await this.findByRemoteKey(appId, remoteKey);
+    if (holder && holder.id !== accountId) {
+      throw new SwitchyardError('SWY_ERR_REMOTE_KEY_TAKEN', `account ${holder.id} of provider app ${appId} has remote_key '${remoteKey}'`);
+    }
+    await this.#remoteKeys.put(indexKey(appId, remoteKey), accountId);
+  }
+
+  async #release(record: AccountRecord): Promise<void> {
+    if (!record.provider_app_id || !record.remote_key) return;
+    const key = indexKey(record.provider_app_id, record.remote_key);
+    if ((await this.#remoteKeys.get(key)) === record.id) await this.#remoteKeys.delete(key);
+  }
+
+  async create(input: NewAccount): Promise<AccountRecord> {
+    const id = randomId('acc');
+    const now = new Date().toISOString();
+    // Index first: a crash before the account is written leaves an entry that lookups ignore.
+    if (input.provider_app_id && input.remote_key) await this.#claim(input.provider_app_id, input.remote_key, id);
+    const record: AccountRecord = {
+      id,
+      environment_id: input.environment_id,
+      provider: input.provider,
+      status: 'active',
+      provider_app_id: input.provider_app_id ?? null,
+      remote_key: input.remote_key ?? null,
+      config: input.config,
+      credentials: this.#vault.sealJson(input.credentials, `account:${id}:credentials`),
+      webhook_secrets:
+        input.webhook_secrets.length > 0 ? this.#vault.sealJson(input.webhook_secrets, `account:${id}:webhook_secrets`) : null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.#accounts.create(id, record);
+    return record;
+  }
+
+  /** An account by id, whatever its environment (the edge only knows the id from the URL). */
+  get(id: string): Promise<AccountRecord | undefined> {
+    return this.#accounts.get(id);
+  }
+
+  /** An account by id within one environment: another environment's account is "not found". */
+  async getInEnvironment(environmentId: string, id: string): Promise<AccountRecord | undefined> {
+    const record = await this.#accounts.get(id);
+    return record?.environment_id === environmentId ? record : undefined;
+  }
+
+  /** Accounts of one environment, oldest first. */
+  list(environmentId: string): AccountRecord[] {
+    return this.#accounts
+      .values()
+      .filter((a) => a.environment_id === environmentId)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  async update(record: AccountRecord, changes: AccountChanges): Promise<AccountRecord> {
+    const remoteKey = changes.remote_key === undefined ? record.remote_key : changes.remote_key;
+    if (remoteKey !== record.remote_key && record.provider_app_id) {
+      if (remoteKey) await this.#claim(record.provider_app_id, remoteKey, record.id);
+      await this.#release(record);
+    }
+    const next: AccountRecord = {
+      ...record,
+      status: changes.status ?? record.status,
+      remote_key: changes.remote_key === undefined ? record.remote_key : changes.remote_key,
+      config: changes.config ?? record.config,
+      credentials: changes.credentials
+        ? this.#vault.sealJson(changes.credentials, `account:${record.id}:credentials`)
+        : record.credentials,
+      webhook_secrets: changes.webhook_secrets
+        ? this.#vault.sealJson(changes.webhook_secrets, `account:${record.id}:webhook_secrets`)
+        : record.webhook_secrets,
+      updated_at: new Date().toISOString(),
+    };
+    await this.#accounts.put(record.id, next);
+    return next;
+  }
+
+  async delete(record: AccountRecord): Promise<void> {
+    await this.#accounts.delete(record.id);
+    await this.#release(record);
+  }
+
+  /** The account's active webhook secrets (several during a rotation), decrypted. */
+  webhookSecrets(record: AccountRecord): string[] {
+    let secrets = this.#secrets.get(record);
+    if (!secrets) {
+      secrets = record.webhook_secrets ? this.#vault.openJson<string[]>(record.webhook_secrets, `account:${record.id}:webhook_secrets`) : [];
+      this.#secrets.set(record, secrets);
+    }
+    return secrets;
+  }
+
+  /** The account's credentials, decrypted. */
+  credentials(record: AccountRecord): Record<string, unknown> {
+    let credentials = this.#credentials.get(record);
+    if (!credentials) {
+      credentials = record.credentials ? this.#vault.openJson<Record<string, unknown>>(record.credentials, `account:${record.id}:credentials`) : {};
+      this.#credentials.set(record, credentials);
+    }
+    // A copy: callers may add to it (a fresher token) without touching the cached one.
+    return { ...credentials };
+  }
+
+  stop(): void {
+    this.#accounts.stop();
+    this.#remoteKeys.stop();
+  }
+}
+
+/** The API's view of an account: no credentials, no secrets. */
+export function accountView(record: AccountRecord, webhookUrl: string | null): api.IntegratedAccountView {
+  return {
+    id: record.id,
+    provider: record.provider,
+    status: record.status,
+    webhook_url: webhookUrl,
+    provider_app_id: record.provider_app_id ?? null,
+    remote_key: record.remote_key,
+    config: record.config,
+    has_webhook_secret: record.webhook_secrets !== null,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+  };
+}
+
+/** The index key of (app, remote key); remote keys outside KV's alphabet are hashed. */
+function indexKey(appId: string, remoteKey: string): string {
+  return `${appId}.${/^[A-Za-z0-9_-]{1,128}$/.test(remoteKey) ? remoteKey : `h_${sha256Hex(remoteKey).slice(0, 40)}`}`;
+}
+
+/**
+ * A stand-in account for running a mapping outside a real delivery (preview, the CLI, benchmarks): no
+ * credentials, no secrets, the given config.
+ */
+export function syntheticAccount(input: { provider: string; environmentId: string; id?: string; config?: Record<string, unknown> }): AccountRecord {
+  const now = new Date().toISOString();
+  return {
+    id: input.id ?? 'acc_preview',
+    environment_id: input.environmentId,
+    provider: input.provider,
+    status: 'active',
+    provider_app_id: null,
+    remote_key: null,
+    config: input.config ?? {},
+    credentials: null,
+    webhook_secrets: null,
+    created_at: now,
+    updated_at: now,
+  };
+}

@@ -1,0 +1,208 @@
+import { eventTypeMatches, type api } from '@switchyard/contracts';
+import type { z } from 'zod';
+import { type Bus, KvCollection } from '@switchyard/bus';
+import { randomId, type Logger, type Sealed, type Vault } from '@switchyard/kernel';
+import { activeKeys, generateSigningKey, revealedCredential, type SigningKey } from './signing-keys.js';
+
+type Status = z.infer<typeof api.SubscriptionStatus>;
+type DisabledReason = 'endpoint_gone' | 'failing';
+
+/** A customer endpoint subscribed to event types, as stored. Signing keys are sealed. */
+export interface SubscriptionRecord {
+  id: string;
+  environment_id: string;
+  url: string;
+  event_types: string[];
+  filter: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  headers: Record<string, string>;
+  rate_limit: number | null;
+  key_type: SigningKey['type'];
+  status: Status;
+  disabled_reason: DisabledReason | null;
+  failing_since: string | null;
+  /** Sealed JSON array of {@link SigningKey}: every active one signs each attempt. */
+  keys: Sealed;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Fields accepted when creating a subscription: the record's own settings, before ids, keys and status exist. */
+export type NewSubscription = Pick<
+  SubscriptionRecord,
+  'environment_id' | 'url' | 'event_types' | 'filter' | 'description' | 'metadata' | 'headers' | 'rate_limit' | 'key_type'
+>;
+
+/** Changes to a subscription; `undefined` leaves a field as it is. */
+export interface SubscriptionChanges {
+  url?: string | undefined;
+  event_types?: string[] | undefined;
+  filter?: string | null | undefined;
+  description?: string | null | undefined;
+  metadata?: Record<string, string> | undefined;
+  headers?: Record<string, string> | undefined;
+  rate_limit?: number | null | undefined;
+}
+
+/** What a customer sees once for a new key: the HMAC secret, or the ed25519 public key. */
+export type RevealedCredential = ReturnType<typeof revealedCredential>;
+
+/** Subscriptions in the `subscriptions` bucket, keyed by id, mirrored in memory for fan-out. */
+export class SubscriptionStore {
+  readonly #subscriptions: KvCollection<SubscriptionRecord>;
+  readonly #vault: Vault;
+  /** Decrypted keys per record object (records are replaced on change, never mutated). */
+  readonly #keys = new WeakMap<SubscriptionRecord, SigningKey[]>();
+
+  private constructor(subscriptions: KvCollection<SubscriptionRecord>, vault: Vault) {
+    this.#subscriptions = subscriptions;
+    this.#vault = vault;
+  }
+
+  static async open(bus: Bus, vault: Vault, logger: Logger): Promise<SubscriptionStore> {
+    const subscriptions = new KvCollection<SubscriptionRecord>(bus.kv.subscriptions, logger);
+    await subscriptions.start();
+    return new SubscriptionStore(subscriptions, vault);
+  }
+
+  /** Creates a subscription; returns the record and its credential (shown to the customer once). */
+  async create(input: NewSubscription): Promise<{ record: SubscriptionRecord; credential: RevealedCredential }> {
+    const id = randomId('sub');
+    const key = generateSigningKey(input.key_type);
+    const now = new Date().toISOString();
+    const record: SubscriptionRecord = {
+      ...input,
+      id,
+      status: 'active',
+      disabled_reason: null,
+      failing_since: null,
+      keys: this.#seal(id, [key]),
+      created_at: now,
+      updated_at: now,
+    };
+    await this.#subscriptions.create(id, record);
+    return { record, credential: revealedCredential(key) };
+  }
+
+  get(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.#subscriptions.get(id);
+  }
+
+  async getInEnvironment(environmentId: string, id: string): Promise<SubscriptionRecord | undefined> {
+    const record = await this.#subscriptions.get(id);
+    return record?.environment_id === environmentId ? record : undefined;
+  }
+
+  list(environmentId: string): SubscriptionRecord[] {
+    return this.#subscriptions
+      .values()
+      .filter((s) => s.environment_id === environmentId)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  /** Calls `listener` after any subscription changes, here or in another process (via the watch). */
+  onChange(listener: () => void): () => void {
+    return this.#subscriptions.onChange(() => listener());
+  }
+
+  /** Every subscription of every environment (for the delivery workers' per-endpoint consumers). */
+  all(): SubscriptionRecord[] {
+    return this.#subscriptions.values();
+  }
+
+  /**
+   * Subscriptions of an environment whose patterns match a concrete event type and that take
+   * deliveries: active or paused (a paused endpoint's tasks are held, not dropped), never disabled.
+   */
+  matching(environmentId: string, type: string): SubscriptionRecord[] {
+    return this.#subscriptions
+      .values()
+      .filter((s) => s.status !== 'disabled' && s.environment_id === environmentId && s.event_types.some((p) => eventTypeMatches(p, type)));
+  }
+
+  update(record: SubscriptionRecord, changes: SubscriptionChanges): Promise<SubscriptionRecord> {
+    return this.#put({
+      ...record,
+      url: changes.url ?? record.url,
+      event_types: changes.event_types ?? record.event_types,
+      filter: changes.filter === undefined ? record.filter : changes.filter,
+      description: changes.description === undefined ? record.description : changes.description,
+      metadata: changes.metadata ?? record.metadata,
+      headers: changes.headers ?? record.headers,
+      rate_limit: changes.rate_limit === undefined ? record.rate_limit : changes.rate_limit,
+    });
+  }
+
+  /** Pauses (held), resumes (active, failure streak forgotten) or disables (with a reason) a subscription. */
+  setStatus(record: SubscriptionRecord, status: Status, reason: DisabledReason | null = null): Promise<SubscriptionRecord> {
+    return this.#put({ ...record, status, disabled_reason: status === 'disabled' ? reason : null, failing_since: status === 'active' ? null : record.failing_since });
+  }
+
+  /** Records the start (a time) or the end (null) of a failure streak; a no-op when unchanged. */
+  async setFailingSince(record: SubscriptionRecord, since: string | null): Promise<SubscriptionRecord> {
+    if ((record.failing_since === null) === (since === null)) return record;
+    return this.#put({ ...record, failing_since: since });
+  }
+
+  /**
+   * A new signing key; the current one keeps signing for `overlapMs` so consumers can switch without
+   * a gap. Keys already past their overlap are dropped.
+   */
+  async rotate(record: SubscriptionRecord, overlapMs: number): Promise<{ record: SubscriptionRecord; credential: RevealedCredential }> {
+    const now = Date.now();
+    const expiresAt = new Date(now + overlapMs).toISOString();
+    const outgoing = activeKeys(this.keys(record), now).map((k) => ({ ...k, expires_at: k.expires_at ?? expiresAt }));
+    const key = generateSigningKey(record.key_type);
+    const next = await this.#put({ ...record, keys: this.#seal(record.id, [...outgoing, key]) });
+    return { record: next, credential: revealedCredential(key) };
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#subscriptions.delete(id);
+  }
+
+  /** Every stored key, decrypted (use {@link activeKeys} to pick those that sign now). */
+  keys(record: SubscriptionRecord): SigningKey[] {
+    let keys = this.#keys.get(record);
+    if (!keys) {
+      keys = this.#vault.openJson<SigningKey[]>(record.keys, `subscription:${record.id}:keys`);
+      this.#keys.set(record, keys);
+    }
+    return keys;
+  }
+
+  stop(): void {
+    this.#subscriptions.stop();
+  }
+
+  #seal(id: string, keys: SigningKey[]): Sealed {
+    return this.#vault.sealJson(keys, `subscription:${id}:keys`);
+  }
+
+  async #put(record: SubscriptionRecord): Promise<SubscriptionRecord> {
+    const next = { ...record, updated_at: new Date().toISOString() };
+    await this.#subscriptions.put(record.id, next);
+    return next;
+  }
+}
+
+/** The API's view of a subscription: no keys. */
+export function subscriptionView(record: SubscriptionRecord): api.SubscriptionView {
+  return {
+    id: record.id,
+    url: record.url,
+    event_types: record.event_types,
+    filter: record.filter,
+    description: record.description,
+    metadata: record.metadata,
+    headers: record.headers,
+    rate_limit: record.rate_limit,
+    key_type: record.key_type,
+    status: record.status,
+    disabled_reason: record.disabled_reason,
+    failing_since: record.failing_since,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+  };
+}

@@ -12,7 +12,14 @@ FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY contracts/package.json contracts/
-COPY services/runtime/package.json services/runtime/
+COPY services/runtime/kernel/package.json services/runtime/kernel/
+COPY services/runtime/bus/package.json services/runtime/bus/
+COPY services/runtime/mapping/package.json services/runtime/mapping/
+COPY services/runtime/stores/package.json services/runtime/stores/
+COPY services/runtime/provider-auth/package.json services/runtime/provider-auth/
+COPY services/runtime/provider-client/package.json services/runtime/provider-client/
+COPY services/runtime/nats-server/package.json services/runtime/nats-server/
+COPY services/runtime/assembly/package.json services/runtime/assembly/
 COPY services/edge/package.json services/edge/
 COPY services/normalizer/package.json services/normalizer/
 COPY services/delivery/package.json services/delivery/
@@ -28,12 +35,19 @@ COPY contracts/ contracts/
 COPY services/ services/
 COPY mappings/ mappings/
 COPY test/ test/
-RUN npx tsc -b
+# Ship only each workspace's manifest and compiled output, in the repository's layout.
+RUN npx tsc -b \
+ && for dir in contracts services/*/ services/runtime/*/; do \
+      dir="${dir%/}"; [ -f "$dir/package.json" ] || continue; \
+      mkdir -p "/ship/$dir" && cp "$dir/package.json" "/ship/$dir/" && cp -r "$dir/dist" "/ship/$dir/dist"; \
+    done
 
 # ---- prod-deps: production dependencies of the shipped workspaces only (no test, no dev tools) ----
 FROM manifests AS prod-deps
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-      -w @switchyard/contracts -w @switchyard/runtime -w @switchyard/edge -w @switchyard/normalizer \
+      -w @switchyard/contracts -w @switchyard/kernel -w @switchyard/bus -w @switchyard/mapping \
+      -w @switchyard/stores -w @switchyard/provider-auth -w @switchyard/provider-client \
+      -w @switchyard/nats-server -w @switchyard/runtime -w @switchyard/edge -w @switchyard/normalizer \
       -w @switchyard/delivery -w @switchyard/request -w @switchyard/hub \
  && npm cache clean --force
 
@@ -50,21 +64,8 @@ WORKDIR /app
 # Everything is owned by root and read-only for the `node` user that runs the process.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/package.json ./
-COPY --from=build /app/contracts/package.json contracts/
-COPY --from=build /app/contracts/dist contracts/dist/
-COPY --from=build /app/services/runtime/package.json services/runtime/
-COPY --from=build /app/services/runtime/dist services/runtime/dist/
-COPY --from=build /app/services/edge/package.json services/edge/
-COPY --from=build /app/services/edge/dist services/edge/dist/
-COPY --from=build /app/services/normalizer/package.json services/normalizer/
-COPY --from=build /app/services/normalizer/dist services/normalizer/dist/
-COPY --from=build /app/services/delivery/package.json services/delivery/
-COPY --from=build /app/services/delivery/dist services/delivery/dist/
-COPY --from=build /app/services/request/package.json services/request/
-COPY --from=build /app/services/request/dist services/request/dist/
-COPY --from=build /app/services/hub/package.json services/hub/
-COPY --from=build /app/services/hub/dist services/hub/dist/
-# Provider definitions are data, read at run time from services/runtime/dist/../../../mappings.
+COPY --from=build /ship/ ./
+# Provider definitions are data, read at run time from services/runtime/mapping/dist/../../../../mappings.
 COPY --from=build /app/mappings mappings/
 
 # Only the hub writes here (generated secrets when they are not in the environment).

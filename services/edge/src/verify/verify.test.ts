@@ -5,7 +5,7 @@ import { ProviderCatalog } from '@switchyard/mapping';
 import type { VerificationScheme } from '@switchyard/contracts';
 import { verifyWebhook, type InboundRequest } from './index.js';
 
-const fixtures = new URL('../../../../test/fixtures/bamboohr/', import.meta.url);
+const fixtures = new URL('../../../../mappings/bamboohr/vectors/', import.meta.url);
 
 describe('BambooHR verification through its provider definition', () => {
   let schemes: VerificationScheme[];

@@ -105,18 +105,18 @@ describe('normalize', () => {
   });
 
   it('refuses a mapped event whose data breaks the unified model', async () => {
-    const mapping = { name: 'test/bad.jsonata', version: 't@1', source: '[{"type": "hris/employees:updated", "record_id": "1", "data": {"remote_id": "1", "employment_status": "on-a-boat"}}]' };
+    const mapping = { name: 'test/bad.jsonata', version: 't@1', bindings: {}, source: '[{"type": "hris/employees:updated", "record_id": "1", "data": {"remote_id": "1", "employment_status": "on-a-boat"}}]' };
     await expect(normalize(engine, mapping, delivery({}))).rejects.toMatchObject({ code: 'SWY_ERR_EVENT_INVALID', message: expect.stringContaining('employment_status') });
   });
 
   it('refuses an event type with no unified model', async () => {
-    const mapping = { name: 'test/unknown.jsonata', version: 't@1', source: '{"type": "hris/spaceships:created", "record_id": "1", "data": {"remote_id": "1"}}' };
+    const mapping = { name: 'test/unknown.jsonata', version: 't@1', bindings: {}, source: '{"type": "hris/spaceships:created", "record_id": "1", "data": {"remote_id": "1"}}' };
     const error = await normalize(engine, mapping, delivery({})).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SwitchyardError);
     expect((error as SwitchyardError).code).toBe('SWY_ERR_EVENT_INVALID');
   });
 
   it('produces no event when the mapping returns nothing', async () => {
-    expect(await normalize(engine, { name: 'n', version: 't@1', source: 'payload.nothing' }, delivery({}))).toEqual([]);
+    expect(await normalize(engine, { name: 'n', version: 't@1', bindings: {}, source: 'payload.nothing' }, delivery({}))).toEqual([]);
   });
 });

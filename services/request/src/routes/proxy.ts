@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SwitchyardError } from '@switchyard/contracts';
-import { authorize, baseUrlFor, rateLimit, refreshable } from '@switchyard/provider-client';
+import { authorize, baseUrlFor, callWithAccessToken, rateLimit } from '@switchyard/provider-client';
 import type { RequestParts } from '../parts.js';
 import type { AccountStore, EnvironmentStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
@@ -49,20 +49,13 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RequestPart
           headers: { ...headers, ...authorize(api.auth, credentials, { method: request.method, url }, accessToken) },
           body: hasBody ? (request.body as IncomingMessage) : undefined,
         });
-      // OAuth2 with a token endpoint: the refreshed token, and on a 401 one forced refresh. The retry needs
-      // the request again, so only a bodiless one is retried; a streamed body has been consumed, and its
-      // 401 goes back to the caller, whose own retry then finds the new token.
-      const tokens = refreshable(api.auth) ? ctx.client.tokens : undefined;
-      const accessToken = tokens ? await tokens.accessToken(account, credentials) : undefined;
-      let response = await open(accessToken);
-      if (response.statusCode === 401 && tokens && accessToken !== undefined) {
-        if (!hasBody) {
-          await response.body.dump();
-          response = await open(await tokens.refused(account, credentials, accessToken));
-        } else {
-          await tokens.refused(account, credentials, accessToken).catch((error: unknown) => request.log.info({ code: (error as { code?: string }).code }, 'token refresh after a proxied 401 failed'));
-        }
-      }
+      const response = await callWithAccessToken(ctx.client.tokens, api.auth, account, credentials, {
+        send: open,
+        status: (r) => r.statusCode,
+        resendable: !hasBody,
+        discard: (r) => r.body.dump(),
+        onRefreshFailed: (error) => request.log.info({ code: (error as { code?: string }).code }, 'token refresh after a proxied 401 failed'),
+      });
 
       const flat: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;

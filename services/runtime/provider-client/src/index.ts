@@ -9,7 +9,7 @@ export { openProviderClient, type ProviderClient, type ProviderClientOptions } f
 export { ProviderEnv } from './config.js';
 export { ConcurrencyGovernor, type ReleaseSlot } from './governor.js';
 export { ProviderHttp, type ProviderReply } from './http.js';
-export { OAuth2Tokens, refreshable, type OAuth2TokensOptions, type RefreshableAuth } from './oauth2-tokens.js';
+export { callWithAccessToken, OAuth2Tokens, type OAuth2TokensOptions, type RefreshableAuth, type TokenedCall } from './oauth2-tokens.js';
 export { baseUrlFor, renderTemplate } from './templates.js';
 export { ProviderThrottled, UnifiedEngine, type ListInput, type UnifiedAnswer, type UnifiedEngineParts, type UnifiedTarget } from './unified.js';
 export * as rateLimit from './rate-limit/index.js';

@@ -17,6 +17,48 @@ export function refreshable(auth: ApiAuth): auth is RefreshableAuth {
   return auth.type === 'oauth2' && typeof auth.token_url === 'string' && auth.token_url !== '';
 }
 
+/** One provider call made by {@link callWithAccessToken}. */
+export interface TokenedCall<R> {
+  /** Sends the request with this bearer token (undefined when the auth takes none from {@link OAuth2Tokens}). */
+  send(accessToken: string | undefined): Promise<R>;
+  /** The HTTP status of a reply. */
+  status(reply: R): number;
+  /**
+   * Whether the request can be sent a second time. A streamed body is consumed by the first send, so
+   * its 401 goes back to the caller after the refresh, and the caller's own retry finds the new token.
+   */
+  resendable: boolean;
+  /** Releases a reply that will not be returned (a 401 about to be retried). */
+  discard?(reply: R): Promise<void>;
+  /** Told when the refresh after a 401 that cannot be resent fails (the 401 is still returned). */
+  onRefreshFailed?(error: unknown): void;
+}
+
+/**
+ * A provider call with OAuth2 handled once for every caller: with a refreshable auth it sends the
+ * account's current token and, on a 401, forces one refresh cluster-wide and retries once; any other
+ * auth (or no token manager) sends as is.
+ */
+export async function callWithAccessToken<R>(
+  tokens: OAuth2Tokens | undefined,
+  auth: ApiAuth,
+  account: AccountRecord,
+  credentials: Record<string, unknown>,
+  call: TokenedCall<R>,
+): Promise<R> {
+  const manager = refreshable(auth) ? tokens : undefined;
+  if (!manager) return call.send(undefined);
+  const accessToken = await manager.accessToken(account, credentials);
+  const reply = await call.send(accessToken);
+  if (call.status(reply) !== 401) return reply;
+  if (!call.resendable) {
+    await manager.refused(account, credentials, accessToken).catch((error: unknown) => call.onRefreshFailed?.(error));
+    return reply;
+  }
+  await call.discard?.(reply);
+  return call.send(await manager.refused(account, credentials, accessToken));
+}
+
 /** Options for {@link OAuth2Tokens}. */
 export interface OAuth2TokensOptions {
   bus: Bus;

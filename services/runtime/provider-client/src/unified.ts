@@ -7,7 +7,7 @@ import type { AccountRecord } from '@switchyard/stores';
 import { authorize } from './auth.js';
 import type { ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
-import { refreshable, type OAuth2Tokens } from './oauth2-tokens.js';
+import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
 import { baseUrlFor, renderTemplate } from './templates.js';
 
 /** The provider throttled the account: the route answers 429 with the normalized rate-limit fields. */
@@ -206,11 +206,7 @@ export class UnifiedEngine {
     const headers: Record<string, string> = { accept: 'application/json', ...op.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const send = (accessToken: string | undefined) =>
       this.#http.send({ method: op.method, url: url.toString(), headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: url.toString() }, accessToken) }, body });
-    // OAuth2 with a token endpoint: a token refreshed ahead of expiry, and on a 401 one forced refresh and one retry.
-    const tokens = refreshable(api.auth) ? this.#tokens : undefined;
-    const accessToken = tokens ? await tokens.accessToken(target.account, target.credentials) : undefined;
-    let reply = await send(accessToken);
-    if (reply.status === 401 && tokens && accessToken !== undefined) reply = await send(await tokens.refused(target.account, target.credentials, accessToken));
+    const reply = await callWithAccessToken(this.#tokens, api.auth, target.account, target.credentials, { send, status: (r) => r.status, resendable: true });
     const text = reply.body.toString('utf8');
     let parsed: unknown = text;
     if (/json/.test(reply.headers['content-type'] ?? '') || /^[[{]/.test(text.trim())) {

@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { rootSubject } from '@switchyard/contracts';
+import { rootSubject, SwitchyardError } from '@switchyard/contracts';
 import { enqueueDelivery, runConsumer, STREAMS } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
@@ -7,18 +7,23 @@ import type { SubscriptionRecord } from '@switchyard/stores';
 
 /**
  * EVENTS → DELIVERIES: one task per (event, matching subscription), the task carrying the envelope
- * bytes so the worker needs no second read. A subscription's JSONata `filter` runs over the envelope;
- * a filter that fails to evaluate delivers nothing and is logged (the customer's expression, not ours).
+ * bytes so the worker needs no second read. A subscription's JSONata `filter` runs over the envelope in
+ * the tenant's sandbox, on the filter budget; a filter that fails or overruns delivers nothing and is
+ * logged by code and ids only (JSONata's message can quote event data). A full sandbox queue retries
+ * the event later rather than skip the subscription.
  */
 export async function startFanout(ctx: DeliveryParts, options: { concurrency: number; publishTimeoutMs: number }): Promise<Closeable> {
   const { subscriptions } = ctx;
 
-  const passes = async (subscription: SubscriptionRecord, envelope: unknown) => {
+  const passes = async (subscription: SubscriptionRecord, envelope: { id?: unknown }) => {
     if (!subscription.filter) return true;
     try {
-      return Boolean(await ctx.engine.evaluate(`subscription ${subscription.id} filter`, subscription.filter, envelope));
+      const filters = ctx.sandbox.filters(subscription.environment_id);
+      return Boolean(await filters.evaluate(`subscription ${subscription.id} filter`, subscription.filter, envelope));
     } catch (error) {
-      ctx.logger.warn({ subscription: subscription.id, err: error }, 'subscription filter failed; event not delivered to it');
+      const code = error instanceof SwitchyardError ? error.code : 'SWY_ERR_MAPPING_FAILED';
+      if (code === 'SWY_ERR_MAPPING_BUSY') throw error;
+      ctx.logger.warn({ subscription: subscription.id, event: envelope.id, code }, 'subscription filter failed; event not delivered to it');
       return false;
     }
   };

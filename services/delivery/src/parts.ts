@@ -1,6 +1,6 @@
 import type { Bus } from '@switchyard/bus';
 import type { EgressPolicy, Logger, Metrics } from '@switchyard/kernel';
-import type { MappingEngine } from '@switchyard/mapping';
+import type { ExpressionSandbox } from '@switchyard/mapping';
 import type { Runtime } from '@switchyard/runtime';
 import type { SubscriptionStore } from '@switchyard/stores';
 
@@ -9,7 +9,8 @@ export interface DeliveryParts {
   readonly logger: Logger;
   readonly bus: Bus;
   /** Evaluates subscription filters. */
-  readonly engine: MappingEngine;
+  /** Where subscription filters (tenant-written) run. */
+  readonly sandbox: ExpressionSandbox;
   readonly egress: EgressPolicy;
   readonly metrics: Metrics;
   readonly subscriptions: SubscriptionStore;
@@ -17,5 +18,5 @@ export interface DeliveryParts {
 
 /** Opens delivery's parts from a process's runtime. */
 export async function deliveryParts(runtime: Runtime): Promise<DeliveryParts> {
-  return { logger: runtime.logger, bus: runtime.bus, engine: runtime.engine, egress: runtime.egress, metrics: runtime.metrics, subscriptions: await runtime.subscriptions() };
+  return { logger: runtime.logger, bus: runtime.bus, sandbox: runtime.sandbox, egress: runtime.egress, metrics: runtime.metrics, subscriptions: await runtime.subscriptions() };
 }

@@ -3,7 +3,7 @@ import { NatsEnv, PublishEnv } from '@switchyard/bus';
 import { DeliveryEnv } from '@switchyard/delivery';
 import { EdgeEnv } from '@switchyard/edge';
 import { EgressEnv, HttpEnv, LogEnv, SecretsEnv } from '@switchyard/kernel';
-import { CatalogEnv } from '@switchyard/mapping';
+import { CatalogEnv, SandboxEnv } from '@switchyard/mapping';
 import { NormalizerEnv } from '@switchyard/normalizer';
 import { ProviderEnv } from '@switchyard/provider-client';
 import { AdminEnv, RotationEnv } from '@switchyard/request';
@@ -19,6 +19,7 @@ export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(PublishEnv.shape)
   .extend(EgressEnv.shape)
   .extend(CatalogEnv.shape)
+  .extend(SandboxEnv.shape)
   .extend(ProviderEnv.shape)
   .extend(EdgeEnv.shape)
   .extend(NormalizerEnv.shape)

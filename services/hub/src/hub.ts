@@ -7,6 +7,7 @@ import { closeAll, createHttpApp, generateKey, type Closeable, type Logger } fro
 import { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 import { normalizerParts, startNormalizer } from '@switchyard/normalizer';
 import { requestParts, startRequest } from '@switchyard/request';
+import { sandboxOptionsFrom } from '@switchyard/mapping';
 import { Runtime } from '@switchyard/runtime';
 import type { HubConfig } from './config.js';
 import { generateAdminToken, persistentSecret } from './data-dir.js';
@@ -79,6 +80,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
+      sandbox: sandboxOptionsFrom(config),
       publicUrl,
     });
     handles.push(runtime);

@@ -1,6 +1,6 @@
 import type { Bus } from '@switchyard/bus';
 import type { Logger, Metrics } from '@switchyard/kernel';
-import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
+import type { ExpressionSandbox, MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { UnifiedEngine } from '@switchyard/provider-client';
 import type { Runtime } from '@switchyard/runtime';
 import type { AccountStore, MappingStore } from '@switchyard/stores';
@@ -10,6 +10,8 @@ export interface NormalizerParts {
   readonly logger: Logger;
   readonly bus: Bus;
   readonly engine: MappingEngine;
+  /** Where overridden (tenant-written) mappings run. */
+  readonly sandbox: ExpressionSandbox;
   readonly catalog: ProviderCatalog;
   readonly metrics: Metrics;
   readonly accounts: AccountStore;
@@ -21,5 +23,5 @@ export interface NormalizerParts {
 /** Opens the normalizer's parts from a process's runtime. */
 export async function normalizerParts(runtime: Runtime): Promise<NormalizerParts> {
   const [catalog, accounts, mappings, client] = await Promise.all([runtime.catalog(), runtime.accounts(), runtime.mappings(), runtime.providerClient()]);
-  return { logger: runtime.logger, bus: runtime.bus, engine: runtime.engine, metrics: runtime.metrics, catalog, accounts, mappings, unified: client.unified };
+  return { logger: runtime.logger, bus: runtime.bus, engine: runtime.engine, sandbox: runtime.sandbox, metrics: runtime.metrics, catalog, accounts, mappings, unified: client.unified };
 }

@@ -69,7 +69,9 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
 
     let envelopes;
     try {
-      envelopes = await normalize(ctx.engine, mapping, {
+      // A tenant's own expression runs in the sandbox (hard deadline, off this event loop); ours run here.
+      const evaluator = mapping.tenantWritten ? ctx.sandbox.mappings(account.environment_id) : ctx.engine;
+      envelopes = await normalize(evaluator, mapping, {
         provider: slug,
         account,
         eventKey: message.headers?.get(H.eventKey) || `raw:${message.seq}`,
@@ -80,6 +82,12 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
       });
     } catch (error) {
       const coded = error instanceof SwitchyardError ? error : new SwitchyardError('SWY_ERR_MAPPING_FAILED', String(error));
+      if (coded.code === 'SWY_ERR_MAPPING_BUSY') {
+        // The environment's sandbox queue is full: its own backlog, not a bad delivery. Try again later.
+        ctx.logger.warn({ provider: slug, account: accountId, code: coded.code, rawSeq: message.seq }, 'tenant mapping busy; delivery retried later');
+        message.nak(1_000);
+        return;
+      }
       return deadLetter(message, coded.code, coded.message, mapping);
     }
     const enriched = await enrich(loaded, account, envelopes, message.info.deliveryCount);

@@ -1,6 +1,6 @@
 import type { Bus } from '@switchyard/bus';
 import type { EgressPolicy, Logger, Vault } from '@switchyard/kernel';
-import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
+import type { ExpressionSandbox, MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { ProviderClient } from '@switchyard/provider-client';
 import type { Runtime } from '@switchyard/runtime';
 import type { AccountStore, EnvironmentStore, MappingStore, ProviderAppStore, SubscriptionStore } from '@switchyard/stores';
@@ -10,6 +10,8 @@ export interface RequestParts {
   readonly logger: Logger;
   readonly bus: Bus;
   readonly engine: MappingEngine;
+  /** Where previews run. */
+  readonly sandbox: ExpressionSandbox;
   readonly catalog: ProviderCatalog;
   readonly vault: Vault;
   readonly egress: EgressPolicy;
@@ -35,6 +37,6 @@ export async function requestParts(runtime: Runtime): Promise<RequestParts> {
     runtime.mappings(),
     runtime.providerClient(),
   ]);
-  const { logger, bus, engine, vault, egress, publicUrl } = runtime;
-  return { logger, bus, engine, vault, egress, publicUrl, catalog, environments, accounts, subscriptions, providerApps, mappings, client };
+  const { logger, bus, engine, sandbox, vault, egress, publicUrl } = runtime;
+  return { logger, bus, engine, sandbox, vault, egress, publicUrl, catalog, environments, accounts, subscriptions, providerApps, mappings, client };
 }

@@ -84,9 +84,10 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: RequestParts, e
     const account = input.integrated_account_id ? await accounts.getInEnvironment(environment.id, input.integrated_account_id) : undefined;
     if (input.integrated_account_id && !account) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no integrated account '${input.integrated_account_id}'`);
     const resolved = mappings.resolve(loaded, environment.id, account?.id);
-    const mapping = input.mapping ? { ...resolved, name: 'preview mapping', source: input.mapping, version: 'preview' } : resolved;
+    const mapping = input.mapping ? { ...resolved, name: 'preview mapping', source: input.mapping, version: 'preview', tenantWritten: true } : resolved;
     const now = new Date().toISOString();
-    const events = await normalize(ctx.engine, mapping, {
+    // Always in the sandbox: the payload, and often the expression, are the tenant's, and any API key may ask.
+    const events = await normalize(ctx.sandbox.mappings(environment.id), mapping, {
       provider: loaded.definition.slug,
       account: account ?? syntheticAccount({ provider: loaded.definition.slug, environmentId: environment.id }),
       eventKey: 'preview',

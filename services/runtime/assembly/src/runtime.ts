@@ -1,6 +1,6 @@
 import { connectBus, type Bus } from '@switchyard/bus';
 import { EgressPolicy, Metrics, Vault, type Logger } from '@switchyard/kernel';
-import { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
+import { ExpressionSandbox, MappingEngine, ProviderCatalog, type SandboxOptions } from '@switchyard/mapping';
 import { openProviderClient, ProviderHttp, type ProviderClient } from '@switchyard/provider-client';
 import { AccountStore, EnvironmentStore, MappingStore, ProviderAppStore, SubscriptionStore } from '@switchyard/stores';
 
@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   metrics?: Metrics;
   /** Timeout of one provider API call, in ms. */
   providerTimeoutMs?: number;
+  /** The tenant-expression sandbox (`SWITCHYARD_SANDBOX_*`); defaults when absent. */
+  sandbox?: Partial<SandboxOptions>;
 }
 
 /** Opens a part on first use, once; later callers share the same promise. */
@@ -41,7 +43,8 @@ class Lazy<T> {
  * The parts one process can open, each on first use and once: a service takes the parts it names
  * (its own small interface), and whatever no service of the process asked for is never built — a
  * standalone delivery process loads no provider catalog and no OAuth machinery. Eager and cheap: the
- * bus connection (bootstrapped), the vault, the egress policy, the mapping engine and metrics. In the
+ * bus connection (bootstrapped), the vault, the egress policy, the mapping engine, the tenant-expression
+ * sandbox (its workers start on first use) and metrics. In the
  * embedded default all services share one runtime, so each bucket is watched once per process.
  */
 export class Runtime {
@@ -51,6 +54,8 @@ export class Runtime {
   readonly vault: Vault;
   readonly egress: EgressPolicy;
   readonly engine: MappingEngine;
+  /** Where tenant-written expressions run (its workers start on first use). */
+  readonly sandbox: ExpressionSandbox;
   readonly metrics: Metrics;
   /** Base URL providers call, without trailing slash. */
   readonly publicUrl: string;
@@ -70,6 +75,7 @@ export class Runtime {
     this.vault = new Vault(options.encryptionKey);
     this.egress = new EgressPolicy(options.egressAllow, { allowHttp: options.egressAllowHttp ?? false });
     this.engine = new MappingEngine();
+    this.sandbox = new ExpressionSandbox(options.sandbox);
     this.metrics = options.metrics ?? new Metrics();
     this.publicUrl = options.publicUrl.replace(/\/+$/, '');
     const timeoutMs = options.providerTimeoutMs ?? 30_000;
@@ -131,6 +137,7 @@ export class Runtime {
   async close(): Promise<void> {
     const stores = [this.#accounts, this.#providerApps, this.#mappings, this.#subscriptions, this.#environments] as Array<Lazy<{ stop(): void }>>;
     await Promise.all(stores.map(async (lazy) => (await lazy.peek())?.stop()));
+    await this.sandbox.close();
     await this.bus.close();
     await (await this.#providerHttp.peek())?.close();
   }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SwitchyardError } from '@switchyard/contracts';
 import { NatsEnv } from '@switchyard/bus';
 import { closeAll, closeOnSignals, createHttpApp, createLogger, EgressEnv, HttpEnv, loadConfig, LogEnv, SecretsEnv, type Closeable } from '@switchyard/kernel';
-import { CatalogEnv } from '@switchyard/mapping';
+import { CatalogEnv, SandboxEnv, sandboxOptionsFrom } from '@switchyard/mapping';
 import { ProviderEnv } from '@switchyard/provider-client';
 import { Runtime } from './runtime.js';
 
@@ -13,6 +13,7 @@ export const ServiceEnv = LogEnv.extend(HttpEnv.shape)
   .extend(SecretsEnv.shape)
   .extend(EgressEnv.shape)
   .extend(CatalogEnv.shape)
+  .extend(SandboxEnv.shape)
   .extend(ProviderEnv.shape);
 export type ServiceConfig = z.output<typeof ServiceEnv>;
 
@@ -51,6 +52,7 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
+      sandbox: sandboxOptionsFrom(config),
       publicUrl: config.SWITCHYARD_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
     });
     const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus });

@@ -5,8 +5,10 @@
  */
 export { mediaType, parseBody } from './body-format.js';
 export { defaultMappingsDir, mappingVersion, ProviderCatalog, type LoadedProvider, type MappingSource } from './catalog.js';
-export { CatalogEnv } from './config.js';
-export { MappingEngine, toIsoDateTime, type MappingLimits } from './mapping-engine.js';
+export { CatalogEnv, SandboxEnv, sandboxOptionsFrom, type SandboxConfig } from './config.js';
+export { MappingEngine, toIsoDateTime, type ExpressionEvaluator, type MappingLimits } from './mapping-engine.js';
+export { Re2RegexEngine } from './regex-engine.js';
+export { ExpressionSandbox, type SandboxOptions } from './sandbox.js';
 export { registerMappingFunctions, type MappingFunctionContext, type MoneyValue } from './mapping-functions.js';
 /** The pure functions behind the mapping library (`mappingFunctions.phone('020 7946 0000', 44)`). */
 export * as mappingFunctions from './mapping-functions.js';

@@ -2,6 +2,7 @@ import jsonata from 'jsonata';
 import { SwitchyardError } from '@switchyard/contracts';
 import { sha256Hex } from '@switchyard/kernel';
 import { isoDateTime, registerMappingFunctions } from './mapping-functions.js';
+import { Re2RegexEngine } from './regex-engine.js';
 
 /** Limits applied to every evaluation. */
 export interface MappingLimits {
@@ -28,11 +29,22 @@ interface JsonataError {
 export const toIsoDateTime = isoDateTime;
 
 /**
+ * Anything that evaluates a mapping expression: the in-process {@link MappingEngine} for shipped
+ * mappings, or a tenant's view of the expression sandbox for the expressions tenants write.
+ */
+export interface ExpressionEvaluator {
+  /** Evaluates `source` over `input`; rejects with a coded `SwitchyardError` naming `name`. */
+  evaluate(name: string, source: string, input: unknown, bindings?: Record<string, unknown>): Promise<unknown>;
+}
+
+/**
  * Compiles and evaluates JSONata mapping expressions. Each expression is compiled once and cached by
  * its text, so an edited override compiles anew while unchanged ones are reused. Every
- * evaluation is bounded in time and depth; errors name the expression and the position.
+ * evaluation is bounded in time and depth, and regular expressions run on RE2 (linear time); errors
+ * name the expression and the position. The time budget is JSONata's, checked between evaluation
+ * steps: expressions tenants write run in the {@link ExpressionSandbox}, which enforces it for real.
  */
-export class MappingEngine {
+export class MappingEngine implements ExpressionEvaluator {
   readonly #limits: MappingLimits;
   readonly #cache = new Map<string, jsonata.Expression>();
   #hits = 0;
@@ -57,7 +69,7 @@ export class MappingEngine {
     }
     let expression: jsonata.Expression;
     try {
-      expression = jsonata(source, { timeout: this.#limits.timeoutMs, stack: this.#limits.maxDepth } as jsonata.JsonataOptions);
+      expression = jsonata(source, { timeout: this.#limits.timeoutMs, stack: this.#limits.maxDepth, RegexEngine: Re2RegexEngine as unknown as RegExpConstructor } as jsonata.JsonataOptions);
     } catch (error) {
       throw wrap(name, error);
     }

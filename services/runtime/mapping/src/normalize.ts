@@ -1,7 +1,7 @@
 import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin } from '@switchyard/contracts';
 import type { MappingSource } from './catalog.js';
 import { deterministicId } from '@switchyard/kernel';
-import { toIsoDateTime, type MappingEngine } from './mapping-engine.js';
+import { toIsoDateTime, type ExpressionEvaluator } from './mapping-engine.js';
 
 /** What a mapping sees of the integrated account a delivery belongs to (a stored account record has it all). */
 export interface MappingAccount {
@@ -35,9 +35,10 @@ export function eventId(parts: { provider: string; accountId: string; eventKey: 
 /**
  * Runs a webhook mapping over one delivery and returns the envelopes to publish (zero or more: batches
  * fan out). Throws a coded error when the mapping fails or a mapped event violates the unified schema;
- * the caller dead-letters the delivery with that code.
+ * the caller dead-letters the delivery with that code. `engine` is the in-process engine for shipped
+ * mappings and the tenant's sandbox for mappings a tenant wrote.
  */
-export async function normalize(engine: MappingEngine, mapping: MappingSource, delivery: RawDelivery): Promise<EventEnvelope[]> {
+export async function normalize(engine: ExpressionEvaluator, mapping: MappingSource, delivery: RawDelivery): Promise<EventEnvelope[]> {
   const { account } = delivery;
   const output = await engine.evaluate(
     mapping.name,

@@ -16,6 +16,8 @@ export interface OverrideRecord {
 export interface ResolvedMapping extends MappingSource {
   /** KV revisions of the overrides that shaped it (null: none at that level). */
   revisions: { environment: number | null; account: number | null };
+  /** The expression is a tenant's (an override replaced the shipped one): it runs in the sandbox. */
+  tenantWritten: boolean;
 }
 
 /** One revision of an override, for `…/history`. */
@@ -59,7 +61,7 @@ export class MappingStore {
     const slug = provider.definition.slug;
     const env = this.#overrides.peek(keyOf(slug, { environmentId }));
     const account = accountId ? this.#overrides.peek(keyOf(slug, { environmentId, accountId })) : undefined;
-    if (!env && !account) return { ...base, revisions: { environment: null, account: null } };
+    if (!env && !account) return { ...base, revisions: { environment: null, account: null }, tenantWritten: false };
     let document: MappingDocument = { webhook: { mapping: base.source, bindings: base.bindings } };
     if (env) document = deepMerge(document, env.value.document);
     if (account) document = deepMerge(document, account.value.document);
@@ -70,6 +72,7 @@ export class MappingStore {
       bindings,
       version: mappingVersion(slug, provider.definition.version, source, bindings),
       revisions: { environment: env?.revision ?? null, account: account?.revision ?? null },
+      tenantWritten: source !== base.source,
     };
   }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubEnv, startHub, type Hub } from '@switchyard/hub';
 import { createLogger, loadConfig } from '@switchyard/kernel';
+import { auditLogStream, rememberSecret } from './log-audit.js';
 
 /** A hub running in this process against a test nats-server, plus a small API client. */
 export interface TestHub extends Hub {
@@ -21,10 +22,23 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
   const dataDir = await mkdtemp(join(tmpdir(), 'swy-hub-'));
   const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', ...env };
   const config = loadConfig(HubEnv, rawEnv);
-  const logger = captureLogs
-    ? createLogger({ level: 'debug', destination: new Writable({ write: (chunk, _enc, done) => (captureLogs.push(String(chunk)), done()) }) })
-    : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  // Lines go to the test that asks for them and to the whole-suite log audit; without either, nowhere.
+  const audit = auditLogStream();
+  const logger =
+    captureLogs || audit
+      ? createLogger({
+          level: 'debug',
+          destination: new Writable({
+            write: (chunk, enc, done) => {
+              captureLogs?.push(String(chunk));
+              if (audit) audit.write(chunk, enc, done);
+              else done();
+            },
+          }),
+        })
+      : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const hub = await startHub(config, logger, rawEnv);
+  rememberSecret('admin token', hub.adminToken);
   const call: TestHub['call'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -39,6 +53,7 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
     createEnvironment: async (name = 'test') => {
       const { status, body } = await call('POST', '/v1/environments', { token: hub.adminToken, body: { name } });
       if (status !== 201) throw new Error(`environment not created: ${status} ${JSON.stringify(body)}`);
+      rememberSecret('environment API key', body.api_key);
       return { id: body.id, apiKey: body.api_key };
     },
     close: async () => {

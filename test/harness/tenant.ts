@@ -1,5 +1,6 @@
 import type { Receiver } from './receiver.js';
 import type { TestHub } from './hub.js';
+import { rememberSecret } from './log-audit.js';
 
 /** One customer set up through the public API, as the README's curl story does it. */
 export interface Tenant {
@@ -17,9 +18,12 @@ export interface Tenant {
 /** Creates an environment, a BambooHR account and a subscription to `hris/employees:*` at `receiver`. */
 export async function createTenant(hub: TestHub, receiver: Receiver, privateKey = `pk_${Math.random().toString(36).slice(2)}`): Promise<Tenant> {
   const environment = await hub.createEnvironment();
+  const apiKey = `bamboo-api-key-${Math.random().toString(36).slice(2)}`;
+  rememberSecret('BambooHR webhook privateKey', privateKey);
+  rememberSecret('BambooHR API key (account credentials)', apiKey);
   const account = await hub.call('POST', '/v1/integrated-accounts', {
     token: environment.apiKey,
-    body: { provider: 'bamboohr', credentials: { api_key: 'bamboo-api-key', subdomain: 'acme' }, webhook_secret: privateKey },
+    body: { provider: 'bamboohr', credentials: { api_key: apiKey, subdomain: 'acme' }, webhook_secret: privateKey },
   });
   if (account.status !== 201) throw new Error(`account not created: ${JSON.stringify(account.body)}`);
   const subscription = await hub.call('POST', '/v1/subscriptions', {
@@ -27,6 +31,7 @@ export async function createTenant(hub: TestHub, receiver: Receiver, privateKey 
     body: { url: receiver.url, event_types: ['hris/employees:*'] },
   });
   if (subscription.status !== 201) throw new Error(`subscription not created: ${JSON.stringify(subscription.body)}`);
+  rememberSecret('subscription signing secret', subscription.body.secret);
   return {
     environmentId: environment.id,
     apiKey: environment.apiKey,

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { rememberSecret } from '../harness/log-audit.js';
 
 /** A BambooHR event-based webhook body (synthetic, shaped as BambooHR documents it). */
 export function bambooEvent(type: 'employee.created' | 'employee.updated' | 'employee.deleted', employeeId: string, at = new Date()): string {
@@ -34,6 +35,8 @@ export function signBamboo(privateKey: string, body: string, timestampS = Math.f
 
 /** POSTs a signed request to a webhook URL; resolves with status and parsed JSON body. */
 export async function sendBamboo(url: string, request: SignedRequest): Promise<{ status: number; body: Record<string, unknown> }> {
+  rememberSecret('BambooHR signature header', request.headers['x-bamboohr-signature']);
+  rememberSecret('BambooHR webhook body', request.body);
   const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };

@@ -235,6 +235,12 @@ export const Handshake = z.object({
    */
   verified: z.boolean().default(false),
   /**
+   * Largest body an unverified handshake may carry, in bytes. Unverified handshakes are looked for
+   * before the signature check, so only bodies this small are ever parsed unauthenticated; a larger
+   * body is matched on `method`, `query` and `headers` alone, and refused (413) if that matches.
+   */
+  max_bytes: z.number().int().min(0).max(65_536).default(4_096),
+  /**
    * A value to keep on the account as its webhook secret (Gusto's verification token, later the HMAC key).
    * Taken only while the account has no webhook secret: a stranger cannot replace a configured one.
    */

@@ -158,6 +158,43 @@ describe('handshake providers through the real edge', () => {
     });
   });
 
+  describe('verify first: nothing big is parsed before the signature check', () => {
+    let graph: Awaited<ReturnType<typeof connect>>;
+    const clientState = secret('graph-first');
+    /** A valid notification batch padded to ~1 MB of JSON. */
+    const big = () => JSON.stringify({ value: Array.from({ length: 1_900 }, (_, i) => ({ clientState, changeType: 'updated', resource: `Users/u-${i}`, pad: 'x'.repeat(380) })) });
+
+    beforeAll(async () => {
+      graph = await connect('microsoft-graph', { webhook_secret: clientState }, ['hris/*']);
+    });
+
+    it('refuses a 1 MB notification with a wrong URL token with the token code and stores nothing', async () => {
+      const before = await rawCount();
+      const body = big();
+      expect(body.length).toBeGreaterThan(900_000);
+      const answer = await post(withQuery(graph.url, { token: secret('wrong') }), 'application/json', body);
+      expect(answer.json).toMatchObject({ status: 401, code: 'SWY_ERR_TOKEN_INVALID' });
+      expect(await rawCount()).toBe(before);
+    });
+
+    it('refuses a validation request whose body exceeds the unsigned handshake budget, echoing nothing', async () => {
+      const before = await rawCount();
+      const answer = await post(withQuery(graph.url, { validationToken: 'echo-me' }), 'text/plain', 'x'.repeat(5_000));
+      expect(answer.json).toMatchObject({ status: 413, code: 'SWY_ERR_HANDSHAKE_TOO_LARGE' });
+      expect(answer.text).not.toContain('echo-me');
+      expect(await rawCount()).toBe(before);
+    });
+
+    it('refuses a verified notification nested too deeply with 400 and stores nothing', async () => {
+      const before = await rawCount();
+      const deep = `{"value":[{"clientState":${JSON.stringify(clientState)},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`;
+      const answer = await post(withQuery(graph.url, { token: clientState }), 'application/json', deep);
+      expect(answer.json).toMatchObject({ status: 400, code: 'SWY_ERR_BODY_TOO_DEEP' });
+      expect(await rawCount()).toBe(before);
+      expect(graph.endpoint.received).toHaveLength(0);
+    });
+  });
+
   describe('Gusto', () => {
     const tokenA = '6590f590-3dba-495e-9bea-c361e1e2efc0';
     const tokenB = 'b7c1a2d3-0000-4000-8000-00000000beef';

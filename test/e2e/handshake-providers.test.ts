@@ -222,16 +222,50 @@ describe('handshake providers through the real edge', () => {
       expect((await post(gusto.url, 'application/json', body, sign(tokenA, body))).json).toMatchObject({ status: 401, code: 'SWY_ERR_WEBHOOK_SECRET_UNSET' });
     });
 
-    it('captures the verification_token as the account secret, answers 200 and stores nothing', async () => {
+    const tokenPost = (token: string) => post(gusto.url, 'application/json', JSON.stringify({ verification_token: token, webhook_subscription_uuid: 'c5fdae57-5483-4529-9aae-f0edceed92d4' }));
+    const account = async () => (await hub.call('GET', `/v1/integrated-accounts/${gusto.accountId}`, { token: gusto.apiKey })).body as Record<string, any>;
+    const confirm = (token: string) => hub.call('POST', `/v1/integrated-accounts/${gusto.accountId}/verification/confirm`, { token: gusto.apiKey, body: { token } });
+
+    it('refuses a token POST while no verification window is open, and a webhook signed with that token', async () => {
       const before = await rawCount();
-      const answer = await post(gusto.url, 'application/json', JSON.stringify({ verification_token: tokenA, webhook_subscription_uuid: 'c5fdae57-5483-4529-9aae-f0edceed92d4' }));
-      expect(answer.status).toBe(200);
-      expect(answer.text).toBe('');
-      expect(await hasSecret()).toBe(true);
+      expect((await tokenPost(tokenB)).json).toMatchObject({ status: 403, code: 'SWY_ERR_CAPTURE_CLOSED' });
+      expect(await account()).toMatchObject({ has_webhook_secret: false, verification: { open_until: null, token_pending: false } });
+      const forged = event('e-forged-outside-window');
+      expect((await post(gusto.url, 'application/json', forged, sign(tokenB, forged))).json).toMatchObject({ status: 401, code: 'SWY_ERR_WEBHOOK_SECRET_UNSET' });
       expect(await rawCount()).toBe(before);
     });
 
-    it('delivers an event signed with the captured token', async () => {
+    it('keeps a token POSTed inside the opened window as pending: it signs nothing yet', async () => {
+      const opened = await hub.call('POST', `/v1/integrated-accounts/${gusto.accountId}/verification`, { token: gusto.apiKey, body: {} });
+      expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+      const until = Date.parse(opened.body.verification.open_until as string);
+      expect(until - Date.now()).toBeGreaterThan(9 * 60_000);
+      expect(until - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+      const before = await rawCount();
+      const answer = await tokenPost(tokenA);
+      expect(answer.status).toBe(200);
+      expect(answer.text).toBe('');
+      expect(await account()).toMatchObject({ has_webhook_secret: false, verification: { token_pending: true } });
+      expect(JSON.stringify(await account())).not.toContain(tokenA);
+      const early = event('e-pending-token');
+      expect((await post(gusto.url, 'application/json', early, sign(tokenA, early))).json).toMatchObject({ status: 401, code: 'SWY_ERR_WEBHOOK_SECRET_UNSET' });
+      expect(await rawCount()).toBe(before);
+    });
+
+    it('refuses a different second token in the window without replacing the pending one; a retry is fine', async () => {
+      expect((await tokenPost(tokenB)).json).toMatchObject({ status: 409, code: 'SWY_ERR_CAPTURE_CONFLICT' });
+      expect((await tokenPost(tokenA)).status).toBe(200);
+    });
+
+    it('confirms only the pending token; then it is the webhook secret and the window closes', async () => {
+      expect(await confirm(tokenB)).toMatchObject({ status: 422, body: { code: 'SWY_ERR_CAPTURE_MISMATCH' } });
+      expect(await account()).toMatchObject({ has_webhook_secret: false, verification: { token_pending: true } });
+      const confirmed = await confirm(tokenA);
+      expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+      expect(confirmed.body).toMatchObject({ has_webhook_secret: true, verification: { open_until: null, token_pending: false } });
+    });
+
+    it('delivers an event signed with the confirmed token', async () => {
       const body = event('1b2c3d4e-0000-4000-8000-000000000001', 'employee.created');
       const answer = await post(gusto.url, 'application/json', body, sign(tokenA, body));
       expect(answer.status, answer.text).toBe(200);
@@ -245,8 +279,8 @@ describe('handshake providers through the real edge', () => {
       });
     });
 
-    it('answers a second verification POST but keeps the first token: the second one signs nothing', async () => {
-      expect((await post(gusto.url, 'application/json', JSON.stringify({ verification_token: tokenB }))).status).toBe(200);
+    it('refuses a later token POST once confirmed: the confirmed token keeps signing, the new one signs nothing', async () => {
+      expect((await tokenPost(tokenB)).json).toMatchObject({ status: 403, code: 'SWY_ERR_CAPTURE_CLOSED' });
       const before = await rawCount();
       const body = event('e-second-token');
       expect((await post(gusto.url, 'application/json', body, sign(tokenB, body))).json).toMatchObject({ status: 401, code: 'SWY_ERR_SIGNATURE_MISMATCH' });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchyardError, toProblem, type ErrorCode, type Handshake } from '@switchyard/contracts';
 import { type LoadedProvider, mediaType, parseBody } from '@switchyard/mapping';
 import type { EdgeParts } from '../parts.js';
-import type { AccountRecord, ProviderAppRecord } from '@switchyard/stores';
+import { capturePending, type AccountRecord, type ProviderAppRecord } from '@switchyard/stores';
 import { groupByRemoteKey, rebuildPayload } from '../app-routing.js';
 import { capturedSecret, findHandshake, findUnsignedHandshake, renderReply, type RequestView } from '../handshake.js';
 import { deadLetterAtEdge, publishRaw } from '../ingest.js';
@@ -40,6 +40,8 @@ const OUTCOMES: Partial<Record<ErrorCode, string>> = {
   SWY_ERR_NO_APP_ROUTING: 'unknown_provider',
   SWY_ERR_HANDSHAKE_TOO_LARGE: 'too_large',
   SWY_ERR_BODY_TOO_DEEP: 'malformed',
+  SWY_ERR_CAPTURE_CLOSED: 'capture_refused',
+  SWY_ERR_CAPTURE_CONFLICT: 'capture_refused',
 };
 
 
@@ -132,12 +134,20 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
     return found ? answer(request, reply, r, found, r.view, secrets, account) : false;
   };
 
-  /** Sends a handshake's reply, capturing a secret first when it declares one. */
+  /**
+   * Sends a handshake's reply. A handshake that captures a secret keeps it as pending, and only inside
+   * the account's open verification window: outside it, or against a different pending token, the
+   * request is refused and nothing changes (the customer confirms the token through the API).
+   */
   const answer = async (request: FastifyRequest, reply: FastifyReply, r: Received, found: Handshake, view: RequestView, secrets: readonly string[], account?: AccountRecord) => {
-    const captured = account ? await capturedSecret(ctx.engine, r.slug, found, view) : undefined;
-    if (account && captured && accounts.webhookSecrets(account).length === 0) {
-      await accounts.update(account, { webhook_secrets: [captured] });
-      request.log.info({ provider: r.slug, account: account.id, handshake: found.name }, 'webhook secret captured');
+    const captured = account && found.capture_secret ? await capturedSecret(ctx.engine, r.slug, found, view) : undefined;
+    if (account && captured) {
+      const kept = await capturePending(accounts, account, captured);
+      if (!kept.ok) {
+        fail(request, reply, kept.code, kept.detail);
+        return true;
+      }
+      request.log.info({ provider: r.slug, account: account.id, handshake: found.name }, 'verification token pending confirmation');
     }
     const rendered = await renderReply(ctx.engine, `${r.slug}/provider.json#handshakes.${found.name}.reply`, found.reply, view, secrets);
     outcomes.set(request, 'handshake');

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMappingsDir } from '@switchyard/mapping';
@@ -289,6 +289,25 @@ describe('handshake providers through the real edge', () => {
       expect((await post(gusto.url, 'application/json', genuine, sign(tokenA, genuine))).status).toBe(200);
       await eventually('the event signed with the first token', () => delivered(gusto.endpoint).some((e) => e.record_id === 'e-still-first-token'));
       expect(delivered(gusto.endpoint).map((e) => e.record_id)).not.toContain('e-second-token');
+    });
+
+    it('drops a replay of an accepted event after JetStream forgot it: the replay key outlives the 1 h window', async () => {
+      const replayKeys = hub.runtime.bus.kv.replay_keys;
+      const keyOf = (uuid: string) => `${gusto.accountId}.${createHash('sha256').update(uuid).digest('hex').slice(0, 40)}`;
+      // Accepting an event keeps its key (Gusto signs no timestamp: the body verifies forever).
+      const first = event('e-replay-first');
+      expect((await post(gusto.url, 'application/json', first, sign(tokenA, first))).status).toBe(200);
+      expect(await replayKeys.get(keyOf(JSON.parse(first).uuid as string))).not.toBeNull();
+      // An event accepted two hours ago is out of RAW's duplicate window but still has its key.
+      const old = event('e-replayed-later');
+      await replayKeys.put(keyOf(JSON.parse(old).uuid as string), new Date(Date.now() - 2 * 3_600_000).toISOString());
+      const before = await rawCount();
+      const replay = await post(gusto.url, 'application/json', old, sign(tokenA, old));
+      expect(replay.status).toBe(200);
+      expect(replay.json).toMatchObject({ duplicate: true });
+      expect(await rawCount()).toBe(before);
+      await eventually('the first event', () => delivered(gusto.endpoint).some((e) => e.record_id === 'e-replay-first'));
+      expect(delivered(gusto.endpoint).map((e) => e.record_id)).not.toContain('e-replayed-later');
     });
 
     it('refuses a wrong or missing signature', async () => {

@@ -185,6 +185,14 @@ describe('handshake providers through the real edge', () => {
       expect(await rawCount()).toBe(before);
     });
 
+    it("still answers HiBob's unsigned ping test before verification, storing nothing", async () => {
+      const hibob = await connect('hibob', { webhook_secret: secret('hibob') }, ['hris/*']);
+      const before = await rawCount();
+      expect((await post(hibob.url, 'text/plain', 'Ping test')).status).toBe(200);
+      expect((await post(hibob.url, 'application/json', JSON.stringify({ text: 'Ping test' }))).status).toBe(200);
+      expect(await rawCount()).toBe(before);
+    });
+
     it('refuses a verified notification nested too deeply with 400 and stores nothing', async () => {
       const before = await rawCount();
       const deep = `{"value":[{"clientState":${JSON.stringify(clientState)},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`;

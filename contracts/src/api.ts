@@ -80,6 +80,12 @@ export const UpdateIntegratedAccount = z
   })
   .strict();
 
+/** Opens an account's verification window: the provider's token POST is captured only while it is open. */
+export const OpenVerification = z.object({ minutes: z.number().int().min(1).max(60).optional() }).strict();
+
+/** Confirms the pending token with the value the customer sees at the provider (Gusto's dashboard or API). */
+export const ConfirmVerification = z.object({ token: z.string().min(1).max(512) }).strict();
+
 /** An integrated account as the API shows it: never credentials nor secrets. */
 export const IntegratedAccountView = z.object({
   id: z.string(),
@@ -90,6 +96,11 @@ export const IntegratedAccountView = z.object({
   remote_key: z.string().nullable(),
   config: z.record(z.string(), z.unknown()),
   has_webhook_secret: z.boolean(),
+  /**
+   * The secret-capture window (Gusto's verification token): open until `open_until`; `token_pending`
+   * once the provider POSTed a token, which becomes the webhook secret only when confirmed.
+   */
+  verification: z.object({ open_until: z.string().nullable(), token_pending: z.boolean() }),
   created_at: z.string(),
   updated_at: z.string(),
 });

@@ -57,6 +57,12 @@ export const ERRORS = {
   SWY_ERR_TOKEN_INVALID: { status: 401, title: 'Webhook token or credentials invalid' },
   SWY_ERR_IP_NOT_ALLOWED: { status: 403, title: 'Sender address is not in the allow-list' },
   SWY_ERR_JWKS_UNAVAILABLE: { status: 503, title: 'Provider signing keys could not be fetched, retry later' },
+  // Edge hardening (issue 11, H1): verify first, bounded bodies, explicit secret capture, replay keys.
+  SWY_ERR_HANDSHAKE_TOO_LARGE: { status: 413, title: 'Unsigned handshake body exceeds its size budget' },
+  SWY_ERR_BODY_TOO_DEEP: { status: 400, title: 'JSON body is nested too deeply' },
+  SWY_ERR_CAPTURE_CLOSED: { status: 403, title: 'No verification window is open for this account' },
+  SWY_ERR_CAPTURE_CONFLICT: { status: 409, title: 'Another token is already pending for this account' },
+  SWY_ERR_CAPTURE_MISMATCH: { status: 422, title: 'The confirmed token is not the pending one' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

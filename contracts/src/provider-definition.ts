@@ -235,10 +235,21 @@ export const Handshake = z.object({
    */
   verified: z.boolean().default(false),
   /**
-   * A value to keep on the account as its webhook secret (Gusto's verification token, later the HMAC key).
-   * Taken only while the account has no webhook secret: a stranger cannot replace a configured one.
+   * Largest body an unverified handshake may carry, in bytes. Unverified handshakes are looked for
+   * before the signature check, so only bodies this small are ever parsed unauthenticated; a larger
+   * body is matched on `method`, `query` and `headers` alone, and refused (413) if that matches.
+   */
+  max_bytes: z.number().int().min(0).max(65_536).default(4_096),
+  /**
+   * A value the provider POSTs to become the account's webhook secret (Gusto's verification token, later
+   * the HMAC key). Never trusted on first use: it is taken only while the customer has opened the
+   * account's verification window (`POST /v1/integrated-accounts/{id}/verification`), kept as pending
+   * (a different second value is refused, not swapped in), and becomes the secret only when the customer
+   * confirms it with the value the provider shows them (`…/verification/confirm`).
    */
   capture_secret: z.string().optional(),
+  /** How long a verification window stays open when the customer does not say, in minutes. */
+  capture_window_minutes: z.number().int().min(1).max(60).default(10),
   reply: Reply.prefault({}),
 });
 export type Handshake = z.infer<typeof Handshake>;

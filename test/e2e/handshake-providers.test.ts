@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultMappingsDir } from '@switchyard/mapping';
@@ -158,6 +158,51 @@ describe('handshake providers through the real edge', () => {
     });
   });
 
+  describe('verify first: nothing big is parsed before the signature check', () => {
+    let graph: Awaited<ReturnType<typeof connect>>;
+    const clientState = secret('graph-first');
+    /** A valid notification batch padded to ~1 MB of JSON. */
+    const big = () => JSON.stringify({ value: Array.from({ length: 1_900 }, (_, i) => ({ clientState, changeType: 'updated', resource: `Users/u-${i}`, pad: 'x'.repeat(380) })) });
+
+    beforeAll(async () => {
+      graph = await connect('microsoft-graph', { webhook_secret: clientState }, ['hris/*']);
+    });
+
+    it('refuses a 1 MB notification with a wrong URL token with the token code and stores nothing', async () => {
+      const before = await rawCount();
+      const body = big();
+      expect(body.length).toBeGreaterThan(900_000);
+      const answer = await post(withQuery(graph.url, { token: secret('wrong') }), 'application/json', body);
+      expect(answer.json).toMatchObject({ status: 401, code: 'SWY_ERR_TOKEN_INVALID' });
+      expect(await rawCount()).toBe(before);
+    });
+
+    it('refuses a validation request whose body exceeds the unsigned handshake budget, echoing nothing', async () => {
+      const before = await rawCount();
+      const answer = await post(withQuery(graph.url, { validationToken: 'echo-me' }), 'text/plain', 'x'.repeat(5_000));
+      expect(answer.json).toMatchObject({ status: 413, code: 'SWY_ERR_HANDSHAKE_TOO_LARGE' });
+      expect(answer.text).not.toContain('echo-me');
+      expect(await rawCount()).toBe(before);
+    });
+
+    it("still answers HiBob's unsigned ping test before verification, storing nothing", async () => {
+      const hibob = await connect('hibob', { webhook_secret: secret('hibob') }, ['hris/*']);
+      const before = await rawCount();
+      expect((await post(hibob.url, 'text/plain', 'Ping test')).status).toBe(200);
+      expect((await post(hibob.url, 'application/json', JSON.stringify({ text: 'Ping test' }))).status).toBe(200);
+      expect(await rawCount()).toBe(before);
+    });
+
+    it('refuses a verified notification nested too deeply with 400 and stores nothing', async () => {
+      const before = await rawCount();
+      const deep = `{"value":[{"clientState":${JSON.stringify(clientState)},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`;
+      const answer = await post(withQuery(graph.url, { token: clientState }), 'application/json', deep);
+      expect(answer.json).toMatchObject({ status: 400, code: 'SWY_ERR_BODY_TOO_DEEP' });
+      expect(await rawCount()).toBe(before);
+      expect(graph.endpoint.received).toHaveLength(0);
+    });
+  });
+
   describe('Gusto', () => {
     const tokenA = '6590f590-3dba-495e-9bea-c361e1e2efc0';
     const tokenB = 'b7c1a2d3-0000-4000-8000-00000000beef';
@@ -185,16 +230,50 @@ describe('handshake providers through the real edge', () => {
       expect((await post(gusto.url, 'application/json', body, sign(tokenA, body))).json).toMatchObject({ status: 401, code: 'SWY_ERR_WEBHOOK_SECRET_UNSET' });
     });
 
-    it('captures the verification_token as the account secret, answers 200 and stores nothing', async () => {
+    const tokenPost = (token: string) => post(gusto.url, 'application/json', JSON.stringify({ verification_token: token, webhook_subscription_uuid: 'c5fdae57-5483-4529-9aae-f0edceed92d4' }));
+    const account = async () => (await hub.call('GET', `/v1/integrated-accounts/${gusto.accountId}`, { token: gusto.apiKey })).body as Record<string, any>;
+    const confirm = (token: string) => hub.call('POST', `/v1/integrated-accounts/${gusto.accountId}/verification/confirm`, { token: gusto.apiKey, body: { token } });
+
+    it('refuses a token POST while no verification window is open, and a webhook signed with that token', async () => {
       const before = await rawCount();
-      const answer = await post(gusto.url, 'application/json', JSON.stringify({ verification_token: tokenA, webhook_subscription_uuid: 'c5fdae57-5483-4529-9aae-f0edceed92d4' }));
-      expect(answer.status).toBe(200);
-      expect(answer.text).toBe('');
-      expect(await hasSecret()).toBe(true);
+      expect((await tokenPost(tokenB)).json).toMatchObject({ status: 403, code: 'SWY_ERR_CAPTURE_CLOSED' });
+      expect(await account()).toMatchObject({ has_webhook_secret: false, verification: { open_until: null, token_pending: false } });
+      const forged = event('e-forged-outside-window');
+      expect((await post(gusto.url, 'application/json', forged, sign(tokenB, forged))).json).toMatchObject({ status: 401, code: 'SWY_ERR_WEBHOOK_SECRET_UNSET' });
       expect(await rawCount()).toBe(before);
     });
 
-    it('delivers an event signed with the captured token', async () => {
+    it('keeps a token POSTed inside the opened window as pending: it signs nothing yet', async () => {
+      const opened = await hub.call('POST', `/v1/integrated-accounts/${gusto.accountId}/verification`, { token: gusto.apiKey, body: {} });
+      expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+      const until = Date.parse(opened.body.verification.open_until as string);
+      expect(until - Date.now()).toBeGreaterThan(9 * 60_000);
+      expect(until - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+      const before = await rawCount();
+      const answer = await tokenPost(tokenA);
+      expect(answer.status).toBe(200);
+      expect(answer.text).toBe('');
+      expect(await account()).toMatchObject({ has_webhook_secret: false, verification: { token_pending: true } });
+      expect(JSON.stringify(await account())).not.toContain(tokenA);
+      const early = event('e-pending-token');
+      expect((await post(gusto.url, 'application/json', early, sign(tokenA, early))).json).toMatchObject({ status: 401, code: 'SWY_ERR_WEBHOOK_SECRET_UNSET' });
+      expect(await rawCount()).toBe(before);
+    });
+
+    it('refuses a different second token in the window without replacing the pending one; a retry is fine', async () => {
+      expect((await tokenPost(tokenB)).json).toMatchObject({ status: 409, code: 'SWY_ERR_CAPTURE_CONFLICT' });
+      expect((await tokenPost(tokenA)).status).toBe(200);
+    });
+
+    it('confirms only the pending token; then it is the webhook secret and the window closes', async () => {
+      expect(await confirm(tokenB)).toMatchObject({ status: 422, body: { code: 'SWY_ERR_CAPTURE_MISMATCH' } });
+      expect(await account()).toMatchObject({ has_webhook_secret: false, verification: { token_pending: true } });
+      const confirmed = await confirm(tokenA);
+      expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+      expect(confirmed.body).toMatchObject({ has_webhook_secret: true, verification: { open_until: null, token_pending: false } });
+    });
+
+    it('delivers an event signed with the confirmed token', async () => {
       const body = event('1b2c3d4e-0000-4000-8000-000000000001', 'employee.created');
       const answer = await post(gusto.url, 'application/json', body, sign(tokenA, body));
       expect(answer.status, answer.text).toBe(200);
@@ -208,8 +287,8 @@ describe('handshake providers through the real edge', () => {
       });
     });
 
-    it('answers a second verification POST but keeps the first token: the second one signs nothing', async () => {
-      expect((await post(gusto.url, 'application/json', JSON.stringify({ verification_token: tokenB }))).status).toBe(200);
+    it('refuses a later token POST once confirmed: the confirmed token keeps signing, the new one signs nothing', async () => {
+      expect((await tokenPost(tokenB)).json).toMatchObject({ status: 403, code: 'SWY_ERR_CAPTURE_CLOSED' });
       const before = await rawCount();
       const body = event('e-second-token');
       expect((await post(gusto.url, 'application/json', body, sign(tokenB, body))).json).toMatchObject({ status: 401, code: 'SWY_ERR_SIGNATURE_MISMATCH' });
@@ -218,6 +297,25 @@ describe('handshake providers through the real edge', () => {
       expect((await post(gusto.url, 'application/json', genuine, sign(tokenA, genuine))).status).toBe(200);
       await eventually('the event signed with the first token', () => delivered(gusto.endpoint).some((e) => e.record_id === 'e-still-first-token'));
       expect(delivered(gusto.endpoint).map((e) => e.record_id)).not.toContain('e-second-token');
+    });
+
+    it('drops a replay of an accepted event after JetStream forgot it: the replay key outlives the 1 h window', async () => {
+      const replayKeys = hub.runtime.bus.kv.replay_keys;
+      const keyOf = (uuid: string) => `${gusto.accountId}.${createHash('sha256').update(uuid).digest('hex').slice(0, 40)}`;
+      // Accepting an event keeps its key (Gusto signs no timestamp: the body verifies forever).
+      const first = event('e-replay-first');
+      expect((await post(gusto.url, 'application/json', first, sign(tokenA, first))).status).toBe(200);
+      expect(await replayKeys.get(keyOf(JSON.parse(first).uuid as string))).not.toBeNull();
+      // An event accepted two hours ago is out of RAW's duplicate window but still has its key.
+      const old = event('e-replayed-later');
+      await replayKeys.put(keyOf(JSON.parse(old).uuid as string), new Date(Date.now() - 2 * 3_600_000).toISOString());
+      const before = await rawCount();
+      const replay = await post(gusto.url, 'application/json', old, sign(tokenA, old));
+      expect(replay.status).toBe(200);
+      expect(replay.json).toMatchObject({ duplicate: true });
+      expect(await rawCount()).toBe(before);
+      await eventually('the first event', () => delivered(gusto.endpoint).some((e) => e.record_id === 'e-replay-first'));
+      expect(delivered(gusto.endpoint).map((e) => e.record_id)).not.toContain('e-replayed-later');
     });
 
     it('refuses a wrong or missing signature', async () => {

@@ -70,6 +70,17 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     expect(((await malformed.json()) as { code: string }).code).toBe('SWY_ERR_BODY_MALFORMED');
   });
 
+  it('refuses a valid subscription body nested 100k levels deep with 400, creating nothing', async () => {
+    const { apiKey } = await hub.createEnvironment();
+    const body = `{"url":"https://example.com/hook","event_types":["hris/*"],"metadata":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const deep = await fetch(`${hub.url}/v1/subscriptions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body });
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { code: string }).code).toBe('SWY_ERR_BODY_TOO_DEEP');
+    const listed = await hub.call('GET', '/v1/subscriptions', { token: apiKey });
+    expect(listed.body.data).toHaveLength(0);
+    expect((await hub.call('GET', '/healthz')).status).toBe(200);
+  });
+
   it('refuses subscription URLs outside the egress policy with a clear 422 (SSRF matrix, strict hub)', async () => {
     const strict = await startTestHub(nats.url, { SWITCHYARD_EGRESS_ALLOW: '' });
     try {

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Handshake } from '@switchyard/contracts';
 import { MappingEngine } from '@switchyard/mapping';
-import { capturedSecret, findHandshake, renderReply, type RequestView } from './handshake.js';
+import { capturedSecret, findHandshake, findUnsignedHandshake, renderReply, type RequestView } from './handshake.js';
 
 const engine = new MappingEngine();
 const view = (payload: unknown, query: Record<string, string> = {}): RequestView => ({ method: 'POST', query, headers: {}, payload });
@@ -45,5 +45,27 @@ describe('handshakes as declared data', () => {
   it('answers a failing reply expression with a coded error naming the handshake', async () => {
     const bad = Handshake.parse({ name: 'broken', match: 'true', reply: { body: '$error("nope")' } });
     await expect(renderReply(engine, 'p/provider.json#handshakes.broken.reply', bad.reply, view({}), [])).rejects.toMatchObject({ code: 'SWY_ERR_HANDSHAKE_FAILED' });
+  });
+
+  describe('before verification', () => {
+    const validation = Handshake.parse({ name: 'validation', match: "$type(query.validationToken) = 'string'", reply: { content_type: 'text/plain', body: 'query.validationToken' } });
+    const ping = Handshake.parse({ name: 'ping', match: "payload = 'Ping test'", max_bytes: 16 });
+    const signed = Handshake.parse({ name: 'itr', match: 'true', verified: true });
+    const noParse = () => {
+      throw new Error('parsed a body over the budget');
+    };
+
+    it('answers a small unsigned handshake from its parsed body, and never looks at verified ones', async () => {
+      expect(await findUnsignedHandshake(engine, 't', [signed, ping], view(undefined), 9, () => 'Ping test')).toMatchObject({ found: 'match', handshake: { name: 'ping' }, view: { payload: 'Ping test' } });
+      expect(await findUnsignedHandshake(engine, 't', [signed], view(undefined), 9, () => 'Ping test')).toEqual({ found: 'none' });
+    });
+
+    it('refuses a query-recognised handshake whose body is over budget, without parsing it', async () => {
+      expect(await findUnsignedHandshake(engine, 't', [validation], view(undefined, { validationToken: 'x' }), 4_097, noParse)).toMatchObject({ found: 'too_large', handshake: { name: 'validation' } });
+    });
+
+    it('does not recognise a body-only handshake over budget: it goes on to verification', async () => {
+      expect(await findUnsignedHandshake(engine, 't', [ping], view(undefined), 17, noParse)).toEqual({ found: 'none' });
+    });
   });
 });

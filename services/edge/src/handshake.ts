@@ -31,6 +31,45 @@ export async function findHandshake(engine: MappingEngine, slug: string, handsha
   return undefined;
 }
 
+/** What the look-up before verification found. */
+export type UnsignedHandshake =
+  | { found: 'none' }
+  | { found: 'match'; handshake: Handshake; view: RequestView }
+  | { found: 'too_large'; handshake: Handshake };
+
+/**
+ * Looks for an unverified handshake (Graph `validationToken`, HiBob ping, Gusto's token POST) before
+ * the signature is checked. A body is parsed only when it fits the handshake's `max_bytes`; a larger
+ * one is matched without its payload, so nothing big is ever parsed unauthenticated. `view.payload`
+ * is ignored: `parse` is called at most once, lazily. Verified handshakes are not looked at here.
+ */
+export async function findUnsignedHandshake(
+  engine: MappingEngine,
+  slug: string,
+  handshakes: readonly Handshake[],
+  view: RequestView,
+  bodyBytes: number,
+  parse: () => unknown,
+): Promise<UnsignedHandshake> {
+  let parsed: { payload: unknown } | undefined;
+  for (const handshake of handshakes) {
+    if (handshake.verified) continue;
+    const small = bodyBytes <= handshake.max_bytes;
+    if (small && !parsed) {
+      try {
+        parsed = { payload: parse() };
+      } catch {
+        parsed = { payload: undefined };
+      }
+    }
+    const candidate: RequestView = { ...view, payload: small ? parsed?.payload : undefined };
+    const match = await findHandshake(engine, slug, [handshake], candidate);
+    if (!match) continue;
+    return small ? { found: 'match', handshake, view: candidate } : { found: 'too_large', handshake };
+  }
+  return { found: 'none' };
+}
+
 /** The value a handshake captures as the account's webhook secret, if it yields a non-empty string. */
 export async function capturedSecret(engine: MappingEngine, slug: string, handshake: Handshake, view: RequestView): Promise<string | undefined> {
   if (!handshake.capture_secret) return undefined;

@@ -3,6 +3,7 @@ import { rawSubject, type WebhookDefinition } from '@switchyard/contracts';
 import { publishDeadLetter, publishDurable, RAW_HEADERS } from '@switchyard/bus';
 import { sha256Hex } from '@switchyard/kernel';
 import type { EdgeParts } from './parts.js';
+import { ReplayKeys, verificationBoundsAge } from './replay.js';
 import type { AccountRecord } from '@switchyard/stores';
 
 /** A verified delivery for one account, ready for RAW. */
@@ -23,7 +24,8 @@ export interface VerifiedDelivery {
 /**
  * Publishes a verified delivery to `raw.<provider>.<account>` and resolves once JetStream acknowledged
  * it. The provider's delivery key (the definition's `event_key`) becomes the message id, so a provider
- * retry is a duplicate, not a second event. Throws `SWY_ERR_BUS_UNAVAILABLE` when NATS stays unavailable.
+ * retry is a duplicate, not a second event; for providers whose verification bounds no age the key is
+ * also kept for RAW's retention ({@link ReplayKeys}), so a late replay is a duplicate too. Throws `SWY_ERR_BUS_UNAVAILABLE` when NATS stays unavailable.
  */
 export async function publishRaw(ctx: EdgeParts, delivery: VerifiedDelivery, publishTimeoutMs: number): Promise<{ duplicate: boolean }> {
   const { slug, webhook, account, headers } = delivery;
@@ -35,11 +37,16 @@ export async function publishRaw(ctx: EdgeParts, delivery: VerifiedDelivery, pub
       .catch(() => undefined);
     if (typeof key === 'string' || typeof key === 'number') eventKey = String(key);
   }
+  const msgID = `${account.id}:${sha256Hex(eventKey).slice(0, 40)}`;
+  // Without a signed timestamp a captured delivery verifies forever: keys outlive JetStream's 1 h window.
+  const replay = verificationBoundsAge(webhook) ? undefined : new ReplayKeys(ctx.bus.kv.replay_keys);
+  if (replay && (await replay.seen(msgID))) return { duplicate: true };
+  const receivedAt = new Date().toISOString();
   const raw = natsHeaders();
   raw.set(RAW_HEADERS.provider, slug);
   raw.set(RAW_HEADERS.account, account.id);
   raw.set(RAW_HEADERS.environment, account.environment_id);
-  raw.set(RAW_HEADERS.receivedAt, new Date().toISOString());
+  raw.set(RAW_HEADERS.receivedAt, receivedAt);
   raw.set(RAW_HEADERS.contentType, delivery.contentType);
   raw.set(RAW_HEADERS.eventKey, eventKey);
   raw.set(RAW_HEADERS.origin, 'webhook');
@@ -52,9 +59,10 @@ export async function publishRaw(ctx: EdgeParts, delivery: VerifiedDelivery, pub
     ctx.bus.js,
     rawSubject({ provider: slug, account: account.id }),
     delivery.body,
-    { msgID: `${account.id}:${sha256Hex(eventKey).slice(0, 40)}`, headers: raw },
+    { msgID, headers: raw },
     publishTimeoutMs,
   );
+  await replay?.remember(msgID, receivedAt);
   return { duplicate: ack.duplicate };
 }
 

@@ -65,6 +65,12 @@ export function openApiDocument(serverUrl: string): Schema {
       patch: op('Change an integrated account', { params: ['id'], body: schema(api.UpdateIntegratedAccount, 'input'), response: ref('IntegratedAccount') }),
       delete: op('Delete an integrated account', { params: ['id'], status: '204' }),
     },
+    '/v1/integrated-accounts/{id}/verification': {
+      post: op('Open the window in which a provider-POSTed verification token is captured (as pending)', { params: ['id'], body: schema(api.OpenVerification, 'input'), response: ref('IntegratedAccount') }),
+    },
+    '/v1/integrated-accounts/{id}/verification/confirm': {
+      post: op('Confirm the pending token with the value the provider shows; it becomes the webhook secret', { params: ['id'], body: schema(api.ConfirmVerification, 'input'), response: ref('IntegratedAccount') }),
+    },
     '/v1/subscriptions': {
       post: op('Subscribe an endpoint (the secret or public key is returned once)', { body: schema(api.CreateSubscription, 'input'), response: ref('Subscription'), status: '201' }),
       get: op('List subscriptions', { response: list(ref('Subscription')) }),

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SwitchyardError, toProblem, type ErrorCode } from '@switchyard/contracts';
+import { SwitchyardError, toProblem, type ErrorCode, type Handshake } from '@switchyard/contracts';
 import { type LoadedProvider, mediaType, parseBody } from '@switchyard/mapping';
 import type { EdgeParts } from '../parts.js';
-import type { AccountRecord, ProviderAppRecord } from '@switchyard/stores';
+import { capturePending, type AccountRecord, type ProviderAppRecord } from '@switchyard/stores';
 import { groupByRemoteKey, rebuildPayload } from '../app-routing.js';
-import { capturedSecret, findHandshake, renderReply, type RequestView } from '../handshake.js';
+import { capturedSecret, findHandshake, findUnsignedHandshake, renderReply, type RequestView } from '../handshake.js';
 import { deadLetterAtEdge, publishRaw } from '../ingest.js';
 import { verifyWebhook, type InboundRequest } from '../verify/index.js';
 
@@ -38,19 +38,25 @@ const OUTCOMES: Partial<Record<ErrorCode, string>> = {
   SWY_ERR_JWKS_UNAVAILABLE: 'unavailable',
   SWY_ERR_PROVIDER_APP_UNKNOWN: 'unknown_account',
   SWY_ERR_NO_APP_ROUTING: 'unknown_provider',
+  SWY_ERR_HANDSHAKE_TOO_LARGE: 'too_large',
+  SWY_ERR_BODY_TOO_DEEP: 'malformed',
+  SWY_ERR_CAPTURE_CLOSED: 'capture_refused',
+  SWY_ERR_CAPTURE_CONFLICT: 'capture_refused',
 };
 
 
 type AccountRoute = FastifyRequest<{ Params: { provider: string; accountId: string } }>;
 type AppRoute = FastifyRequest<{ Params: { provider: string; appId: string } }>;
 
-/** What both routes share once the provider is known and the body is read. */
+/** What both routes share once the provider is known and the body is read (not parsed). */
 interface Received {
   slug: string;
   provider: LoadedProvider;
   webhook: NonNullable<LoadedProvider['definition']['webhook']>;
   contentType: string;
+  format: Parameters<typeof parseBody>[0];
   inbound: InboundRequest;
+  /** The request for handshake expressions; `payload` is set only once the body was verified and parsed. */
   view: RequestView;
 }
 
@@ -59,8 +65,10 @@ interface Received {
  * - `POST /webhooks/:provider/:accountId` — a per-account URL;
  * - `POST /webhooks/:provider/apps/:appId` — a provider app's URL (HubSpot, QuickBooks, Xero), the
  *   account(s) found from the payload through the definition's `app_routing` and the remote-key index.
- * Declared handshakes are answered first; everything else is verified on the raw bytes, published to
- * RAW with the provider's delivery key as `Nats-Msg-Id`, and answered 2xx only once JetStream acked it.
+ * Verify first: before the signature check only routing, the media type and unverified handshakes
+ * (matched on query/headers, their bodies parsed only under the handshake's small `max_bytes`) run.
+ * Then the raw bytes are verified, and only then parsed, matched against verified handshakes, published
+ * to RAW with the provider's delivery key as `Nats-Msg-Id`, and answered 2xx once JetStream acked it.
  */
 export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts, options: WebhookRouteOptions): Promise<void> {
   const { accounts, providerApps: apps } = ctx;
@@ -75,7 +83,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
     return sent.send(toProblem(error));
   };
 
-  /** Provider, content type, bytes and the parsed view; or a failure already sent. */
+  /** Provider, content type and bytes, nothing parsed; or a failure already sent. */
   const receive = (request: FastifyRequest, reply: FastifyReply, slug: string): Received | FastifyReply => {
     const provider = ctx.catalog.get(slug);
     if (!provider) return fail(request, reply, 'SWY_ERR_PROVIDER_UNKNOWN', `no provider '${slug}'`);
@@ -89,29 +97,59 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    let payload: unknown;
-    try {
-      payload = body.length > 0 ? parseBody(format, body) : undefined;
-    } catch {
-      // Parsed only to answer handshakes and route batches; a verified body that does not parse is kept.
-      payload = undefined;
-    }
     const inbound: InboundRequest = { method: request.method, url: `${ctx.publicUrl}${request.url}`, path: request.url, headers, body };
-    const view: RequestView = { method: request.method, query: request.query as RequestView['query'], headers, payload };
-    return { slug, provider, webhook, contentType, inbound, view };
+    const view: RequestView = { method: request.method, query: request.query as RequestView['query'], headers, payload: undefined };
+    return { slug, provider, webhook, contentType, format, inbound, view };
   };
 
-  /** Answers a declared handshake if this request is one; true when it did. */
-  const handshake = async (request: FastifyRequest, reply: FastifyReply, r: Received, secrets: readonly string[], verify: () => Promise<boolean>, account?: AccountRecord) => {
-    const found = await findHandshake(ctx.engine, r.slug, r.webhook.handshakes, r.view);
-    if (!found) return false;
-    if (found.verified && !(await verify())) return true;
-    const captured = account ? await capturedSecret(ctx.engine, r.slug, found, r.view) : undefined;
-    if (account && captured && accounts.webhookSecrets(account).length === 0) {
-      await accounts.update(account, { webhook_secrets: [captured] });
-      request.log.info({ provider: r.slug, account: account.id, handshake: found.name }, 'webhook secret captured');
+  /** Parses a verified body; false (failure sent) when it nests too deep. Malformed bodies are kept, unparsed. */
+  const parseVerified = (request: FastifyRequest, reply: FastifyReply, r: Received): boolean => {
+    if (r.inbound.body.length === 0) return true;
+    try {
+      r.view = { ...r.view, payload: parseBody(r.format, r.inbound.body) };
+    } catch (error) {
+      if (error instanceof SwitchyardError && error.code === 'SWY_ERR_BODY_TOO_DEEP') {
+        fail(request, reply, error.code, error.detail);
+        return false;
+      }
+      // Parsed to answer handshakes and route batches; a verified body that does not parse is kept.
     }
-    const rendered = await renderReply(ctx.engine, `${r.slug}/provider.json#handshakes.${found.name}.reply`, found.reply, r.view, secrets);
+    return true;
+  };
+
+  /**
+   * Handshakes, then verification: an unverified handshake is answered (or refused as too large) before
+   * the signature check; a verified one only after it, on the parsed body. True when a reply was sent.
+   */
+  const handshake = async (request: FastifyRequest, reply: FastifyReply, r: Received, secrets: readonly string[], verify: () => Promise<boolean>, account?: AccountRecord) => {
+    const early = await findUnsignedHandshake(ctx.engine, r.slug, r.webhook.handshakes, r.view, r.inbound.body.length, () => parseBody(r.format, r.inbound.body));
+    if (early.found === 'too_large') {
+      fail(request, reply, 'SWY_ERR_HANDSHAKE_TOO_LARGE', `${r.slug} handshake '${early.handshake.name}' allows at most ${early.handshake.max_bytes} body bytes before verification; got ${r.inbound.body.length}`);
+      return true;
+    }
+    if (early.found === 'match') return answer(request, reply, r, early.handshake, early.view, secrets, account);
+    if (!(await verify())) return true;
+    if (!parseVerified(request, reply, r)) return true;
+    const found = await findHandshake(ctx.engine, r.slug, r.webhook.handshakes.filter((h) => h.verified), r.view);
+    return found ? answer(request, reply, r, found, r.view, secrets, account) : false;
+  };
+
+  /**
+   * Sends a handshake's reply. A handshake that captures a secret keeps it as pending, and only inside
+   * the account's open verification window: outside it, or against a different pending token, the
+   * request is refused and nothing changes (the customer confirms the token through the API).
+   */
+  const answer = async (request: FastifyRequest, reply: FastifyReply, r: Received, found: Handshake, view: RequestView, secrets: readonly string[], account?: AccountRecord) => {
+    const captured = account && found.capture_secret ? await capturedSecret(ctx.engine, r.slug, found, view) : undefined;
+    if (account && captured) {
+      const kept = await capturePending(accounts, account, captured);
+      if (!kept.ok) {
+        fail(request, reply, kept.code, kept.detail);
+        return true;
+      }
+      request.log.info({ provider: r.slug, account: account.id, handshake: found.name }, 'verification token pending confirmation');
+    }
+    const rendered = await renderReply(ctx.engine, `${r.slug}/provider.json#handshakes.${found.name}.reply`, found.reply, view, secrets);
     outcomes.set(request, 'handshake');
     void reply.status(rendered.status).header('x-content-type-options', 'nosniff').type(rendered.contentType).send(rendered.body);
     return true;
@@ -157,8 +195,8 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
         if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
         return verdict.ok;
       };
+      // Verifies (and parses) the request unless it was a handshake, answered or refused.
       if (await handshake(request, reply, r, secrets, verify, account)) return reply;
-      if (!(await verify())) return reply;
       try {
         const { duplicate } = await publishRaw(
           ctx,
@@ -188,7 +226,6 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
         return verdict.ok;
       };
       if (await handshake(request, reply, r, secrets, verify)) return reply;
-      if (!(await verify())) return reply;
       try {
         const kept = (code: string, detail: string, body: Buffer) =>
           deadLetterAtEdge(ctx, { slug, appId, contentType: r.contentType, body, code, detail }, options.publishTimeoutMs);

@@ -3,7 +3,7 @@ import { api, SwitchyardError } from '@switchyard/contracts';
 import { publishOperationalEvent } from '@switchyard/bus';
 import { parseInput } from '@switchyard/kernel';
 import type { RequestParts } from '../parts.js';
-import { accountView, type AccountRecord, type AccountStore, type EnvironmentStore, type ProviderAppStore } from '@switchyard/stores';
+import { accountView, confirmPending, openVerification, type AccountRecord, type AccountStore, type EnvironmentStore, type ProviderAppStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
 
 type IdParams = { Params: { id: string } };
@@ -74,6 +74,29 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, e
     });
     await announce('integrated_account:updated', updated);
     return view(updated);
+  });
+
+  // The secret-capture window (Gusto-style token POSTs, declared by a handshake's `capture_secret`).
+  const captureOf = (record: AccountRecord) => ctx.catalog.get(record.provider)?.definition.webhook?.handshakes.find((h) => h.capture_secret);
+
+  app.post<IdParams>('/v1/integrated-accounts/:id/verification', async (request) => {
+    const environment = await requireEnvironment(request, environments);
+    const input = parseInput(api.OpenVerification, request.body);
+    const record = await find(environment.id, request.params.id);
+    const capture = captureOf(record);
+    if (!capture) throw new SwitchyardError('SWY_ERR_VALIDATION', `${record.provider} does not send a verification token to capture`);
+    const updated = await openVerification(accounts, record, input.minutes ?? capture.capture_window_minutes);
+    await announce('integrated_account:updated', updated);
+    return view(updated);
+  });
+
+  app.post<IdParams>('/v1/integrated-accounts/:id/verification/confirm', async (request) => {
+    const environment = await requireEnvironment(request, environments);
+    const input = parseInput(api.ConfirmVerification, request.body);
+    const confirmed = await confirmPending(accounts, await find(environment.id, request.params.id), input.token);
+    if (!confirmed.ok) throw new SwitchyardError(confirmed.code, confirmed.detail);
+    await announce('integrated_account:updated', confirmed.record);
+    return view(confirmed.record);
   });
 
   app.delete<IdParams>('/v1/integrated-accounts/:id', async (request, reply) => {

@@ -17,7 +17,7 @@ import { checkServerFeatures } from './server-features.js';
 const HOUR_MS = 3_600_000;
 
 /** The KV buckets of DESIGN §3; `tokens` holds each OAuth2 grant's current tokens, sealed (provider-client/oauth2-tokens.ts). */
-export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency', 'tokens'] as const;
+export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency', 'tokens', 'replay_keys'] as const;
 export type BucketName = (typeof BUCKETS)[number];
 
 /** Stream names, one place. */
@@ -134,9 +134,10 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     const kv = {} as Record<BucketName, KV>;
     for (const name of BUCKETS) {
       // Job progress and idempotency records are only worth keeping for a day; the rest is control data.
-      const ttl = name === 'jobs' || name === 'idempotency' ? { ttl: 86_400_000 } : {};
+      // Replay keys (edge, providers without signed timestamps) must outlive every RAW message they guard.
+      const ttl = name === 'jobs' || name === 'idempotency' ? { ttl: 86_400_000 } : name === 'replay_keys' ? { ttl: options.rawRetentionHours * HOUR_MS } : {};
       // Tokens keep no history: earlier versions are secrets nobody needs (a non-rotating refresh token stays live).
-      const history = name === 'mappings' ? 64 : name === 'tokens' ? 1 : 10;
+      const history = name === 'mappings' ? 64 : name === 'tokens' || name === 'replay_keys' ? 1 : 10;
       kv[name] = await untilReady(() => kvm.create(name, { history, replicas: options.replicas, ...ttl }), options.logger);
     }
     return {

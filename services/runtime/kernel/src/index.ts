@@ -6,6 +6,7 @@
 export { bool, csv, EgressEnv, HttpEnv, loadConfig, LogEnv, optionalString, SecretsEnv } from './config.js';
 export { egressConnector, EgressPolicy, parseCidr } from './egress.js';
 export { deterministicId, randomId, sha256Hex } from './ids.js';
+export { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 export { jsonOf, valueAt } from './json-value.js';
 export { closeAll, closeOnSignals, type Closeable } from './lifecycle.js';
 export { createLogger, REDACT_PATHS, type Logger } from './logger.js';

@@ -1,5 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { BodyFormat } from '@switchyard/contracts';
+import { SwitchyardError, type BodyFormat } from '@switchyard/contracts';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '@switchyard/kernel';
 import type { z } from 'zod';
 
 /** The media type of a Content-Type header: lower case, parameters dropped. */
@@ -9,12 +10,14 @@ export function mediaType(contentType: string | undefined): string {
 
 /**
  * Parses verified raw bytes for a mapping: JSON, form-urlencoded (repeated keys become arrays) or text.
- * Throws on malformed input; callers keep the raw bytes either way.
+ * Throws on malformed input; callers keep the raw bytes either way. JSON nested deeper than
+ * {@link MAX_JSON_DEPTH} throws `SWY_ERR_BODY_TOO_DEEP` before parsing (JSON.parse would overflow its stack).
  */
 export function parseBody(format: z.infer<typeof BodyFormat>, body: Uint8Array): unknown {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   switch (format) {
     case 'json':
+      if (jsonTooDeep(body)) throw new SwitchyardError('SWY_ERR_BODY_TOO_DEEP', `JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
       return JSON.parse(text);
     case 'form': {
       const out: Record<string, string | string[]> = {};

@@ -17,8 +17,16 @@ export interface AccountRecord {
   config: Record<string, unknown>;
   credentials: Sealed | null;
   webhook_secrets: Sealed | null;
+  /** The secret-capture window; absent on records written before it existed (closed, nothing pending). */
+  verification?: AccountVerification;
   created_at: string;
   updated_at: string;
+}
+
+/** An account's secret-capture window and the token the provider POSTed in it, sealed, until confirmed. */
+export interface AccountVerification {
+  open_until: string | null;
+  pending: Sealed | null;
 }
 
 /** Fields accepted when creating an account. */
@@ -39,6 +47,8 @@ export interface AccountChanges {
   webhook_secrets?: string[] | undefined;
   remote_key?: string | null | undefined;
   config?: Record<string, unknown> | undefined;
+  /** A new capture window state: `pending` null clears the pending token, a string seals it. */
+  verification?: { open_until: string | null; pending: string | null } | undefined;
 }
 
 /**
@@ -157,6 +167,12 @@ export class AccountStore {
       webhook_secrets: changes.webhook_secrets
         ? this.#vault.sealJson(changes.webhook_secrets, `account:${record.id}:webhook_secrets`)
         : record.webhook_secrets,
+      verification: changes.verification
+        ? {
+            open_until: changes.verification.open_until,
+            pending: changes.verification.pending === null ? null : this.#vault.sealJson(changes.verification.pending, `account:${record.id}:pending_secret`),
+          }
+        : record.verification,
       updated_at: new Date().toISOString(),
     };
     await this.#accounts.put(record.id, next);
@@ -176,6 +192,12 @@ export class AccountStore {
       this.#secrets.set(record, secrets);
     }
     return secrets;
+  }
+
+  /** The token captured in the verification window and not yet confirmed, decrypted. */
+  pendingSecret(record: AccountRecord): string | undefined {
+    const sealed = record.verification?.pending;
+    return sealed ? this.#vault.openJson<string>(sealed, `account:${record.id}:pending_secret`) : undefined;
   }
 
   /** The account's credentials, decrypted. */
@@ -206,6 +228,7 @@ export function accountView(record: AccountRecord, webhookUrl: string | null): a
     remote_key: record.remote_key,
     config: record.config,
     has_webhook_secret: record.webhook_secrets !== null,
+    verification: { open_until: record.verification?.open_until ?? null, token_pending: Boolean(record.verification?.pending) },
     created_at: record.created_at,
     updated_at: record.updated_at,
   };

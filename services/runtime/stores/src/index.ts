@@ -11,8 +11,10 @@ export {
   type AccountChanges,
   type AccountRecord,
   type AccountStatus,
+  type AccountVerification,
   type NewAccount,
 } from './accounts.js';
+export { capturePending, confirmPending, openVerification, verificationOpen, type VerificationResult } from './account-verification.js';
 export { EnvironmentStore, tokensEqual, type ApiKeyRecord } from './environments.js';
 export { MappingStore, type OverrideLevel, type OverrideRecord, type OverrideRevision, type ResolvedMapping } from './mappings.js';
 export { ProviderAppStore, providerAppView, type AppSecrets, type ProviderAppInput, type ProviderAppRecord } from './provider-apps.js';

@@ -1,4 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { SwitchyardError } from '@switchyard/contracts';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../json-depth.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerProblemHandler } from './problem.js';
@@ -35,6 +37,14 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     return503OnClosing: true,
   });
   registerProblemHandler(app);
+  // Fastify's JSON parser (prototype-poisoning checks kept) behind a depth pre-scan: an over-deep body
+  // would otherwise overflow JSON.parse's stack and answer 500 after the work was done.
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonTooDeep(body as string)) return done(new SwitchyardError('SWY_ERR_BODY_TOO_DEEP', `JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    return parseJson(request, body as string, done);
+  });
   // Closing waits for sockets; a keep-alive socket busy when closing began would otherwise linger for
   // the keep-alive timeout. From then on every response asks the client to close, and after a grace
   // period whatever is left is closed (a request cut there was not acknowledged: the provider retries).

@@ -130,7 +130,7 @@ describe('EgressPolicy: exceptions for one port', () => {
     'refuses the entry %s at start-up with SWY_ERR_CONFIG_INVALID naming it',
     (entry) => {
       expect(() => new EgressPolicy([entry], { setting: 'SWITCHYARD_PROVIDER_EGRESS_ALLOW' })).toThrow(
-        expect.objectContaining({ code: 'SWY_ERR_CONFIG_INVALID', detail: expect.stringMatching(/^SWITCHYARD_PROVIDER_EGRESS_ALLOW: '/) }),
+        expect.objectContaining({ code: 'SWY_ERR_CONFIG_INVALID', detail: expect.stringMatching(new RegExp(`^SWITCHYARD_PROVIDER_EGRESS_ALLOW: .*'${entry.replace(/[[\]./]/g, '\\$&')}'`)) }),
       );
     },
   );

@@ -45,6 +45,7 @@ export async function spawnHub(options: {
       SWITCHYARD_ENCRYPTION_KEY: options.encryptionKey ?? randomBytes(32).toString('base64'),
       LOG_LEVEL: 'warn',
       SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1',
+      SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8,::1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

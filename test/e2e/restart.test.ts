@@ -114,6 +114,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
       SWITCHYARD_DATA_DIR: dataDir,
       SWITCHYARD_ADMIN_TOKEN: 'kill-test-admin-token-0123456789',
       SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8',
+      SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8',
       SWITCHYARD_DELIVERY_SCHEDULE_MS: COMPRESSED_SCHEDULE,
     };
 

@@ -27,6 +27,7 @@ describe('services running alone against one NATS', () => {
       NATS_URL: nats.url,
       SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8',
+      SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8',
       SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${edgePort}`,
     };
     services.edge = await startChildService('edge', edgePort, common);

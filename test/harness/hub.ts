@@ -5,6 +5,12 @@ import { join } from 'node:path';
 import { HubEnv, startHub, type Hub } from '@switchyard/hub';
 import { createLogger, loadConfig } from '@switchyard/kernel';
 
+/**
+ * Simulated providers and receivers listen on loopback random ports, so test hubs open loopback to
+ * both deliveries and provider calls; a test of the shipped defaults overrides these with ''.
+ */
+export const LOOPBACK_EGRESS = { SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8,::1' } as const;
+
 /** A hub running in this process against a test nats-server, plus a small API client. */
 export interface TestHub extends Hub {
   /** Calls the hub's HTTP API with an optional bearer token; JSON in, JSON out. */
@@ -19,7 +25,7 @@ export interface TestHub extends Hub {
  */
 export async function startTestHub(natsUrl: string, env: Record<string, string> = {}, captureLogs?: string[]): Promise<TestHub> {
   const dataDir = await mkdtemp(join(tmpdir(), 'swy-hub-'));
-  const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', ...env };
+  const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, ...LOOPBACK_EGRESS, ...env };
   const config = loadConfig(HubEnv, rawEnv);
   const logger = captureLogs
     ? createLogger({ level: 'debug', destination: new Writable({ write: (chunk, _enc, done) => (captureLogs.push(String(chunk)), done()) }) })

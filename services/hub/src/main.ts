@@ -19,7 +19,7 @@ try {
       `  health, metrics   ${hub.url}/readyz  ${hub.url}/metrics`,
       `  NATS              ${hub.natsUrl}${hub.embeddedNats ? `   (embedded, JetStream in ${config.SWITCHYARD_DATA_DIR}/nats)` : ''}`,
       `  admin token       ${token}`,
-      `  egress allowed    ${hub.egressAllow.length > 0 ? hub.egressAllow.join(', ') : '(public addresses only)'}`,
+      `  egress allowed    deliveries: public https${hub.egressAllow.length > 0 ? ` + ${hub.egressAllow.join(', ')}` : ' only (a local receiver: SWITCHYARD_EGRESS_ALLOW=127.0.0.1:PORT)'}; provider calls: public https${hub.providerEgressAllow.length > 0 ? ` + ${hub.providerEgressAllow.join(', ')}` : ' only'}`,
       '  Ctrl-C stops everything cleanly.',
       '',
       '',

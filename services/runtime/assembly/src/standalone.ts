@@ -48,6 +48,7 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
       encryptionKey: config.SWITCHYARD_ENCRYPTION_KEY,
       egressAllow: config.SWITCHYARD_EGRESS_ALLOW,
+      providerEgressAllow: config.SWITCHYARD_PROVIDER_EGRESS_ALLOW,
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,

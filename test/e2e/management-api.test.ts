@@ -97,6 +97,26 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     }
   });
 
+  it('delivers to a loopback port the operator listed and refuses every other loopback port (shipped default shape)', async () => {
+    const listed = await startReceiver();
+    const unlisted = await startReceiver();
+    const strict = await startTestHub(nats.url, { SWITCHYARD_EGRESS_ALLOW: `127.0.0.1:${new URL(listed.url).port}`, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' });
+    try {
+      const tenant = await createTenant(strict, listed);
+      const refused = await strict.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: unlisted.url, event_types: ['*'] } });
+      expect(refused).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED', detail: expect.stringContaining('SWITCHYARD_EGRESS_ALLOW') } });
+      const moved = await strict.call('PATCH', `/v1/subscriptions/${tenant.subscriptionId}`, { token: tenant.apiKey, body: { url: unlisted.url } });
+      expect(moved).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED' } });
+      expect((await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', 'listed-port-1')))).status).toBe(200);
+      await eventually('delivery to the listed port', () => listed.received.length === 1);
+      expect(unlisted.received).toHaveLength(0);
+    } finally {
+      await strict.close();
+      await listed.close();
+      await unlisted.close();
+    }
+  });
+
   it('stops accepting webhooks for a disabled account, and resumes when it is re-enabled', async () => {
     const endpoint = await startReceiver();
     const tenant = await createTenant(hub, endpoint);

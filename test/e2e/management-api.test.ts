@@ -1,3 +1,5 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
@@ -21,6 +23,24 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     await receiver?.close();
     await hub?.close();
     await nats?.stop();
+  });
+
+  it('serves /metrics only to the bearer of the metrics token, kept owner-only in the data dir', async () => {
+    const scrape = (authorization?: string) => fetch(`${hub.url}/metrics`, authorization ? { headers: { authorization } } : {});
+    const none = await scrape();
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ code: 'SWY_ERR_UNAUTHORIZED' });
+    for (const wrong of [`Bearer ${hub.metricsToken}x`, `Bearer ${hub.adminToken}`, hub.metricsToken]) {
+      const refused = await scrape(wrong);
+      expect(refused.status, wrong.slice(0, 12)).toBe(401);
+      expect(await refused.text()).not.toContain('switchyard_');
+    }
+    const ok = await scrape(`Bearer ${hub.metricsToken}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('switchyard_');
+    const file = join(hub.dataDir, 'metrics-token');
+    expect((await readFile(file, 'utf8')).trim()).toBe(hub.metricsToken);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
   it('creates environments only with the admin token', async () => {

@@ -13,6 +13,8 @@ export const LOOPBACK_EGRESS = { SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', SWI
 
 /** A hub running in this process against a test nats-server, plus a small API client. */
 export interface TestHub extends Hub {
+  /** The hub's temporary data directory (admin and metrics tokens live there unless set). */
+  readonly dataDir: string;
   /** Calls the hub's HTTP API with an optional bearer token; JSON in, JSON out. */
   call(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
   /** Creates an environment with the admin token; returns its API key and id. */
@@ -41,6 +43,7 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
   };
   return {
     ...hub,
+    dataDir,
     call,
     createEnvironment: async (name = 'test') => {
       const { status, body } = await call('POST', '/v1/environments', { token: hub.adminToken, body: { name } });

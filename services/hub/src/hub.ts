@@ -9,7 +9,7 @@ import { normalizerParts, startNormalizer } from '@switchyard/normalizer';
 import { requestParts, startRequest } from '@switchyard/request';
 import { Runtime } from '@switchyard/runtime';
 import type { HubConfig } from './config.js';
-import { generateAdminToken, persistentSecret } from './data-dir.js';
+import { generateAdminToken, generateMetricsToken, persistentSecret } from './data-dir.js';
 
 /** A running hub. */
 export interface Hub {
@@ -21,6 +21,8 @@ export interface Hub {
   /** Where the admin token came from, for the start-up banner. */
   readonly adminTokenSource: 'environment' | 'generated' | 'data-dir';
   readonly embeddedNats: boolean;
+  /** The bearer token `/metrics` requires (from SWITCHYARD_METRICS_TOKEN or `<data dir>/metrics-token`). */
+  readonly metricsToken: string;
   /** Exceptions for deliveries (`SWITCHYARD_EGRESS_ALLOW`), for the start-up banner. */
   readonly egressAllow: readonly string[];
   /** Exceptions for provider calls (`SWITCHYARD_PROVIDER_EGRESS_ALLOW`), for the start-up banner. */
@@ -84,7 +86,8 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
     });
     handles.push(runtime);
 
-    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus });
+    const metricsToken = config.SWITCHYARD_METRICS_TOKEN ?? (await persistentSecret(dataDir, 'metrics-token', generateMetricsToken)).value;
+    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus, trustedProxies: config.SWITCHYARD_TRUSTED_PROXIES, metricsToken });
     handles.push(
       await startNormalizer(await normalizerParts(runtime), { concurrency: config.SWITCHYARD_NORMALIZER_CONCURRENCY, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
       await startDelivery(await deliveryParts(runtime), deliveryOptionsFrom(config)),
@@ -106,6 +109,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       embeddedNats: server !== undefined,
       egressAllow,
       providerEgressAllow,
+      metricsToken,
       runtime,
       close: () => closeAll(handles),
     };

@@ -16,7 +16,7 @@ try {
       '',
       'Switchyard is running',
       `  API and webhooks  ${hub.url}   (providers call ${hub.publicUrl}/webhooks/{provider}/{account})`,
-      `  health, metrics   ${hub.url}/readyz  ${hub.url}/metrics`,
+      `  health, metrics   ${hub.url}/readyz  ${hub.url}/metrics   (bearer token ${config.SWITCHYARD_METRICS_TOKEN ? 'from SWITCHYARD_METRICS_TOKEN' : `in ${config.SWITCHYARD_DATA_DIR}/metrics-token`})`,
       `  NATS              ${hub.natsUrl}${hub.embeddedNats ? `   (embedded, JetStream in ${config.SWITCHYARD_DATA_DIR}/nats)` : ''}`,
       `  admin token       ${token}`,
       `  egress allowed    deliveries: public https${hub.egressAllow.length > 0 ? ` + ${hub.egressAllow.join(', ')}` : ' only (a local receiver: SWITCHYARD_EGRESS_ALLOW=127.0.0.1:PORT)'}; provider calls: public https${hub.providerEgressAllow.length > 0 ? ` + ${hub.providerEgressAllow.join(', ')}` : ' only'}`,

@@ -54,7 +54,7 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
       publicUrl: config.SWITCHYARD_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
     });
-    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus });
+    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus, trustedProxies: config.SWITCHYARD_TRUSTED_PROXIES, metricsToken: config.SWITCHYARD_METRICS_TOKEN });
     const service = await start({ runtime, config, app });
     await app.listen({ port: config.PORT, host: config.HOST });
     logger.info({ url: `http://${config.HOST}:${config.PORT}`, nats: config.NATS_URL }, `${name} started`);

@@ -36,6 +36,13 @@ export const HttpEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Base URL providers call; account webhook URLs are built on it. Default `http://HOST:PORT`. */
   SWITCHYARD_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
+  /**
+   * Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` names the client; none by default,
+   * so a forged header cannot pass an IP allow-list.
+   */
+  SWITCHYARD_TRUSTED_PROXIES: csv,
+  /** Bearer token `GET /metrics` requires; unset, the embedded hub keeps one in its data dir. */
+  SWITCHYARD_METRICS_TOKEN: optionalString,
 });
 
 /** Secrets shared by services that read or write credentials. */

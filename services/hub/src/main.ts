@@ -19,7 +19,7 @@ try {
       `  health, metrics   ${hub.url}/readyz  ${hub.url}/metrics   (bearer token ${config.SWITCHYARD_METRICS_TOKEN ? 'from SWITCHYARD_METRICS_TOKEN' : `in ${config.SWITCHYARD_DATA_DIR}/metrics-token`})`,
       `  NATS              ${hub.natsUrl}${hub.embeddedNats ? `   (embedded, JetStream in ${config.SWITCHYARD_DATA_DIR}/nats)` : ''}`,
       `  admin token       ${token}`,
-      `  egress allowed    deliveries: public https${hub.egressAllow.length > 0 ? ` + ${hub.egressAllow.join(', ')}` : ' only (a local receiver: SWITCHYARD_EGRESS_ALLOW=127.0.0.1:PORT)'}; provider calls: public https${hub.providerEgressAllow.length > 0 ? ` + ${hub.providerEgressAllow.join(', ')}` : ' only'}`,
+      `  egress allowed    deliveries: public ${config.SWITCHYARD_EGRESS_ALLOW_HTTP ? 'http(s)' : 'https'}${hub.egressAllow.length > 0 ? ` + ${hub.egressAllow.join(', ')}` : ' only (a local receiver: SWITCHYARD_EGRESS_ALLOW=127.0.0.1:PORT)'}; provider calls: public ${config.SWITCHYARD_EGRESS_ALLOW_HTTP ? 'http(s)' : 'https'}${hub.providerEgressAllow.length > 0 ? ` + ${hub.providerEgressAllow.join(', ')}` : ' only'}`,
       '  Ctrl-C stops everything cleanly.',
       '',
       '',

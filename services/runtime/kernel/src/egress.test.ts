@@ -120,6 +120,13 @@ describe('EgressPolicy: exceptions for one port', () => {
     await expect(policy.assertUrlAllowed('http://10.0.0.1/hook')).rejects.toMatchObject({ code: 'SWY_ERR_EGRESS_DENIED' });
   });
 
+  it('reads bare IPv6 entries (no brackets) as open on every port', () => {
+    const v6 = new EgressPolicy(['2001:db8::/32', 'fd00::1', '1::1']);
+    expect(v6.refusal('2001:db8::5', 443)).toBeUndefined();
+    expect(v6.refusal('fd00::1', 8080)).toBeUndefined();
+    expect(v6.refusal('fd00::2', 8080)).toBeDefined();
+  });
+
   it('tells destinations reached only by an exception from public ones', async () => {
     expect(await policy.reachesException('http://127.0.0.1:8080/hook')).toBe(true);
     expect(await policy.reachesException('https://93.184.216.34/hook')).toBe(false);

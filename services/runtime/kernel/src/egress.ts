@@ -34,7 +34,7 @@ export function parseCidr(text: string, setting = 'SWITCHYARD_EGRESS_ALLOW'): re
 export function parseAllowEntry(text: string, setting = 'SWITCHYARD_EGRESS_ALLOW'): AllowEntry {
   const entry = text.trim();
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(entry);
-  const v4port = /^([\d./]+):(.*)$/.exec(entry);
+  const v4port = /^(\d+\.\d+\.\d+\.\d+(?:\/\d+)?):(.*)$/.exec(entry);
   const [cidrText, portText] = bracketed ? [bracketed[1]!, bracketed[2]] : v4port ? [v4port[1]!, v4port[2]] : [entry, undefined];
   const [address, prefix, family] = parseCidr(cidrText, setting);
   if (portText === undefined) return { address, prefix, family };

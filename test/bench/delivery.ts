@@ -32,7 +32,7 @@ import { Pool } from 'undici';
 import { EventEnvelope } from '@switchyard/contracts';
 import { STREAMS, TASK_HEADERS } from '@switchyard/bus';
 import { signBamboo } from '../simulators/bamboohr.js';
-import { hubApi, hubCounters, spawnHub, type HubProcess } from './hub-process.js';
+import { BENCH_METRICS_TOKEN, hubApi, hubCounters, spawnHub, type HubProcess } from './hub-process.js';
 import { envNumber, forkServer, percentile, type ChildHandle } from './lib.js';
 import type { SinkCommand, SinkStats } from './sink-server.js';
 
@@ -351,7 +351,7 @@ interface AttemptHistogram {
 }
 
 async function attemptLatency(hubUrl: string): Promise<AttemptHistogram> {
-  const text = await fetch(`${hubUrl}/metrics`).then((r) => r.text());
+  const text = await fetch(`${hubUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.text());
   const sum = Number(/^switchyard_delivery_attempt_seconds_sum\s+(\S+)$/m.exec(text)?.[1] ?? 0);
   const count = Number(/^switchyard_delivery_attempt_seconds_count\s+(\S+)$/m.exec(text)?.[1] ?? 0);
   const buckets: Record<string, number> = {};

@@ -5,6 +5,9 @@ import { freePort } from '@switchyard/nats-server';
 import { stopChild, type ChildHandle } from './lib.js';
 
 /** A hub started as a child process (`services/hub/dist/main.js`), as an operator would run it. */
+/** The `/metrics` bearer token of every hub a bench spawns (benches scrape their own counters). */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token';
+
 export interface HubProcess extends ChildHandle {
   readonly url: string;
   readonly adminToken: string;
@@ -42,9 +45,11 @@ export async function spawnHub(options: {
       NATS_URL: options.natsUrl,
       SWITCHYARD_DATA_DIR: options.dataDir,
       SWITCHYARD_ADMIN_TOKEN: adminToken,
+      SWITCHYARD_METRICS_TOKEN: BENCH_METRICS_TOKEN,
       SWITCHYARD_ENCRYPTION_KEY: options.encryptionKey ?? randomBytes(32).toString('base64'),
       LOG_LEVEL: 'warn',
       SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1',
+      SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8,::1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -98,7 +103,7 @@ export async function hubApi<T = Record<string, unknown>>(hubUrl: string, path: 
  * e.g. `webhooks.accepted`, `normalized.published`, `delivery_attempts.delivered`.
  */
 export async function hubCounters(hubUrl: string): Promise<Record<string, number>> {
-  const text = await fetch(`${hubUrl}/metrics`).then((r) => r.text());
+  const text = await fetch(`${hubUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.text());
   const counters: Record<string, number> = {};
   const line = /^switchyard_(webhooks|normalized|delivery_attempts)_total\{([^}]*)\}\s+(\S+)$/gm;
   for (const match of text.matchAll(line)) {

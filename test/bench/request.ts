@@ -196,7 +196,7 @@ async function main(): Promise<void> {
   const profileDir = join(tmp, 'cpu-prof');
   await mkdir(dataDir, { recursive: true });
   await mkdir(profileDir, { recursive: true });
-  const hubEnv: Record<string, string> = { SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8' };
+  const hubEnv: Record<string, string> = { SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8', SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8' };
   // spawnHub takes no execArgv and Node 20 refuses --cpu-prof in NODE_OPTIONS, so a preload starts the
   // profiler through node:inspector instead; the env reaches only the hub child.
   if (CPU_PROF) {

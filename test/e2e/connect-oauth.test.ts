@@ -100,6 +100,22 @@ describe('connecting an account with OAuth', () => {
     expect((await hub.call('GET', '/v1/integrated-accounts', { token: apiKey })).body.data).toEqual([]);
   });
 
+  it('never calls a loopback token endpoint under the default provider egress, even on a port open to deliveries', async () => {
+    const strict = await startTestHub(nats.url, { SWITCHYARD_MAPPINGS_DIR: dir, SWITCHYARD_EGRESS_ALLOW: `127.0.0.1:${new URL(providerUrl).port}`, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' });
+    try {
+      const { apiKey } = await strict.createEnvironment('connect-strict');
+      await strict.call('POST', '/v1/provider-apps', { token: apiKey, body: { provider: 'oauthdemo', client_id: 'app-id', client_secret: 'app-secret' } });
+      const state = new URL((await strict.call('GET', '/v1/connect/oauthdemo/authorize?redirect_uri=https://customer.example/done', { token: apiKey })).body.url).searchParams.get('state')!;
+      const before = exchanges.length;
+      const callback = await fetch(`${strict.url}/connect/callback?code=good-code&state=${encodeURIComponent(state)}`, { redirect: 'manual' });
+      expect(new URL(callback.headers.get('location')!).searchParams.get('error')).toBe('connect_failed');
+      expect(exchanges.length).toBe(before);
+      expect((await strict.call('GET', '/v1/integrated-accounts', { token: apiKey })).body.data).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('needs a provider app and a provider that declares the flow', async () => {
     const { apiKey } = await hub.createEnvironment('connect-missing');
     expect((await hub.call('GET', '/v1/connect/oauthdemo/authorize?redirect_uri=https://customer.example/done', { token: apiKey })).body.code).toBe('SWY_ERR_PROVIDER_APP_UNKNOWN');

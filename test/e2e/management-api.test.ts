@@ -1,3 +1,5 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
@@ -21,6 +23,24 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     await receiver?.close();
     await hub?.close();
     await nats?.stop();
+  });
+
+  it('serves /metrics only to the bearer of the metrics token, kept owner-only in the data dir', async () => {
+    const scrape = (authorization?: string) => fetch(`${hub.url}/metrics`, authorization ? { headers: { authorization } } : {});
+    const none = await scrape();
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ code: 'SWY_ERR_UNAUTHORIZED' });
+    for (const wrong of [`Bearer ${hub.metricsToken}x`, `Bearer ${hub.adminToken}`, hub.metricsToken]) {
+      const refused = await scrape(wrong);
+      expect(refused.status, wrong.slice(0, 12)).toBe(401);
+      expect(await refused.text()).not.toContain('switchyard_');
+    }
+    const ok = await scrape(`Bearer ${hub.metricsToken}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('switchyard_');
+    const file = join(hub.dataDir, 'metrics-token');
+    expect((await readFile(file, 'utf8')).trim()).toBe(hub.metricsToken);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
   it('creates environments only with the admin token', async () => {
@@ -105,6 +125,26 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
       expect(patched).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED' } });
     } finally {
       await strict.close();
+    }
+  });
+
+  it('delivers to a loopback port the operator listed and refuses every other loopback port (shipped default shape)', async () => {
+    const listed = await startReceiver();
+    const unlisted = await startReceiver();
+    const strict = await startTestHub(nats.url, { SWITCHYARD_EGRESS_ALLOW: `127.0.0.1:${new URL(listed.url).port}`, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' });
+    try {
+      const tenant = await createTenant(strict, listed);
+      const refused = await strict.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: unlisted.url, event_types: ['*'] } });
+      expect(refused).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED', detail: expect.stringContaining('SWITCHYARD_EGRESS_ALLOW') } });
+      const moved = await strict.call('PATCH', `/v1/subscriptions/${tenant.subscriptionId}`, { token: tenant.apiKey, body: { url: unlisted.url } });
+      expect(moved).toMatchObject({ status: 422, body: { code: 'SWY_ERR_EGRESS_DENIED' } });
+      expect((await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', 'listed-port-1')))).status).toBe(200);
+      await eventually('delivery to the listed port', () => listed.received.length === 1);
+      expect(unlisted.received).toHaveLength(0);
+    } finally {
+      await strict.close();
+      await listed.close();
+      await unlisted.close();
     }
   });
 

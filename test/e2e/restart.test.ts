@@ -70,15 +70,17 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const receiver = await startReceiver(() => (endpointUp ? 200 : 503));
     cleanups.push(() => receiver.close());
     const port = await freePort();
-    const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_NATS_PORT: '0', SWITCHYARD_DELIVERY_SCHEDULE_MS: COMPRESSED_SCHEDULE };
+    // The shipped egress defaults, with the one local receiver the operator lists (as the README says).
+    const receiverAllow = `127.0.0.1:${new URL(receiver.url).port}`;
+    const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_NATS_PORT: '0', SWITCHYARD_DELIVERY_SCHEDULE_MS: COMPRESSED_SCHEDULE, SWITCHYARD_EGRESS_ALLOW: receiverAllow, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' };
 
     const first: ChildHub = await startChildHub(port, env);
     cleanups.push(() => first.stop('SIGKILL'));
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-    // The banner tells a person what they need: URLs, the admin token, that loopback deliveries are allowed.
+    // The banner tells a person what they need: URLs, the admin token, which local destinations are open.
     expect(first.output()).toContain(`API and webhooks  ${first.url}`);
     expect(first.output()).toContain(adminToken);
-    expect(first.output()).toContain('deliveries to loopback are allowed');
+    expect(first.output()).toContain(`egress allowed    deliveries: public https + ${receiverAllow}; provider calls: public https only`);
     const embeddedNatsPort = Number(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(first.output())?.[1]);
     expect(await portInUse(embeddedNatsPort)).toBe(true);
     const { accountId } = await setUp(first.url, adminToken, receiver.url, 'restart-key');
@@ -114,6 +116,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
       SWITCHYARD_DATA_DIR: dataDir,
       SWITCHYARD_ADMIN_TOKEN: 'kill-test-admin-token-0123456789',
       SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8',
+      SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8',
       SWITCHYARD_DELIVERY_SCHEDULE_MS: COMPRESSED_SCHEDULE,
     };
 

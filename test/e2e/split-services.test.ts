@@ -18,6 +18,7 @@ describe('services running alone against one NATS', () => {
   let receiver: Receiver;
   const services: Partial<Record<'edge' | 'normalizer' | 'delivery' | 'request', ChildHub>> = {};
   const adminToken = randomBytes(24).toString('hex');
+  const metricsToken = randomBytes(24).toString('hex');
 
   beforeAll(async () => {
     nats = await startTestNats();
@@ -27,7 +28,9 @@ describe('services running alone against one NATS', () => {
       NATS_URL: nats.url,
       SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8',
+      SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8',
       SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${edgePort}`,
+      SWITCHYARD_METRICS_TOKEN: metricsToken,
     };
     services.edge = await startChildService('edge', edgePort, common);
     const [normalizer, delivery, request] = await Promise.all([
@@ -60,7 +63,8 @@ describe('services running alone against one NATS', () => {
     expect(new Webhook(subscription.secret!).verify(delivery!.body, headers)).toMatchObject({ type: 'hris/employees:created', record_id: 'split-1' });
 
     for (const service of Object.values(services)) {
-      const metrics = await fetch(`${service!.url}/metrics`).then((r) => r.text());
+      expect((await fetch(`${service!.url}/metrics`)).status).toBe(401);
+      const metrics = await fetch(`${service!.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } }).then((r) => r.text());
       expect(metrics).toContain('switchyard_');
     }
   });

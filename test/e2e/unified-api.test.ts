@@ -142,6 +142,33 @@ describe('unified API and proxy over BambooHR', () => {
     expect(createHash('sha256').update(echoed).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
   });
 
+  it("refuses a tenant's proxy call and unified read to a loopback base_url under the shipped default, even on a port open to deliveries", async () => {
+    // The shipped default for provider calls (no SWITCHYARD_PROVIDER_EGRESS_ALLOW), with the worst case
+    // for deliveries: the operator listed the very loopback port the tenant points base_url at.
+    const port = new URL(bamboo.url).port;
+    const strict = await startTestHub(nats.url, { SWITCHYARD_EGRESS_ALLOW: `127.0.0.1:${port}`, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' });
+    try {
+      const { apiKey: key } = await strict.createEnvironment('strict');
+      const created = await strict.call('POST', '/v1/integrated-accounts', {
+        token: key,
+        body: { provider: 'bamboohr', credentials: { api_key: 'bamboo-secret-key' }, config: { subdomain: 'acme', base_url: `http://127.0.0.1:${port}/api` } },
+      });
+      expect(created.status).toBe(201);
+      const before = JSON.stringify(bamboo.state.requests);
+      const headers = { authorization: `Bearer ${key}`, 'x-integrated-account-id': created.body.id as string };
+      const proxied = await fetch(`${strict.url}/proxy/v1/employees/directory`, { headers });
+      expect(proxied.status).toBe(422);
+      expect(await proxied.json()).toMatchObject({ code: 'SWY_ERR_EGRESS_DENIED', detail: expect.stringContaining('SWITCHYARD_PROVIDER_EGRESS_ALLOW') });
+      const read = await fetch(`${strict.url}/unified/hris/employees?integrated_account_id=${created.body.id}&limit=1`, { headers: { authorization: `Bearer ${key}` } });
+      expect(read.status).toBe(422);
+      expect(await read.json()).toMatchObject({ code: 'SWY_ERR_EGRESS_DENIED' });
+      // Nothing reached the loopback service: no employee data left it.
+      expect(JSON.stringify(bamboo.state.requests)).toBe(before);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('keeps provider credentials out of the logs', () => {
     const all = logs.join('');
     expect(all).toContain('"route":"/unified/:category/:resource"');

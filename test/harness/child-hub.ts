@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { LOOPBACK_EGRESS } from './hub.js';
 import { eventually } from './wait.js';
 
 /** The built entry point of a service (`hub` is the embedded default). */
@@ -24,7 +25,7 @@ export function startChildHub(port: number, env: Record<string, string>): Promis
 /** Starts one service's built entry point as its own process and waits until its `/readyz` answers 200. */
 export async function startChildService(service: Parameters<typeof serviceMain>[0], port: number, env: Record<string, string>): Promise<ChildHub> {
   const child = spawn(process.execPath, [serviceMain(service)], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', PORT: String(port), ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', PORT: String(port), ...LOOPBACK_EGRESS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -6,8 +6,16 @@ import { HubEnv, startHub, type Hub } from '@switchyard/hub';
 import { createLogger, loadConfig } from '@switchyard/kernel';
 import { auditLogStream, rememberSecret } from './log-audit.js';
 
+/**
+ * Simulated providers and receivers listen on loopback random ports, so test hubs open loopback to
+ * both deliveries and provider calls; a test of the shipped defaults overrides these with ''.
+ */
+export const LOOPBACK_EGRESS = { SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8,::1' } as const;
+
 /** A hub running in this process against a test nats-server, plus a small API client. */
 export interface TestHub extends Hub {
+  /** The hub's temporary data directory (admin and metrics tokens live there unless set). */
+  readonly dataDir: string;
   /** Calls the hub's HTTP API with an optional bearer token; JSON in, JSON out. */
   call(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
   /** Creates an environment with the admin token; returns its API key and id. */
@@ -20,7 +28,7 @@ export interface TestHub extends Hub {
  */
 export async function startTestHub(natsUrl: string, env: Record<string, string> = {}, captureLogs?: string[]): Promise<TestHub> {
   const dataDir = await mkdtemp(join(tmpdir(), 'swy-hub-'));
-  const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', ...env };
+  const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, ...LOOPBACK_EGRESS, ...env };
   const config = loadConfig(HubEnv, rawEnv);
   // Lines go to the test that asks for them and to the whole-suite log audit; without either, nowhere.
   const audit = auditLogStream();
@@ -39,6 +47,7 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
       : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const hub = await startHub(config, logger, rawEnv);
   rememberSecret('admin token', hub.adminToken);
+  rememberSecret('metrics token', hub.metricsToken);
   const call: TestHub['call'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -49,6 +58,7 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
   };
   return {
     ...hub,
+    dataDir,
     call,
     createEnvironment: async (name = 'test') => {
       const { status, body } = await call('POST', '/v1/environments', { token: hub.adminToken, body: { name } });

@@ -10,7 +10,10 @@ export interface AttemptResult {
   errorClass?: string;
   /** `Retry-After` of the response, in ms, when present and sane. */
   retryAfterMs?: number;
-  /** The first 256 bytes of the response body, as text (for the attempt log). */
+  /**
+   * The first 256 bytes of the response body, as text (for the attempt log). Never kept for a
+   * destination reached only through an exception to the block list: it may be an internal service.
+   */
   responseExcerpt?: string;
 }
 
@@ -22,53 +25,64 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
  * names through the egress policy, so the address checked is the address connected to. Redirects are
  * not followed (a 3xx is a failed attempt, as Standard Webhooks says). Response bodies are drained and
  * never stored.
+ *
+ * Two pools: destinations the operator opened by an exception (a listed loopback or private address)
+ * go through one that honours the exceptions, everything else through one that honours none. So a name
+ * that resolved to a public address when checked and to a listed loopback port when connected (DNS
+ * rebinding) is refused, and never yields a response excerpt from the internal service.
  */
 export class Sender {
-  readonly #agent: Agent;
+  readonly #egress: EgressPolicy;
+  readonly #public: Agent;
+  readonly #exceptions: Agent;
   readonly #timeoutMs: number;
 
   constructor(egress: EgressPolicy, options: { timeoutMs: number; connections?: number }) {
+    this.#egress = egress;
     this.#timeoutMs = options.timeoutMs;
-    const connect = egressConnector(egress, options.timeoutMs);
-    this.#agent = new Agent({
-      connect,
-      connections: options.connections ?? 32,
-      keepAliveTimeout: 30_000,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    const pool = (policy: EgressPolicy) =>
+      new Agent({
+        connect: egressConnector(policy, options.timeoutMs),
+        connections: options.connections ?? 32,
+        keepAliveTimeout: 30_000,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
+    this.#public = pool(egress.withoutExceptions());
+    this.#exceptions = pool(egress);
   }
 
   /** POSTs once; never throws (no response is an `errorClass`). */
   async post(url: string, headers: Record<string, string>, body: Uint8Array): Promise<AttemptResult> {
     const started = performance.now();
     try {
+      const viaException = this.#egress.allowList.length > 0 && (await this.#egress.reachesException(url));
       const response = await request(url, {
         method: 'POST',
         headers,
         body,
-        dispatcher: this.#agent,
+        dispatcher: viaException ? this.#exceptions : this.#public,
         // undici 7 follows no redirects unless a redirect interceptor is added: a 3xx stays a 3xx.
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       const excerpt = await readExcerpt(response.body);
+      // An internal service's answer stays out of the attempt log (a tenant reads that log).
+      if (viaException) return { status: response.statusCode, latencyMs: performance.now() - started, ...retryAfterOf(response.headers['retry-after']) };
       const result: AttemptResult = { status: response.statusCode, latencyMs: performance.now() - started };
       if (excerpt) result.responseExcerpt = excerpt;
-      const retryAfter = parseRetryAfter(response.headers['retry-after']);
-      if (retryAfter !== undefined) result.retryAfterMs = retryAfter;
-      return result;
+      return { ...result, ...retryAfterOf(response.headers['retry-after']) };
     } catch (error) {
       return { status: 0, latencyMs: performance.now() - started, errorClass: classify(error) };
     }
   }
 
-  close(): Promise<void> {
-    return this.#agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.#public.close(), this.#exceptions.close()]);
   }
 }
 
 /** Reads the first bytes of a response body and discards the rest without buffering it. */
-async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+export async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -85,6 +99,11 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): void }): P
     // A body cut short still leaves the status: the excerpt is best effort.
   }
   return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8');
+}
+
+function retryAfterOf(value: string | string[] | undefined): { retryAfterMs?: number } {
+  const ms = parseRetryAfter(value);
+  return ms === undefined ? {} : { retryAfterMs: ms };
 }
 
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {

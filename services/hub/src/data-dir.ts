@@ -28,3 +28,8 @@ export async function persistentSecret(dataDir: string, file: string, generate: 
 export function generateAdminToken(): string {
   return `swyadm_${randomBytes(32).toString('base64url')}`;
 }
+
+/** A new metrics scrape token: 256 random bits, URL-safe (a Prometheus `bearer_token_file` holds it). */
+export function generateMetricsToken(): string {
+  return `swymet_${randomBytes(32).toString('base64url')}`;
+}

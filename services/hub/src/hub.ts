@@ -10,10 +10,7 @@ import { requestParts, startRequest } from '@switchyard/request';
 import { sandboxOptionsFrom } from '@switchyard/mapping';
 import { Runtime } from '@switchyard/runtime';
 import type { HubConfig } from './config.js';
-import { generateAdminToken, persistentSecret } from './data-dir.js';
-
-/** Loopback, allowed for deliveries by the embedded default so a local endpoint works out of the box. */
-export const EMBEDDED_EGRESS_ALLOW = ['127.0.0.0/8', '::1'] as const;
+import { generateAdminToken, generateMetricsToken, persistentSecret } from './data-dir.js';
 
 /** A running hub. */
 export interface Hub {
@@ -25,7 +22,12 @@ export interface Hub {
   /** Where the admin token came from, for the start-up banner. */
   readonly adminTokenSource: 'environment' | 'generated' | 'data-dir';
   readonly embeddedNats: boolean;
+  /** The bearer token `/metrics` requires (from SWITCHYARD_METRICS_TOKEN or `<data dir>/metrics-token`). */
+  readonly metricsToken: string;
+  /** Exceptions for deliveries (`SWITCHYARD_EGRESS_ALLOW`), for the start-up banner. */
   readonly egressAllow: readonly string[];
+  /** Exceptions for provider calls (`SWITCHYARD_PROVIDER_EGRESS_ALLOW`), for the start-up banner. */
+  readonly providerEgressAllow: readonly string[];
   /** The process's parts, shared by every service in it. */
   readonly runtime: Runtime;
   /** Stops HTTP, then workers (in-flight messages finish), then NATS (drained), then the embedded server. */
@@ -34,8 +36,8 @@ export interface Hub {
 
 /**
  * Starts the embedded default: every service in one process on one port, and a local nats-server with
- * JetStream in `<data dir>/nats` when `NATS_URL` is unset. `rawEnv` tells "unset" from "empty" for the
- * egress allow-list.
+ * JetStream in `<data dir>/nats` when `NATS_URL` is unset. `rawEnv` is the environment as given (it
+ * tells "unset" from "empty").
  */
 export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS.ProcessEnv = process.env): Promise<Hub> {
   const dataDir = resolve(config.SWITCHYARD_DATA_DIR);
@@ -60,10 +62,10 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       logger.info({ nats: natsUrl, version, storeDir: server.storeDir }, 'embedded nats-server started');
     }
 
-    const egressAllow = rawEnv.SWITCHYARD_EGRESS_ALLOW === undefined && server ? [...EMBEDDED_EGRESS_ALLOW] : config.SWITCHYARD_EGRESS_ALLOW;
-    if (rawEnv.SWITCHYARD_EGRESS_ALLOW === undefined && server) {
-      logger.warn({ allow: egressAllow }, 'embedded default: deliveries to loopback are allowed (set SWITCHYARD_EGRESS_ALLOW to change)');
-    }
+    // No loopback by default, embedded or not: several tenants share a hub, and a local service is
+    // reachable only where the operator lists it (e.g. SWITCHYARD_EGRESS_ALLOW=127.0.0.1:9000).
+    const egressAllow = config.SWITCHYARD_EGRESS_ALLOW;
+    const providerEgressAllow = config.SWITCHYARD_PROVIDER_EGRESS_ALLOW;
     // PORT=0 asks for any free port; pick it now so account webhook URLs name the real one.
     const port = config.PORT || (await freePort(config.HOST));
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
@@ -77,6 +79,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
       encryptionKey,
       egressAllow,
+      providerEgressAllow,
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
@@ -85,7 +88,8 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
     });
     handles.push(runtime);
 
-    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus });
+    const metricsToken = config.SWITCHYARD_METRICS_TOKEN ?? (await persistentSecret(dataDir, 'metrics-token', generateMetricsToken)).value;
+    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus, trustedProxies: config.SWITCHYARD_TRUSTED_PROXIES, metricsToken });
     handles.push(
       await startNormalizer(await normalizerParts(runtime), { concurrency: config.SWITCHYARD_NORMALIZER_CONCURRENCY, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
       await startDelivery(await deliveryParts(runtime), deliveryOptionsFrom(config)),
@@ -106,6 +110,8 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       adminTokenSource: admin.source,
       embeddedNats: server !== undefined,
       egressAllow,
+      providerEgressAllow,
+      metricsToken,
       runtime,
       close: () => closeAll(handles),
     };

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { VerificationScheme, WebhookDefinition } from '@switchyard/contracts';
+import { createHttpApp, createLogger, Metrics } from '@switchyard/kernel';
 import { verifyWebhook, type InboundRequest } from './index.js';
 
 const allowlist = { scheme: 'ip_allowlist', cidrs: ['192.0.2.0/24', '198.51.100.7', '2001:db8:10::/48'] };
@@ -53,5 +54,42 @@ describe('composed checks', () => {
 
   it('refuses a definition whose only check is an IP allow-list (not authentication)', () => {
     expect(WebhookDefinition.safeParse({ mapping: 'webhook.jsonata', verify: [allowlist] }).success).toBe(false);
+  });
+});
+
+describe('ip_allowlist behind a reverse proxy (SWITCHYARD_TRUSTED_PROXIES)', () => {
+  const definition = WebhookDefinition.parse({ mapping: 'webhook.jsonata', verify: [allowlist, hmac] });
+  /** The HTTP app every service uses, with a route that verifies as the edge does: by `request.ip`. */
+  const edgeLike = (trustedProxies?: string[]) => {
+    const app = createHttpApp({ logger: createLogger({ level: 'silent' }), metrics: new Metrics(), readiness: { isConnected: () => true, serverVersion: 'test' }, ...(trustedProxies ? { trustedProxies } : {}) });
+    app.post('/w', async (request) => verifyWebhook(definition.verify, valid(), { secrets: ['secret'], remoteAddress: request.ip }));
+    return app;
+  };
+  // A sender outside the allow-list claims to be an allowed address.
+  const forged = { method: 'POST' as const, url: '/w', remoteAddress: '203.0.113.9', headers: { 'x-forwarded-for': '192.0.2.10' }, payload: {} };
+
+  it('ignores X-Forwarded-For by default, so a forged header does not pass the allow-list', async () => {
+    const app = edgeLike();
+    const answer = (await app.inject(forged)).json();
+    await app.close();
+    expect(answer).toMatchObject({ ok: false, code: 'SWY_ERR_IP_NOT_ALLOWED' });
+  });
+
+  it('ignores X-Forwarded-For from a source that is not a listed proxy', async () => {
+    const app = edgeLike(['10.0.0.0/8']);
+    const answer = (await app.inject(forged)).json();
+    await app.close();
+    expect(answer).toMatchObject({ ok: false, code: 'SWY_ERR_IP_NOT_ALLOWED' });
+  });
+
+  it('honours X-Forwarded-For from a listed proxy', async () => {
+    const app = edgeLike(['203.0.113.0/24']);
+    const answer = (await app.inject(forged)).json();
+    await app.close();
+    expect(answer).toEqual({ ok: true });
+  });
+
+  it('refuses a malformed proxy entry at start-up, naming it', () => {
+    expect(() => edgeLike(['10.0.0.0/40'])).toThrow(expect.objectContaining({ code: 'SWY_ERR_CONFIG_INVALID', detail: expect.stringContaining("SWITCHYARD_TRUSTED_PROXIES: bad prefix in '10.0.0.0/40'") }));
   });
 });

@@ -13,7 +13,10 @@ export interface RuntimeOptions {
   rawRetentionHours: number;
   eventsRetentionHours: number;
   encryptionKey: string;
+  /** Exceptions to the block list for deliveries (`SWITCHYARD_EGRESS_ALLOW`). */
   egressAllow: readonly string[];
+  /** Exceptions to the block list for provider calls (`SWITCHYARD_PROVIDER_EGRESS_ALLOW`); none when unset. */
+  providerEgressAllow?: readonly string[];
   /** Plain http to any destination (`SWITCHYARD_EGRESS_ALLOW_HTTP`). */
   egressAllowHttp?: boolean;
   mappingsDir?: string | undefined;
@@ -52,7 +55,10 @@ export class Runtime {
   readonly logger: Logger;
   readonly bus: Bus;
   readonly vault: Vault;
+  /** Where deliveries may go (customer endpoints). */
   readonly egress: EgressPolicy;
+  /** Where provider calls may go: base URLs, the proxy, unified calls, token endpoints. */
+  readonly providerEgress: EgressPolicy;
   readonly engine: MappingEngine;
   /** Where tenant-written expressions run (its workers start on first use). */
   readonly sandbox: ExpressionSandbox;
@@ -73,7 +79,11 @@ export class Runtime {
     this.logger = options.logger;
     this.bus = bus;
     this.vault = new Vault(options.encryptionKey);
-    this.egress = new EgressPolicy(options.egressAllow, { allowHttp: options.egressAllowHttp ?? false });
+    const allowHttp = options.egressAllowHttp ?? false;
+    this.egress = new EgressPolicy(options.egressAllow, { allowHttp, setting: 'SWITCHYARD_EGRESS_ALLOW' });
+    // Separate on purpose: a tenant chooses a provider's base_url, so a local receiver the operator
+    // opened for deliveries must not become readable through the proxy or unified reads.
+    this.providerEgress = new EgressPolicy(options.providerEgressAllow ?? [], { allowHttp, setting: 'SWITCHYARD_PROVIDER_EGRESS_ALLOW' });
     this.engine = new MappingEngine();
     this.sandbox = new ExpressionSandbox(options.sandbox);
     this.metrics = options.metrics ?? new Metrics();
@@ -85,10 +95,10 @@ export class Runtime {
     this.#mappings = new Lazy(() => MappingStore.open(bus, this.engine, this.logger));
     this.#subscriptions = new Lazy(() => SubscriptionStore.open(bus, this.vault, this.logger));
     this.#environments = new Lazy(() => EnvironmentStore.open(bus, this.logger));
-    this.#providerHttp = new Lazy(async () => new ProviderHttp(this.egress, { timeoutMs }));
+    this.#providerHttp = new Lazy(async () => new ProviderHttp(this.providerEgress, { timeoutMs }));
     this.#providerClient = new Lazy(async () => {
       const [catalog, accounts, providerApps, http] = await Promise.all([this.catalog(), this.accounts(), this.providerApps(), this.providerHttp()]);
-      return openProviderClient({ bus, vault: this.vault, egress: this.egress, engine: this.engine, catalog, accounts, providerApps, http, logger: this.logger, publicUrl: this.publicUrl, timeoutMs });
+      return openProviderClient({ bus, vault: this.vault, egress: this.providerEgress, engine: this.engine, catalog, accounts, providerApps, http, logger: this.logger, publicUrl: this.publicUrl, timeoutMs });
     });
   }
 

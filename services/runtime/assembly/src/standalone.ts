@@ -49,13 +49,14 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
       encryptionKey: config.SWITCHYARD_ENCRYPTION_KEY,
       egressAllow: config.SWITCHYARD_EGRESS_ALLOW,
+      providerEgressAllow: config.SWITCHYARD_PROVIDER_EGRESS_ALLOW,
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
       sandbox: sandboxOptionsFrom(config),
       publicUrl: config.SWITCHYARD_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
     });
-    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus });
+    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus, trustedProxies: config.SWITCHYARD_TRUSTED_PROXIES, metricsToken: config.SWITCHYARD_METRICS_TOKEN });
     const service = await start({ runtime, config, app });
     await app.listen({ port: config.PORT, host: config.HOST });
     logger.info({ url: `http://${config.HOST}:${config.PORT}`, nats: config.NATS_URL }, `${name} started`);

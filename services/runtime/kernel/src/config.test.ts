@@ -15,6 +15,8 @@ describe('loadConfig', () => {
     expect(config.HOST).toBe('127.0.0.1');
     expect(config.NATS_URL).toBeUndefined();
     expect(config.SWITCHYARD_EGRESS_ALLOW).toEqual([]);
+    // Provider calls never reach loopback or private addresses unless the operator says so.
+    expect(config.SWITCHYARD_PROVIDER_EGRESS_ALLOW).toEqual([]);
     expect(config.SWITCHYARD_EGRESS_ALLOW_HTTP).toBe(false);
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -36,6 +36,13 @@ export const HttpEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Base URL providers call; account webhook URLs are built on it. Default `http://HOST:PORT`. */
   SWITCHYARD_PUBLIC_URL: optionalString.pipe(z.string().url().optional()),
+  /**
+   * Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` names the client; none by default,
+   * so a forged header cannot pass an IP allow-list.
+   */
+  SWITCHYARD_TRUSTED_PROXIES: csv,
+  /** Bearer token `GET /metrics` requires; unset, the embedded hub keeps one in its data dir. */
+  SWITCHYARD_METRICS_TOKEN: optionalString,
 });
 
 /** Secrets shared by services that read or write credentials. */
@@ -49,9 +56,14 @@ export const SecretsEnv = z.object({
 /** A boolean flag: `true`/`1` or `false`/`0`/empty. */
 export const bool = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1'));
 
-/** Egress policy: CIDRs allowed despite the private/loopback block list. */
+/**
+ * Egress policies: entries (`CIDR` or `CIDR:port`, IPv6 as `[CIDR]:port`) allowed despite the
+ * private/loopback block list, one list for deliveries to customer endpoints and one for calls to
+ * providers (base URLs, the proxy, unified calls, token endpoints). Both default to none.
+ */
 export const EgressEnv = z.object({
   SWITCHYARD_EGRESS_ALLOW: csv,
+  SWITCHYARD_PROVIDER_EGRESS_ALLOW: csv,
   /**
    * Plain http to any destination. Without it, https is required except for destinations inside
    * SWITCHYARD_EGRESS_ALLOW (e.g. loopback in development).

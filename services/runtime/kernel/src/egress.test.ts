@@ -61,3 +61,84 @@ describe('EgressPolicy: https', () => {
     await expect(new EgressPolicy(['127.0.0.0/8']).assertUrlAllowed('http://127.0.0.1:9/hook')).resolves.toBeUndefined();
   });
 });
+
+describe('EgressPolicy: IPv6 forms that embed or tunnel an IPv4 address', () => {
+  const policy = new EgressPolicy();
+
+  it.each([
+    ['::ffff:7f00:1', 'IPv4-mapped loopback, hex form'],
+    ['::ffff:a9fe:a9fe', 'IPv4-mapped metadata address, hex form'],
+    ['0:0:0:0:0:ffff:127.0.0.1', 'IPv4-mapped loopback, uncompressed'],
+    ['::127.0.0.1', 'IPv4-compatible (::/96)'],
+    ['::5db8:d822', 'IPv4-compatible with a public IPv4 (deprecated, blocked whole)'],
+    ['::ffff:0:7f00:1', 'SIIT IPv4-translated (::ffff:0:0:0/96)'],
+    ['::ffff:0:93.184.216.34', 'SIIT IPv4-translated, dotted form'],
+    ['2002:7f00:1::1', '6to4 (2002::/16)'],
+    ['2002:5db8:d822::1', '6to4 with a public IPv4 (obsolete, blocked whole)'],
+    ['100::1', 'discard-only (100::/64)'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo (2001::/32)'],
+    ['64:ff9b::7f00:1', 'NAT64 well-known prefix to loopback'],
+    ['64:ff9b::10.0.0.1', 'NAT64 well-known prefix to a private address, dotted form'],
+    ['64:ff9b:1::5db8:d822', 'NAT64 local-use prefix (64:ff9b:1::/48)'],
+  ])('refuses %s (%s)', (address) => {
+    expect(policy.refusal(address)).toMatch(/loopback, private, link-local or reserved/);
+  });
+
+  it('judges a NAT64 well-known-prefix address by the public IPv4 it reaches', () => {
+    expect(policy.refusal('64:ff9b::5db8:d822')).toBeUndefined();
+    expect(policy.refusal('64:ff9b::93.184.216.34')).toBeUndefined();
+  });
+
+  it('lets an IPv4 exception cover the mapped forms of the same address, not the tunnelled ones', () => {
+    const loopback = new EgressPolicy(['127.0.0.1']);
+    expect(loopback.refusal('::ffff:7f00:1')).toBeUndefined();
+    expect(loopback.refusal('::ffff:127.0.0.1')).toBeUndefined();
+    expect(loopback.refusal('::127.0.0.1')).toBeDefined();
+    expect(loopback.refusal('2002:7f00:1::1')).toBeDefined();
+    expect(loopback.refusal('64:ff9b::7f00:1')).toBeDefined();
+  });
+});
+
+describe('EgressPolicy: exceptions for one port', () => {
+  const policy = new EgressPolicy(['127.0.0.1:8080', '[::1]:8080', '10.0.0.0/8:443']);
+
+  it('reaches a listed address on its listed port only', () => {
+    expect(policy.refusal('127.0.0.1', 8080)).toBeUndefined();
+    expect(policy.refusal('::1', 8080)).toBeUndefined();
+    expect(policy.refusal('::ffff:127.0.0.1', 8080)).toBeUndefined();
+    expect(policy.refusal('10.9.8.7', 443)).toBeUndefined();
+    expect(policy.refusal('127.0.0.1', 8081)).toMatch(/127\.0\.0\.1 port 8081 .*SWITCHYARD_EGRESS_ALLOW/);
+    expect(policy.refusal('10.9.8.7', 80)).toBeDefined();
+    // Without a known port only entries open on every port count.
+    expect(policy.refusal('127.0.0.1')).toBeDefined();
+  });
+
+  it('checks the port of a URL, the scheme default included', async () => {
+    await expect(policy.assertUrlAllowed('http://127.0.0.1:8080/hook')).resolves.toBeUndefined();
+    await expect(policy.assertUrlAllowed('http://127.0.0.1:9000/hook')).rejects.toMatchObject({ code: 'SWY_ERR_EGRESS_DENIED' });
+    await expect(policy.assertUrlAllowed('https://10.0.0.1/hook')).resolves.toBeUndefined();
+    await expect(policy.assertUrlAllowed('http://10.0.0.1/hook')).rejects.toMatchObject({ code: 'SWY_ERR_EGRESS_DENIED' });
+  });
+
+  it('reads bare IPv6 entries (no brackets) as open on every port', () => {
+    const v6 = new EgressPolicy(['2001:db8::/32', 'fd00::1', '1::1']);
+    expect(v6.refusal('2001:db8::5', 443)).toBeUndefined();
+    expect(v6.refusal('fd00::1', 8080)).toBeUndefined();
+    expect(v6.refusal('fd00::2', 8080)).toBeDefined();
+  });
+
+  it('tells destinations reached only by an exception from public ones', async () => {
+    expect(await policy.reachesException('http://127.0.0.1:8080/hook')).toBe(true);
+    expect(await policy.reachesException('https://93.184.216.34/hook')).toBe(false);
+    expect(await policy.reachesException('not a url')).toBe(true);
+  });
+
+  it.each([['127.0.0.1:0'], ['127.0.0.1:65536'], ['127.0.0.1:http'], ['[::1]:'], ['::1:8080x'], ['10.0.0.0/8/8']])(
+    'refuses the entry %s at start-up with SWY_ERR_CONFIG_INVALID naming it',
+    (entry) => {
+      expect(() => new EgressPolicy([entry], { setting: 'SWITCHYARD_PROVIDER_EGRESS_ALLOW' })).toThrow(
+        expect.objectContaining({ code: 'SWY_ERR_CONFIG_INVALID', detail: expect.stringMatching(new RegExp(`^SWITCHYARD_PROVIDER_EGRESS_ALLOW: .*'${entry.replace(/[[\]./]/g, '\\$&')}'`)) }),
+      );
+    },
+  );
+});

@@ -2,89 +2,136 @@ import { BlockList, isIP } from 'node:net';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { buildConnector } from 'undici';
 import { SwitchyardError } from '@switchyard/contracts';
+import { canonicalIp, isBlockedAddress, type Family } from './egress-ranges.js';
 
-/**
- * Address ranges no outbound call may reach unless explicitly allowed: loopback, private, link-local
- * (cloud metadata lives at 169.254.169.254), CGNAT, multicast, reserved, unspecified, and their IPv6
- * counterparts. IPv4-mapped IPv6 addresses are checked as the IPv4 address they map.
- */
-const BLOCKED: ReadonlyArray<readonly [string, number, 'ipv4' | 'ipv6']> = [
-  ['0.0.0.0', 8, 'ipv4'],
-  ['10.0.0.0', 8, 'ipv4'],
-  ['100.64.0.0', 10, 'ipv4'],
-  ['127.0.0.0', 8, 'ipv4'],
-  ['169.254.0.0', 16, 'ipv4'],
-  ['172.16.0.0', 12, 'ipv4'],
-  ['192.0.0.0', 24, 'ipv4'],
-  ['192.168.0.0', 16, 'ipv4'],
-  ['198.18.0.0', 15, 'ipv4'],
-  ['224.0.0.0', 4, 'ipv4'],
-  ['240.0.0.0', 4, 'ipv4'],
-  ['::', 128, 'ipv6'],
-  ['::1', 128, 'ipv6'],
-  ['fc00::', 7, 'ipv6'],
-  ['fe80::', 10, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
-  ['64:ff9b::', 96, 'ipv6'],
-];
+/** One allow-list entry: a CIDR, and the one port it is open on (every port when unset). */
+export interface AllowEntry {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: Family;
+  readonly port?: number;
+}
 
-function toBlockList(cidrs: ReadonlyArray<readonly [string, number, 'ipv4' | 'ipv6']>): BlockList {
-  const list = new BlockList();
-  for (const [address, prefix, family] of cidrs) list.addSubnet(address, prefix, family);
-  return list;
+function invalid(setting: string, detail: string): SwitchyardError {
+  return new SwitchyardError('SWY_ERR_CONFIG_INVALID', `${setting}: ${detail}`);
 }
 
 /** Parses `10.0.0.0/8`, `127.0.0.1`, `::1/128` into block-list entries; throws on anything else. */
-export function parseCidr(text: string): readonly [string, number, 'ipv4' | 'ipv6'] {
-  const [address = '', prefixText] = text.trim().split('/');
+export function parseCidr(text: string, setting = 'SWITCHYARD_EGRESS_ALLOW'): readonly [string, number, Family] {
+  const [address = '', prefixText, extra] = text.trim().split('/');
   const version = isIP(address);
-  if (version === 0) throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `SWITCHYARD_EGRESS_ALLOW: '${text}' is not an address or CIDR`);
+  if (version === 0 || extra !== undefined) throw invalid(setting, `'${text}' is not an address or CIDR`);
   const max = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-    throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `SWITCHYARD_EGRESS_ALLOW: bad prefix in '${text}'`);
-  }
+  if (!/^\d*$/.test(prefixText ?? '') || !Number.isInteger(prefix) || prefix < 0 || prefix > max) throw invalid(setting, `bad prefix in '${text}'`);
   return [address, prefix, version === 4 ? 'ipv4' : 'ipv6'];
 }
 
 /**
- * The one egress policy for every outbound call (deliveries, and later the request service and
- * enrichment). It judges resolved addresses, not host names, and {@link EgressPolicy.lookup} is handed
- * to the HTTP client so the address checked is the address connected to (no DNS-rebinding window).
+ * Parses one allow-list entry: a CIDR optionally followed by one port — `127.0.0.1:8080`,
+ * `10.0.0.0/8:443`, `[::1]:8080`, `[fd00::/8]:443` (IPv6 in brackets when a port follows).
+ */
+export function parseAllowEntry(text: string, setting = 'SWITCHYARD_EGRESS_ALLOW'): AllowEntry {
+  const entry = text.trim();
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(entry);
+  const v4port = /^(\d+\.\d+\.\d+\.\d+(?:\/\d+)?):(.*)$/.exec(entry);
+  const [cidrText, portText] = bracketed ? [bracketed[1]!, bracketed[2]] : v4port ? [v4port[1]!, v4port[2]] : [entry, undefined];
+  const [address, prefix, family] = parseCidr(cidrText, setting);
+  if (portText === undefined) return { address, prefix, family };
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw invalid(setting, `bad port in '${text}'`);
+  return { address, prefix, family, port };
+}
+
+function defaultPort(protocol: string): number {
+  return protocol === 'https:' ? 443 : 80;
+}
+
+/**
+ * One egress policy: which destinations one kind of outbound call may reach. The hub keeps two —
+ * deliveries to customer endpoints (`SWITCHYARD_EGRESS_ALLOW`) and calls to providers
+ * (`SWITCHYARD_PROVIDER_EGRESS_ALLOW`: base URLs, the proxy, unified calls, token endpoints) — so an
+ * exception for a local receiver never lets a tenant point a provider's `base_url` at it. It judges
+ * resolved addresses and ports, not host names, and its lookup is handed to the HTTP client so the
+ * address checked is the address connected to (no DNS-rebinding window).
  */
 export class EgressPolicy {
-  readonly #blocked = toBlockList(BLOCKED);
-  readonly #allowed: BlockList;
+  /** Entries open on every port. */
+  readonly #anyPort = new BlockList();
+  /** Entries open on one port, by port. */
+  readonly #byPort = new Map<number, BlockList>();
   /** The allow-list as configured, for start-up messages. */
   readonly allowList: readonly string[];
+  /** The setting the allow-list came from, named in refusals so the operator knows what to change. */
+  readonly setting: string;
   readonly #allowHttp: boolean;
 
   /**
-   * @param allow CIDRs reachable despite the block list (`SWITCHYARD_EGRESS_ALLOW`).
-   * @param options.allowHttp plain http to any destination; otherwise only to allowed CIDRs.
+   * @param allow entries reachable despite the block list, each `CIDR` or `CIDR:port` ({@link parseAllowEntry}).
+   * @param options.allowHttp plain http to any destination; otherwise only to allowed entries.
+   * @param options.setting the environment variable `allow` came from (messages name it).
    */
-  constructor(allow: readonly string[] = [], options: { allowHttp?: boolean } = {}) {
+  constructor(allow: readonly string[] = [], options: { allowHttp?: boolean; setting?: string } = {}) {
     this.allowList = allow;
-    this.#allowed = toBlockList(allow.map(parseCidr));
+    this.setting = options.setting ?? 'SWITCHYARD_EGRESS_ALLOW';
     this.#allowHttp = options.allowHttp ?? false;
+    for (const text of allow) {
+      const entry = parseAllowEntry(text, this.setting);
+      let list = this.#anyPort;
+      if (entry.port !== undefined) {
+        list = this.#byPort.get(entry.port) ?? new BlockList();
+        this.#byPort.set(entry.port, list);
+      }
+      list.addSubnet(entry.address, entry.prefix, entry.family);
+    }
   }
 
-  #explicitlyAllowed(address: string): boolean {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    const ip = mapped?.[1] ?? address;
-    return this.#allowed.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+  /** The same block list without any exception (what a destination must pass to be "public"). */
+  withoutExceptions(): EgressPolicy {
+    return new EgressPolicy([], { allowHttp: this.#allowHttp, setting: this.setting });
   }
 
-  /** Why an address is refused, or undefined when it may be reached. */
-  refusal(address: string): string | undefined {
-    let ip = address;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-    if (mapped?.[1]) ip = mapped[1];
+  #explicitlyAllowed(address: string, port: number | undefined): boolean {
+    const ip = canonicalIp(address);
     const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-    if (isIP(ip) === 0) return `'${address}' is not an IP address`;
-    if (this.#allowed.check(ip, family)) return undefined;
-    if (this.#blocked.check(ip, family)) return `${address} is a loopback, private, link-local or reserved address (allow it with SWITCHYARD_EGRESS_ALLOW)`;
+    if (this.#anyPort.check(ip, family)) return true;
+    return port !== undefined && (this.#byPort.get(port)?.check(ip, family) ?? false);
+  }
+
+  /**
+   * Why an address (and port, when known) is refused, or undefined when it may be reached. Without a
+   * port, only entries open on every port count.
+   */
+  refusal(address: string, port?: number): string | undefined {
+    if (isIP(canonicalIp(address)) === 0) return `'${address}' is not an IP address`;
+    if (this.#explicitlyAllowed(address, port)) return undefined;
+    if (isBlockedAddress(address)) {
+      const where = port === undefined ? address : `${address} port ${port}`;
+      return `${where} is a loopback, private, link-local or reserved address (allow it with ${this.setting})`;
+    }
     return undefined;
+  }
+
+  /** Whether an address is reachable only because an allow-list entry makes an exception for it. */
+  isException(address: string, port: number): boolean {
+    return isBlockedAddress(address) && this.#explicitlyAllowed(address, port);
+  }
+
+  /**
+   * Whether a URL's host resolves to any address reachable only by an exception (a loopback or private
+   * destination the operator listed). Callers keep less of such responses: they may be internal.
+   * Unparseable or unresolvable URLs count as exceptions (the cautious answer).
+   */
+  async reachesException(url: string): Promise<boolean> {
+    try {
+      const parsed = new URL(url);
+      const port = parsed.port ? Number(parsed.port) : defaultPort(parsed.protocol);
+      const host = parsed.hostname.replace(/^\[|\]$/g, '');
+      const addresses = isIP(host) ? [host] : await resolveAll(host);
+      return addresses.some((a) => this.isException(a, port));
+    } catch {
+      return true;
+    }
   }
 
   /** Checks a URL's scheme and every address its host resolves to; throws `SWY_ERR_EGRESS_DENIED`. */
@@ -101,39 +148,45 @@ export class EgressPolicy {
     if (parsed.username || parsed.password) {
       throw new SwitchyardError('SWY_ERR_EGRESS_DENIED', 'credentials in the URL are not allowed; use headers');
     }
+    const port = parsed.port ? Number(parsed.port) : defaultPort(parsed.protocol);
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     const addresses = isIP(host) ? [host] : await resolveAll(host);
     for (const address of addresses) {
-      const reason = this.refusal(address);
+      const reason = this.refusal(address, port);
       if (reason) throw new SwitchyardError('SWY_ERR_EGRESS_DENIED', `${parsed.hostname}: ${reason}`);
     }
     // Plain http leaks the signed payload to the network; allow it only where the operator said so.
-    if (parsed.protocol === 'http:' && !this.#allowHttp && !addresses.every((a) => this.#explicitlyAllowed(a))) {
+    if (parsed.protocol === 'http:' && !this.#allowHttp && !addresses.every((a) => this.#explicitlyAllowed(a, port))) {
       throw new SwitchyardError('SWY_ERR_EGRESS_DENIED', `${parsed.hostname}: https is required (or set SWITCHYARD_EGRESS_ALLOW_HTTP=true)`);
     }
   }
 
   /**
-   * A `dns.lookup`-compatible function that refuses disallowed addresses. Pass it to the socket
-   * connector so the policy holds for the address actually connected to.
+   * A `dns.lookup`-compatible function that refuses disallowed addresses for connections to `port`.
+   * Pass it to the socket connector so the policy holds for the address actually connected to.
    */
-  readonly lookup = (hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, []);
-      const list = addresses as LookupAddress[];
-      for (const entry of list) {
-        const reason = this.refusal(entry.address);
-        if (reason) {
-          const denied = Object.assign(new Error(`egress denied: ${hostname}: ${reason}`), { code: 'SWY_ERR_EGRESS_DENIED' });
-          return callback(denied, []);
+  lookupFor(port?: number) {
+    return (hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+      dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+        if (error) return callback(error, []);
+        const list = addresses as LookupAddress[];
+        for (const entry of list) {
+          const reason = this.refusal(entry.address, port);
+          if (reason) {
+            const denied = Object.assign(new Error(`egress denied: ${hostname}: ${reason}`), { code: 'SWY_ERR_EGRESS_DENIED' });
+            return callback(denied, []);
+          }
         }
-      }
-      if ((options as { all?: boolean }).all) return callback(null, list);
-      const first = list[0];
-      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
-      callback(null, first.address, first.family);
-    });
-  };
+        if ((options as { all?: boolean }).all) return callback(null, list);
+        const first = list[0];
+        if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+        callback(null, first.address, first.family);
+      });
+    };
+  }
+
+  /** {@link lookupFor} without a port: only entries open on every port count. */
+  readonly lookup = this.lookupFor();
 }
 
 async function resolveAll(host: string): Promise<string[]> {
@@ -147,15 +200,22 @@ async function resolveAll(host: string): Promise<string[]> {
 
 /**
  * An undici connector that enforces the policy at connect time: names resolve through the policy's
- * `lookup`, and IP-literal hosts (for which Node skips `lookup`) are judged here. Every outbound
- * client (deliveries, provider calls, the proxy) connects through one of these.
+ * lookup for the port connected to, and IP-literal hosts (for which Node skips `lookup`) are judged
+ * here. Every outbound client (deliveries, provider calls, the proxy) connects through one of these.
  */
 export function egressConnector(policy: EgressPolicy, timeoutMs: number): buildConnector.connector {
-  const base = buildConnector({ lookup: policy.lookup as never, timeout: Math.min(timeoutMs, 10_000) });
+  // The lookup must know the port; a connector per port keeps each one's TLS session cache.
+  const byPort = new Map<number, buildConnector.connector>();
   return (options, callback) => {
+    const port = options.port ? Number(options.port) : defaultPort(options.protocol);
     const host = options.hostname.replace(/^\[|\]$/g, '');
-    const reason = isIP(host) ? policy.refusal(host) : undefined;
+    const reason = isIP(host) ? policy.refusal(host, port) : undefined;
     if (reason) return callback(Object.assign(new Error(`egress denied: ${reason}`), { code: 'SWY_ERR_EGRESS_DENIED' }), null);
+    let base = byPort.get(port);
+    if (!base) {
+      base = buildConnector({ lookup: policy.lookupFor(port) as never, timeout: Math.min(timeoutMs, 10_000) });
+      byPort.set(port, base);
+    }
     return base(options, callback);
   };
 }

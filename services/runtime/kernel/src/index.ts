@@ -4,7 +4,8 @@
  * problem+json. Imports only `@switchyard/contracts`.
  */
 export { bool, csv, EgressEnv, HttpEnv, loadConfig, LogEnv, optionalString, SecretsEnv } from './config.js';
-export { egressConnector, EgressPolicy, parseCidr } from './egress.js';
+export { egressConnector, EgressPolicy, parseAllowEntry, parseCidr, type AllowEntry } from './egress.js';
+export { canonicalIp, isBlockedAddress } from './egress-ranges.js';
 export { deterministicId, randomId, sha256Hex } from './ids.js';
 export { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 export { jsonOf, valueAt } from './json-value.js';

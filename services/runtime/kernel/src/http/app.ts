@@ -1,5 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { SwitchyardError } from '@switchyard/contracts';
+import { parseCidr } from '../egress.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../json-depth.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -19,6 +21,22 @@ export interface HttpAppOptions {
   readiness: Readiness;
   /** Largest body any route accepts, in bytes; webhook routes set their own limit. */
   bodyLimit?: number;
+  /** Proxies whose `X-Forwarded-*` headers are believed (`SWITCHYARD_TRUSTED_PROXIES`); none when unset. */
+  trustedProxies?: readonly string[];
+  /** Bearer token `/metrics` requires (`SWITCHYARD_METRICS_TOKEN`); without one `/metrics` refuses everyone. */
+  metricsToken?: string | undefined;
+}
+
+/**
+ * Fastify's `trustProxy` from the setting: `false` when empty (the socket address is the client), else
+ * the validated list, so a bad entry stops start-up with `SWY_ERR_CONFIG_INVALID` naming it.
+ */
+export function trustProxyFrom(entries: readonly string[] = []): false | string[] {
+  if (entries.length === 0) return false;
+  return entries.map((entry) => {
+    const [address, prefix] = parseCidr(entry, 'SWITCHYARD_TRUSTED_PROXIES');
+    return `${address}/${prefix}`;
+  });
 }
 
 /**
@@ -33,7 +51,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Fastify's own request lines print the URL (queries can carry tokens); ours below print the route.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1_048_576,
-    trustProxy: true,
+    // Only listed proxies may say who the client is: otherwise X-Forwarded-For would pass an IP allow-list.
+    trustProxy: trustProxyFrom(options.trustedProxies),
     return503OnClosing: true,
   });
   registerProblemHandler(app);
@@ -69,8 +88,26 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const ready = options.readiness.isConnected();
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', nats: options.readiness.serverVersion });
   });
-  app.get('/metrics', async (_request, reply) => {
+  // Metrics name tenants' subscriptions and volumes: only the scraper (bearer token) reads them.
+  const metricsAuthorized = bearerCheck(options.metricsToken);
+  app.get('/metrics', async (request, reply) => {
+    if (!metricsAuthorized(request.headers.authorization)) {
+      throw new SwitchyardError(
+        'SWY_ERR_UNAUTHORIZED',
+        options.metricsToken ? 'GET /metrics needs Authorization: Bearer <metrics token>' : 'GET /metrics is off: set SWITCHYARD_METRICS_TOKEN',
+      );
+    }
     return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
   return app;
+}
+
+/** A constant-time check of `Authorization: Bearer <token>`; always false without a token. */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (!token) return () => false;
+  const expected = createHash('sha256').update(token).digest();
+  return (header) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    return match?.[1] !== undefined && timingSafeEqual(createHash('sha256').update(match[1]).digest(), expected);
+  };
 }

@@ -28,3 +28,8 @@ export async function persistentSecret(dataDir: string, file: string, generate: 
 export function generateAdminToken(): string {
   return `swyadm_${randomBytes(32).toString('base64url')}`;
 }
+
+/** A new password for the embedded nats-server's one user: 256 random bits, URL-safe. */
+export function generateNatsPassword(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -75,9 +75,11 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const first: ChildHub = await startChildHub(port, env);
     cleanups.push(() => first.stop('SIGKILL'));
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-    // The banner tells a person what they need: URLs, the admin token, that loopback deliveries are allowed.
+    // The banner tells a person what they need: URLs, where the admin token is kept (never the token
+    // itself: terminals are recorded), that loopback deliveries are allowed.
     expect(first.output()).toContain(`API and webhooks  ${first.url}`);
-    expect(first.output()).toContain(adminToken);
+    expect(first.output()).toContain(join(dataDir, 'admin-token'));
+    expect(first.output()).not.toContain(adminToken);
     expect(first.output()).toContain('deliveries to loopback are allowed');
     const embeddedNatsPort = Number(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(first.output())?.[1]);
     expect(await portInUse(embeddedNatsPort)).toBe(true);

@@ -116,6 +116,9 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     servers: options.servers.split(','),
     name: options.name,
     ...(await authOptions(options.auth)),
+    // Replies and KV watch deliveries come to this process's own inbox prefix, so a per-service NATS
+    // user can be allowed to subscribe to its inbox alone (infra/nats/permissions.conf).
+    inboxPrefix: `_INBOX_${options.name}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,

@@ -118,7 +118,7 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     ...(await authOptions(options.auth)),
     // Replies and KV watch deliveries come to this process's own inbox prefix, so a per-service NATS
     // user can be allowed to subscribe to its inbox alone (infra/nats/permissions.conf).
-    inboxPrefix: `_INBOX_${options.name}`,
+    inboxPrefix: `_INBOX_${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,

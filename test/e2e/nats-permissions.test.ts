@@ -75,6 +75,42 @@ describe('split services with per-service NATS users', () => {
     expect(new Webhook(subscription.secret!).verify(delivery!.body, headers)).toMatchObject({ type: 'hris/employees:created', record_id: 'perm-1' });
   });
 
+  it('dead-letters, lists, replays and reads events and attempts with every service as its own user', async () => {
+    const call = async (method: string, path: string, token: string, body?: unknown) => {
+      const response = await fetch(`${services.request!.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, any> };
+    };
+    const environment = await createVia(services.request!.url, '/v1/environments', adminToken, { name: 'split-auth-replay' });
+    const key = environment.api_key!;
+    const account = await createVia(services.request!.url, '/v1/integrated-accounts', key, { provider: 'bamboohr', credentials: {}, webhook_secret: 'replay-key' });
+    await createVia(services.request!.url, '/v1/subscriptions', key, { url: receiver.url, event_types: ['hris/employees:*'] });
+    const delivered = () => receiver.delivered().filter((d) => JSON.parse(d.body).record_id === 'perm-replay');
+
+    // The normalizer dead-letters under its own user; request lists it from DEAD.
+    expect((await call('PUT', '/v1/mappings/bamboohr', key, { webhook: { mapping: '$error("under repair")' } })).status).toBe(200);
+    expect((await sendBamboo(account.webhook_url!, signBamboo('replay-key', bambooEvent('employee.created', 'perm-replay')))).status).toBe(200);
+    await eventually('the dead letter', async () => (await call('GET', '/v1/dead-letters', key)).body.data?.length === 1);
+
+    // Request replays it (reads and deletes from DEAD, republishes) and the fixed mapping delivers it.
+    await call('DELETE', '/v1/mappings/bamboohr', key);
+    const job = await call('POST', '/v1/dead-letters/replay', key, { filter: { provider: 'bamboohr' } });
+    expect(job.status).toBe(202);
+    await eventually('the replay job', async () => (await call('GET', `/v1/replays/${job.body.id}`, key)).body.status === 'done');
+    await eventually('the replayed delivery', () => delivered().length === 1);
+    expect((await call('GET', '/v1/dead-letters', key)).body.data).toEqual([]);
+
+    // Request reads EVENTS and the attempt log the other users wrote.
+    const events = (await call('GET', '/v1/events', key)).body.data as Array<{ id: string; record_id: string }>;
+    const event = events.find((e) => e.record_id === 'perm-replay');
+    expect(event).toBeDefined();
+    expect((await call('GET', `/v1/events/${event!.id}`, key)).body).toMatchObject({ id: event!.id });
+    await eventually('the attempt record', async () => (await call('GET', `/v1/events/${event!.id}/attempts`, key)).body.data?.length >= 1);
+  });
+
   it('refuses the edge user events, RAW, API keys and environments; refuses a user without a password', async () => {
     const nc = await connect({ servers: nats.url, user: 'edge', pass: passwords.edge, inboxPrefix: '_INBOX_switchyard-edge', reconnect: false });
     try {

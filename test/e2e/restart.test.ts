@@ -77,9 +77,11 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const first: ChildHub = await startChildHub(port, env);
     cleanups.push(() => first.stop('SIGKILL'));
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-    // The banner tells a person what they need: URLs, the admin token, which local destinations are open.
+    // The banner tells a person what they need: URLs, where the admin token is kept (never the token
+    // itself: terminals are recorded), which local destinations are open.
     expect(first.output()).toContain(`API and webhooks  ${first.url}`);
-    expect(first.output()).toContain(adminToken);
+    expect(first.output()).toContain(join(dataDir, 'admin-token'));
+    expect(first.output()).not.toContain(adminToken);
     expect(first.output()).toContain(`egress allowed    deliveries: public https + ${receiverAllow}; provider calls: public https only`);
     const embeddedNatsPort = Number(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(first.output())?.[1]);
     expect(await portInUse(embeddedNatsPort)).toBe(true);

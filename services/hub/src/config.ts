@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NatsEnv, PublishEnv } from '@switchyard/bus';
 import { DeliveryEnv } from '@switchyard/delivery';
 import { EdgeEnv } from '@switchyard/edge';
-import { EgressEnv, HttpEnv, LogEnv, SecretsEnv } from '@switchyard/kernel';
+import { bool, EgressEnv, HttpEnv, LogEnv, optionalString, SecretsEnv } from '@switchyard/kernel';
 import { CatalogEnv, SandboxEnv } from '@switchyard/mapping';
 import { NormalizerEnv } from '@switchyard/normalizer';
 import { ProviderEnv } from '@switchyard/provider-client';
@@ -31,5 +31,12 @@ export const HubEnv = LogEnv.extend(HttpEnv.shape)
     SWITCHYARD_ADMIN_TOKEN: z.preprocess(unsetIfEmpty, AdminEnv.shape.SWITCHYARD_ADMIN_TOKEN.optional()),
     /** Port of the embedded nats-server (only when NATS_URL is unset); 0 picks a free port. */
     SWITCHYARD_NATS_PORT: z.coerce.number().int().min(0).max(65535).default(4222),
+    /**
+     * Encrypt the embedded server's JetStream store at rest with a key generated into the data dir
+     * (`nats-encryption-key`, 0600). A key beside the data protects copies of the store only.
+     */
+    SWITCHYARD_NATS_ENCRYPT: bool.default(false),
+    /** The embedded server's store key, kept outside the data dir (a secret manager); implies encryption. */
+    SWITCHYARD_NATS_ENCRYPTION_KEY: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
   });
 export type HubConfig = z.output<typeof HubEnv>;

@@ -33,3 +33,8 @@ export function generateAdminToken(): string {
 export function generateMetricsToken(): string {
   return `swymet_${randomBytes(32).toString('base64url')}`;
 }
+
+/** A new password for the embedded nats-server's one user: 256 random bits, URL-safe. */
+export function generateNatsPassword(): string {
+  return randomBytes(32).toString('base64url');
+}

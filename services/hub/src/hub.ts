@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
-import { compareVersions, NATS_SERVER_FLOOR } from '@switchyard/bus';
+import { join, resolve } from 'node:path';
+import { compareVersions, NATS_SERVER_FLOOR, natsAuthFrom, type NatsAuth } from '@switchyard/bus';
 import { SwitchyardError } from '@switchyard/contracts';
 import { deliveryOptionsFrom, deliveryParts, startDelivery } from '@switchyard/delivery';
 import { edgeParts, startEdge } from '@switchyard/edge';
@@ -10,7 +10,13 @@ import { requestParts, startRequest } from '@switchyard/request';
 import { sandboxOptionsFrom } from '@switchyard/mapping';
 import { Runtime } from '@switchyard/runtime';
 import type { HubConfig } from './config.js';
-import { generateAdminToken, generateMetricsToken, persistentSecret } from './data-dir.js';
+import { generateAdminToken, generateMetricsToken, generateNatsPassword, persistentSecret } from './data-dir.js';
+
+/** The embedded nats-server's one user; its password is generated into the data dir. */
+export const EMBEDDED_NATS_USER = 'switchyard';
+/** Files in the data dir holding the embedded server's password and (opt-in) store key, both 0600. */
+export const NATS_PASSWORD_FILE = 'nats-password';
+export const NATS_ENCRYPTION_KEY_FILE = 'nats-encryption-key';
 
 /** A running hub. */
 export interface Hub {
@@ -21,6 +27,12 @@ export interface Hub {
   readonly adminToken: string;
   /** Where the admin token came from, for the start-up banner. */
   readonly adminTokenSource: 'environment' | 'generated' | 'data-dir';
+  /** The admin-token file, when the token is kept in the data dir (the banner prints this, never the token). */
+  readonly adminTokenPath: string | undefined;
+  /** The embedded nats-server's password file (user {@link EMBEDDED_NATS_USER}). */
+  readonly natsPasswordPath: string | undefined;
+  /** True when the embedded server encrypts JetStream's store at rest. */
+  readonly natsEncrypted: boolean;
   readonly embeddedNats: boolean;
   /** The bearer token `/metrics` requires (from SWITCHYARD_METRICS_TOKEN or `<data dir>/metrics-token`). */
   readonly metricsToken: string;
@@ -49,17 +61,35 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
     const encryptionKey = config.SWITCHYARD_ENCRYPTION_KEY ?? (await persistentSecret(dataDir, 'encryption-key', generateKey)).value;
 
     let natsUrl = config.NATS_URL;
+    let natsAuth: NatsAuth = natsAuthFrom(config);
     let server: NatsServerHandle | undefined;
+    let natsPasswordPath: string | undefined;
+    let natsEncrypted = false;
     if (!natsUrl) {
       const version = await natsServerVersion();
       if (compareVersions(version, NATS_SERVER_FLOOR) < 0) {
         throw new SwitchyardError('SWY_ERR_NATS_SERVER_TOO_OLD', `nats-server ${version} found; ${NATS_SERVER_FLOOR} or newer is needed`);
       }
       const port = config.SWITCHYARD_NATS_PORT !== 0 && !(await portInUse(config.SWITCHYARD_NATS_PORT)) ? config.SWITCHYARD_NATS_PORT : 0;
-      server = await startNatsServer({ storeDir: resolve(dataDir, 'nats'), port });
+      // A generated password, reused across restarts: without one any local process could read every
+      // tenant's payloads or publish a forged raw message the hub would deliver with a valid signature.
+      const password = (await persistentSecret(dataDir, NATS_PASSWORD_FILE, generateNatsPassword)).value;
+      natsPasswordPath = join(dataDir, NATS_PASSWORD_FILE);
+      natsAuth = { user: EMBEDDED_NATS_USER, pass: password };
+      const storeKey =
+        config.SWITCHYARD_NATS_ENCRYPTION_KEY ??
+        (config.SWITCHYARD_NATS_ENCRYPT ? (await persistentSecret(dataDir, NATS_ENCRYPTION_KEY_FILE, generateNatsPassword)).value : undefined);
+      natsEncrypted = storeKey !== undefined;
+      server = await startNatsServer({
+        storeDir: resolve(dataDir, 'nats'),
+        port,
+        host: '127.0.0.1',
+        auth: { user: EMBEDDED_NATS_USER, password },
+        ...(storeKey ? { encryptionKey: storeKey } : {}),
+      });
       handles.push({ close: () => server!.stop() });
       natsUrl = server.url;
-      logger.info({ nats: natsUrl, version, storeDir: server.storeDir }, 'embedded nats-server started');
+      logger.info({ nats: natsUrl, version, storeDir: server.storeDir, encrypted: natsEncrypted }, 'embedded nats-server started');
     }
 
     // No loopback by default, embedded or not: several tenants share a hub, and a local service is
@@ -74,6 +104,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       name: 'switchyard-hub',
       logger,
       natsUrl,
+      natsAuth,
       replicas: config.SWITCHYARD_NATS_REPLICAS,
       rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
@@ -108,6 +139,9 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       natsUrl,
       adminToken: admin.value,
       adminTokenSource: admin.source,
+      adminTokenPath: admin.source === 'environment' ? undefined : join(dataDir, 'admin-token'),
+      natsPasswordPath,
+      natsEncrypted,
       embeddedNats: server !== undefined,
       egressAllow,
       providerEgressAllow,

@@ -1,4 +1,4 @@
-import { connectBus, type Bus } from '@switchyard/bus';
+import { connectBus, type Bus, type NatsAuth } from '@switchyard/bus';
 import { EgressPolicy, Metrics, Vault, type Logger } from '@switchyard/kernel';
 import { ExpressionSandbox, MappingEngine, ProviderCatalog, type SandboxOptions } from '@switchyard/mapping';
 import { openProviderClient, ProviderHttp, type ProviderClient } from '@switchyard/provider-client';
@@ -9,6 +9,8 @@ export interface RuntimeOptions {
   name: string;
   logger: Logger;
   natsUrl: string;
+  /** NATS credentials, when the server requires them. */
+  natsAuth?: NatsAuth;
   replicas: number;
   rawRetentionHours: number;
   eventsRetentionHours: number;
@@ -107,6 +109,7 @@ export class Runtime {
     const bus = await connectBus({
       servers: options.natsUrl,
       name: options.name,
+      ...(options.natsAuth ? { auth: options.natsAuth } : {}),
       logger: options.logger,
       replicas: options.replicas,
       rawRetentionHours: options.rawRetentionHours,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SwitchyardError } from '@switchyard/contracts';
-import { NatsEnv } from '@switchyard/bus';
+import { natsAuthFrom, NatsEnv } from '@switchyard/bus';
 import { closeAll, closeOnSignals, createHttpApp, createLogger, EgressEnv, HttpEnv, loadConfig, LogEnv, SecretsEnv, type Closeable } from '@switchyard/kernel';
 import { CatalogEnv, SandboxEnv, sandboxOptionsFrom } from '@switchyard/mapping';
 import { ProviderEnv } from '@switchyard/provider-client';
@@ -44,6 +44,7 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       name,
       logger,
       natsUrl: config.NATS_URL,
+      natsAuth: natsAuthFrom(config),
       replicas: config.SWITCHYARD_NATS_REPLICAS,
       rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanos } from '@nats-io/transport-node';
 import { BUCKETS, connectBus, STREAMS } from './bus.js';
+import { natsAuthFrom } from './config.js';
 import { createLogger } from '@switchyard/kernel';
 import { startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 
@@ -40,5 +41,30 @@ describe('bus bootstrap against a real nats-server', () => {
     expect(rawAfter.config.retention).toBe(rawBefore.config.retention);
     expect((await second.jsm.streams.info(STREAMS.DELIVERIES)).config.retention).toBe('workqueue');
     await second.close();
+  });
+});
+
+describe('bus credentials', () => {
+  const logger = createLogger({ level: 'silent' });
+
+  it('connects with NATS_TOKEN to a server that requires a token', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'swy-bus-auth-'));
+    const server = await startNatsServer({ storeDir: dir, port: 0, extraConfig: 'authorization { token: "bus-test-token-0123456789" }' });
+    try {
+      const auth = natsAuthFrom({ NATS_TOKEN: 'bus-test-token-0123456789' });
+      const bus = await connectBus({ servers: server.url, name: 'test', logger, replicas: 1, rawRetentionHours: 24, eventsRetentionHours: 72, auth });
+      expect(bus.isConnected()).toBe(true);
+      await bus.close();
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses half a user/password pair and a token mixed with a user', () => {
+    expect(() => natsAuthFrom({ NATS_USER: 'edge' })).toThrow(/NATS_USER and NATS_PASSWORD/);
+    expect(() => natsAuthFrom({ NATS_PASSWORD: 'p' })).toThrow(/NATS_USER and NATS_PASSWORD/);
+    expect(() => natsAuthFrom({ NATS_USER: 'edge', NATS_PASSWORD: 'p', NATS_TOKEN: 't' })).toThrow(/NATS_TOKEN/);
+    expect(natsAuthFrom({ NATS_USER: 'edge', NATS_PASSWORD: 'p' })).toMatchObject({ user: 'edge', pass: 'p' });
   });
 });

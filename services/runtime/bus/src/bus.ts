@@ -1,4 +1,5 @@
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { readFile } from 'node:fs/promises';
+import { connect, credsAuthenticator, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
   jetstream,
@@ -13,6 +14,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { rootSubject } from '@switchyard/contracts';
 import type { Logger } from '@switchyard/kernel';
 import { checkServerFeatures } from './server-features.js';
+import type { NatsAuth } from './config.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -101,6 +103,8 @@ export interface ConnectBusOptions extends BusOptions {
   servers: string;
   name: string;
   logger: Logger;
+  /** Credentials for servers that require them (the embedded server always does). */
+  auth?: NatsAuth;
 }
 
 /**
@@ -111,6 +115,10 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   const nc = await connect({
     servers: options.servers.split(','),
     name: options.name,
+    ...(await authOptions(options.auth)),
+    // Replies and KV watch deliveries come to this process's own inbox prefix, so a per-service NATS
+    // user can be allowed to subscribe to its inbox alone (infra/nats/permissions.conf).
+    inboxPrefix: `_INBOX_${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
@@ -188,6 +196,16 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   // Existing stream: bring the mutable limits in line (replicas and retention cannot change in place).
   const { retention: _r, storage: _s, num_replicas: _n, name: _name, ...mutable } = config;
   await jsm.streams.update(name, mutable);
+}
+
+/** nats.js connection options for `auth`; a creds file is read once, at connect. */
+async function authOptions(auth: NatsAuth | undefined): Promise<{ user?: string; pass?: string; token?: string; authenticator?: ReturnType<typeof credsAuthenticator> }> {
+  if (!auth) return {};
+  return {
+    ...(auth.user !== undefined ? { user: auth.user, pass: auth.pass ?? '' } : {}),
+    ...(auth.token !== undefined ? { token: auth.token } : {}),
+    ...(auth.credsFile !== undefined ? { authenticator: credsAuthenticator(await readFile(auth.credsFile)) } : {}),
+  };
 }
 
 async function watchStatus(nc: NatsConnection, logger: Logger, link: { connected: boolean }): Promise<void> {

@@ -1,9 +1,17 @@
 import { z } from 'zod';
+import { SwitchyardError } from '@switchyard/contracts';
 import { optionalString } from '@switchyard/kernel';
 
 /** Connection to NATS. Unset `NATS_URL` means "embedded": the hub starts its own nats-server. */
 export const NatsEnv = z.object({
   NATS_URL: optionalString.pipe(z.string().regex(/^(nats|tls|wss?):\/\//, 'expected nats://host:port[,...]').optional()),
+  /** User and password for NATS servers that require them (per-service users in production). */
+  NATS_USER: optionalString,
+  NATS_PASSWORD: optionalString,
+  /** A token for servers configured with `authorization { token }`. */
+  NATS_TOKEN: optionalString,
+  /** Path of a `.creds` file (user JWT and nkey seed) for servers run in operator/JWT mode. */
+  NATS_CREDS: optionalString,
   /** Stream and bucket replicas: 1 for one server, 3 for the production cluster. */
   SWITCHYARD_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** How long RAW keeps verified inbound bytes, in hours (zero data retention: keep it short). */
@@ -17,3 +25,26 @@ export const PublishEnv = z.object({
   /** In ms; past it the edge answers 503 (the provider retries) and a worker leaves the message unacknowledged. */
   SWITCHYARD_PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000), // 5 s
 });
+
+/** How a process proves itself to NATS; every field is optional (a server without authentication). */
+export interface NatsAuth {
+  user?: string | undefined;
+  pass?: string | undefined;
+  token?: string | undefined;
+  /** Path of a `.creds` file. */
+  credsFile?: string | undefined;
+}
+
+/**
+ * The NATS credentials named by the environment. Refuses half a user/password pair and a token mixed
+ * with a user, which nats.js would otherwise send silently and the server reject with a vague error.
+ */
+export function natsAuthFrom(config: { NATS_USER?: string | undefined; NATS_PASSWORD?: string | undefined; NATS_TOKEN?: string | undefined; NATS_CREDS?: string | undefined }): NatsAuth {
+  if ((config.NATS_USER === undefined) !== (config.NATS_PASSWORD === undefined)) {
+    throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', 'NATS_USER and NATS_PASSWORD: set both or neither');
+  }
+  if (config.NATS_TOKEN !== undefined && config.NATS_USER !== undefined) {
+    throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', 'NATS_TOKEN: cannot be combined with NATS_USER');
+  }
+  return { user: config.NATS_USER, pass: config.NATS_PASSWORD, token: config.NATS_TOKEN, credsFile: config.NATS_CREDS };
+}

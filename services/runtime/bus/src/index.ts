@@ -6,7 +6,7 @@
  */
 export { BUCKETS, connectBus, STREAMS, streamConfigs, type BucketName, type Bus, type BusOptions, type ConnectBusOptions } from './bus.js';
 export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
-export { NatsEnv, PublishEnv } from './config.js';
+export { natsAuthFrom, NatsEnv, PublishEnv, type NatsAuth } from './config.js';
 export { runConsumer, type ConsumerOptions } from './consumer.js';
 export { publishDeadLetter, type DeadLetter } from './dead-letters.js';
 export { enqueueDelivery, type DeliveryTask } from './delivery-tasks.js';

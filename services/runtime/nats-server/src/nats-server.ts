@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,11 +13,19 @@ export interface NatsServerHandle {
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
+  /** The one user the server accepts, when started with {@link NatsServerOptions.auth}. */
+  readonly auth?: NatsServerAuth | undefined;
   readonly process: ChildProcess;
   /** Stops the server (SIGTERM, then SIGKILL after `graceMs`) and waits for it to exit. */
   stop(graceMs?: number): Promise<void>;
   /** Kills the server at once, as a crash would. */
   kill(): Promise<void>;
+}
+
+/** A user and password the server requires of every client. */
+export interface NatsServerAuth {
+  user: string;
+  password: string;
 }
 
 /** Options for {@link startNatsServer}. */
@@ -29,6 +37,16 @@ export interface NatsServerOptions {
   host?: string;
   /** The nats-server binary; defaults to `NATS_SERVER_BIN` or `nats-server` on PATH. */
   binary?: string;
+  /**
+   * Require this user and password of every client. Without it the server accepts anyone who can reach
+   * the port: any local process could read every tenant's payloads or publish forged raw messages.
+   */
+  auth?: NatsServerAuth;
+  /**
+   * Encrypt JetStream's store at rest (ChaCha20-Poly1305) with this key. Protects copies of the store
+   * (backups, disk images); not a process on the same host that can read the key.
+   */
+  encryptionKey?: string;
   /** Extra lines of nats-server configuration. */
   extraConfig?: string;
   /** How long to wait for the server to accept connections, in ms. */
@@ -124,10 +142,15 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
       'max_payload: 8MB',
       'jetstream {',
       `  store_dir: "${options.storeDir.replaceAll('\\', '/')}"`,
+      ...(options.encryptionKey ? ['  cipher: chachapoly', `  key: ${quote(options.encryptionKey)}`] : []),
       '}',
+      ...(options.auth ? [`authorization { user: ${quote(options.auth.user)}, password: ${quote(options.auth.password)} }`] : []),
       options.extraConfig ?? '',
     ].join('\n'),
+    { mode: 0o600 },
   );
+  // The file holds the password and the store key: owner-only even if it existed with a wider mode.
+  await chmod(configPath, 0o600);
   // Its own process group: a terminal's Ctrl-C reaches only the hub, which drains its consumers and
   // then stops this server itself. A server stopped first would cut the drain short.
   const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -166,5 +189,11 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     child.kill('SIGKILL');
     await exited;
   };
-  return { url: `nats://${host}:${port}`, port, storeDir: options.storeDir, process: child, stop, kill };
+  return { url: `nats://${host}:${port}`, port, storeDir: options.storeDir, auth: options.auth, process: child, stop, kill };
+}
+
+/** A nats-server config string literal; our generated secrets are base64url, this guards the rest. */
+function quote(value: string): string {
+  if (/["\\\n]/.test(value)) throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', 'nats-server secrets must not contain quotes, backslashes or newlines');
+  return `"${value}"`;
 }

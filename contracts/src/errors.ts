@@ -56,6 +56,8 @@ export const ERRORS = {
   SWY_ERR_TOKEN_INVALID: { status: 401, title: 'Webhook token or credentials invalid' },
   SWY_ERR_IP_NOT_ALLOWED: { status: 403, title: 'Sender address is not in the allow-list' },
   SWY_ERR_JWKS_UNAVAILABLE: { status: 503, title: 'Provider signing keys could not be fetched, retry later' },
+  // Hardening, tenant management (issue 11, H4)
+  SWY_ERR_API_KEY_LAST: { status: 409, title: 'An environment keeps at least one valid API key' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

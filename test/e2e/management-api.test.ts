@@ -34,6 +34,63 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     expect((await hub.call('GET', '/v1/subscriptions', { token: hub.adminToken })).status).toBe(401);
   });
 
+  it('rotates an API key: the new key works at once, the old one until it is revoked, then 401', async () => {
+    const env = await hub.createEnvironment('rotating');
+    const keysPath = `/v1/environments/${env.id}/api-keys`;
+    const rotated = await hub.call('POST', keysPath, { token: env.apiKey });
+    expect(rotated).toMatchObject({ status: 201, body: { id: expect.stringMatching(/^key_/), api_key: expect.stringMatching(/^swy_/) } });
+    const newKey: string = rotated.body.api_key;
+    expect((await hub.call('GET', '/v1/subscriptions', { token: newKey })).status).toBe(200);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).status).toBe(200);
+    const listed = await hub.call('GET', keysPath, { token: newKey });
+    expect(listed.body.data).toHaveLength(2);
+    expect(JSON.stringify(listed.body)).not.toContain(newKey);
+    expect(JSON.stringify(listed.body)).not.toContain(env.apiKey);
+    const oldId = listed.body.data.find((k: { id: string }) => k.id !== rotated.body.id).id;
+    expect((await hub.call('DELETE', `${keysPath}/${oldId}`, { token: newKey })).status).toBe(204);
+    expect(await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).toMatchObject({ status: 401, body: { code: 'SWY_ERR_UNAUTHORIZED' } });
+    expect((await hub.call('GET', '/v1/subscriptions', { token: newKey })).status).toBe(200);
+    expect((await hub.call('GET', keysPath, { token: newKey })).body.data.map((k: { id: string }) => k.id)).toEqual([rotated.body.id]);
+  });
+
+  it('cuts superseded keys off when rotating with a grace period, and never revokes the last key', async () => {
+    const env = await hub.createEnvironment('graceful');
+    const keysPath = `/v1/environments/${env.id}/api-keys`;
+    const withGrace = await hub.call('POST', keysPath, { token: env.apiKey, body: { expire_others_in_seconds: 3600 } });
+    expect(withGrace.status).toBe(201);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).status).toBe(200);
+    const old = (await hub.call('GET', keysPath, { token: env.apiKey })).body.data.find((k: { id: string }) => k.id !== withGrace.body.id);
+    expect(old.expires_at).toEqual(expect.any(String));
+    const immediate = await hub.call('POST', keysPath, { token: env.apiKey, body: { expire_others_in_seconds: 0 } });
+    expect(immediate.status).toBe(201);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).status).toBe(401);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: withGrace.body.api_key })).status).toBe(401);
+    const last = await hub.call('DELETE', `${keysPath}/${immediate.body.id}`, { token: immediate.body.api_key });
+    expect(last).toMatchObject({ status: 409, body: { code: 'SWY_ERR_API_KEY_LAST' } });
+    expect((await hub.call('GET', '/v1/subscriptions', { token: immediate.body.api_key })).status).toBe(200);
+    expect(await hub.call('POST', keysPath, { token: immediate.body.api_key, body: { expire_others_in_seconds: -1 } })).toMatchObject({ status: 400, body: { code: 'SWY_ERR_VALIDATION' } });
+  });
+
+  it("lets only the admin token or the environment's own key manage its keys", async () => {
+    const a = await hub.createEnvironment('keys-a');
+    const b = await hub.createEnvironment('keys-b');
+    const keysPath = `/v1/environments/${a.id}/api-keys`;
+    expect(await hub.call('GET', keysPath, { token: b.apiKey })).toMatchObject({ status: 404, body: { code: 'SWY_ERR_NOT_FOUND' } });
+    expect((await hub.call('POST', keysPath, { token: b.apiKey })).status).toBe(404);
+    expect((await hub.call('GET', keysPath)).status).toBe(401);
+    const [aKey] = (await hub.call('GET', keysPath, { token: hub.adminToken })).body.data;
+    expect((await hub.call('DELETE', `${keysPath}/${aKey.id}`, { token: b.apiKey })).status).toBe(404);
+    // B's key cannot revoke A's key through B's own path either.
+    expect((await hub.call('DELETE', `/v1/environments/${b.id}/api-keys/${aKey.id}`, { token: b.apiKey })).status).toBe(404);
+    const byAdmin = await hub.call('POST', keysPath, { token: hub.adminToken });
+    expect(byAdmin.status).toBe(201);
+    expect((await hub.call('DELETE', `${keysPath}/${aKey.id}`, { token: hub.adminToken })).status).toBe(204);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: a.apiKey })).status).toBe(401);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: byAdmin.body.api_key })).status).toBe(200);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: b.apiKey })).status).toBe(200);
+    expect((await hub.call('GET', `/v1/environments/env_unknown/api-keys`, { token: hub.adminToken })).status).toBe(404);
+  });
+
   it("never lets one environment's key see or change another environment's accounts and subscriptions", async () => {
     const a = await createTenant(hub, receiver);
     const b = await hub.createEnvironment('other');

@@ -33,6 +33,8 @@ describe('GET /openapi.json', () => {
     const doc = (await hub.call('GET', '/openapi.json')).body;
     const served = [
       ['post', '/v1/environments'],
+      ['post', '/v1/environments/{id}/api-keys'],
+      ['delete', '/v1/environments/{id}/api-keys/{key_id}'],
       ['get', '/v1/provider-apps/{id}'],
       ['patch', '/v1/integrated-accounts/{id}'],
       ['post', '/v1/subscriptions/{id}/rotate-secret'],

@@ -114,6 +114,29 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     expect(subscription.body).not.toHaveProperty('secret');
   });
 
+  it('seals static subscription headers at rest, shows them masked, and still sends them in clear', async () => {
+    const endpoint = await startReceiver();
+    const tenant = await createTenant(hub, receiver);
+    const bearer = 'Bearer static-header-token-9f3e7c1a';
+    const created = await hub.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: endpoint.url, event_types: ['hris/*'], headers: { Authorization: bearer, 'X-Team': 'payroll' } } });
+    expect(created.status).toBe(201);
+    expect(created.body.headers).toEqual({ Authorization: 'Bearer ••••7c1a', 'X-Team': '••••' });
+    const stored = (await hub.runtime.bus.kv.subscriptions.get(created.body.id))!.string();
+    expect(stored).not.toContain('static-header-token');
+    expect(stored).not.toContain('payroll');
+    for (const path of [`/v1/subscriptions/${created.body.id}`, '/v1/subscriptions']) {
+      expect(JSON.stringify((await hub.call('GET', path, { token: tenant.apiKey })).body)).not.toContain('static-header-token');
+    }
+    // A change to something else keeps the headers; the receiver gets the real values.
+    const patched = await hub.call('PATCH', `/v1/subscriptions/${created.body.id}`, { token: tenant.apiKey, body: { description: 'payroll hook' } });
+    expect(patched.body.headers['X-Team']).toBe('••••');
+    await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', 'sealed-headers')));
+    const [delivered] = await eventually('the delivery with static headers', () => endpoint.delivered().length === 1 && endpoint.delivered());
+    expect(delivered!.headers.authorization).toBe(bearer);
+    expect(delivered!.headers['x-team']).toBe('payroll');
+    await endpoint.close();
+  });
+
   it('answers a bad request body with 400 naming each field', async () => {
     const { apiKey } = await hub.createEnvironment();
     const bad = await hub.call('POST', '/v1/subscriptions', { token: apiKey, body: { url: 'not a url', event_types: ['hris/emp*'] } });

@@ -58,6 +58,7 @@ export const ERRORS = {
   SWY_ERR_JWKS_UNAVAILABLE: { status: 503, title: 'Provider signing keys could not be fetched, retry later' },
   // Hardening, tenant management (issue 11, H4)
   SWY_ERR_API_KEY_LAST: { status: 409, title: 'An environment keeps at least one valid API key' },
+  SWY_ERR_REPLAY_LIMIT: { status: 429, title: 'Too many replays of this environment are running' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

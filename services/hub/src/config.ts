@@ -6,7 +6,7 @@ import { EgressEnv, HttpEnv, LogEnv, SecretsEnv } from '@switchyard/kernel';
 import { CatalogEnv } from '@switchyard/mapping';
 import { NormalizerEnv } from '@switchyard/normalizer';
 import { ProviderEnv } from '@switchyard/provider-client';
-import { AdminEnv, RotationEnv } from '@switchyard/request';
+import { AdminEnv, QuotaEnv, RotationEnv } from '@switchyard/request';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -24,6 +24,7 @@ export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(NormalizerEnv.shape)
   .extend(DeliveryEnv.shape)
   .extend(RotationEnv.shape)
+  .extend(QuotaEnv.shape)
   .extend({
     SWITCHYARD_DATA_DIR: z.string().min(1).default('./.data'),
     SWITCHYARD_ENCRYPTION_KEY: z.preprocess(unsetIfEmpty, SecretsEnv.shape.SWITCHYARD_ENCRYPTION_KEY.optional()),

@@ -92,6 +92,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
         adminToken: admin.value,
         rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
         publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
+        maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
       }),
     );
     await app.listen({ port, host: config.HOST });

@@ -10,3 +10,9 @@ export const RotationEnv = z.object({
   /** How long the previous signing key keeps signing after a rotation, in ms (default 24 h). */
   SWITCHYARD_SECRET_ROTATION_OVERLAP_MS: z.coerce.number().int().nonnegative().default(86_400_000),
 });
+
+/** Per-environment quotas on work a tenant can start. */
+export const QuotaEnv = z.object({
+  /** Replays (dead-letter or raw) one environment may have running at once; one more gets 429. */
+  SWITCHYARD_REPLAY_MAX_RUNNING: z.coerce.number().int().min(1).max(100).default(2),
+});

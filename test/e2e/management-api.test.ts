@@ -137,6 +137,31 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     await endpoint.close();
   });
 
+  it('looks an event no endpoint took up among the newest SWITCHYARD_EVENTS_LOOKUP_WINDOW events only, and answers 404 beyond', async () => {
+    const bounded = await startTestHub(nats.url, { SWITCHYARD_EVENTS_LOOKUP_WINDOW: '3' });
+    try {
+      const tenant = await createTenant(bounded, receiver);
+      // No subscription: no attempt names an event's position, so a lookup has to scan.
+      expect((await bounded.call('DELETE', `/v1/subscriptions/${tenant.subscriptionId}`, { token: tenant.apiKey })).status).toBe(204);
+      for (const id of ['window-1', 'window-2', 'window-3', 'window-4']) {
+        expect((await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', id)))).status).toBe(200);
+      }
+      const events = await eventually('four events', async () => {
+        const list = (await bounded.call('GET', '/v1/events', { token: tenant.apiKey })).body.data as Array<{ id: string; type: string; record_id: string }>;
+        const updates = list.filter((e) => e.type === 'hris/employees:updated');
+        return updates.length === 4 && updates;
+      });
+      const newest = events.find((e) => e.record_id === 'window-4')!;
+      const oldest = events.find((e) => e.record_id === 'window-1')!;
+      expect(await bounded.call('GET', `/v1/events/${newest.id}`, { token: tenant.apiKey })).toMatchObject({ status: 200, body: { id: newest.id } });
+      // Still retained and listed, but four events back is outside a window of three: a bounded read, a clear 404.
+      expect(await bounded.call('GET', `/v1/events/${oldest.id}`, { token: tenant.apiKey })).toMatchObject({ status: 404, body: { code: 'SWY_ERR_EVENT_NOT_FOUND', detail: expect.stringContaining('newest 3') } });
+      expect(await bounded.call('GET', '/v1/events/evt_unknown0000', { token: tenant.apiKey })).toMatchObject({ status: 404, body: { code: 'SWY_ERR_EVENT_NOT_FOUND' } });
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('answers a bad request body with 400 naming each field', async () => {
     const { apiKey } = await hub.createEnvironment();
     const bad = await hub.call('POST', '/v1/subscriptions', { token: apiKey, body: { url: 'not a url', event_types: ['hris/emp*'] } });

@@ -93,6 +93,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
         rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
         publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
         maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
+        eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
       }),
     );
     await app.listen({ port, host: config.HOST });

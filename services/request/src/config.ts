@@ -15,4 +15,9 @@ export const RotationEnv = z.object({
 export const QuotaEnv = z.object({
   /** Replays (dead-letter or raw) one environment may have running at once; one more gets 429. */
   SWITCHYARD_REPLAY_MAX_RUNNING: z.coerce.number().int().min(1).max(100).default(2),
+  /**
+   * `GET /v1/events/{id}` of an event no endpoint took (no attempt names its position) looks among the
+   * last this-many messages of EVENTS only, so an unknown id costs a bounded read, not a full scan.
+   */
+  SWITCHYARD_EVENTS_LOOKUP_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });

@@ -26,6 +26,8 @@ export interface RequestOptions {
   publishTimeoutMs: number;
   /** Replays one environment may have running at once. */
   maxRunningReplays: number;
+  /** How many of the newest EVENTS messages a lookup by id examines when no attempt points at it. */
+  eventsLookupWindow: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   registerAccountRoutes(app, ctx, environments, accounts, apps);
   registerConnectRoutes(app, ctx, environments, apps);
   registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
-  registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs });
+  registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs, lookupWindow: options.eventsLookupWindow });
   registerMappingRoutes(app, ctx, environments, accounts, mappings);
   registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs, maxRunningReplays: options.maxRunningReplays });
   registerUnifiedRoutes(app, ctx, environments, accounts);

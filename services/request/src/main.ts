@@ -11,5 +11,6 @@ await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) 
     rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
     publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
     maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
+    eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
   }),
 );

@@ -59,6 +59,7 @@ export const ERRORS = {
   // Hardening, tenant management (issue 11, H4)
   SWY_ERR_API_KEY_LAST: { status: 409, title: 'An environment keeps at least one valid API key' },
   SWY_ERR_REPLAY_LIMIT: { status: 429, title: 'Too many replays of this environment are running' },
+  SWY_ERR_CONNECT_STATE_USED: { status: 400, title: 'The connect state was already used' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

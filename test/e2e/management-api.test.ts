@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { readStream } from '../harness/streams.js';
 import { createTenant } from '../harness/tenant.js';
 import { eventually } from '../harness/wait.js';
 import { bambooEvent, sendBamboo, signBamboo } from '../simulators/bamboohr.js';
@@ -89,6 +90,61 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     expect((await hub.call('GET', '/v1/subscriptions', { token: byAdmin.body.api_key })).status).toBe(200);
     expect((await hub.call('GET', '/v1/subscriptions', { token: b.apiKey })).status).toBe(200);
     expect((await hub.call('GET', `/v1/environments/env_unknown/api-keys`, { token: hub.adminToken })).status).toBe(404);
+  });
+
+  it('deletes an environment with all its data (admin only) and leaves another environment untouched', async () => {
+    const endpointA = await startReceiver();
+    const endpointB = await startReceiver();
+    const a = await createTenant(hub, endpointA, 'deleted-tenant-private-key');
+    const b = await createTenant(hub, endpointB);
+    expect((await hub.call('PUT', '/v1/mappings/bamboohr', { token: a.apiKey, body: { webhook: { bindings: { marker: '"deleted-tenant-override"' } } } })).status).toBeLessThan(300);
+    expect((await sendBamboo(a.webhookUrl, signBamboo(a.privateKey, bambooEvent('employee.updated', 'deleted-tenant-employee')))).status).toBe(200);
+    expect((await sendBamboo(b.webhookUrl, signBamboo(b.privateKey, bambooEvent('employee.updated', 'kept-tenant-employee')))).status).toBe(200);
+    await eventually('both deliveries', () => endpointA.delivered().length === 1 && endpointB.delivered().length === 1);
+    const replay = await hub.call('POST', '/v1/raw/replay', { token: a.apiKey, body: { since: new Date(Date.now() - 60_000).toISOString() } });
+    expect(replay.status).toBe(202);
+    await eventually('the replay done', async () => (await hub.call('GET', `/v1/replays/${replay.body.id}`, { token: a.apiKey })).body.status === 'done');
+
+    expect((await hub.call('DELETE', `/v1/environments/${a.environmentId}`, { token: a.apiKey })).status).toBe(401);
+    const deleted = await hub.call('DELETE', `/v1/environments/${a.environmentId}`, { token: hub.adminToken });
+    expect(deleted).toMatchObject({ status: 200, body: { id: a.environmentId, deleted: { integrated_accounts: 1, subscriptions: 1 } } });
+    expect(deleted.body.deleted.purged_messages).toBeGreaterThan(0);
+    expect(await hub.call('GET', '/v1/subscriptions', { token: a.apiKey })).toMatchObject({ status: 401 });
+    await eventually('its webhook URL gone', async () => (await sendBamboo(a.webhookUrl, signBamboo(a.privateKey, bambooEvent('employee.updated', 'after-delete')))).status === 404);
+    expect((await hub.call('DELETE', `/v1/environments/${a.environmentId}`, { token: hub.adminToken })).status).toBe(404);
+
+    // Nothing of it is left in any bucket (values and history) or stream.
+    const bus = hub.runtime.bus;
+    for (const [name, kv] of Object.entries(bus.kv)) {
+      for await (const key of await kv.keys()) {
+        const history = await kv.history({ key });
+        for await (const entry of history) {
+          const text = entry.operation === 'PUT' ? entry.string() : '';
+          for (const marker of [a.environmentId, a.accountId, a.subscriptionId, 'deleted-tenant-override']) {
+            expect(`${key} ${text}`, `${name} ${key}`).not.toContain(marker);
+          }
+        }
+      }
+    }
+    for (const stream of ['DELIVERIES', 'ATTEMPTS']) {
+      // Work-queue streams cannot be read back without acking; their subjects name the subscription.
+      const subjects = Object.keys((await bus.jsm.streams.info(stream, { subjects_filter: '>' })).state.subjects ?? {});
+      expect(subjects.filter((subject) => subject.includes(a.subscriptionId)), stream).toEqual([]);
+    }
+    for (const stream of ['RAW', 'EVENTS', 'DEAD']) {
+      const all = JSON.stringify(await readStream(bus, stream, '>'));
+      expect(all, stream).not.toContain(a.accountId);
+      expect(all, stream).not.toContain(a.environmentId);
+      expect(all, stream).not.toContain('deleted-tenant-employee');
+    }
+
+    // The other tenant keeps its data and keeps working.
+    expect((await hub.call('GET', `/v1/integrated-accounts/${b.accountId}`, { token: b.apiKey })).status).toBe(200);
+    expect(JSON.stringify(await readStream(bus, 'EVENTS', '>'))).toContain('kept-tenant-employee');
+    expect((await sendBamboo(b.webhookUrl, signBamboo(b.privateKey, bambooEvent('employee.updated', 'kept-2')))).status).toBe(200);
+    await eventually('the other tenant still delivered', () => endpointB.delivered().length === 2);
+    await endpointA.close();
+    await endpointB.close();
   });
 
   it("never lets one environment's key see or change another environment's accounts and subscriptions", async () => {

@@ -39,7 +39,7 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   const { environments, accounts, subscriptions, providerApps: apps, mappings } = ctx;
   const document = openApiDocument(ctx.publicUrl);
   app.get('/openapi.json', async () => document);
-  registerEnvironmentRoutes(app, environments, options.adminToken);
+  registerEnvironmentRoutes(app, ctx, options.adminToken);
   registerProviderAppRoutes(app, ctx, environments, apps);
   registerAccountRoutes(app, ctx, environments, accounts, apps);
   registerConnectRoutes(app, ctx, environments, apps);

@@ -48,6 +48,7 @@ export function openApiDocument(serverUrl: string): Schema {
 
   const paths: Record<string, Record<string, unknown>> = {
     '/v1/environments': { post: { ...op('Create an environment and its API key (admin token)', { body: schema(api.CreateEnvironment, 'input'), status: '201' }) } },
+    '/v1/environments/{id}': { delete: op('Delete an environment with its accounts, subscriptions, apps, overrides, keys and stream messages (admin token)', { params: ['id'] }) },
     '/v1/environments/{id}/api-keys': {
       get: op("List the environment's usable API keys, masked (admin token or the environment's key)", { params: ['id'], response: list(ref('ApiKey')) }),
       post: op('Issue another API key (shown once); optionally expire the others after a grace period', { params: ['id'], body: schema(api.CreateApiKey, 'input'), status: '201' }),

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SwitchyardError, api } from '@switchyard/contracts';
 import { parseInput } from '@switchyard/kernel';
-import type { ApiKeyRecord, EnvironmentStore } from '@switchyard/stores';
+import type { ApiKeyRecord } from '@switchyard/stores';
+import { deleteEnvironment } from '../environment-deletion.js';
+import type { RequestParts } from '../parts.js';
 import { requireAdmin, requireAdminOrEnvironment } from '../auth.js';
 
 /** The API's view of a key record: never the key, never its hash. */
@@ -14,13 +16,23 @@ function keyView(record: ApiKeyRecord): api.ApiKeyView {
  * API keys of one environment: `GET|POST /v1/environments/{id}/api-keys` and
  * `DELETE /v1/environments/{id}/api-keys/{key_id}`, for the admin token or one of the environment's own
  * keys (so a tenant can rotate without the operator). Another environment's key gets 404, as elsewhere.
+ * `DELETE /v1/environments/{id}` (admin token only) removes the environment with all its data.
  */
-export function registerEnvironmentRoutes(app: FastifyInstance, environments: EnvironmentStore, adminToken: string): void {
+export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RequestParts, adminToken: string): void {
+  const { environments } = ctx;
   app.post('/v1/environments', async (request, reply) => {
     requireAdmin(request, adminToken);
     const input = parseInput(api.CreateEnvironment, request.body);
     const { environment, apiKey } = await environments.create(input.name);
     return reply.status(201).send({ ...environment, api_key: apiKey });
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/environments/:id', async (request) => {
+    requireAdmin(request, adminToken);
+    if (!(await environments.get(request.params.id))) throw new SwitchyardError('SWY_ERR_NOT_FOUND', 'no such environment');
+    const deleted = await deleteEnvironment(ctx, request.params.id);
+    request.log.info({ environment: request.params.id, ...deleted }, 'environment deleted');
+    return { id: request.params.id, deleted };
   });
 
   const environmentOf = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<string> =>

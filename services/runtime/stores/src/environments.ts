@@ -28,11 +28,14 @@ export class EnvironmentStore {
   readonly #keys: KvCollection<ApiKeyRecord>;
   /** The raw bucket, only to find a record's KV key (the key's hash) by its id when revoking. */
   readonly #keyBucket: Bus['kv']['api_keys'];
+  /** The raw environments bucket, to purge a deleted environment's history. */
+  readonly #environmentBucket: Bus['kv']['environments'];
 
-  private constructor(environments: KvCollection<api.Environment>, keys: KvCollection<ApiKeyRecord>, keyBucket: Bus['kv']['api_keys']) {
+  private constructor(environments: KvCollection<api.Environment>, keys: KvCollection<ApiKeyRecord>, bus: Bus) {
     this.#environments = environments;
     this.#keys = keys;
-    this.#keyBucket = keyBucket;
+    this.#keyBucket = bus.kv.api_keys;
+    this.#environmentBucket = bus.kv.environments;
   }
 
   /** Opens the store and starts mirroring both buckets. */
@@ -40,7 +43,7 @@ export class EnvironmentStore {
     const environments = new KvCollection<api.Environment>(bus.kv.environments, logger);
     const keys = new KvCollection<ApiKeyRecord>(bus.kv.api_keys, logger);
     await Promise.all([environments.start(), keys.start()]);
-    return new EnvironmentStore(environments, keys, bus.kv.api_keys);
+    return new EnvironmentStore(environments, keys, bus);
   }
 
   /** Creates an environment and its first API key; the key is returned here and never again. */
@@ -116,15 +119,28 @@ export class EnvironmentStore {
   }
 
   /** The environment's live key records with their KV keys (hashes), read from KV, not the cache. */
-  async #entriesOf(environmentId: string): Promise<Array<[string, ApiKeyRecord]>> {
+  async #entriesOf(environmentId: string, options: { includeExpired?: boolean } = {}): Promise<Array<[string, ApiKeyRecord]>> {
     const hashes: string[] = [];
     for await (const hash of await this.#keyBucket.keys()) hashes.push(hash);
     const out: Array<[string, ApiKeyRecord]> = [];
     for (const hash of hashes) {
       const record = await this.#keys.get(hash);
-      if (record?.environment_id === environmentId && isLive(record)) out.push([hash, record]);
+      if (record?.environment_id === environmentId && (options.includeExpired || isLive(record))) out.push([hash, record]);
     }
     return out;
+  }
+
+  /**
+   * Removes an environment and every API key of it, history included (KV purge): its keys are 401 at
+   * once in this process. The caller removes the environment's other data first.
+   */
+  async remove(environmentId: string): Promise<void> {
+    for (const [hash] of await this.#entriesOf(environmentId, { includeExpired: true })) {
+      await this.#keys.delete(hash);
+      await this.#keyBucket.purge(hash);
+    }
+    await this.#environments.delete(environmentId);
+    await this.#environmentBucket.purge(environmentId);
   }
 
   /** An environment by id. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NatsEnv, PublishEnv } from '@switchyard/bus';
+import { NatsEnv, PublishEnv, StreamLimitsEnv } from '@switchyard/bus';
 import { DeliveryEnv } from '@switchyard/delivery';
 import { EdgeEnv } from '@switchyard/edge';
 import { EgressEnv, HttpEnv, LogEnv, SecretsEnv } from '@switchyard/kernel';
@@ -16,6 +16,7 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
  */
 export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(NatsEnv.shape)
+  .extend(StreamLimitsEnv.shape)
   .extend(PublishEnv.shape)
   .extend(EgressEnv.shape)
   .extend(CatalogEnv.shape)

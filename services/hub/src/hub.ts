@@ -74,6 +74,13 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       replicas: config.SWITCHYARD_NATS_REPLICAS,
       rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
+      streamMaxBytes: {
+        RAW: config.SWITCHYARD_RAW_MAX_BYTES,
+        EVENTS: config.SWITCHYARD_EVENTS_MAX_BYTES,
+        DELIVERIES: config.SWITCHYARD_DELIVERIES_MAX_BYTES,
+        ATTEMPTS: config.SWITCHYARD_ATTEMPTS_MAX_BYTES,
+        DEAD: config.SWITCHYARD_DEAD_MAX_BYTES,
+      },
       encryptionKey,
       egressAllow,
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,

@@ -1,4 +1,4 @@
-import { connectBus, type Bus } from '@switchyard/bus';
+import { connectBus, type Bus, type BusOptions } from '@switchyard/bus';
 import { EgressPolicy, Metrics, Vault, type Logger } from '@switchyard/kernel';
 import { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import { openProviderClient, ProviderHttp, type ProviderClient } from '@switchyard/provider-client';
@@ -12,6 +12,8 @@ export interface RuntimeOptions {
   replicas: number;
   rawRetentionHours: number;
   eventsRetentionHours: number;
+  /** Bytes per stream (`SWITCHYARD_<STREAM>_MAX_BYTES`, 0 = unbounded); defaults when left out. */
+  streamMaxBytes?: BusOptions['streamMaxBytes'];
   encryptionKey: string;
   egressAllow: readonly string[];
   /** Plain http to any destination (`SWITCHYARD_EGRESS_ALLOW_HTTP`). */
@@ -95,6 +97,7 @@ export class Runtime {
       replicas: options.replicas,
       rawRetentionHours: options.rawRetentionHours,
       eventsRetentionHours: options.eventsRetentionHours,
+      streamMaxBytes: options.streamMaxBytes,
     });
     return new Runtime(options, bus);
   }

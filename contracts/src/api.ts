@@ -8,6 +8,16 @@ export const CreateEnvironment = z.object({ name: z.string().min(1).max(200) }).
 export const Environment = z.object({ id: z.string(), name: z.string(), created_at: z.string() });
 export type Environment = z.infer<typeof Environment>;
 
+/**
+ * `POST /v1/environments/{id}/api-keys`: issue another key. Without `expire_others_in_seconds` the
+ * existing keys stay valid until revoked; with it they stop working after that grace period (0 = now).
+ */
+export const CreateApiKey = z.object({ expire_others_in_seconds: z.number().int().min(0).max(30 * 86_400).optional() }).strict();
+
+/** An API key as the API shows it: id and display prefix only, never the key or its hash. */
+export const ApiKeyView = z.object({ id: z.string(), prefix: z.string(), created_at: z.string(), expires_at: z.string().optional() });
+export type ApiKeyView = z.infer<typeof ApiKeyView>;
+
 const Secrets = z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(5)]);
 
 /** A provider app's secrets: one value, or several during a rotation (any one verifies). */

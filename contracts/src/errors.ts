@@ -63,6 +63,10 @@ export const ERRORS = {
   SWY_ERR_CAPTURE_CLOSED: { status: 403, title: 'No verification window is open for this account' },
   SWY_ERR_CAPTURE_CONFLICT: { status: 409, title: 'Another token is already pending for this account' },
   SWY_ERR_CAPTURE_MISMATCH: { status: 422, title: 'The confirmed token is not the pending one' },
+  // Hardening, tenant management (issue 11, H4)
+  SWY_ERR_API_KEY_LAST: { status: 409, title: 'An environment keeps at least one valid API key' },
+  SWY_ERR_REPLAY_LIMIT: { status: 429, title: 'Too many replays of this environment are running' },
+  SWY_ERR_CONNECT_STATE_USED: { status: 400, title: 'The connect state was already used' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

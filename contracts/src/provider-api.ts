@@ -25,6 +25,11 @@ export const ApiAuth = z.discriminatedUnion('type', [
     client_auth: z.enum(['basic', 'body']).default('body'),
     /** Where end users consent (authorization-code flow, `GET /v1/connect/{provider}/authorize`). */
     authorize_url: z.string().url().optional(),
+    /**
+     * PKCE (RFC 7636) in the authorization-code flow, as the provider documents it: `required` or
+     * `supported` → the hub sends an S256 `code_challenge` and the `code_verifier`; `none` → neither.
+     */
+    pkce: z.enum(['required', 'supported', 'none']).default('none'),
     /** Scopes asked for when the provider app names none. */
     scopes: z.array(z.string()).default([]),
     /** How scopes are joined in the authorize URL. */

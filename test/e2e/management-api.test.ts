@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { readStream } from '../harness/streams.js';
 import { createTenant } from '../harness/tenant.js';
 import { eventually } from '../harness/wait.js';
 import { bambooEvent, sendBamboo, signBamboo } from '../simulators/bamboohr.js';
@@ -54,6 +55,118 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     expect((await hub.call('GET', '/v1/subscriptions', { token: hub.adminToken })).status).toBe(401);
   });
 
+  it('rotates an API key: the new key works at once, the old one until it is revoked, then 401', async () => {
+    const env = await hub.createEnvironment('rotating');
+    const keysPath = `/v1/environments/${env.id}/api-keys`;
+    const rotated = await hub.call('POST', keysPath, { token: env.apiKey });
+    expect(rotated).toMatchObject({ status: 201, body: { id: expect.stringMatching(/^key_/), api_key: expect.stringMatching(/^swy_/) } });
+    const newKey: string = rotated.body.api_key;
+    expect((await hub.call('GET', '/v1/subscriptions', { token: newKey })).status).toBe(200);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).status).toBe(200);
+    const listed = await hub.call('GET', keysPath, { token: newKey });
+    expect(listed.body.data).toHaveLength(2);
+    expect(JSON.stringify(listed.body)).not.toContain(newKey);
+    expect(JSON.stringify(listed.body)).not.toContain(env.apiKey);
+    const oldId = listed.body.data.find((k: { id: string }) => k.id !== rotated.body.id).id;
+    expect((await hub.call('DELETE', `${keysPath}/${oldId}`, { token: newKey })).status).toBe(204);
+    expect(await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).toMatchObject({ status: 401, body: { code: 'SWY_ERR_UNAUTHORIZED' } });
+    expect((await hub.call('GET', '/v1/subscriptions', { token: newKey })).status).toBe(200);
+    expect((await hub.call('GET', keysPath, { token: newKey })).body.data.map((k: { id: string }) => k.id)).toEqual([rotated.body.id]);
+  });
+
+  it('cuts superseded keys off when rotating with a grace period, and never revokes the last key', async () => {
+    const env = await hub.createEnvironment('graceful');
+    const keysPath = `/v1/environments/${env.id}/api-keys`;
+    const withGrace = await hub.call('POST', keysPath, { token: env.apiKey, body: { expire_others_in_seconds: 3600 } });
+    expect(withGrace.status).toBe(201);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).status).toBe(200);
+    const old = (await hub.call('GET', keysPath, { token: env.apiKey })).body.data.find((k: { id: string }) => k.id !== withGrace.body.id);
+    expect(old.expires_at).toEqual(expect.any(String));
+    const immediate = await hub.call('POST', keysPath, { token: env.apiKey, body: { expire_others_in_seconds: 0 } });
+    expect(immediate.status).toBe(201);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: env.apiKey })).status).toBe(401);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: withGrace.body.api_key })).status).toBe(401);
+    const last = await hub.call('DELETE', `${keysPath}/${immediate.body.id}`, { token: immediate.body.api_key });
+    expect(last).toMatchObject({ status: 409, body: { code: 'SWY_ERR_API_KEY_LAST' } });
+    expect((await hub.call('GET', '/v1/subscriptions', { token: immediate.body.api_key })).status).toBe(200);
+    expect(await hub.call('POST', keysPath, { token: immediate.body.api_key, body: { expire_others_in_seconds: -1 } })).toMatchObject({ status: 400, body: { code: 'SWY_ERR_VALIDATION' } });
+  });
+
+  it("lets only the admin token or the environment's own key manage its keys", async () => {
+    const a = await hub.createEnvironment('keys-a');
+    const b = await hub.createEnvironment('keys-b');
+    const keysPath = `/v1/environments/${a.id}/api-keys`;
+    expect(await hub.call('GET', keysPath, { token: b.apiKey })).toMatchObject({ status: 404, body: { code: 'SWY_ERR_NOT_FOUND' } });
+    expect((await hub.call('POST', keysPath, { token: b.apiKey })).status).toBe(404);
+    expect((await hub.call('GET', keysPath)).status).toBe(401);
+    const [aKey] = (await hub.call('GET', keysPath, { token: hub.adminToken })).body.data;
+    expect((await hub.call('DELETE', `${keysPath}/${aKey.id}`, { token: b.apiKey })).status).toBe(404);
+    // B's key cannot revoke A's key through B's own path either.
+    expect((await hub.call('DELETE', `/v1/environments/${b.id}/api-keys/${aKey.id}`, { token: b.apiKey })).status).toBe(404);
+    const byAdmin = await hub.call('POST', keysPath, { token: hub.adminToken });
+    expect(byAdmin.status).toBe(201);
+    expect((await hub.call('DELETE', `${keysPath}/${aKey.id}`, { token: hub.adminToken })).status).toBe(204);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: a.apiKey })).status).toBe(401);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: byAdmin.body.api_key })).status).toBe(200);
+    expect((await hub.call('GET', '/v1/subscriptions', { token: b.apiKey })).status).toBe(200);
+    expect((await hub.call('GET', `/v1/environments/env_unknown/api-keys`, { token: hub.adminToken })).status).toBe(404);
+  });
+
+  it('deletes an environment with all its data (admin only) and leaves another environment untouched', async () => {
+    const endpointA = await startReceiver();
+    const endpointB = await startReceiver();
+    const a = await createTenant(hub, endpointA, 'deleted-tenant-private-key');
+    const b = await createTenant(hub, endpointB);
+    expect((await hub.call('PUT', '/v1/mappings/bamboohr', { token: a.apiKey, body: { webhook: { bindings: { marker: '"deleted-tenant-override"' } } } })).status).toBeLessThan(300);
+    expect((await sendBamboo(a.webhookUrl, signBamboo(a.privateKey, bambooEvent('employee.updated', 'deleted-tenant-employee')))).status).toBe(200);
+    expect((await sendBamboo(b.webhookUrl, signBamboo(b.privateKey, bambooEvent('employee.updated', 'kept-tenant-employee')))).status).toBe(200);
+    await eventually('both deliveries', () => endpointA.delivered().length === 1 && endpointB.delivered().length === 1);
+    const replay = await hub.call('POST', '/v1/raw/replay', { token: a.apiKey, body: { since: new Date(Date.now() - 60_000).toISOString() } });
+    expect(replay.status).toBe(202);
+    await eventually('the replay done', async () => (await hub.call('GET', `/v1/replays/${replay.body.id}`, { token: a.apiKey })).body.status === 'done');
+
+    expect((await hub.call('DELETE', `/v1/environments/${a.environmentId}`, { token: a.apiKey })).status).toBe(401);
+    const deleted = await hub.call('DELETE', `/v1/environments/${a.environmentId}`, { token: hub.adminToken });
+    expect(deleted).toMatchObject({ status: 200, body: { id: a.environmentId, deleted: { integrated_accounts: 1, subscriptions: 1 } } });
+    expect(deleted.body.deleted.purged_messages).toBeGreaterThan(0);
+    expect(await hub.call('GET', '/v1/subscriptions', { token: a.apiKey })).toMatchObject({ status: 401 });
+    await eventually('its webhook URL gone', async () => (await sendBamboo(a.webhookUrl, signBamboo(a.privateKey, bambooEvent('employee.updated', 'after-delete')))).status === 404);
+    expect((await hub.call('DELETE', `/v1/environments/${a.environmentId}`, { token: hub.adminToken })).status).toBe(404);
+
+    // Nothing of it is left in any bucket (values and history) or stream.
+    const bus = hub.runtime.bus;
+    for (const [name, kv] of Object.entries(bus.kv)) {
+      for await (const key of await kv.keys()) {
+        const history = await kv.history({ key });
+        for await (const entry of history) {
+          const text = entry.operation === 'PUT' ? entry.string() : '';
+          for (const marker of [a.environmentId, a.accountId, a.subscriptionId, 'deleted-tenant-override']) {
+            expect(`${key} ${text}`, `${name} ${key}`).not.toContain(marker);
+          }
+        }
+      }
+    }
+    for (const stream of ['DELIVERIES', 'ATTEMPTS']) {
+      // Work-queue streams cannot be read back without acking; their subjects name the subscription.
+      const subjects = Object.keys((await bus.jsm.streams.info(stream, { subjects_filter: '>' })).state.subjects ?? {});
+      expect(subjects.filter((subject) => subject.includes(a.subscriptionId)), stream).toEqual([]);
+    }
+    for (const stream of ['RAW', 'EVENTS', 'DEAD']) {
+      const all = JSON.stringify(await readStream(bus, stream, '>'));
+      expect(all, stream).not.toContain(a.accountId);
+      expect(all, stream).not.toContain(a.environmentId);
+      expect(all, stream).not.toContain('deleted-tenant-employee');
+    }
+
+    // The other tenant keeps its data and keeps working.
+    expect((await hub.call('GET', `/v1/integrated-accounts/${b.accountId}`, { token: b.apiKey })).status).toBe(200);
+    expect(JSON.stringify(await readStream(bus, 'EVENTS', '>'))).toContain('kept-tenant-employee');
+    expect((await sendBamboo(b.webhookUrl, signBamboo(b.privateKey, bambooEvent('employee.updated', 'kept-2')))).status).toBe(200);
+    await eventually('the other tenant still delivered', () => endpointB.delivered().length === 2);
+    await endpointA.close();
+    await endpointB.close();
+  });
+
   it("never lets one environment's key see or change another environment's accounts and subscriptions", async () => {
     const a = await createTenant(hub, receiver);
     const b = await hub.createEnvironment('other');
@@ -75,6 +188,54 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     expect(JSON.stringify(account.body)).not.toMatch(/the-private-key|bamboo-api-key|credentials/);
     expect(JSON.stringify(subscription.body)).not.toContain(tenant.signingSecret);
     expect(subscription.body).not.toHaveProperty('secret');
+  });
+
+  it('seals static subscription headers at rest, shows them masked, and still sends them in clear', async () => {
+    const endpoint = await startReceiver();
+    const tenant = await createTenant(hub, receiver);
+    const bearer = 'Bearer static-header-token-9f3e7c1a';
+    const created = await hub.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: endpoint.url, event_types: ['hris/*'], headers: { Authorization: bearer, 'X-Team': 'payroll' } } });
+    expect(created.status).toBe(201);
+    expect(created.body.headers).toEqual({ Authorization: 'Bearer ••••7c1a', 'X-Team': '••••' });
+    const stored = (await hub.runtime.bus.kv.subscriptions.get(created.body.id))!.string();
+    expect(stored).not.toContain('static-header-token');
+    expect(stored).not.toContain('payroll');
+    for (const path of [`/v1/subscriptions/${created.body.id}`, '/v1/subscriptions']) {
+      expect(JSON.stringify((await hub.call('GET', path, { token: tenant.apiKey })).body)).not.toContain('static-header-token');
+    }
+    // A change to something else keeps the headers; the receiver gets the real values.
+    const patched = await hub.call('PATCH', `/v1/subscriptions/${created.body.id}`, { token: tenant.apiKey, body: { description: 'payroll hook' } });
+    expect(patched.body.headers['X-Team']).toBe('••••');
+    await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', 'sealed-headers')));
+    const [delivered] = await eventually('the delivery with static headers', () => endpoint.delivered().length === 1 && endpoint.delivered());
+    expect(delivered!.headers.authorization).toBe(bearer);
+    expect(delivered!.headers['x-team']).toBe('payroll');
+    await endpoint.close();
+  });
+
+  it('looks an event no endpoint took up among the newest SWITCHYARD_EVENTS_LOOKUP_WINDOW events only, and answers 404 beyond', async () => {
+    const bounded = await startTestHub(nats.url, { SWITCHYARD_EVENTS_LOOKUP_WINDOW: '3' });
+    try {
+      const tenant = await createTenant(bounded, receiver);
+      // No subscription: no attempt names an event's position, so a lookup has to scan.
+      expect((await bounded.call('DELETE', `/v1/subscriptions/${tenant.subscriptionId}`, { token: tenant.apiKey })).status).toBe(204);
+      for (const id of ['window-1', 'window-2', 'window-3', 'window-4']) {
+        expect((await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', id)))).status).toBe(200);
+      }
+      const events = await eventually('four events', async () => {
+        const list = (await bounded.call('GET', '/v1/events', { token: tenant.apiKey })).body.data as Array<{ id: string; type: string; record_id: string }>;
+        const updates = list.filter((e) => e.type === 'hris/employees:updated');
+        return updates.length === 4 && updates;
+      });
+      const newest = events.find((e) => e.record_id === 'window-4')!;
+      const oldest = events.find((e) => e.record_id === 'window-1')!;
+      expect(await bounded.call('GET', `/v1/events/${newest.id}`, { token: tenant.apiKey })).toMatchObject({ status: 200, body: { id: newest.id } });
+      // Still retained and listed, but four events back is outside a window of three: a bounded read, a clear 404.
+      expect(await bounded.call('GET', `/v1/events/${oldest.id}`, { token: tenant.apiKey })).toMatchObject({ status: 404, body: { code: 'SWY_ERR_EVENT_NOT_FOUND', detail: expect.stringContaining('newest 3') } });
+      expect(await bounded.call('GET', '/v1/events/evt_unknown0000', { token: tenant.apiKey })).toMatchObject({ status: 404, body: { code: 'SWY_ERR_EVENT_NOT_FOUND' } });
+    } finally {
+      await bounded.close();
+    }
   });
 
   it('answers a bad request body with 400 naming each field', async () => {

@@ -33,6 +33,9 @@ describe('GET /openapi.json', () => {
     const doc = (await hub.call('GET', '/openapi.json')).body;
     const served = [
       ['post', '/v1/environments'],
+      ['delete', '/v1/environments/{id}'],
+      ['post', '/v1/environments/{id}/api-keys'],
+      ['delete', '/v1/environments/{id}/api-keys/{key_id}'],
       ['get', '/v1/provider-apps/{id}'],
       ['patch', '/v1/integrated-accounts/{id}'],
       ['post', '/v1/subscriptions/{id}/rotate-secret'],

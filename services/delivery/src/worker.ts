@@ -120,7 +120,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     const result = await sender.post(
       subscription.url,
       {
-        ...subscription.headers,
+        ...subscriptions.headers(subscription),
         'content-type': 'application/json',
         'user-agent': options.userAgent,
         'webhook-id': task.eventId,

@@ -7,15 +7,15 @@ import type { EdgeParts } from './parts.js';
 type Callback = { Querystring: { code?: string; state?: string; error?: string; error_description?: string } };
 
 /**
- * `GET /connect/callback`: where a provider returns the end user after consent. Checks the signed
- * state, exchanges the code at the provider's token endpoint with the provider app's credentials,
+ * `GET /connect/callback`: where a provider returns the end user after consent. Checks and uses up the
+ * signed state (single-use), exchanges the code at the provider's token endpoint with the provider app's credentials (and the PKCE verifier),
  * creates the integrated account (tokens sealed, config and remote key from the token response as the
  * definition declares) and sends the user back to the customer's `redirect_uri` with
  * `integrated_account_id`, or with `error` when anything failed. Tokens never reach the browser or logs.
  */
 export async function registerConnectCallback(app: FastifyInstance, ctx: EdgeParts): Promise<void> {
   const { accounts, providerApps: apps } = ctx;
-  const states = new ConnectStates(ctx.vault);
+  const states = new ConnectStates(ctx.vault, ctx.bus.kv.jobs);
   const back = (state: ConnectState, params: Record<string, string>) => {
     const url = new URL(state.redirect_uri);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
@@ -23,7 +23,8 @@ export async function registerConnectCallback(app: FastifyInstance, ctx: EdgePar
   };
 
   app.get<Callback>('/connect/callback', async (request, reply) => {
-    const state = await states.verify(request.query.state ?? '');
+    // Used up here, before anything else: a replayed callback (same state) is refused, even a declined one.
+    const { state, codeVerifier } = await states.consume(request.query.state ?? '');
     if (request.query.error) return reply.redirect(back(state, { error: request.query.error }), 302);
     const provider = ctx.catalog.get(state.provider);
     const auth = provider?.definition.api?.auth;
@@ -34,6 +35,7 @@ export async function registerConnectCallback(app: FastifyInstance, ctx: EdgePar
     try {
       const secrets = apps.secrets(providerApp);
       const form = new URLSearchParams({ grant_type: 'authorization_code', code: request.query.code ?? '', redirect_uri: `${ctx.publicUrl}/connect/callback` });
+      if (codeVerifier) form.set('code_verifier', codeVerifier);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
       const secret = secrets.client_secret?.[0] ?? '';
       if (auth.client_auth === 'basic') headers.authorization = `Basic ${Buffer.from(`${providerApp.client_id}:${secret}`).toString('base64')}`;

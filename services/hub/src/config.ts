@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { NatsEnv, PublishEnv } from '@switchyard/bus';
+import { NatsEnv, PublishEnv, StreamLimitsEnv } from '@switchyard/bus';
 import { DeliveryEnv } from '@switchyard/delivery';
 import { EdgeEnv } from '@switchyard/edge';
 import { bool, EgressEnv, HttpEnv, LogEnv, optionalString, SecretsEnv } from '@switchyard/kernel';
 import { CatalogEnv, SandboxEnv } from '@switchyard/mapping';
 import { NormalizerEnv } from '@switchyard/normalizer';
 import { ProviderEnv } from '@switchyard/provider-client';
-import { AdminEnv, RotationEnv } from '@switchyard/request';
+import { AdminEnv, QuotaEnv, RotationEnv } from '@switchyard/request';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -16,6 +16,7 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
  */
 export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(NatsEnv.shape)
+  .extend(StreamLimitsEnv.shape)
   .extend(PublishEnv.shape)
   .extend(EgressEnv.shape)
   .extend(CatalogEnv.shape)
@@ -25,6 +26,7 @@ export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(NormalizerEnv.shape)
   .extend(DeliveryEnv.shape)
   .extend(RotationEnv.shape)
+  .extend(QuotaEnv.shape)
   .extend({
     SWITCHYARD_DATA_DIR: z.string().min(1).default('./.data'),
     SWITCHYARD_ENCRYPTION_KEY: z.preprocess(unsetIfEmpty, SecretsEnv.shape.SWITCHYARD_ENCRYPTION_KEY.optional()),

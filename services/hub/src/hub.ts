@@ -108,6 +108,13 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       replicas: config.SWITCHYARD_NATS_REPLICAS,
       rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
+      streamMaxBytes: {
+        RAW: config.SWITCHYARD_RAW_MAX_BYTES,
+        EVENTS: config.SWITCHYARD_EVENTS_MAX_BYTES,
+        DELIVERIES: config.SWITCHYARD_DELIVERIES_MAX_BYTES,
+        ATTEMPTS: config.SWITCHYARD_ATTEMPTS_MAX_BYTES,
+        DEAD: config.SWITCHYARD_DEAD_MAX_BYTES,
+      },
       encryptionKey,
       egressAllow,
       providerEgressAllow,
@@ -129,6 +136,8 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
         adminToken: admin.value,
         rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
         publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
+        maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
+        eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
       }),
     );
     await app.listen({ port, host: config.HOST });

@@ -28,3 +28,25 @@ export async function requireEnvironment(request: FastifyRequest, environments: 
   if (!environment) throw new SwitchyardError('SWY_ERR_UNAUTHORIZED', 'this route needs Authorization: Bearer <environment api key>');
   return environment;
 }
+
+/**
+ * For routes on one environment's own settings (its API keys): the admin token may act on any
+ * environment; an API key only on its own. A key of another environment gets 404, not 403, so a
+ * tenant cannot probe which environment ids exist.
+ */
+export async function requireAdminOrEnvironment(
+  request: FastifyRequest,
+  environmentId: string,
+  environments: EnvironmentStore,
+  adminToken: string,
+): Promise<api.Environment> {
+  const token = bearerToken(request);
+  if (token && tokensEqual(token, adminToken)) {
+    const environment = await environments.get(environmentId);
+    if (!environment) throw new SwitchyardError('SWY_ERR_NOT_FOUND', 'no such environment');
+    return environment;
+  }
+  const own = await requireEnvironment(request, environments);
+  if (own.id !== environmentId) throw new SwitchyardError('SWY_ERR_NOT_FOUND', 'no such environment');
+  return own;
+}

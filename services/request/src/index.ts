@@ -13,7 +13,7 @@ import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerProviderAppRoutes } from './routes/provider-apps.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 
-export { AdminEnv, RotationEnv } from './config.js';
+export { AdminEnv, QuotaEnv, RotationEnv } from './config.js';
 export { requestParts, type RequestParts } from './parts.js';
 
 /** Request-service options. */
@@ -24,6 +24,10 @@ export interface RequestOptions {
   rotationOverlapMs: number;
   /** How long an API write retries a publish while NATS is unavailable, in ms. */
   publishTimeoutMs: number;
+  /** Replays one environment may have running at once. */
+  maxRunningReplays: number;
+  /** How many of the newest EVENTS messages a lookup by id examines when no attempt points at it. */
+  eventsLookupWindow: number;
 }
 
 /**
@@ -35,14 +39,14 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   const { environments, accounts, subscriptions, providerApps: apps, mappings } = ctx;
   const document = openApiDocument(ctx.publicUrl);
   app.get('/openapi.json', async () => document);
-  registerEnvironmentRoutes(app, environments, options.adminToken);
+  registerEnvironmentRoutes(app, ctx, options.adminToken);
   registerProviderAppRoutes(app, ctx, environments, apps);
   registerAccountRoutes(app, ctx, environments, accounts, apps);
   registerConnectRoutes(app, ctx, environments, apps);
   registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
-  registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs });
+  registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs, lookupWindow: options.eventsLookupWindow });
   registerMappingRoutes(app, ctx, environments, accounts, mappings);
-  registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs });
+  registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs, maxRunningReplays: options.maxRunningReplays });
   registerUnifiedRoutes(app, ctx, environments, accounts);
   await registerProxyRoutes(app, ctx, environments, accounts);
   return { close: async () => undefined };

@@ -1,14 +1,16 @@
 import { PublishEnv } from '@switchyard/bus';
 import { ServiceEnv, runStandalone } from '@switchyard/runtime';
-import { AdminEnv, RotationEnv } from './config.js';
+import { AdminEnv, QuotaEnv, RotationEnv } from './config.js';
 import { requestParts, startRequest } from './index.js';
 
-const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(PublishEnv.shape);
+const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(QuotaEnv.shape).extend(PublishEnv.shape);
 
 await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) =>
   startRequest(app, await requestParts(runtime), {
     adminToken: config.SWITCHYARD_ADMIN_TOKEN,
     rotationOverlapMs: config.SWITCHYARD_SECRET_ROTATION_OVERLAP_MS,
     publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
+    maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
+    eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
   }),
 );

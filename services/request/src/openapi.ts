@@ -42,11 +42,18 @@ export function openApiDocument(serverUrl: string): Schema {
     Subscription: schema(api.SubscriptionView),
     ProviderApp: schema(api.ProviderAppView),
     DeliveryAttempt: schema(api.DeliveryAttempt),
+    ApiKey: schema(api.ApiKeyView),
   };
   for (const key of unified) schemas[key.replace('/', '_')] = schema(UNIFIED_MODELS[key]!);
 
   const paths: Record<string, Record<string, unknown>> = {
     '/v1/environments': { post: { ...op('Create an environment and its API key (admin token)', { body: schema(api.CreateEnvironment, 'input'), status: '201' }) } },
+    '/v1/environments/{id}': { delete: op('Delete an environment with its accounts, subscriptions, apps, overrides, keys and stream messages (admin token)', { params: ['id'] }) },
+    '/v1/environments/{id}/api-keys': {
+      get: op("List the environment's usable API keys, masked (admin token or the environment's key)", { params: ['id'], response: list(ref('ApiKey')) }),
+      post: op('Issue another API key (shown once); optionally expire the others after a grace period', { params: ['id'], body: schema(api.CreateApiKey, 'input'), status: '201' }),
+    },
+    '/v1/environments/{id}/api-keys/{key_id}': { delete: op('Revoke an API key at once (not the last one)', { params: ['id', 'key_id'], status: '204' }) },
     '/v1/provider-apps': {
       post: op('Create a provider app', { body: schema(api.CreateProviderApp, 'input'), response: ref('ProviderApp'), status: '201' }),
       get: op('List provider apps', { response: list(ref('ProviderApp')) }),

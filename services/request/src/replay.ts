@@ -1,7 +1,8 @@
-import { rawSubject } from '@switchyard/contracts';
+import { rawSubject, SwitchyardError } from '@switchyard/contracts';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { DEAD_HEADERS, publishDurable, RAW_HEADERS, readStream, STREAMS, type Bus, type StoredEntry } from '@switchyard/bus';
 import { randomId, type Logger } from '@switchyard/kernel';
+import { claimReplaySlot } from './replay-quota.js';
 
 /** A replay job's state, kept in the `jobs` bucket (24 h) so any request process can report it. */
 export interface ReplayJob {
@@ -43,10 +44,26 @@ const RAW_HEADER_NAMES = new Set<string>([
  * `swy-origin: replay` and their original delivery key, so the normalizer runs them through the current
  * mapping and the events get deterministic ids: a replay repeated with the same mapping publishes no
  * event twice (EVENTS dedupes by id). Progress is written to the job every 100 messages.
+ *
+ * At most `limits.maxRunning` replays of one environment run at once (each one scans a stream and
+ * republishes): one more is refused with 429 `SWY_ERR_REPLAY_LIMIT`, so a tenant cannot queue unbounded
+ * work on the hub.
  */
-export async function startReplay(bus: Bus, logger: Logger, environmentId: string, source: ReplaySource, publishTimeoutMs: number): Promise<ReplayJob> {
+export async function startReplay(
+  bus: Bus,
+  logger: Logger,
+  environmentId: string,
+  source: ReplaySource,
+  limits: { publishTimeoutMs: number; maxRunning: number },
+): Promise<ReplayJob> {
+  const { publishTimeoutMs } = limits;
+  const id = randomId('job');
+  const release = await claimReplaySlot(bus, environmentId, id, limits.maxRunning);
+  if (!release) {
+    throw new SwitchyardError('SWY_ERR_REPLAY_LIMIT', `at most ${limits.maxRunning} replays of an environment run at once; poll GET /v1/replays/{id} and retry when one is done`);
+  }
   const job: ReplayJob = {
-    id: randomId('job'),
+    id,
     environment_id: environmentId,
     kind: source.kind,
     status: 'running',
@@ -57,7 +74,12 @@ export async function startReplay(bus: Bus, logger: Logger, environmentId: strin
     error: null,
   };
   const save = () => bus.kv.jobs.put(job.id, JSON.stringify(job));
-  await save();
+  try {
+    await save();
+  } catch (error) {
+    await release();
+    throw error;
+  }
   void (async () => {
     try {
       let afterSeq: number | undefined;
@@ -86,6 +108,7 @@ export async function startReplay(bus: Bus, logger: Logger, environmentId: strin
     }
     job.finished_at = new Date().toISOString();
     await save().catch(() => undefined);
+    await release();
   })();
   return job;
 }

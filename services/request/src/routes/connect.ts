@@ -17,10 +17,11 @@ const AuthorizeQuery = z.object({
 /**
  * `GET /v1/connect/{provider}/authorize?redirect_uri=…`: the URL to send an end user to for the
  * provider's consent screen, using the environment's provider app. The `state` in it is signed and
- * expires in 10 minutes; the provider sends the user back to the edge's `/connect/callback`.
+ * expires in 10 minutes and works once; with PKCE (the definition's `auth.pkce`) the URL carries an S256
+ * challenge. The provider sends the user back to the edge's `/connect/callback`.
  */
 export function registerConnectRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, apps: ProviderAppStore): void {
-  const states = new ConnectStates(ctx.vault);
+  const states = new ConnectStates(ctx.vault, ctx.bus.kv.jobs);
   app.get<{ Params: { provider: string } }>('/v1/connect/:provider/authorize', async (request) => {
     const environment = await requireEnvironment(request, environments);
     const query = parseInput(AuthorizeQuery, request.query);
@@ -33,14 +34,21 @@ export function registerConnectRoutes(app: FastifyInstance, ctx: RequestParts, e
     }
     const providerApp = candidates[0]!;
     if (!providerApp.client_id || !providerApp.has_client_secret) throw new SwitchyardError('SWY_ERR_VALIDATION', 'the provider app needs client_id and client_secret');
-    const state = await states.sign({ environment_id: environment.id, provider: slug, provider_app_id: providerApp.id, redirect_uri: query.redirect_uri });
+    const issued = await states.issue(
+      { environment_id: environment.id, provider: slug, provider_app_id: providerApp.id, redirect_uri: query.redirect_uri },
+      { pkce: auth.pkce !== 'none' },
+    );
     const url = new URL(auth.authorize_url);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', providerApp.client_id);
     url.searchParams.set('redirect_uri', `${ctx.publicUrl}/connect/callback`);
     const scopes = providerApp.scopes.length > 0 ? providerApp.scopes : auth.scopes;
     if (scopes.length > 0) url.searchParams.set('scope', scopes.join(auth.scope_separator));
-    url.searchParams.set('state', state);
+    url.searchParams.set('state', issued.token);
+    if (issued.codeChallenge) {
+      url.searchParams.set('code_challenge', issued.codeChallenge);
+      url.searchParams.set('code_challenge_method', 'S256');
+    }
     return { url: url.toString(), expires_in: 600 };
   });
 }

@@ -32,7 +32,7 @@ const RawReplay = z
  * through the current mapping (`POST /v1/dead-letters/replay {filter}`), replaying stored raw
  * deliveries (`POST /v1/raw/replay`), and replay progress (`GET /v1/replays/{id}`).
  */
-export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, options: { publishTimeoutMs: number }): void {
+export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, options: { publishTimeoutMs: number; maxRunningReplays: number }): void {
   app.get('/v1/dead-letters', async (request) => {
     const environment = await requireEnvironment(request, environments);
     const query = parseInput(ListQuery, request.query);
@@ -70,7 +70,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts
           (until === undefined || entry.time.getTime() <= until),
         deleteAfter: true,
       },
-      options.publishTimeoutMs,
+      { publishTimeoutMs: options.publishTimeoutMs, maxRunning: options.maxRunningReplays },
     );
     return reply.status(202).send(job);
   });
@@ -93,7 +93,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts
         match: (entry) => belongs(entry) && entry.headers[RAW_HEADERS.origin] !== 'replay' && entry.time.getTime() <= until,
         deleteAfter: false,
       },
-      options.publishTimeoutMs,
+      { publishTimeoutMs: options.publishTimeoutMs, maxRunning: options.maxRunningReplays },
     );
     return reply.status(202).send(job);
   });

@@ -28,13 +28,15 @@ export function registerEventRoutes(
   ctx: RequestParts,
   environments: EnvironmentStore,
   subscriptions: SubscriptionStore,
-  options: { publishTimeoutMs: number },
+  options: { publishTimeoutMs: number; lookupWindow: number },
 ): void {
   const parse = (entry: StoredEntry) => JSON.parse(entry.text()) as FoundEvent['envelope'];
 
   /**
    * An event by id. Attempt records name the event's position in EVENTS, so a delivered or attempted
-   * event is one read away; an event no endpoint took falls back to a scan of the environment's events.
+   * event is one read away; an event no endpoint took falls back to a scan of the environment's events
+   * among the newest `lookupWindow` messages of EVENTS (message ids cannot be looked up directly), so
+   * an unknown id costs at most that many reads.
    */
   const findEvent = async (environmentId: string, id: string): Promise<FoundEvent> => {
     if (!/^evt_[A-Za-z0-9]+$/.test(id)) throw new SwitchyardError('SWY_ERR_EVENT_NOT_FOUND', `no event '${id}'`);
@@ -45,15 +47,20 @@ export function registerEventRoutes(
       const envelope = stored ? (stored.json() as FoundEvent['envelope']) : undefined;
       if (stored && envelope?.id === id && envelope.environment_id === environmentId) return { seq, bytes: stored.data, envelope };
     }
+    const { state } = await ctx.bus.jsm.streams.info(STREAMS.EVENTS);
+    const firstSeq = Math.max(1, state.first_seq, state.last_seq - options.lookupWindow + 1);
     const scan = await readStream(ctx.bus, {
       stream: STREAMS.EVENTS,
       subject: environmentEventsSubject(environmentId),
+      afterSeq: firstSeq - 1,
       limit: 1,
-      scanLimit: 1_000_000,
+      scanLimit: options.lookupWindow,
       match: (entry) => entry.headers['Nats-Msg-Id'] === id,
     });
     const entry = scan.entries[0];
-    if (!entry) throw new SwitchyardError('SWY_ERR_EVENT_NOT_FOUND', `no event '${id}' in this environment's retained events`);
+    if (!entry) {
+      throw new SwitchyardError('SWY_ERR_EVENT_NOT_FOUND', `no event '${id}' among this environment's recent events (an event no endpoint took is looked up among the newest ${options.lookupWindow} hub events)`);
+    }
     return { seq: entry.seq, bytes: entry.data, envelope: parse(entry) };
   };
 

@@ -4,7 +4,7 @@ import { api, SwitchyardError, attemptsFilterSubject, deadSubject } from '@switc
 import { enqueueDelivery, readStream, STREAMS, TASK_HEADERS } from '@switchyard/bus';
 import { parseInput } from '@switchyard/kernel';
 import type { RequestParts } from '../parts.js';
-import { subscriptionView, type EnvironmentStore, type SubscriptionStore } from '@switchyard/stores';
+import { type EnvironmentStore, type SubscriptionStore } from '@switchyard/stores';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
 import { pageResponse, StreamPageQuery } from '../pagination.js';
@@ -65,17 +65,17 @@ export function registerSubscriptionRoutes(
       rate_limit: input.rate_limit ?? null,
       key_type: input.key_type,
     });
-    return reply.status(201).send({ ...subscriptionView(record), ...credential });
+    return reply.status(201).send({ ...subscriptions.view(record), ...credential });
   });
 
   app.get('/v1/subscriptions', async (request) => {
     const environment = await requireEnvironment(request, environments);
-    return { data: subscriptions.list(environment.id).map(subscriptionView) };
+    return { data: subscriptions.list(environment.id).map((record) => subscriptions.view(record)) };
   });
 
   app.get<IdParams>('/v1/subscriptions/:id', async (request) => {
     const environment = await requireEnvironment(request, environments);
-    return subscriptionView(await find(environment.id, request.params.id));
+    return subscriptions.view(await find(environment.id, request.params.id));
   });
 
   app.patch<IdParams>('/v1/subscriptions/:id', async (request) => {
@@ -84,7 +84,7 @@ export function registerSubscriptionRoutes(
     const record = await find(environment.id, request.params.id);
     checkFilter(input.filter);
     if (input.url) await ctx.egress.assertUrlAllowed(input.url);
-    return subscriptionView(await subscriptions.update(record, input));
+    return subscriptions.view(await subscriptions.update(record, input));
   });
 
   app.delete<IdParams>('/v1/subscriptions/:id', async (request, reply) => {
@@ -97,19 +97,19 @@ export function registerSubscriptionRoutes(
   app.post<IdParams>('/v1/subscriptions/:id/rotate-secret', async (request) => {
     const environment = await requireEnvironment(request, environments);
     const { record, credential } = await subscriptions.rotate(await find(environment.id, request.params.id), options.rotationOverlapMs);
-    return { ...subscriptionView(record), ...credential, previous_key_expires_at: new Date(Date.now() + options.rotationOverlapMs).toISOString() };
+    return { ...subscriptions.view(record), ...credential, previous_key_expires_at: new Date(Date.now() + options.rotationOverlapMs).toISOString() };
   });
 
   app.post<IdParams>('/v1/subscriptions/:id/pause', async (request) => {
     const environment = await requireEnvironment(request, environments);
     const record = await find(environment.id, request.params.id);
     if (record.status === 'disabled') throw new SwitchyardError('SWY_ERR_ENDPOINT_DISABLED', 'resume it instead');
-    return subscriptionView(await subscriptions.setStatus(record, 'paused'));
+    return subscriptions.view(await subscriptions.setStatus(record, 'paused'));
   });
 
   app.post<IdParams>('/v1/subscriptions/:id/resume', async (request) => {
     const environment = await requireEnvironment(request, environments);
-    return subscriptionView(await subscriptions.setStatus(await find(environment.id, request.params.id), 'active'));
+    return subscriptions.view(await subscriptions.setStatus(await find(environment.id, request.params.id), 'active'));
   });
 
   app.post<IdParams>('/v1/subscriptions/:id/test', async (request, reply) => {

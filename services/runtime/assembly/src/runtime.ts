@@ -1,4 +1,4 @@
-import { connectBus, type Bus, type NatsAuth } from '@switchyard/bus';
+import { connectBus, type Bus, type BusOptions, type NatsAuth } from '@switchyard/bus';
 import { EgressPolicy, Metrics, Vault, type Logger } from '@switchyard/kernel';
 import { ExpressionSandbox, MappingEngine, ProviderCatalog, type SandboxOptions } from '@switchyard/mapping';
 import { openProviderClient, ProviderHttp, type ProviderClient } from '@switchyard/provider-client';
@@ -14,6 +14,8 @@ export interface RuntimeOptions {
   replicas: number;
   rawRetentionHours: number;
   eventsRetentionHours: number;
+  /** Bytes per stream (`SWITCHYARD_<STREAM>_MAX_BYTES`, 0 = unbounded); defaults when left out. */
+  streamMaxBytes?: BusOptions['streamMaxBytes'];
   encryptionKey: string;
   /** Exceptions to the block list for deliveries (`SWITCHYARD_EGRESS_ALLOW`). */
   egressAllow: readonly string[];
@@ -114,6 +116,7 @@ export class Runtime {
       replicas: options.replicas,
       rawRetentionHours: options.rawRetentionHours,
       eventsRetentionHours: options.eventsRetentionHours,
+      streamMaxBytes: options.streamMaxBytes,
     });
     return new Runtime(options, bus);
   }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SwitchyardError } from '@switchyard/contracts';
-import { natsAuthFrom, NatsEnv } from '@switchyard/bus';
+import { natsAuthFrom, NatsEnv, StreamLimitsEnv } from '@switchyard/bus';
 import { closeAll, closeOnSignals, createHttpApp, createLogger, EgressEnv, HttpEnv, loadConfig, LogEnv, SecretsEnv, type Closeable } from '@switchyard/kernel';
 import { CatalogEnv, SandboxEnv, sandboxOptionsFrom } from '@switchyard/mapping';
 import { ProviderEnv } from '@switchyard/provider-client';
@@ -10,6 +10,7 @@ import { Runtime } from './runtime.js';
 /** The environment every service reads when it runs alone against an existing NATS. */
 export const ServiceEnv = LogEnv.extend(HttpEnv.shape)
   .extend(NatsEnv.shape)
+  .extend(StreamLimitsEnv.shape)
   .extend(SecretsEnv.shape)
   .extend(EgressEnv.shape)
   .extend(CatalogEnv.shape)
@@ -48,6 +49,13 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       replicas: config.SWITCHYARD_NATS_REPLICAS,
       rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
+      streamMaxBytes: {
+        RAW: config.SWITCHYARD_RAW_MAX_BYTES,
+        EVENTS: config.SWITCHYARD_EVENTS_MAX_BYTES,
+        DELIVERIES: config.SWITCHYARD_DELIVERIES_MAX_BYTES,
+        ATTEMPTS: config.SWITCHYARD_ATTEMPTS_MAX_BYTES,
+        DEAD: config.SWITCHYARD_DEAD_MAX_BYTES,
+      },
       encryptionKey: config.SWITCHYARD_ENCRYPTION_KEY,
       egressAllow: config.SWITCHYARD_EGRESS_ALLOW,
       providerEgressAllow: config.SWITCHYARD_PROVIDER_EGRESS_ALLOW,

@@ -42,6 +42,29 @@ describe('bus bootstrap against a real nats-server', () => {
     expect((await second.jsm.streams.info(STREAMS.DELIVERIES)).config.retention).toBe('workqueue');
     await second.close();
   });
+
+  it('bounds every stream in bytes, and a full RAW refuses new deliveries instead of dropping verified ones', async () => {
+    const bus = await connectBus({ ...options(24), streamMaxBytes: { RAW: 16 * 1024 } });
+    try {
+      for (const name of Object.values(STREAMS)) expect((await bus.jsm.streams.info(name)).config.max_bytes, name).toBeGreaterThan(0);
+      const raw = await bus.jsm.streams.info(STREAMS.RAW);
+      expect(raw.config).toMatchObject({ max_bytes: 16 * 1024, discard: 'new' });
+      expect((await bus.jsm.streams.info(STREAMS.EVENTS)).config.discard).toBe('old');
+      await bus.jsm.streams.purge(STREAMS.RAW);
+      const body = new Uint8Array(1024).fill(97);
+      const first = await bus.js.publish('raw.bounded.acc_1', body, { msgID: 'bounded-0' });
+      let refused: unknown;
+      for (let i = 1; i < 64 && !refused; i++) {
+        await bus.js.publish('raw.bounded.acc_1', body, { msgID: `bounded-${i}` }).catch((error: unknown) => (refused = error));
+      }
+      expect(String(refused)).toMatch(/maximum bytes/i);
+      // The oldest verified delivery is still there: nothing was dropped to make room.
+      expect((await bus.jsm.streams.getMessage(STREAMS.RAW, { seq: first.seq }))?.data).toEqual(body);
+      await bus.jsm.streams.purge(STREAMS.RAW);
+    } finally {
+      await bus.close();
+    }
+  });
 });
 
 describe('bus credentials', () => {

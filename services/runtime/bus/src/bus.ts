@@ -30,18 +30,42 @@ export interface BusOptions {
   replicas: number;
   rawRetentionHours: number;
   eventsRetentionHours: number;
+  /** Bytes per stream (0 = unbounded); a stream left out keeps {@link DEFAULT_STREAM_MAX_BYTES}. */
+  streamMaxBytes?: Partial<Record<StreamName, number>> | undefined;
 }
+
+/** A stream's name. */
+export type StreamName = keyof typeof STREAMS;
+
+/** The defaults of `SWITCHYARD_<STREAM>_MAX_BYTES`, for callers that pass no limits. */
+export const DEFAULT_STREAM_MAX_BYTES: Readonly<Record<StreamName, number>> = {
+  RAW: 1024 * 1024 * 1024,
+  EVENTS: 1024 * 1024 * 1024,
+  DELIVERIES: 512 * 1024 * 1024,
+  ATTEMPTS: 256 * 1024 * 1024,
+  DEAD: 512 * 1024 * 1024,
+};
 
 /**
  * Stream configurations (DESIGN §3). Duplicate windows make `Nats-Msg-Id` dedupe cover provider
  * retries (RAW), re-normalization (EVENTS) and re-fan-out (DELIVERIES).
  */
 export function streamConfigs(options: BusOptions): Array<Partial<StreamConfig> & { name: string }> {
-  const base = { storage: StorageType.File, num_replicas: options.replicas, discard: DiscardPolicy.Old };
+  const base = { storage: StorageType.File, num_replicas: options.replicas };
   const window = (hours: number) => nanos(Math.min(HOUR_MS, hours * HOUR_MS));
+  // NATS spells "unbounded" -1. Streams whose messages are work not yet done refuse new ones when full
+  // (the publisher sees the refusal and retries or answers 503); history streams drop their oldest.
+  const limit = (name: StreamName) => {
+    const bytes = options.streamMaxBytes?.[name] ?? DEFAULT_STREAM_MAX_BYTES[name];
+    return { max_bytes: bytes > 0 ? bytes : -1 };
+  };
+  const refuseNew = { discard: DiscardPolicy.New };
+  const dropOld = { discard: DiscardPolicy.Old };
   return [
     {
       ...base,
+      ...refuseNew,
+      ...limit('RAW'),
       name: STREAMS.RAW,
       description: 'verified inbound webhook bytes',
       subjects: [rootSubject('raw')],
@@ -51,6 +75,8 @@ export function streamConfigs(options: BusOptions): Array<Partial<StreamConfig> 
     },
     {
       ...base,
+      ...dropOld,
+      ...limit('EVENTS'),
       name: STREAMS.EVENTS,
       description: 'normalized events: events.<env>.<category>.<resource>.<action>',
       subjects: [rootSubject('events')],
@@ -60,6 +86,8 @@ export function streamConfigs(options: BusOptions): Array<Partial<StreamConfig> 
     },
     {
       ...base,
+      ...refuseNew,
+      ...limit('DELIVERIES'),
       name: STREAMS.DELIVERIES,
       description: 'one task per (event, endpoint)',
       subjects: [rootSubject('deliveries')],
@@ -68,6 +96,8 @@ export function streamConfigs(options: BusOptions): Array<Partial<StreamConfig> 
     },
     {
       ...base,
+      ...dropOld,
+      ...limit('ATTEMPTS'),
       name: STREAMS.ATTEMPTS,
       description: 'delivery attempt log (no bodies)',
       subjects: [rootSubject('attempts')],
@@ -76,6 +106,8 @@ export function streamConfigs(options: BusOptions): Array<Partial<StreamConfig> 
     },
     {
       ...base,
+      ...refuseNew,
+      ...limit('DEAD'),
       name: STREAMS.DEAD,
       description: 'failed mappings and exhausted deliveries, replayable',
       subjects: [rootSubject('dead')],

@@ -48,3 +48,20 @@ export function natsAuthFrom(config: { NATS_USER?: string | undefined; NATS_PASS
   }
   return { user: config.NATS_USER, pass: config.NATS_PASSWORD, token: config.NATS_TOKEN, credsFile: config.NATS_CREDS };
 }
+
+const MiB = 1024 * 1024;
+const maxBytes = (defaultBytes: number) => z.coerce.number().int().min(0).default(defaultBytes);
+
+/**
+ * Disk bounds per stream, in bytes (0 = unbounded). At the bound RAW, DELIVERIES and DEAD refuse new
+ * messages rather than drop old ones, so nothing verified is lost silently: the edge answers 503 and
+ * the provider retries, a worker leaves its message unacknowledged. EVENTS and ATTEMPTS (a history
+ * and a log) drop their oldest. Each bound is reserved against the server's JetStream storage.
+ */
+export const StreamLimitsEnv = z.object({
+  SWITCHYARD_RAW_MAX_BYTES: maxBytes(1024 * MiB), // 1 GiB
+  SWITCHYARD_EVENTS_MAX_BYTES: maxBytes(1024 * MiB), // 1 GiB
+  SWITCHYARD_DELIVERIES_MAX_BYTES: maxBytes(512 * MiB), // 512 MiB
+  SWITCHYARD_ATTEMPTS_MAX_BYTES: maxBytes(256 * MiB), // 256 MiB
+  SWITCHYARD_DEAD_MAX_BYTES: maxBytes(512 * MiB), // 512 MiB
+});

@@ -4,9 +4,9 @@
  * collections and locks, and the writers of shared messages (delivery tasks, dead letters,
  * operational events). Subjects come from `@switchyard/contracts`; imports only the kernel below it.
  */
-export { BUCKETS, connectBus, STREAMS, streamConfigs, type BucketName, type Bus, type BusOptions, type ConnectBusOptions } from './bus.js';
+export { BUCKETS, connectBus, STREAMS, streamConfigs, DEFAULT_STREAM_MAX_BYTES, type StreamName, type BucketName, type Bus, type BusOptions, type ConnectBusOptions } from './bus.js';
 export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
-export { natsAuthFrom, NatsEnv, PublishEnv, type NatsAuth } from './config.js';
+export { natsAuthFrom, NatsEnv, PublishEnv, StreamLimitsEnv, type NatsAuth } from './config.js';
 export { runConsumer, type ConsumerOptions } from './consumer.js';
 export { publishDeadLetter, type DeadLetter } from './dead-letters.js';
 export { enqueueDelivery, type DeliveryTask } from './delivery-tasks.js';

@@ -3,7 +3,7 @@
  * token endpoints and the refresh manager (single flight under a cluster-wide KV lock), token
  * storage, and the signed state of the OAuth connect flow. Imports the bus (KV locks) and the kernel.
  */
-export { ConnectStates, type ConnectState } from './connect-state.js';
+export { ConnectStates, type ConnectState, type ConsumedState, type IssuedState } from './connect-state.js';
 export {
   baseStringUri,
   percentEncode,

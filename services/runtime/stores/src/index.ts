@@ -21,7 +21,6 @@ export { ProviderAppStore, providerAppView, type AppSecrets, type ProviderAppInp
 export { activeKeys, ed25519PrivateKey, generateSigningKey, revealedCredential, type SigningKey } from './signing-keys.js';
 export {
   SubscriptionStore,
-  subscriptionView,
   type NewSubscription,
   type RevealedCredential,
   type SubscriptionChanges,

@@ -16,7 +16,11 @@ export interface SubscriptionRecord {
   filter: string | null;
   description: string | null;
   metadata: Record<string, string>;
-  headers: Record<string, string>;
+  /**
+   * Static delivery headers, sealed (they often carry a bearer token for the endpoint); null when none.
+   * Records written before sealing hold the clear map; it is read as is and sealed on the next write.
+   */
+  headers: Sealed | Record<string, string> | null;
   rate_limit: number | null;
   key_type: SigningKey['type'];
   status: Status;
@@ -31,8 +35,8 @@ export interface SubscriptionRecord {
 /** Fields accepted when creating a subscription: the record's own settings, before ids, keys and status exist. */
 export type NewSubscription = Pick<
   SubscriptionRecord,
-  'environment_id' | 'url' | 'event_types' | 'filter' | 'description' | 'metadata' | 'headers' | 'rate_limit' | 'key_type'
->;
+  'environment_id' | 'url' | 'event_types' | 'filter' | 'description' | 'metadata' | 'rate_limit' | 'key_type'
+> & { headers: Record<string, string> };
 
 /** Changes to a subscription; `undefined` leaves a field as it is. */
 export interface SubscriptionChanges {
@@ -54,6 +58,8 @@ export class SubscriptionStore {
   readonly #vault: Vault;
   /** Decrypted keys per record object (records are replaced on change, never mutated). */
   readonly #keys = new WeakMap<SubscriptionRecord, SigningKey[]>();
+  /** Decrypted static headers per record object, for the same reason. */
+  readonly #headers = new WeakMap<SubscriptionRecord, Record<string, string>>();
 
   private constructor(subscriptions: KvCollection<SubscriptionRecord>, vault: Vault) {
     this.#subscriptions = subscriptions;
@@ -74,6 +80,7 @@ export class SubscriptionStore {
     const record: SubscriptionRecord = {
       ...input,
       id,
+      headers: this.#sealHeaders(id, input.headers),
       status: 'active',
       disabled_reason: null,
       failing_since: null,
@@ -129,7 +136,7 @@ export class SubscriptionStore {
       filter: changes.filter === undefined ? record.filter : changes.filter,
       description: changes.description === undefined ? record.description : changes.description,
       metadata: changes.metadata ?? record.metadata,
-      headers: changes.headers ?? record.headers,
+      headers: changes.headers === undefined ? this.#sealHeaders(record.id, this.headers(record)) : this.#sealHeaders(record.id, changes.headers),
       rate_limit: changes.rate_limit === undefined ? record.rate_limit : changes.rate_limit,
     });
   }
@@ -172,8 +179,32 @@ export class SubscriptionStore {
     return keys;
   }
 
+  /**
+   * The static delivery headers in clear: only the delivery worker needs them, to send. Never log the
+   * result or put it in an API answer ({@link SubscriptionStore.view} masks them).
+   */
+  headers(record: SubscriptionRecord): Record<string, string> {
+    if (record.headers === null) return {};
+    if (!isSealed(record.headers)) return record.headers;
+    let headers = this.#headers.get(record);
+    if (!headers) {
+      headers = this.#vault.openJson<Record<string, string>>(record.headers, `subscription:${record.id}:headers`);
+      this.#headers.set(record, headers);
+    }
+    return headers;
+  }
+
+  /** The API's view of a subscription: no keys, header values masked. */
+  view(record: SubscriptionRecord): api.SubscriptionView {
+    return subscriptionView(record, maskHeaders(this.headers(record)));
+  }
+
   stop(): void {
     this.#subscriptions.stop();
+  }
+
+  #sealHeaders(id: string, headers: Record<string, string>): Sealed | null {
+    return Object.keys(headers).length === 0 ? null : this.#vault.sealJson(headers, `subscription:${id}:headers`);
   }
 
   #seal(id: string, keys: SigningKey[]): Sealed {
@@ -187,8 +218,27 @@ export class SubscriptionStore {
   }
 }
 
-/** The API's view of a subscription: no keys. */
-export function subscriptionView(record: SubscriptionRecord): api.SubscriptionView {
+function isSealed(value: Sealed | Record<string, string>): value is Sealed {
+  return (value as Sealed).v === 1 && typeof (value as Sealed).ct === 'string';
+}
+
+/**
+ * Masks header values for display: a value long enough to keep its secret after losing four
+ * characters shows its scheme word (e.g. `Bearer`) and last four; anything shorter shows nothing.
+ */
+export function maskHeaders(headers: Record<string, string>): Record<string, string> {
+  const masked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const scheme = /^([A-Za-z]+) \S/.exec(value)?.[1];
+    const rest = scheme ? value.slice(scheme.length + 1) : value;
+    const tail = rest.length >= 16 ? rest.slice(-4) : '';
+    masked[name] = `${scheme ? `${scheme} ` : ''}••••${tail}`;
+  }
+  return masked;
+}
+
+/** The API's view of a subscription: no keys; `headers` is what to show (masked by the caller). */
+export function subscriptionView(record: SubscriptionRecord, headers: Record<string, string>): api.SubscriptionView {
   return {
     id: record.id,
     url: record.url,
@@ -196,7 +246,7 @@ export function subscriptionView(record: SubscriptionRecord): api.SubscriptionVi
     filter: record.filter,
     description: record.description,
     metadata: record.metadata,
-    headers: record.headers,
+    headers,
     rate_limit: record.rate_limit,
     key_type: record.key_type,
     status: record.status,

@@ -35,6 +35,8 @@ interface Phase {
   healthz: number[];
   delivery: number[];
   sent: number;
+  /** Requests that got no HTTP answer at all (connection refused or reset). */
+  failed: { healthz: number; calm: number };
   hostile: Record<string, number>;
 }
 
@@ -88,21 +90,22 @@ async function main(): Promise<void> {
   await api(hub.url, 'POST', '/v1/subscriptions', hostile.apiKey, { url: sinkUrl, event_types: ['hris/employees:*'], filter: ONE_LONG_STEP });
 
   const runPhase = async (name: string, withHostile: boolean): Promise<Phase> => {
-    const phase: Phase = { name, healthz: [], delivery: [], sent: 0, hostile: {} };
+    const phase: Phase = { name, healthz: [], delivery: [], sent: 0, failed: { healthz: 0, calm: 0 }, hostile: {} };
     const end = performance.now() + DURATION_MS;
     const sentAt = new Map<string, number>();
     const probe = (async () => {
       while (performance.now() < end) {
         const t = performance.now();
-        await fetch(`${hub.url}/healthz`).then((r) => r.arrayBuffer());
-        phase.healthz.push(performance.now() - t);
+        const ok = await fetch(`${hub.url}/healthz`).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
+        if (ok) phase.healthz.push(performance.now() - t);
+        else phase.failed.healthz++;
       }
     })();
     const calmSender = (async () => {
       for (let i = 0; performance.now() < end; i++) {
         const id = `${name}-${i}`;
         sentAt.set(id, performance.now());
-        void sendBamboo(calm.webhookUrl, signBamboo(calm.privateKey, bambooEvent('employee.updated', id)));
+        void sendBamboo(calm.webhookUrl, signBamboo(calm.privateKey, bambooEvent('employee.updated', id))).catch(() => phase.failed.calm++);
         phase.sent++;
         await new Promise((r) => setTimeout(r, 1_000 / CALM_RATE));
       }
@@ -110,10 +113,11 @@ async function main(): Promise<void> {
     const hostileLoops = withHostile
       ? Array.from({ length: HOSTILE_LOOPS }, async (_, loop) => {
           for (let i = 0; performance.now() < end; i++) {
-            if (loop === 0 && i % 5 === 0) await sendBamboo(hostile.webhookUrl, signBamboo(hostile.privateKey, bambooEvent('employee.updated', `hostile-${i}`)));
+            if (loop === 0 && i % 5 === 0) await sendBamboo(hostile.webhookUrl, signBamboo(hostile.privateKey, bambooEvent('employee.updated', `hostile-${i}`))).catch(() => undefined);
             const mapping = HOSTILE_PREVIEWS[(loop + i) % HOSTILE_PREVIEWS.length];
-            const answer = await api(hub.url, 'POST', '/v1/mappings/preview', hostile.apiKey, { provider: 'bamboohr', mapping, payload: {} });
-            const key = `${answer.status} ${answer.body?.code ?? 'ok'}`;
+            const answer = await api(hub.url, 'POST', '/v1/mappings/preview', hostile.apiKey, { provider: 'bamboohr', mapping, payload: {} }).catch(() => undefined);
+            if (!answer) await new Promise((r) => setTimeout(r, 100)); // no answer: the hub is down or resetting
+            const key = answer ? `${answer.status} ${answer.body?.code ?? 'ok'}` : 'no answer';
             phase.hostile[key] = (phase.hostile[key] ?? 0) + 1;
           }
         })
@@ -140,14 +144,16 @@ async function main(): Promise<void> {
     return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
   };
   const f = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2)).padStart(8);
-  console.log('\nphase        healthz n   p50 ms   p99 ms   max ms   calm delivered   p50 ms   p99 ms   max ms');
+  console.log('\nphase        healthz n   p50 ms   p99 ms   max ms  failed   calm delivered   p50 ms   p99 ms   max ms');
   const rows = [quiet, loud].map((phase) => {
     const h = stats(phase.healthz);
     const d = stats(phase.delivery);
-    console.log(`${phase.name.padEnd(12)} ${String(h.n).padStart(9)} ${f(h.p50)} ${f(h.p99)} ${f(h.max)}   ${`${d.n}/${phase.sent}`.padStart(14)} ${f(d.p50)} ${f(d.p99)} ${f(d.max)}`);
-    return { phase: phase.name, healthz: h, calmDelivery: { ...d, sent: phase.sent }, hostileAnswers: phase.hostile };
+    console.log(`${phase.name.padEnd(12)} ${String(h.n).padStart(9)} ${f(h.p50)} ${f(h.p99)} ${f(h.max)} ${String(phase.failed.healthz).padStart(7)}   ${`${d.n}/${phase.sent}`.padStart(14)} ${f(d.p50)} ${f(d.p99)} ${f(d.max)}`);
+    return { phase: phase.name, healthz: { ...h, failed: phase.failed.healthz }, calmDelivery: { ...d, sent: phase.sent, failed: phase.failed.calm }, hostileAnswers: phase.hostile };
   });
   console.log(`\nhostile previews answered: ${Object.entries(loud.hostile).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  const exit = hub.process.exitCode ?? hub.process.signalCode;
+  console.log(`hub after the hostile phase: ${exit === null ? 'running' : `exited (${exit}); last output: ${hub.output().slice(-300)}`}; calm webhooks without an answer: ${loud.failed.calm}`);
   const m = machineInfo(natsVersion, started);
   console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.os}, node ${m.node}, nats-server ${m.natsServer}, ${m.date}`);
   const file = await resultFile('hostile', started);

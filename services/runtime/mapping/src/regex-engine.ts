@@ -7,6 +7,28 @@ interface RegexSyntaxError {
   value: string;
 }
 
+/** Compiled patterns by flags and source: JSONata constructs an engine each time a regex is evaluated. */
+const compiled = new Map<string, RE2JS>();
+const COMPILED_MAX = 1_000;
+
+function compile(native: RegExp): RE2JS {
+  const key = `${native.ignoreCase ? 'i' : ''}${native.multiline ? 'm' : ''}/${native.source}`;
+  let pattern = compiled.get(key);
+  if (pattern) return pattern;
+  let flags = 0;
+  if (native.ignoreCase) flags |= RE2JS.CASE_INSENSITIVE;
+  if (native.multiline) flags |= RE2JS.MULTILINE;
+  try {
+    pattern = RE2JS.compile(RE2JS.translateRegExp(native.source), flags);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw { code: 'RE2', message: `regular expression /${native.source}/ is outside RE2 syntax (no backreferences or lookaround): ${reason}`, value: native.source } satisfies RegexSyntaxError;
+  }
+  if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(key, pattern);
+  return pattern;
+}
+
 /**
  * JSONata's regex engine, on RE2 semantics: matching is linear in the input, so no pattern a tenant
  * writes (`/^(a+)+$/` on `aaaa…!`) can backtrack for seconds on the event loop. JSONata constructs it
@@ -20,15 +42,7 @@ export class Re2RegexEngine {
   readonly #pattern: RE2JS;
 
   constructor(native: RegExp) {
-    let flags = 0;
-    if (native.ignoreCase) flags |= RE2JS.CASE_INSENSITIVE;
-    if (native.multiline) flags |= RE2JS.MULTILINE;
-    try {
-      this.#pattern = RE2JS.compile(RE2JS.translateRegExp(native.source), flags);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw { code: 'RE2', message: `regular expression /${native.source}/ is outside RE2 syntax (no backreferences or lookaround): ${reason}`, value: native.source } satisfies RegexSyntaxError;
-    }
+    this.#pattern = compile(native);
   }
 
   /** The next match at or after `lastIndex`, shaped as `RegExp.prototype.exec` shapes it. */

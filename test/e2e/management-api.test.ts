@@ -206,10 +206,17 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     // A change to something else keeps the headers; the receiver gets the real values.
     const patched = await hub.call('PATCH', `/v1/subscriptions/${created.body.id}`, { token: tenant.apiKey, body: { description: 'payroll hook' } });
     expect(patched.body.headers['X-Team']).toBe('••••');
+    // Headers sent back as a GET showed them keep their values; a new one is added beside them.
+    const edited = await hub.call('PATCH', `/v1/subscriptions/${created.body.id}`, { token: tenant.apiKey, body: { headers: { ...patched.body.headers, 'X-Env': 'prod' } } });
+    expect(edited.status).toBe(200);
+    // A masked value that is not the stored one would send '••••' to the endpoint: refused, nothing changed.
+    const forged = await hub.call('PATCH', `/v1/subscriptions/${created.body.id}`, { token: tenant.apiKey, body: { headers: { Authorization: 'Bearer ••••0000' } } });
+    expect(forged).toMatchObject({ status: 400, body: { code: 'SWY_ERR_VALIDATION' } });
     await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', 'sealed-headers')));
     const [delivered] = await eventually('the delivery with static headers', () => endpoint.delivered().length === 1 && endpoint.delivered());
     expect(delivered!.headers.authorization).toBe(bearer);
     expect(delivered!.headers['x-team']).toBe('payroll');
+    expect(delivered!.headers['x-env']).toBe('prod');
     await endpoint.close();
   });
 

@@ -1,4 +1,4 @@
-import { eventTypeMatches, type api } from '@switchyard/contracts';
+import { eventTypeMatches, SwitchyardError, type api } from '@switchyard/contracts';
 import type { z } from 'zod';
 import { type Bus, KvCollection } from '@switchyard/bus';
 import { randomId, type Logger, type Sealed, type Vault } from '@switchyard/kernel';
@@ -136,7 +136,7 @@ export class SubscriptionStore {
       filter: changes.filter === undefined ? record.filter : changes.filter,
       description: changes.description === undefined ? record.description : changes.description,
       metadata: changes.metadata ?? record.metadata,
-      headers: changes.headers === undefined ? this.#sealHeaders(record.id, this.headers(record)) : this.#sealHeaders(record.id, changes.headers),
+      headers: this.#sealHeaders(record.id, changes.headers === undefined ? this.headers(record) : unmaskHeaders(changes.headers, this.headers(record))),
       rate_limit: changes.rate_limit === undefined ? record.rate_limit : changes.rate_limit,
     });
   }
@@ -220,6 +220,22 @@ export class SubscriptionStore {
 
 function isSealed(value: Sealed | Record<string, string>): value is Sealed {
   return (value as Sealed).v === 1 && typeof (value as Sealed).ct === 'string';
+}
+
+/**
+ * Headers of a PATCH, where a value sent back exactly as a GET showed it (masked) keeps the stored
+ * value, so a client can edit one header without knowing the others. Any other value with the mask's
+ * `••••` is refused: storing it would send `••••` to the endpoint.
+ */
+export function unmaskHeaders(changes: Record<string, string>, stored: Record<string, string>): Record<string, string> {
+  const masked = maskHeaders(stored);
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(changes)) {
+    if (!value.includes('••••')) out[name] = value;
+    else if (stored[name] !== undefined && masked[name] === value) out[name] = stored[name];
+    else throw new SwitchyardError('SWY_ERR_VALIDATION', `headers.${name}: a masked value (••••) that is not this header's stored value; send the real value`);
+  }
+  return out;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanos } from '@nats-io/transport-node';
 import { BUCKETS, connectBus, STREAMS } from './bus.js';
+import { publishDurable } from './publish.js';
 import { natsAuthFrom } from './config.js';
 import { createLogger } from '@switchyard/kernel';
 import { startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
@@ -58,6 +59,11 @@ describe('bus bootstrap against a real nats-server', () => {
         await bus.js.publish('raw.bounded.acc_1', body, { msgID: `bounded-${i}` }).catch((error: unknown) => (refused = error));
       }
       expect(String(refused)).toMatch(/maximum bytes/i);
+      // The durable publish the edge uses says the stream is full (503 to the provider) rather than retrying it.
+      await expect(publishDurable(bus.js, 'raw.bounded.acc_1', body, { msgID: 'bounded-full' }, 20_000)).rejects.toMatchObject({
+        code: 'SWY_ERR_BUS_UNAVAILABLE',
+        message: expect.stringContaining('raw stream is full'),
+      });
       // The oldest verified delivery is still there: nothing was dropped to make room.
       expect((await bus.jsm.streams.getMessage(STREAMS.RAW, { seq: first.seq }))?.data).toEqual(body);
       await bus.jsm.streams.purge(STREAMS.RAW);

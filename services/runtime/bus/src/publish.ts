@@ -24,12 +24,21 @@ export async function publishDurable(
       return await js.publish(subject, data, { ...options, timeout: Math.max(250, Math.min(remaining, 2_000)) });
     } catch (error) {
       lastError = error;
+      // A stream at its max_bytes bound stays full until retention frees room: hours, not seconds.
+      // Say so now (the edge answers 503 + Retry-After and the provider retries) instead of waiting out the deadline.
+      if (isFull(error)) throw new SwitchyardError('SWY_ERR_BUS_UNAVAILABLE', `${subject.split('.')[0]} stream is full (its max_bytes bound); retry later`, { cause: error });
       if (isPermanent(error)) break;
       await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, deadline - Date.now()))));
       wait = Math.min(wait * 2, 500);
     }
   }
   throw new SwitchyardError('SWY_ERR_BUS_UNAVAILABLE', `publish to ${subject.split('.')[0]} not acknowledged`, { cause: lastError });
+}
+
+/** The stream refuses new messages because it holds as much as it may (discard: new). */
+function isFull(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /maximum (bytes|messages) exceeded|insufficient resources/i.test(message);
 }
 
 /** Errors a retry cannot fix: the stream refuses this message for what it is. */

@@ -12,6 +12,18 @@ import { auditLogStream, rememberSecret } from './log-audit.js';
  */
 export const LOOPBACK_EGRESS = { SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8,::1', SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8,::1' } as const;
 
+/**
+ * Stream bounds for test hubs: nats-server reserves every stream's max_bytes against its store limit
+ * (75 % of the free disk), and the production defaults reserve 3.25 GiB, more than a small CI disk has.
+ */
+const TEST_STREAM_BOUNDS = {
+  SWITCHYARD_RAW_MAX_BYTES: String(64 * 2 ** 20),
+  SWITCHYARD_EVENTS_MAX_BYTES: String(64 * 2 ** 20),
+  SWITCHYARD_DELIVERIES_MAX_BYTES: String(32 * 2 ** 20),
+  SWITCHYARD_ATTEMPTS_MAX_BYTES: String(32 * 2 ** 20),
+  SWITCHYARD_DEAD_MAX_BYTES: String(32 * 2 ** 20),
+} as const;
+
 /** A hub running in this process against a test nats-server, plus a small API client. */
 export interface TestHub extends Hub {
   /** The hub's temporary data directory (admin and metrics tokens live there unless set). */
@@ -28,7 +40,7 @@ export interface TestHub extends Hub {
  */
 export async function startTestHub(natsUrl: string, env: Record<string, string> = {}, captureLogs?: string[]): Promise<TestHub> {
   const dataDir = await mkdtemp(join(tmpdir(), 'swy-hub-'));
-  const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, ...LOOPBACK_EGRESS, ...env };
+  const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, ...LOOPBACK_EGRESS, ...TEST_STREAM_BOUNDS, ...env };
   const config = loadConfig(HubEnv, rawEnv);
   // Lines go to the test that asks for them and to the whole-suite log audit; without either, nowhere.
   const audit = auditLogStream();

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { rootSubject, SwitchyardError } from '@switchyard/contracts';
-import { enqueueDelivery, runConsumer, STREAMS } from '@switchyard/bus';
+import { enqueueDelivery, runConsumer, STREAMS, terminate } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import type { SubscriptionRecord } from '@switchyard/stores';
@@ -35,12 +35,12 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
     } catch {
       // Only the hub publishes here and it publishes JSON; anything else is not ours to deliver.
       ctx.logger.error({ seq: message.seq, subject: message.subject }, 'unreadable event skipped by fan-out');
-      message.term('unreadable event');
+      terminate(message, 'unreadable event');
       return;
     }
     const { id, type, environment_id: environmentId } = envelope;
     if (typeof id !== 'string' || typeof type !== 'string' || typeof environmentId !== 'string') {
-      message.term('not an event envelope');
+      terminate(message, 'not an event envelope');
       return;
     }
     for (const subscription of subscriptions.matching(environmentId, type)) {

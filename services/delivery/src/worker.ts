@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { api, ErrorCode } from '@switchyard/contracts';
-import { publishDeadLetter, publishOperationalEvent, TASK_HEADERS } from '@switchyard/bus';
+import { publishDeadLetter, publishOperationalEvent, TASK_HEADERS, terminate } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
@@ -80,7 +80,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     const subscription = await subscriptions.get(task.subscriptionId);
     if (!subscription) {
       ctx.logger.info({ subscription: task.subscriptionId, event: task.eventId }, 'subscription deleted; task dropped');
-      message.term('subscription deleted');
+      terminate(message, 'subscription deleted');
       return;
     }
     if (subscription.status === 'paused') {
@@ -90,7 +90,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     }
     if (subscription.status === 'disabled') {
       await deadLetter(message, subscription, task, 'SWY_ERR_ENDPOINT_DISABLED', `endpoint disabled (${subscription.disabled_reason ?? 'unknown'})`);
-      message.term('endpoint disabled');
+      terminate(message, 'endpoint disabled');
       return;
     }
     await limiter.take(subscription.id, subscription.rate_limit);
@@ -189,7 +189,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
         options.publishTimeoutMs,
       );
     }
-    message.term('no more attempts');
+    terminate(message, 'no more attempts');
   };
 
   return startEndpointConsumers(ctx, subscriptions, { endpointConcurrency: options.endpointConcurrency, reconcileMs: 5_000, handle });

@@ -7,7 +7,10 @@ import { BUCKETS, connectBus, STREAMS } from './bus.js';
 import { publishDurable } from './publish.js';
 import { natsAuthFrom } from './config.js';
 import { createLogger } from '@switchyard/kernel';
-import { startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
+import { natsServerVersion, startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
+import { AckPolicy } from '@nats-io/jetstream';
+import { terminate } from './consumer.js';
+import { compareVersions } from './server-features.js';
 
 describe('bus bootstrap against a real nats-server', () => {
   let dir: string;
@@ -42,6 +45,44 @@ describe('bus bootstrap against a real nats-server', () => {
     expect(rawAfter.config.retention).toBe(rawBefore.config.retention);
     expect((await second.jsm.streams.info(STREAMS.DELIVERIES)).config.retention).toBe('workqueue');
     await second.close();
+  });
+
+  it('terminates a message for good on the nats-server setup installs (which ignores term with a reason)', async () => {
+    const bus = await connectBus(options(24));
+    try {
+      await bus.jsm.streams.add({ name: 'TERM_TEST', subjects: ['termtest.>'] });
+      await bus.jsm.consumers.add('TERM_TEST', { durable_name: 'c', ack_policy: AckPolicy.Explicit, ack_wait: nanos(1_000), filter_subject: 'termtest.>' });
+      const consumer = await bus.js.consumers.get('TERM_TEST', 'c');
+      const ackPending = async () => (await bus.jsm.consumers.info('TERM_TEST', 'c')).num_ack_pending;
+      const settled = async (expected: number) => {
+        for (let i = 0; i < 30 && (await ackPending()) !== expected; i++) await new Promise((r) => setTimeout(r, 50));
+        return ackPending();
+      };
+      await bus.js.publish('termtest.a', 'a');
+      await bus.js.publish('termtest.b', 'b');
+
+      const first = (await consumer.next({ expires: 2_000 }))!;
+      terminate(first, 'no more attempts');
+      expect(await settled(0)).toBe(0);
+      if (compareVersions(await natsServerVersion(), '2.10.0') < 0) {
+        // The premise, on this server: `+TERM <reason>` is not understood, so the message stays pending.
+        const second = (await consumer.next({ expires: 2_000 }))!;
+        second.term('with a reason');
+        await bus.nc.flush();
+        expect(await settled(0)).toBe(1);
+        // ...and comes back after ack_wait, as the exhausted delivery tasks did. Now end it properly.
+        const again = (await consumer.next({ expires: 3_000 }))!;
+        expect(again.string()).toBe('b');
+        expect(again.info.deliveryCount).toBe(2);
+        terminate(again, 'no more attempts');
+        expect(await settled(0)).toBe(0);
+      }
+      // Past ack_wait nothing comes back.
+      expect(await consumer.next({ expires: 1_500 })).toBeNull();
+      await bus.jsm.streams.delete('TERM_TEST');
+    } finally {
+      await bus.close();
+    }
   });
 
   it('bounds every stream in bytes, and a full RAW refuses new deliveries instead of dropping verified ones', async () => {

@@ -95,3 +95,13 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
     },
   };
 }
+
+/**
+ * Ends a message for good: JetStream will not redeliver it. Always a bare `+TERM`: nats.js sends
+ * `term(reason)` as `+TERM <reason>`, which nats-server before 2.10 does not recognise and ignores, so
+ * the message came back every ack_wait forever (an exhausted delivery task hammered its endpoint and
+ * held its slot). `reason` is for the caller's log line; the server never sees it.
+ */
+export function terminate(message: JsMsg, _reason: string): void {
+  message.term();
+}

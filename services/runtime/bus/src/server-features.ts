@@ -12,6 +12,8 @@ export const FEATURE_TABLE = [
   { feature: 'nak with delay (delivery retry schedule)', minimum: '2.7.1', required: true },
   { feature: 'consumer create API with filter subject', minimum: '2.9.0', required: true },
   { feature: 'multiple filter subjects per consumer (unused, optional)', minimum: '2.10.0', required: false },
+  // Older servers ignore `+TERM <reason>` entirely (the message is redelivered): `terminate()` sends a bare +TERM.
+  { feature: 'term with a reason (unused: terminate() sends a bare term on every version)', minimum: '2.10.0', required: false },
 ] as const;
 
 /** Compares dotted versions numerically: negative when a < b. */

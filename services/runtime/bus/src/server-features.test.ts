@@ -9,7 +9,10 @@ describe('nats-server feature check', () => {
   });
 
   it("accepts Debian bookworm's 2.9.10 and reports the optional features it lacks", () => {
-    expect(checkServerFeatures('2.9.10', true)).toEqual(['multiple filter subjects per consumer (unused, optional)']);
+    expect(checkServerFeatures('2.9.10', true)).toEqual([
+      'multiple filter subjects per consumer (unused, optional)',
+      'term with a reason (unused: terminate() sends a bare term on every version)',
+    ]);
     expect(checkServerFeatures('2.10.22', true)).toEqual([]);
   });
 

@@ -17,8 +17,8 @@ export interface EdgeParts {
   readonly publicUrl: string;
   readonly accounts: AccountStore;
   readonly providerApps: ProviderAppStore;
-  /** The OAuth code exchange at a provider's token endpoint, under the egress policy. */
-  readonly http: Pick<ProviderHttp, 'send'>;
+  /** The OAuth code exchange at a provider's token endpoint and JWKS fetches, under the provider egress policy. */
+  readonly http: Pick<ProviderHttp, 'send' | 'fetch'>;
 }
 
 /** Opens the edge's parts from a process's runtime. */

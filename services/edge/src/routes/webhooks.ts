@@ -6,7 +6,7 @@ import { capturePending, type AccountRecord, type ProviderAppRecord } from '@swi
 import { groupByRemoteKey, rebuildPayload } from '../app-routing.js';
 import { capturedSecret, findHandshake, findUnsignedHandshake, renderReply, type RequestView } from '../handshake.js';
 import { deadLetterAtEdge, publishRaw } from '../ingest.js';
-import { verifyWebhook, type InboundRequest } from '../verify/index.js';
+import { JwksCache, verifyWebhook, type InboundRequest } from '../verify/index.js';
 
 /** Edge options, from the edge's configuration. */
 export interface WebhookRouteOptions {
@@ -74,6 +74,8 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
   const { accounts, providerApps: apps } = ctx;
   const outcomes = new WeakMap<FastifyRequest, string>();
 
+  // Key sets come from provider definitions, fetched under the provider egress policy like any provider call.
+  const jwks = new JwksCache({ fetch: (url, init) => ctx.http.fetch(url, init) });
   const fail = (request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string) => {
     outcomes.set(request, OUTCOMES[code] ?? 'rejected');
     request.log.info({ route: request.routeOptions.url, outcome: code }, 'webhook refused');
@@ -191,7 +193,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
       const secrets = accounts.webhookSecrets(account);
       const appSecrets = appSecretsOf(account.provider_app_id ? await apps.get(account.provider_app_id) : undefined);
       const verify = async () => {
-        const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, ...(appSecrets ? { appSecrets } : {}), remoteAddress: request.ip });
+        const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, ...(appSecrets ? { appSecrets } : {}), remoteAddress: request.ip, jwks });
         if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
         return verdict.ok;
       };

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from 'jose';
 
 /** Tuning for remote key sets; the defaults suit production, tests shorten the cooldown. */
 export interface JwksCacheOptions {
@@ -8,6 +8,11 @@ export interface JwksCacheOptions {
   maxAgeMs?: number;
   /** Abort a JWKS fetch after this long, in ms (default 5 s). */
   timeoutMs?: number;
+  /**
+   * How key sets are fetched: the edge passes the provider-egress pool, so a JWKS URL is held to the
+   * same egress policy as every provider call. Default: the global fetch (tests).
+   */
+  fetch?: (url: string, init: { headers?: Record<string, string>; signal?: AbortSignal; method?: string }) => Promise<Response>;
 }
 
 /** The provider's key set could not be fetched or read: our problem, answered 503 so the provider retries. */
@@ -39,6 +44,7 @@ export class JwksCache {
         cooldownDuration: this.#options.cooldownMs ?? 30_000,
         cacheMaxAge: this.#options.maxAgeMs ?? 600_000,
         timeoutDuration: this.#options.timeoutMs ?? 5_000,
+        ...(this.#options.fetch ? { [customFetch]: this.#options.fetch as (url: string, init: object) => Promise<Response> } : {}),
       });
       resolver = async (protectedHeader, token) => {
         try {

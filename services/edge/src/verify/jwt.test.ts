@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VerificationScheme } from '@switchyard/contracts';
+import { EgressPolicy } from '@switchyard/kernel';
+import { ProviderHttp } from '@switchyard/provider-client';
 import { JwksCache, verifyWebhook, type InboundRequest } from './index.js';
 
 const NOW_S = 1_790_000_000;
@@ -82,6 +84,20 @@ describe('jwt with a JWKS URL (served on 127.0.0.1)', () => {
     const before = fetches;
     for (let i = 0; i < 3; i += 1) expect(await verify(request(`Bearer ${await token(first)}`), jwks)).toEqual({ ok: true });
     expect(fetches - before).toBe(1);
+  });
+
+  it('fetches key sets under the provider egress policy: a loopback JWKS only when the operator opened loopback', async () => {
+    const opened = new ProviderHttp(new EgressPolicy(['127.0.0.0/8'], { allowHttp: true }), { timeoutMs: 5_000 });
+    const shipped = new ProviderHttp(new EgressPolicy([], { allowHttp: true }), { timeoutMs: 5_000 });
+    try {
+      const through = (http: ProviderHttp) => new JwksCache({ fetch: (target, init) => http.fetch(target, init) });
+      expect(await verify(request(`Bearer ${await token(first)}`), through(opened))).toEqual({ ok: true });
+      const before = fetches;
+      expect(await verify(request(`Bearer ${await token(first)}`), through(shipped))).toMatchObject({ ok: false, code: 'SWY_ERR_JWKS_UNAVAILABLE' });
+      expect(fetches).toBe(before);
+    } finally {
+      await Promise.all([opened.close(), shipped.close()]);
+    }
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, fetch as undiciFetch, request, type Dispatcher } from 'undici';
 import { SwitchyardError } from '@switchyard/contracts';
 import { egressConnector, type EgressPolicy } from '@switchyard/kernel';
 
@@ -56,6 +56,14 @@ export class ProviderHttp {
       if (code === 'SWY_ERR_EGRESS_DENIED') throw new SwitchyardError('SWY_ERR_EGRESS_DENIED', (error as Error).message, { cause: error });
       throw new SwitchyardError('SWY_ERR_PROVIDER_UNREACHABLE', `${new URL(input.url).host}: ${(error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * WHATWG `fetch` through the same egress-checked pool, for libraries that take a fetch (jose's
+   * remote JWKS). Egress refusals surface as the library's fetch error.
+   */
+  fetch(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal; method?: string } = {}): Promise<Response> {
+    return undiciFetch(url, { ...init, redirect: 'manual', dispatcher: this.agent }) as unknown as Promise<Response>;
   }
 
   close(): Promise<void> {

@@ -8,6 +8,11 @@ import type { SubscriptionStore } from '@switchyard/stores';
 /** The single consumer of earlier versions (filter `deliveries.>`); a work queue allows no overlap, so it goes. */
 const LEGACY_CONSUMER = 'delivery-worker';
 const consumerName = (subscriptionId: string) => `dlv_${subscriptionId}`;
+/**
+ * Consumers started at once. Each start is ~4 JetStream API calls; 5 000 subscriptions started together
+ * (~20 000 calls) made a start-up call time out against an external server, so starts go in waves.
+ */
+const START_WAVE = 16;
 
 /** Options for {@link startEndpointConsumers}. */
 export interface EndpointConsumerOptions {
@@ -54,6 +59,7 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
 
   const reconcile = async (first: boolean) => {
     const current = new Map(subscriptions.all().map((s) => [s.id, s]));
+    let wave: Array<Promise<unknown>> = [];
     for (const subscription of current.values()) {
       const wanted = subscription.status !== 'paused';
       if (wanted && !running.has(subscription.id)) {
@@ -63,10 +69,16 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
           running.delete(subscription.id);
           ctx.logger.error({ err: error, subscription: subscription.id }, 'endpoint consumer failed to start; retrying');
         });
+        wave.push(consumer.catch(() => undefined));
+        if (wave.length >= START_WAVE) {
+          await Promise.all(wave);
+          wave = [];
+        }
       } else if (!wanted && running.has(subscription.id)) {
         await stop(subscription.id);
       }
     }
+    await Promise.all(wave);
     for (const id of [...running.keys()]) {
       if (!current.has(id)) {
         await stop(id);

@@ -49,7 +49,7 @@ export interface NatsServerOptions {
   encryptionKey?: string;
   /** Extra lines of nats-server configuration. */
   extraConfig?: string;
-  /** How long to wait for the server to accept connections, in ms. */
+  /** How long to wait for the server to accept connections, in ms (default 120 s: restoring many consumers is slow). */
   readyTimeoutMs?: number;
 }
 
@@ -165,7 +165,9 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     ),
   );
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  // A server restoring thousands of consumers takes 10 s and more to listen (5 000: 10–12 s measured);
+  // the wait ends as soon as it does, so a generous bound costs nothing when start-up is quick.
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
   const ready = (async () => {
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}: ${stderr.trim()}`);

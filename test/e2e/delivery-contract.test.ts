@@ -150,6 +150,13 @@ describe('delivery contract: signatures, retries, statuses, operations', () => {
     expect(endpoint.received).toHaveLength(SCHEDULE.length + 1);
     const dead = await readStream(hub.runtime.bus, 'DEAD', `dead.delivery.${tenant.subscriptionId}`);
     expect(dead.map((d) => d.headers['swy-error-code'])).toEqual(['SWY_ERR_DELIVERY_EXHAUSTED']);
+    // The tenant sees it through the API too, and only the tenant: another environment's key lists nothing.
+    const listed = await hub.call('GET', `/v1/dead-letters?stage=delivery&subscription_id=${tenant.subscriptionId}`, { token: tenant.apiKey });
+    expect(listed.body.data).toEqual([
+      expect.objectContaining({ stage: 'delivery', code: 'SWY_ERR_DELIVERY_EXHAUSTED', subscription_id: tenant.subscriptionId, event_id: exhausted.data.event_id }),
+    ]);
+    const stranger = await hub.createEnvironment('stranger');
+    expect((await hub.call('GET', '/v1/dead-letters?stage=delivery', { token: stranger.apiKey })).body.data).toEqual([]);
 
     healthy = true;
     const recovered = await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/recover`, { token: tenant.apiKey, body: { since: new Date(Date.now() - 60_000).toISOString() } });

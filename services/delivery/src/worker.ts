@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { api, ErrorCode } from '@switchyard/contracts';
-import { publishDeadLetter, publishOperationalEvent, TASK_HEADERS, terminate } from '@switchyard/bus';
+import { publishDeadLetter, publishOperationalEvent, RAW_HEADERS, TASK_HEADERS, terminate } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
@@ -53,7 +53,8 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
         msgId: `delivery:${task.eventId}:${subscription.id}:${task.taskId}`,
         code,
         detail,
-        headers: Object.entries(task.headers),
+        // The environment lets GET /v1/dead-letters?stage=delivery show it to its tenant only.
+        headers: [...Object.entries(task.headers), [RAW_HEADERS.environment, subscription.environment_id]],
       },
       options.publishTimeoutMs,
     );

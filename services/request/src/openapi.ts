@@ -105,7 +105,7 @@ export function openApiDocument(serverUrl: string): Schema {
     '/v1/mappings/{provider}/history': { get: op('Override revisions', { params: ['provider'] }) },
     '/v1/mappings/{provider}/rollback': { post: op('Restore a revision', { params: ['provider'], body: schema(MappingRollback, 'input') }) },
     '/v1/mappings/preview': { post: op('Events a payload would produce (nothing published)', { body: schema(MappingPreview, 'input') }) },
-    '/v1/dead-letters': { get: op('Dead letters of the normalizer', { query: ['provider', 'integrated_account_id', 'code', 'since', 'limit', 'cursor'] }) },
+    '/v1/dead-letters': { get: op('Dead letters of the normalizer (default) or of delivery (stage=delivery)', { query: ['stage', 'provider', 'integrated_account_id', 'subscription_id', 'code', 'since', 'limit', 'cursor'] }) },
     '/v1/dead-letters/replay': { post: op('Replay dead letters through the current mapping', { status: '202' }) },
     '/v1/raw/replay': { post: op('Replay stored raw deliveries', { status: '202' }) },
     '/v1/replays/{id}': { get: op('Replay progress', { params: ['id'] }) },

@@ -1,6 +1,6 @@
 import { rawSubject, SwitchyardError } from '@switchyard/contracts';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { DEAD_HEADERS, publishDurable, RAW_HEADERS, readStream, STREAMS, type Bus, type StoredEntry } from '@switchyard/bus';
+import { DEAD_HEADERS, publishDurable, RAW_HEADERS, readStream, STREAMS, TASK_HEADERS, type Bus, type StoredEntry } from '@switchyard/bus';
 import { randomId, type Logger } from '@switchyard/kernel';
 import { claimReplaySlot } from './replay-quota.js';
 
@@ -136,6 +136,8 @@ export function deadLetterView(entry: StoredEntry) {
     mapping_version: entry.headers[DEAD_HEADERS.mappingVersion] ?? null,
     mapping_revisions: entry.headers[DEAD_HEADERS.mappingRevisions] ?? null,
     raw_seq: entry.headers[DEAD_HEADERS.rawSeq] ? Number(entry.headers[DEAD_HEADERS.rawSeq]) : null,
+    subscription_id: entry.headers[TASK_HEADERS.subscription] ?? null,
+    event_id: entry.headers[TASK_HEADERS.eventId] ?? null,
     received_at: entry.headers[RAW_HEADERS.receivedAt] ?? null,
     dead_at: entry.time.toISOString(),
     size_bytes: entry.data.byteLength,

@@ -22,13 +22,22 @@ const Filter = z
   })
   .strict();
 
-const ListQuery = StreamPageQuery.extend({ provider: Token.optional(), integrated_account_id: Token.optional(), code: z.string().optional() });
+const ListQuery = StreamPageQuery.extend({
+  /** normalizer (default): deliveries no mapping could handle; delivery: events an endpoint never took. */
+  stage: z.enum(['normalizer', 'delivery']).default('normalizer'),
+  provider: Token.optional(),
+  integrated_account_id: Token.optional(),
+  subscription_id: Token.optional(),
+  code: z.string().optional(),
+});
 const RawReplay = z
   .object({ provider: Token.optional(), integrated_account_id: Token.optional(), since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() })
   .strict();
 
 /**
- * Dead letters of the normalizer (`GET /v1/dead-letters`, bodies never returned), replaying them
+ * Dead letters of the normalizer and of delivery (`GET /v1/dead-letters[?stage=delivery]`, bodies never
+ * returned; a delivery dead letter is sent again with `/v1/subscriptions/{id}/recover` or an event
+ * resend), replaying the normalizer's
  * through the current mapping (`POST /v1/dead-letters/replay {filter}`), replaying stored raw
  * deliveries (`POST /v1/raw/replay`), and replay progress (`GET /v1/replays/{id}`).
  */
@@ -39,7 +48,10 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts
     const belongs = inEnvironment(environment.id);
     const page = await readStream(ctx.bus, {
       stream: STREAMS.DEAD,
-      subject: deadFilterSubject('normalizer', { provider: query.provider, account: query.integrated_account_id }),
+      subject:
+        query.stage === 'delivery'
+          ? deadFilterSubject('delivery', { subscription: query.subscription_id })
+          : deadFilterSubject('normalizer', { provider: query.provider, account: query.integrated_account_id }),
       since: query.since,
       afterSeq: query.cursor,
       limit: query.limit,

@@ -66,6 +66,8 @@ export {
 export { jsonSchemas } from './json-schema.js';
 export {
   deliverySubject,
+  deliveryRetrySubject,
+  deliverySubjects,
   attemptsFilterSubject,
   attemptSubject,
   deadFilterSubject,

@@ -126,6 +126,19 @@ export function deliverySubject(subscription: string): string {
   return `${SUBJECT_ROOTS.deliveries}.${token('subscription', subscription)}`;
 }
 
+/**
+ * The subject of a subscription's tasks waiting for a retry: `deliveries.sub_1.retry`. A lane of its
+ * own, so tasks in backoff never take the places the endpoint's new tasks need.
+ */
+export function deliveryRetrySubject(subscription: string): string {
+  return `${deliverySubject(subscription)}.retry`;
+}
+
+/** Every subject a subscription's tasks use: new ones (`deliveries.sub_1`) and those waiting for a retry (`deliveries.sub_1.retry`). */
+export function deliverySubjects(subscription: string): [string, string] {
+  return [deliverySubject(subscription), deliveryRetrySubject(subscription)];
+}
+
 /** The subscription id of a delivery subject; undefined for any other subject. */
 export function parseDeliverySubject(subject: string): string | undefined {
   const parts = subject.split('.');

@@ -44,6 +44,24 @@ describe('one endpoint never holds up another', () => {
     hanging.release(200);
     await eventually('the hanging endpoint catches up', () => hanging.delivered().length === 20, 30_000);
   });
+
+  it('delivers new events to a recovered endpoint at once while its failed tasks wait for their retry', async () => {
+    let healthy = false;
+    const endpoint = await startReceiver(() => (healthy ? 200 : 500));
+    receivers.push(endpoint);
+    const tenant = await createTenant(hub, endpoint);
+    const send = (id: string) => sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', id)));
+    // More failed tasks than the endpoint's in-flight cap (2): all wait for the first retry (5 s).
+    for (const id of ['down-1', 'down-2', 'down-3']) await send(id);
+    await eventually('three failed attempts', () => endpoint.received.length === 3);
+    healthy = true;
+    await send('after-recovery');
+    await eventually('every event delivered', () => endpoint.delivered().length === 4, 30_000);
+    // The new event did not wait behind the backoff of the failed ones.
+    const order = endpoint.delivered().map((d) => JSON.parse(d.body).record_id as string);
+    expect(order[0]).toBe('after-recovery');
+    expect(order.slice(1).sort()).toEqual(['down-1', 'down-2', 'down-3']);
+  });
 });
 
 describe('the delivery worker killed mid-flight', () => {

@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { deliverySubject } from '@switchyard/contracts';
+import { deliveryRetrySubject, deliverySubject, deliverySubjects } from '@switchyard/contracts';
 import { runConsumer, STREAMS } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
@@ -8,6 +8,13 @@ import type { SubscriptionStore } from '@switchyard/stores';
 /** The single consumer of earlier versions (filter `deliveries.>`); a work queue allows no overlap, so it goes. */
 const LEGACY_CONSUMER = 'delivery-worker';
 const consumerName = (subscriptionId: string) => `dlv_${subscriptionId}`;
+const retryConsumerName = (subscriptionId: string) => `dlr_${subscriptionId}`;
+/**
+ * Tasks of one endpoint waiting for their retry that JetStream may hold pending at once. They wait on
+ * a lane of their own (`deliveries.<subscription>.retry`) so they never count against the new-task
+ * consumer's in-flight cap: a recovered endpoint gets new events at once while retries wait their turn.
+ */
+const RETRY_LANE_PENDING = 100_000;
 /**
  * Consumers started at once. Each start is ~4 JetStream API calls; 5 000 subscriptions started together
  * (~20 000 calls) made a start-up call time out against an external server, so starts go in waves.
@@ -36,16 +43,31 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
   await jsm.consumers.delete(STREAMS.DELIVERIES, LEGACY_CONSUMER).catch(() => undefined);
   const running = new Map<string, Promise<Closeable>>();
 
-  const start = (subscriptionId: string) =>
-    runConsumer(ctx.bus, {
-      stream: STREAMS.DELIVERIES,
-      durable: consumerName(subscriptionId),
-      filterSubject: deliverySubject(subscriptionId),
-      concurrency: options.endpointConcurrency,
-      maxAckPending: options.endpointConcurrency,
-      logger: ctx.logger,
-      handle: options.handle,
-    });
+  /** Two consumers per endpoint: new tasks (in-flight cap across processes) and the retry lane. */
+  const start = async (subscriptionId: string): Promise<Closeable> => {
+    const lanes = await Promise.all([
+      runConsumer(ctx.bus, {
+        stream: STREAMS.DELIVERIES,
+        durable: consumerName(subscriptionId),
+        filterSubject: deliverySubject(subscriptionId),
+        concurrency: options.endpointConcurrency,
+        maxAckPending: options.endpointConcurrency,
+        logger: ctx.logger,
+        handle: options.handle,
+      }),
+      runConsumer(ctx.bus, {
+        stream: STREAMS.DELIVERIES,
+        durable: retryConsumerName(subscriptionId),
+        filterSubject: deliveryRetrySubject(subscriptionId),
+        // Due retries are attempted at most this many at once per process; waiting ones hold nothing.
+        concurrency: options.endpointConcurrency,
+        maxAckPending: RETRY_LANE_PENDING,
+        logger: ctx.logger,
+        handle: options.handle,
+      }),
+    ]);
+    return { close: async () => void (await Promise.all(lanes.map((lane) => lane.close()))) };
+  };
   const stop = async (subscriptionId: string) => {
     const consumer = running.get(subscriptionId);
     running.delete(subscriptionId);
@@ -53,8 +75,8 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
   };
   /** A deleted subscription's consumer and undelivered tasks go with it. */
   const remove = async (subscriptionId: string) => {
-    await jsm.consumers.delete(STREAMS.DELIVERIES, consumerName(subscriptionId)).catch(() => undefined);
-    await jsm.streams.purge(STREAMS.DELIVERIES, { filter: deliverySubject(subscriptionId) }).catch(() => undefined);
+    for (const name of [consumerName(subscriptionId), retryConsumerName(subscriptionId)]) await jsm.consumers.delete(STREAMS.DELIVERIES, name).catch(() => undefined);
+    for (const filter of deliverySubjects(subscriptionId)) await jsm.streams.purge(STREAMS.DELIVERIES, { filter }).catch(() => undefined);
   };
 
   const reconcile = async (first: boolean) => {
@@ -88,7 +110,7 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
     if (first) {
       // Subscriptions deleted while no delivery process ran left their consumers behind.
       for await (const info of jsm.consumers.list(STREAMS.DELIVERIES)) {
-        const id = info.name.startsWith('dlv_') ? info.name.slice(4) : undefined;
+        const id = info.name.startsWith('dlv_') || info.name.startsWith('dlr_') ? info.name.slice(4) : undefined;
         if (id && !current.has(id)) await remove(id);
       }
     }

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { api, ErrorCode } from '@switchyard/contracts';
-import { publishDeadLetter, publishOperationalEvent, RAW_HEADERS, TASK_HEADERS, terminate } from '@switchyard/bus';
+import { enqueueRetry, publishDeadLetter, publishOperationalEvent, RAW_HEADERS, TASK_HEADERS, terminate } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
@@ -78,6 +78,11 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
 
   const handle = async (message: JsMsg) => {
     const task = readTask(message);
+    if (task.notBefore !== null && task.notBefore > Date.now()) {
+      // A retry-lane task not yet due: back to the lane until then (it holds no slot of the endpoint's).
+      message.nak(task.notBefore - Date.now());
+      return;
+    }
     const subscription = await subscriptions.get(task.subscriptionId);
     if (!subscription) {
       ctx.logger.info({ subscription: task.subscriptionId, event: task.eventId }, 'subscription deleted; task dropped');
@@ -110,6 +115,8 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
    */
   const knownAttempts = new Map<string, number>();
   const attemptsBefore = async (message: JsMsg, subscription: SubscriptionRecord, task: Task) => {
+    // A retry-lane task says how many attempts it had; its delivery count also counts the waits.
+    if (task.attempts !== null) return Math.max(task.attempts, knownAttempts.get(`${subscription.id}:${task.eventId}:${task.taskId}`) ?? 0);
     if (message.info.deliveryCount === 1) return 0;
     const known = knownAttempts.get(`${subscription.id}:${task.eventId}:${task.taskId}`);
     return known ?? attemptsSoFar(ctx.bus, subscription.id, task.eventId, task.taskId);
@@ -170,7 +177,13 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     }
     ctx.logger.info({ subscription: subscription.id, event: task.eventId, attempt, status: result.status, error: result.errorClass }, 'delivery attempt failed');
     if (decision.kind === 'retry') {
-      message.nak(decision.delayMs);
+      // To the retry lane, then ack: waiting in backoff must not hold one of the endpoint's in-flight places.
+      await enqueueRetry(
+        ctx.bus,
+        { subscriptionId: subscription.id, eventId: task.eventId, taskId: task.taskId, headers: task.headers, attempts: attempt, notBefore: Date.now() + decision.delayMs, body: message.data },
+        options.publishTimeoutMs,
+      );
+      message.ack();
       return;
     }
     const lastStatus = `${result.status}${result.errorClass ? ` (${result.errorClass})` : ''}`;
@@ -203,6 +216,9 @@ interface Task {
   subscriptionId: string;
   taskId: string;
   eventSeq: number | null;
+  /** Retry lane only: attempts made so far, and when the next is due (ms since the epoch). */
+  attempts: number | null;
+  notBefore: number | null;
   /** The task's own headers, carried onto its dead letter so recovery can rebuild it. */
   headers: Record<string, string>;
 }
@@ -217,6 +233,8 @@ function readTask(message: JsMsg): Task {
     subscriptionId: get(TASK_HEADERS.subscription),
     taskId: get(TASK_HEADERS.taskId) || 'o',
     eventSeq: get(TASK_HEADERS.eventSeq) ? Number(get(TASK_HEADERS.eventSeq)) : null,
+    attempts: get(TASK_HEADERS.attempts) ? Number(get(TASK_HEADERS.attempts)) : null,
+    notBefore: get(TASK_HEADERS.notBefore) ? Number(get(TASK_HEADERS.notBefore)) : null,
     headers,
   };
 }

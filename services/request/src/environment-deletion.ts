@@ -1,4 +1,4 @@
-import { attemptsFilterSubject, deadFilterSubject, deliverySubject, environmentEventsSubject, rawFilterSubject } from '@switchyard/contracts';
+import { attemptsFilterSubject, deadFilterSubject, deliverySubjects, environmentEventsSubject, rawFilterSubject } from '@switchyard/contracts';
 import { keyToken, STREAMS, type Bus } from '@switchyard/bus';
 import type { RequestParts } from './parts.js';
 
@@ -40,7 +40,7 @@ export async function deleteEnvironment(ctx: RequestParts, environmentId: string
   for (const subscription of ctx.subscriptions.list(environmentId)) {
     await ctx.subscriptions.delete(subscription.id);
     await bus.kv.subscriptions.purge(subscription.id);
-    await purgeStream(STREAMS.DELIVERIES, deliverySubject(subscription.id));
+    for (const subject of deliverySubjects(subscription.id)) await purgeStream(STREAMS.DELIVERIES, subject);
     await purgeStream(STREAMS.ATTEMPTS, attemptsFilterSubject({ subscription: subscription.id }));
     await purgeStream(STREAMS.DEAD, deadFilterSubject('delivery', { subscription: subscription.id }));
     report.subscriptions++;

@@ -40,4 +40,8 @@ export const TASK_HEADERS = {
   eventType: 'swy-event-type',
   /** On attempt records: delivered, failed or dead. */
   outcome: 'swy-outcome',
+  /** On a task in the retry lane: attempts made so far. */
+  attempts: 'swy-attempts',
+  /** On a task in the retry lane: when it is due, in ms since the epoch. */
+  notBefore: 'swy-not-before',
 } as const;

@@ -1,5 +1,5 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { deliverySubject } from '@switchyard/contracts';
+import { deliveryRetrySubject, deliverySubject } from '@switchyard/contracts';
 import type { Bus } from './bus.js';
 import { TASK_HEADERS } from './bus-headers.js';
 import { publishDurable } from './publish.js';
@@ -33,4 +33,29 @@ export async function enqueueDelivery(bus: Bus, task: DeliveryTask, deadlineMs: 
   if (task.eventSeq !== undefined) h.set(TASK_HEADERS.eventSeq, String(task.eventSeq));
   const ack = await publishDurable(bus.js, deliverySubject(task.subscriptionId), task.body, { msgID: `${task.eventId}:${task.subscriptionId}:${task.taskId}`, headers: h }, deadlineMs);
   return { duplicate: ack.duplicate };
+}
+
+/** A task that failed and waits: what it is (its headers), how many attempts it had, when it is due. */
+export interface RetryTask {
+  subscriptionId: string;
+  eventId: string;
+  taskId: string;
+  /** The task's headers as it arrived (event, type, sequence...). */
+  headers: Record<string, string>;
+  attempts: number;
+  notBefore: number;
+  body: Uint8Array;
+}
+
+/**
+ * Moves a failed task to its subscription's retry lane (`deliveries.<subscription>.retry`), due at
+ * `notBefore`. The caller acks the original only after this resolves, so a crash in between retries
+ * the attempt rather than losing the task; the message id (task and attempt count) dedupes a repeat.
+ */
+export async function enqueueRetry(bus: Bus, task: RetryTask, deadlineMs: number): Promise<void> {
+  const h = natsHeaders();
+  for (const [name, value] of Object.entries(task.headers)) if (name !== TASK_HEADERS.attempts && name !== TASK_HEADERS.notBefore) h.set(name, value);
+  h.set(TASK_HEADERS.attempts, String(task.attempts));
+  h.set(TASK_HEADERS.notBefore, String(task.notBefore));
+  await publishDurable(bus.js, deliveryRetrySubject(task.subscriptionId), task.body, { msgID: `${task.eventId}:${task.subscriptionId}:${task.taskId}:a${task.attempts}`, headers: h }, deadlineMs);
 }

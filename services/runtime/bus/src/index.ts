@@ -9,7 +9,7 @@ export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
 export { natsAuthFrom, NatsEnv, PublishEnv, StreamLimitsEnv, type NatsAuth } from './config.js';
 export { runConsumer, terminate, type ConsumerOptions } from './consumer.js';
 export { publishDeadLetter, type DeadLetter } from './dead-letters.js';
-export { enqueueDelivery, type DeliveryTask } from './delivery-tasks.js';
+export { enqueueDelivery, enqueueRetry, type DeliveryTask, type RetryTask } from './delivery-tasks.js';
 export { isCasConflict, keyToken } from './kv-cas.js';
 export { KvCollection } from './kv-collection.js';
 export { KvLock, type HeldLock, type LockAttempt, type LockValue } from './kv-lock.js';

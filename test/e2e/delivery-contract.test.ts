@@ -166,7 +166,8 @@ describe('delivery contract: signatures, retries, statuses, operations', () => {
   });
 
   it('disables an endpoint that answers 410, tells the operations subscription, and dead-letters what follows', async () => {
-    const endpoint = await receiver(() => 410);
+    let gone = true;
+    const endpoint = await receiver(() => (gone ? 410 : 200));
     const ops = await receiver();
     const tenant = await createTenant(hub, endpoint);
     await subscribe(tenant, { url: ops.url, event_types: ['webhook/endpoint:disabled'] });
@@ -177,6 +178,19 @@ describe('delivery contract: signatures, retries, statuses, operations', () => {
     expect(view.body).toMatchObject({ status: 'disabled', disabled_reason: 'endpoint_gone' });
     expect(endpoint.received).toHaveLength(1);
     expect((await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/recover`, { token: tenant.apiKey, body: { since: new Date(0).toISOString() } })).body.code).toBe('SWY_ERR_ENDPOINT_DISABLED');
+
+    // An event published while it is disabled is kept as a dead letter, not skipped: resume + recover brings both back.
+    await send(tenant, 'gone-2');
+    const deadLetters = async () => (await hub.call('GET', `/v1/dead-letters?stage=delivery&subscription_id=${tenant.subscriptionId}`, { token: tenant.apiKey })).body.data as Array<{ code: string }>;
+    await eventually('the disabled-time event dead-lettered', async () => (await deadLetters()).length === 2);
+    expect((await deadLetters()).map((d) => d.code)).toEqual(['SWY_ERR_ENDPOINT_DISABLED', 'SWY_ERR_ENDPOINT_DISABLED']);
+    expect(endpoint.received).toHaveLength(1);
+    gone = false;
+    expect((await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/resume`, { token: tenant.apiKey })).body).toMatchObject({ status: 'active' });
+    const recovered = await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/recover`, { token: tenant.apiKey, body: { since: new Date(Date.now() - 60_000).toISOString() } });
+    expect(recovered.body).toMatchObject({ recovered: 2 });
+    await eventually('both events delivered after recovery', () => endpoint.delivered().length === 2);
+    expect(endpoint.delivered().map((d) => JSON.parse(d.body).record_id).sort()).toEqual(['gone-1', 'gone-2']);
   });
 
   it('holds deliveries while paused and delivers them on resume, without counting the wait as attempts', async () => {

@@ -43,7 +43,8 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
       terminate(message, 'not an event envelope');
       return;
     }
-    for (const subscription of subscriptions.matching(environmentId, type)) {
+    // Disabled subscriptions included: their tasks become dead letters that recover can bring back.
+    for (const subscription of subscriptions.subscribed(environmentId, type)) {
       if (!(await passes(subscription, envelope))) continue;
       await enqueueDelivery(
         ctx.bus,

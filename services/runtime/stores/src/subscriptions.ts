@@ -123,9 +123,16 @@ export class SubscriptionStore {
    * deliveries: active or paused (a paused endpoint's tasks are held, not dropped), never disabled.
    */
   matching(environmentId: string, type: string): SubscriptionRecord[] {
-    return this.#subscriptions
-      .values()
-      .filter((s) => s.status !== 'disabled' && s.environment_id === environmentId && s.event_types.some((p) => eventTypeMatches(p, type)));
+    return this.subscribed(environmentId, type).filter((s) => s.status !== 'disabled');
+  }
+
+  /**
+   * Every subscription of an environment whose patterns match a concrete event type, disabled ones
+   * included: fan-out gives them tasks too, which their consumer dead-letters
+   * (`SWY_ERR_ENDPOINT_DISABLED`), so `recover` after a resume brings back what they missed.
+   */
+  subscribed(environmentId: string, type: string): SubscriptionRecord[] {
+    return this.#subscriptions.values().filter((s) => s.environment_id === environmentId && s.event_types.some((p) => eventTypeMatches(p, type)));
   }
 
   update(record: SubscriptionRecord, changes: SubscriptionChanges): Promise<SubscriptionRecord> {

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { compareVersions, NATS_SERVER_FLOOR, natsAuthFrom, type NatsAuth } from '@switchyard/bus';
+import { compareVersions, NATS_SERVER_FLOOR, natsAuthFrom, streamMaxBytesFrom, type NatsAuth } from '@switchyard/bus';
 import { SwitchyardError } from '@switchyard/contracts';
 import { deliveryOptionsFrom, deliveryParts, startDelivery } from '@switchyard/delivery';
 import { edgeParts, startEdge } from '@switchyard/edge';
@@ -108,13 +108,7 @@ export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS
       replicas: config.SWITCHYARD_NATS_REPLICAS,
       rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
-      streamMaxBytes: {
-        RAW: config.SWITCHYARD_RAW_MAX_BYTES,
-        EVENTS: config.SWITCHYARD_EVENTS_MAX_BYTES,
-        DELIVERIES: config.SWITCHYARD_DELIVERIES_MAX_BYTES,
-        ATTEMPTS: config.SWITCHYARD_ATTEMPTS_MAX_BYTES,
-        DEAD: config.SWITCHYARD_DEAD_MAX_BYTES,
-      },
+      streamMaxBytes: streamMaxBytesFrom(config),
       encryptionKey,
       egressAllow,
       providerEgressAllow,

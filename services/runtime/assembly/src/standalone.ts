@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SwitchyardError } from '@switchyard/contracts';
-import { natsAuthFrom, NatsEnv, StreamLimitsEnv } from '@switchyard/bus';
+import { natsAuthFrom, NatsEnv, streamMaxBytesFrom, StreamLimitsEnv } from '@switchyard/bus';
 import { closeAll, closeOnSignals, createHttpApp, createLogger, EgressEnv, HttpEnv, loadConfig, LogEnv, SecretsEnv, type Closeable } from '@switchyard/kernel';
 import { CatalogEnv, SandboxEnv, sandboxOptionsFrom } from '@switchyard/mapping';
 import { ProviderEnv } from '@switchyard/provider-client';
@@ -49,13 +49,7 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       replicas: config.SWITCHYARD_NATS_REPLICAS,
       rawRetentionHours: config.SWITCHYARD_RAW_RETENTION_HOURS,
       eventsRetentionHours: config.SWITCHYARD_EVENTS_RETENTION_HOURS,
-      streamMaxBytes: {
-        RAW: config.SWITCHYARD_RAW_MAX_BYTES,
-        EVENTS: config.SWITCHYARD_EVENTS_MAX_BYTES,
-        DELIVERIES: config.SWITCHYARD_DELIVERIES_MAX_BYTES,
-        ATTEMPTS: config.SWITCHYARD_ATTEMPTS_MAX_BYTES,
-        DEAD: config.SWITCHYARD_DEAD_MAX_BYTES,
-      },
+      streamMaxBytes: streamMaxBytesFrom(config),
       encryptionKey: config.SWITCHYARD_ENCRYPTION_KEY,
       egressAllow: config.SWITCHYARD_EGRESS_ALLOW,
       providerEgressAllow: config.SWITCHYARD_PROVIDER_EGRESS_ALLOW,

@@ -65,3 +65,14 @@ export const StreamLimitsEnv = z.object({
   SWITCHYARD_ATTEMPTS_MAX_BYTES: maxBytes(256 * MiB), // 256 MiB
   SWITCHYARD_DEAD_MAX_BYTES: maxBytes(512 * MiB), // 512 MiB
 });
+
+/** The per-stream bounds {@link StreamLimitsEnv} names, as the bus takes them. */
+export function streamMaxBytesFrom(config: z.output<typeof StreamLimitsEnv>): { RAW: number; EVENTS: number; DELIVERIES: number; ATTEMPTS: number; DEAD: number } {
+  return {
+    RAW: config.SWITCHYARD_RAW_MAX_BYTES,
+    EVENTS: config.SWITCHYARD_EVENTS_MAX_BYTES,
+    DELIVERIES: config.SWITCHYARD_DELIVERIES_MAX_BYTES,
+    ATTEMPTS: config.SWITCHYARD_ATTEMPTS_MAX_BYTES,
+    DEAD: config.SWITCHYARD_DEAD_MAX_BYTES,
+  };
+}

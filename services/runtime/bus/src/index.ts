@@ -6,7 +6,7 @@
  */
 export { BUCKETS, connectBus, STREAMS, streamConfigs, DEFAULT_STREAM_MAX_BYTES, type StreamName, type BucketName, type Bus, type BusOptions, type ConnectBusOptions } from './bus.js';
 export { DEAD_HEADERS, RAW_HEADERS, TASK_HEADERS } from './bus-headers.js';
-export { natsAuthFrom, NatsEnv, PublishEnv, StreamLimitsEnv, type NatsAuth } from './config.js';
+export { natsAuthFrom, NatsEnv, PublishEnv, streamMaxBytesFrom, StreamLimitsEnv, type NatsAuth } from './config.js';
 export { runConsumer, terminate, type ConsumerOptions } from './consumer.js';
 export { publishDeadLetter, type DeadLetter } from './dead-letters.js';
 export { enqueueDelivery, enqueueRetry, type DeliveryTask, type RetryTask } from './delivery-tasks.js';

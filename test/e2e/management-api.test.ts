@@ -5,6 +5,7 @@ import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import { readStream } from '../harness/streams.js';
+import { rememberSecret } from '../harness/log-audit.js';
 import { createTenant } from '../harness/tenant.js';
 import { eventually } from '../harness/wait.js';
 import { bambooEvent, sendBamboo, signBamboo } from '../simulators/bamboohr.js';
@@ -194,6 +195,7 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     const endpoint = await startReceiver();
     const tenant = await createTenant(hub, receiver);
     const bearer = 'Bearer static-header-token-9f3e7c1a';
+    rememberSecret('static subscription header', bearer);
     const created = await hub.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: endpoint.url, event_types: ['hris/*'], headers: { Authorization: bearer, 'X-Team': 'payroll' } } });
     expect(created.status).toBe(201);
     expect(created.body.headers).toEqual({ Authorization: 'Bearer ••••7c1a', 'X-Team': '••••' });

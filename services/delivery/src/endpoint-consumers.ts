@@ -79,10 +79,12 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
     for (const filter of deliverySubjects(subscriptionId)) await jsm.streams.purge(STREAMS.DELIVERIES, { filter }).catch(() => undefined);
   };
 
+  let closed = false;
   const reconcile = async (first: boolean) => {
     const current = new Map(subscriptions.all().map((s) => [s.id, s]));
     let wave: Array<Promise<unknown>> = [];
     for (const subscription of current.values()) {
+      if (closed) break; // close() is waiting for this pass: start nothing more
       const wanted = subscription.status !== 'paused';
       if (wanted && !running.has(subscription.id)) {
         const consumer = start(subscription.id);
@@ -107,7 +109,7 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
         await remove(id);
       }
     }
-    if (first) {
+    if (first && !closed) {
       // Subscriptions deleted while no delivery process ran left their consumers behind.
       for await (const info of jsm.consumers.list(STREAMS.DELIVERIES)) {
         const id = info.name.startsWith('dlv_') || info.name.startsWith('dlr_') ? info.name.slice(4) : undefined;
@@ -116,33 +118,40 @@ export async function startEndpointConsumers(ctx: DeliveryParts, subscriptions: 
     }
   };
 
-  await reconcile(true);
-  // One reconcile at a time; a change arriving meanwhile schedules exactly one more.
-  let busy = false;
+  // One reconcile at a time; a change arriving meanwhile schedules exactly one more. The first runs in
+  // the background: with thousands of subscriptions starting their consumers (in waves) takes seconds,
+  // and webhook intake and the API must not wait for it.
+  let busy: Promise<void> | undefined;
   let again = false;
+  let first = true;
   const kick = () => {
+    if (closed) return;
     if (busy) {
       again = true;
       return;
     }
-    busy = true;
-    reconcile(false)
+    const initial = first;
+    first = false;
+    busy = reconcile(initial)
       .catch((error: unknown) => ctx.logger.error({ err: error }, 'endpoint consumer reconcile failed'))
       .finally(() => {
-        busy = false;
+        busy = undefined;
         if (again) {
           again = false;
           kick();
         }
       });
   };
+  kick();
   const unsubscribe = subscriptions.onChange(kick);
   const timer = setInterval(kick, options.reconcileMs);
 
   return {
     close: async () => {
+      closed = true;
       unsubscribe();
       clearInterval(timer);
+      await busy;
       await Promise.all([...running.keys()].map((id) => stop(id)));
     },
   };

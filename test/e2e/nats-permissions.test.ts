@@ -7,9 +7,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { freePort, startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
+import { startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 import { createVia } from '../harness/api.js';
-import { startChildService, type ChildHub } from '../harness/child-hub.js';
+import { startSplitServices, type ChildHub } from '../harness/child-hub.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import { eventually } from '../harness/wait.js';
 import { bambooEvent, sendBamboo, signBamboo } from '../simulators/bamboohr.js';
@@ -38,21 +38,10 @@ describe('split services with per-service NATS users', () => {
     const conf = (await readFile(PERMISSIONS, 'utf8')).replace(/\$SWITCHYARD_NATS_([A-Z]+)_PASSWORD/g, (_, s: string) => `"${passwords[s.toLowerCase() as Service]}"`);
     nats = await startNatsServer({ storeDir: join(dir, 'js'), port: 0, extraConfig: conf });
     receiver = await startReceiver();
-    const edgePort = await freePort();
-    const common = {
-      NATS_URL: nats.url,
-      SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8',
-      SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${edgePort}`,
-    };
-    const as = (service: Service) => ({ ...common, NATS_USER: service, NATS_PASSWORD: passwords[service] });
-    services.edge = await startChildService('edge', edgePort, as('edge'));
-    const [normalizer, delivery, request] = await Promise.all([
-      freePort().then((port) => startChildService('normalizer', port, as('normalizer'))),
-      freePort().then((port) => startChildService('delivery', port, as('delivery'))),
-      freePort().then((port) => startChildService('request', port, { ...as('request'), SWITCHYARD_ADMIN_TOKEN: adminToken })),
-    ]);
-    Object.assign(services, { normalizer, delivery, request });
+    Object.assign(
+      services,
+      await startSplitServices(nats.url, { adminToken, env: (service) => ({ SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8', NATS_USER: service, NATS_PASSWORD: passwords[service] }) }),
+    );
   });
 
   afterAll(async () => {

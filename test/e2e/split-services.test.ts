@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { freePort } from '@switchyard/nats-server';
 import { createVia } from '../harness/api.js';
-import { startChildService, type ChildHub } from '../harness/child-hub.js';
+import { startSplitServices, type ChildHub } from '../harness/child-hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import { eventually } from '../harness/wait.js';
@@ -23,22 +22,8 @@ describe('services running alone against one NATS', () => {
   beforeAll(async () => {
     nats = await startTestNats();
     receiver = await startReceiver();
-    const edgePort = await freePort();
-    const common = {
-      NATS_URL: nats.url,
-      SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8',
-      SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8',
-      SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${edgePort}`,
-      SWITCHYARD_METRICS_TOKEN: metricsToken,
-    };
-    services.edge = await startChildService('edge', edgePort, common);
-    const [normalizer, delivery, request] = await Promise.all([
-      freePort().then((port) => startChildService('normalizer', port, common)),
-      freePort().then((port) => startChildService('delivery', port, common)),
-      freePort().then((port) => startChildService('request', port, { ...common, SWITCHYARD_ADMIN_TOKEN: adminToken })),
-    ]);
-    Object.assign(services, { normalizer, delivery, request });
+    const env = { SWITCHYARD_EGRESS_ALLOW: '127.0.0.0/8', SWITCHYARD_PROVIDER_EGRESS_ALLOW: '127.0.0.0/8', SWITCHYARD_METRICS_TOKEN: metricsToken };
+    Object.assign(services, await startSplitServices(nats.url, { adminToken, env: () => env }));
   });
 
   afterAll(async () => {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@switchyard/nats-server';
 import { LOOPBACK_EGRESS } from './hub.js';
 import { eventually } from './wait.js';
 
@@ -48,4 +50,37 @@ export async function startChildService(service: Parameters<typeof serviceMain>[
       return exited;
     },
   };
+}
+
+/** The services the hub composes, each of which can run as its own process. */
+export type SplitService = 'edge' | 'normalizer' | 'delivery' | 'request';
+
+/**
+ * Starts edge, normalizer, delivery and request each as its own process against `natsUrl`, sharing an
+ * encryption key and the edge's URL as the public URL (account webhook URLs name it). `env(service)`
+ * adds each service's own settings (a NATS user, egress lists...); request also gets `adminToken`.
+ * If one fails to start, the ones already running are stopped.
+ */
+export async function startSplitServices(natsUrl: string, options: { adminToken: string; env: (service: SplitService) => Record<string, string> }): Promise<Record<SplitService, ChildHub>> {
+  const edgePort = await freePort();
+  const common = { NATS_URL: natsUrl, SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'), SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${edgePort}` };
+  const started: ChildHub[] = [];
+  const start = async (service: SplitService, port: number, extra: Record<string, string> = {}) => {
+    const child = await startChildService(service, port, { ...common, ...options.env(service), ...extra });
+    started.push(child);
+    return child;
+  };
+  try {
+    // The edge first: the others may start while it finishes bootstrapping the streams.
+    const edge = await start('edge', edgePort);
+    const [normalizer, delivery, request] = await Promise.all([
+      freePort().then((port) => start('normalizer', port)),
+      freePort().then((port) => start('delivery', port)),
+      freePort().then((port) => start('request', port, { SWITCHYARD_ADMIN_TOKEN: options.adminToken })),
+    ]);
+    return { edge, normalizer, delivery, request };
+  } catch (error) {
+    await Promise.all(started.map((child) => child.stop('SIGTERM')));
+    throw error;
+  }
 }

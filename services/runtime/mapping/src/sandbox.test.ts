@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExpressionSandbox, type SandboxOptions } from './sandbox.js';
 
@@ -83,6 +85,17 @@ describe('ExpressionSandbox', () => {
     const evaluator = open({ memoryMb: 2 }).mappings('env_a');
     await expect(evaluator.evaluate('override', '1', {})).rejects.toMatchObject({ code: 'SWY_ERR_INTERNAL', message: expect.stringContaining('cannot start') });
     expect(sandbox!.stats()).toMatchObject({ workers: 0, queued: 0, restarts: 3 });
+  });
+
+  it('keeps a process with nothing else to do alive while an evaluation is pending, and lets it end once closed', async () => {
+    // A CLI awaiting its first evaluation: the worker is still starting and no other handle is open.
+    const script = `import { ExpressionSandbox } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const sandbox = new ExpressionSandbox();
+      console.log(await sandbox.mappings('env_a').evaluate('cli', '20 + 22', {}));
+      await sandbox.close();
+      console.log('closed');`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
+    expect(stdout.trim().split('\n')).toEqual(['42', 'closed']);
   });
 
   it('fails what is waiting when it closes', async () => {

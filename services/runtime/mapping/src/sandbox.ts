@@ -174,6 +174,7 @@ export class ExpressionSandbox {
       this.#replace(slot, new SwitchyardError('SWY_ERR_MAPPING_TIMEOUT', `${job.request.name}: still running after ${deadlineMs} ms (budget ${job.request.timeoutMs} ms); stopped`));
     }, deadlineMs);
     slot.job = { ...job, id, timer };
+    slot.child.channel?.ref(); // an evaluation in flight keeps the process alive, an idle worker does not
     this.#running.set(job.tenant, (this.#running.get(job.tenant) ?? 0) + 1);
     try {
       slot.child.send({ id, ...job.request } satisfies SandboxRequest, (error) => {
@@ -196,8 +197,9 @@ export class ExpressionSandbox {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     const slot: Slot = { child, ready: false, stderr: '' };
+    // The process and its IPC channel keep our process alive only while the worker starts (someone is
+    // waiting for it) or evaluates; an idle worker must not hold a finished CLI or test open.
     child.unref();
-    child.channel?.unref();
     child.stderr?.on('data', (chunk: Buffer) => (slot.stderr = (slot.stderr + chunk.toString()).slice(-2_000)));
     (child.stderr as { unref?: () => void } | null)?.unref?.();
     child.on('message', (reply: SandboxReply | SandboxReady) => {
@@ -228,6 +230,7 @@ export class ExpressionSandbox {
     if (!job) return;
     clearTimeout(job.timer);
     slot.job = undefined;
+    slot.child.channel?.unref();
     const running = (this.#running.get(job.tenant) ?? 1) - 1;
     if (running > 0) this.#running.set(job.tenant, running);
     else this.#running.delete(job.tenant);
@@ -271,6 +274,7 @@ export class ExpressionSandbox {
 function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
+    child.ref(); // whoever awaits this waits for the exit, even with nothing else keeping the process up
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });

@@ -57,7 +57,7 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
           }),
         })
       : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const hub = await startHub(config, logger, rawEnv);
+  const hub = await startHub(config, logger);
   rememberSecret('admin token', hub.adminToken);
   rememberSecret('metrics token', hub.metricsToken);
   const call: TestHub['call'] = async (method, path, options = {}) => {

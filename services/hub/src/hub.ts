@@ -48,10 +48,9 @@ export interface Hub {
 
 /**
  * Starts the embedded default: every service in one process on one port, and a local nats-server with
- * JetStream in `<data dir>/nats` when `NATS_URL` is unset. `rawEnv` is the environment as given (it
- * tells "unset" from "empty").
+ * JetStream in `<data dir>/nats` when `NATS_URL` is unset.
  */
-export async function startHub(config: HubConfig, logger: Logger, rawEnv: NodeJS.ProcessEnv = process.env): Promise<Hub> {
+export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
   const dataDir = resolve(config.SWITCHYARD_DATA_DIR);
   const handles: Closeable[] = [];
   try {

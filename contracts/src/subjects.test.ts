@@ -5,6 +5,10 @@ import {
   deadFilterSubject,
   deadSubject,
   deliverySubject,
+  deliveryRetrySubject,
+  deliveryShard,
+  deliveryShardFilters,
+  DELIVERY_SHARDS,
   environmentEventsSubject,
   operationalSubject,
   rootSubject,
@@ -76,12 +80,27 @@ describe('raw and delivery subjects', () => {
     expect(() => rawSubject({ provider: 'hub.spot', account: 'acc_1' })).toThrow(TypeError);
   });
 
-  it('builds and parses delivery subjects', () => {
-    expect(deliverySubject('sub_1')).toBe('deliveries.sub_1');
+  it('builds and parses delivery subjects, each subscription in one fixed shard', () => {
+    const shard = deliveryShard('sub_1');
+    const token = `p${String(shard).padStart(2, '0')}`;
+    expect(deliverySubject('sub_1')).toBe(`deliveries.q.${token}.sub_1`);
+    expect(deliveryRetrySubject('sub_1')).toBe(`deliveries.q.${token}.sub_1.r`);
+    expect(deliveryShardFilters(shard)).toEqual({ tasks: `deliveries.q.${token}.*`, retries: `deliveries.q.${token}.*.r` });
+    expect(parseDeliverySubject(deliverySubject('sub_1'))).toBe('sub_1');
+    expect(parseDeliverySubject(deliveryRetrySubject('sub_1'))).toBe('sub_1');
     expect(parseDeliverySubject('deliveries.sub_1')).toBe('sub_1');
+    expect(parseDeliverySubject('deliveries.sub_1.retry')).toBe('sub_1');
     expect(parseDeliverySubject('deliveries.sub_1.x')).toBeUndefined();
     expect(parseDeliverySubject('events.sub_1')).toBeUndefined();
     expect(() => deliverySubject('sub 1')).toThrow(TypeError);
+    expect(() => deliveryShardFilters(DELIVERY_SHARDS)).toThrow(RangeError);
+  });
+
+  it('spreads subscriptions over every shard', () => {
+    const counts = new Array<number>(DELIVERY_SHARDS).fill(0);
+    for (let i = 0; i < 32_000; i++) counts[deliveryShard(`sub_${i.toString(36)}x${i}`)]! += 1;
+    expect(Math.min(...counts)).toBeGreaterThan(700);
+    expect(Math.max(...counts)).toBeLessThan(1_300);
   });
 
   it('accepts the ids the hub mints as tokens', () => {

@@ -4,7 +4,7 @@ import { ACTIONS, type Action, type OperationalEventType } from './event-type.js
  * NATS subjects of the bus, in one place:
  * - `events.<environment>.<category>.<resource>.<action>`: normalized events (stream EVENTS);
  * - `raw.<provider>.<account>`: verified inbound deliveries (stream RAW);
- * - `deliveries.<subscription>`: one delivery task per (event, subscription) (stream DELIVERIES);
+ * - `deliveries.q.<shard>.<subscription>[.r]`: one delivery task per (event, subscription), sharded (stream DELIVERIES);
  * - `attempts.<subscription>.<event>.<task>`: one task's delivery attempts (stream ATTEMPTS);
  * - `dead.<stage>.<...>`: what a stage could not handle, with its error (stream DEAD).
  * EVENTS also carries the hub's operational events (`events.<env>.webhook.endpoint.disabled`…), whose
@@ -121,30 +121,66 @@ export function parseRawSubject(subject: string): RawSubjectParts | undefined {
   return isSubjectToken(provider) && isSubjectToken(account) ? { provider, account } : undefined;
 }
 
-/** The subject of a subscription's delivery tasks: `deliveries.sub_1`. Throws on a bad token. */
+/**
+ * Delivery lanes are sharded: a subscription's tasks live under one of {@link DELIVERY_SHARDS} shards
+ * (`deliveries.q.<shard>.<subscription>`), and each shard has one consumer for new tasks and one for
+ * retries, whatever the number of endpoints. The count is fixed: a task's subject is derived from it, so
+ * changing it would strand queued tasks. 32 shards spread over up to 32 delivery processes.
+ */
+export const DELIVERY_SHARDS = 32;
+
+/** A subscription's shard, 0 … DELIVERY_SHARDS-1: FNV-1a of its id, stable across processes and versions. */
+export function deliveryShard(subscription: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < subscription.length; i++) {
+    hash ^= subscription.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % DELIVERY_SHARDS;
+}
+
+const shardToken = (shard: number) => `p${String(shard).padStart(2, '0')}`;
+
+/** The subject of a subscription's new delivery tasks: `deliveries.q.p07.sub_1`. Throws on a bad token. */
 export function deliverySubject(subscription: string): string {
-  return `${SUBJECT_ROOTS.deliveries}.${token('subscription', subscription)}`;
+  return `${SUBJECT_ROOTS.deliveries}.q.${shardToken(deliveryShard(token('subscription', subscription)))}.${subscription}`;
 }
 
 /**
- * The subject of a subscription's tasks waiting for a retry: `deliveries.sub_1.retry`. A lane of its
- * own, so tasks in backoff never take the places the endpoint's new tasks need.
+ * The subject of a subscription's tasks waiting for a retry (or deferred while the endpoint is paused or
+ * backlogged): `deliveries.q.p07.sub_1.r`. A lane of its own, so waiting tasks never take the places the
+ * endpoint's new tasks need.
  */
 export function deliveryRetrySubject(subscription: string): string {
-  return `${deliverySubject(subscription)}.retry`;
+  return `${deliverySubject(subscription)}.r`;
 }
 
-/** Every subject a subscription's tasks use: new ones (`deliveries.sub_1`) and those waiting for a retry (`deliveries.sub_1.retry`). */
+/** Every subject a subscription's tasks use: new ones and those waiting in the retry lane. */
 export function deliverySubjects(subscription: string): [string, string] {
   return [deliverySubject(subscription), deliveryRetrySubject(subscription)];
 }
 
-/** The subscription id of a delivery subject; undefined for any other subject. */
+/** A shard's filters: its new tasks (`deliveries.q.p07.*`) and its retry lane (`deliveries.q.p07.*.r`). */
+export function deliveryShardFilters(shard: number): { tasks: string; retries: string } {
+  if (!Number.isInteger(shard) || shard < 0 || shard >= DELIVERY_SHARDS) throw new RangeError(`delivery shard ${shard} is not 0…${DELIVERY_SHARDS - 1}`);
+  const base = `${SUBJECT_ROOTS.deliveries}.q.${shardToken(shard)}.*`;
+  return { tasks: base, retries: `${base}.r` };
+}
+
+/**
+ * Where earlier versions put tasks, one lane pair per subscription: `deliveries.<subscription>` and
+ * `deliveries.<subscription>.retry`. Only the upgrade path reads these (delivery/legacy-lanes.ts).
+ */
+export const LEGACY_DELIVERY_FILTERS = { tasks: `${SUBJECT_ROOTS.deliveries}.*`, retries: `${SUBJECT_ROOTS.deliveries}.*.retry` } as const;
+
+/** The subscription id of a delivery subject (either lane, current or legacy layout); undefined for any other subject. */
 export function parseDeliverySubject(subject: string): string | undefined {
   const parts = subject.split('.');
-  if (parts.length !== 2 || parts[0] !== SUBJECT_ROOTS.deliveries) return undefined;
-  const subscription = parts[1] as string;
-  return isSubjectToken(subscription) ? subscription : undefined;
+  if (parts[0] !== SUBJECT_ROOTS.deliveries) return undefined;
+  let subscription: string | undefined;
+  if (parts[1] === 'q' && (parts.length === 4 || (parts.length === 5 && parts[4] === 'r'))) subscription = parts[3];
+  else if (parts.length === 2 || (parts.length === 3 && parts[2] === 'retry')) subscription = parts[1];
+  return subscription !== undefined && isSubjectToken(subscription) && subscription !== 'q' ? subscription : undefined;
 }
 
 /** Every event of one environment, record and operational alike: `events.env_1.>`. */

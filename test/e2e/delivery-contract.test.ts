@@ -2,6 +2,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
+import { deliverySubjects } from '@switchyard/contracts';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Answer, type Received, type Receiver } from '../harness/receiver.js';
@@ -198,8 +199,12 @@ describe('delivery contract: signatures, retries, statuses, operations', () => {
     const tenant = await createTenant(hub, endpoint);
     expect((await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/pause`, { token: tenant.apiKey })).body.status).toBe('paused');
     await send(tenant, 'held-1');
-    // DELIVERIES is a work queue (one consumer per subject), so look at the held task directly.
-    await eventually('the held task', async () => (await hub.runtime.bus.jsm.streams.getMessage('DELIVERIES', { last_by_subj: `deliveries.${tenant.subscriptionId}` })) !== null);
+    // DELIVERIES is a work queue, so look at the held task directly, in either of its lanes.
+    const held = async () => {
+      for (const subject of deliverySubjects(tenant.subscriptionId)) if (await hub.runtime.bus.jsm.streams.getMessage('DELIVERIES', { last_by_subj: subject })) return true;
+      return false;
+    };
+    await eventually('the held task', held);
     expect(endpoint.received).toHaveLength(0);
     expect((await hub.call('POST', `/v1/subscriptions/${tenant.subscriptionId}/resume`, { token: tenant.apiKey })).body.status).toBe('active');
     await eventually('delivery after resume', () => endpoint.delivered().length === 1, 15_000);

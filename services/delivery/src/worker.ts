@@ -5,7 +5,8 @@ import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
 import { attemptsSoFar, recordAttempt } from './attempt-log.js';
-import { startEndpointConsumers } from './endpoint-consumers.js';
+import { startDeliveryLanes, type LaneTuning } from './delivery-lanes.js';
+import type { EndpointGate } from './endpoint-gate.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { Slots } from './slots.js';
 import { decide, type Decision } from './retry-policy.js';
@@ -28,14 +29,22 @@ export interface DeliveryWorkerOptions {
   pauseRecheckMs: number;
   publishTimeoutMs: number;
   userAgent: string;
+  /** Lane tuning (tests, benches); defaults suit production. */
+  lanes?: Partial<LaneTuning>;
 }
+
+/** Which lane a task came from: new tasks, or the retry lane (retries, and tasks stepped aside). */
+export type LaneKind = 'tasks' | 'retries';
 
 /**
  * DELIVERIES → customer endpoints. Each attempt is signed afresh (Standard Webhooks, the attempt's
- * timestamp, every active key) and recorded in ATTEMPTS. Retries are JetStream redeliveries (`nak`
- * with the policy's delay), never timers: a killed worker loses nothing. Each endpoint has its own
- * consumer (see endpoint-consumers.ts): its in-flight cap is JetStream's, a paused endpoint's tasks wait
- * in the stream, and a slow endpoint holds only its own slots.
+ * timestamp, every active key) and recorded in ATTEMPTS. Retries wait in the retry lane (JetStream
+ * redelivery with a delay, never a timer): a killed worker loses nothing. Tasks are sharded
+ * (delivery-lanes.ts): a shard is held by one process at a time, which caps each endpoint's attempts in
+ * flight (endpoint-gate.ts); a task that would wait behind a slow endpoint steps aside into the retry
+ * lane, so a slow or dead endpoint holds only its own tasks. The endpoint's place is freed as soon as its
+ * POST answers; the attempt record and the ack follow without holding it (pipelined, same durability:
+ * the task is acked only after its record is stored).
  */
 export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, options: DeliveryWorkerOptions): Promise<Closeable> {
   const { subscriptions } = ctx;
@@ -76,10 +85,25 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     ctx.logger.warn({ subscription: subscription.id, reason }, 'endpoint disabled');
   };
 
-  const handle = async (message: JsMsg) => {
+  /** Moves a task to the retry lane, due in `delayMs`, without an attempt; acked once it is there. */
+  const stepAside = async (message: JsMsg, task: Task, delayMs: number, lane: LaneKind) => {
+    if (lane === 'retries') {
+      message.nak(delayMs);
+      return;
+    }
+    const attempts = await attemptsBefore(message, task);
+    await enqueueRetry(
+      ctx.bus,
+      { subscriptionId: task.subscriptionId, eventId: task.eventId, taskId: task.taskId, headers: task.headers, attempts, notBefore: Date.now() + delayMs, body: message.data },
+      options.publishTimeoutMs,
+    );
+    message.ack();
+  };
+
+  const handle = async (message: JsMsg, gate: EndpointGate, lane: LaneKind) => {
     const task = readTask(message);
     if (task.notBefore !== null && task.notBefore > Date.now()) {
-      // A retry-lane task not yet due: back to the lane until then (it holds no slot of the endpoint's).
+      // A retry-lane task not yet due: back to the lane until then (it holds no place of the endpoint's).
       message.nak(task.notBefore - Date.now());
       return;
     }
@@ -90,8 +114,8 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
       return;
     }
     if (subscription.status === 'paused') {
-      // Only between a pause and its consumer stopping: hand the task back for later.
-      message.nak(options.pauseRecheckMs);
+      // Held in the retry lane, looking again every recheck, until the endpoint is resumed.
+      await stepAside(message, task, options.pauseRecheckMs, lane);
       return;
     }
     if (subscription.status === 'disabled') {
@@ -99,13 +123,29 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
       terminate(message, 'endpoint disabled');
       return;
     }
-    await limiter.take(subscription.id, subscription.rate_limit);
-    await slots.acquire();
-    try {
-      await attemptOnce(message, subscription, task);
-    } finally {
-      slots.release();
+    const turn = await gate.enter(subscription.id, options.endpointConcurrency);
+    if (turn === 'cancelled') {
+      message.nak(); // this process is handing the shard over: the next holder takes the task now
+      return;
     }
+    if (turn === 'defer') {
+      ctx.metrics.deliveryDeferrals.inc();
+      await stepAside(message, task, deferDelayMs(message.info.deliveryCount), lane);
+      return;
+    }
+    let posted: Posted;
+    try {
+      await limiter.take(subscription.id, subscription.rate_limit);
+      await slots.acquire();
+      try {
+        posted = await post(message, subscription, task);
+      } finally {
+        slots.release();
+      }
+    } finally {
+      gate.leave(subscription.id);
+    }
+    await settle(message, subscription, task, posted);
   };
 
   /**
@@ -114,16 +154,17 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
    * (another process, a restart) falls back to the log.
    */
   const knownAttempts = new Map<string, number>();
-  const attemptsBefore = async (message: JsMsg, subscription: SubscriptionRecord, task: Task) => {
+  const attemptsBefore = async (message: JsMsg, task: Task) => {
+    const key = `${task.subscriptionId}:${task.eventId}:${task.taskId}`;
     // A retry-lane task says how many attempts it had; its delivery count also counts the waits.
-    if (task.attempts !== null) return Math.max(task.attempts, knownAttempts.get(`${subscription.id}:${task.eventId}:${task.taskId}`) ?? 0);
+    if (task.attempts !== null) return Math.max(task.attempts, knownAttempts.get(key) ?? 0);
     if (message.info.deliveryCount === 1) return 0;
-    const known = knownAttempts.get(`${subscription.id}:${task.eventId}:${task.taskId}`);
-    return known ?? attemptsSoFar(ctx.bus, subscription.id, task.eventId, task.taskId);
+    return knownAttempts.get(key) ?? attemptsSoFar(ctx.bus, task.subscriptionId, task.eventId, task.taskId);
   };
 
-  const attemptOnce = async (message: JsMsg, subscription: SubscriptionRecord, task: Task) => {
-    const attempt = (await attemptsBefore(message, subscription, task)) + 1;
+  /** The POST of one attempt, signed for this attempt's timestamp. */
+  const post = async (message: JsMsg, subscription: SubscriptionRecord, task: Task): Promise<Posted> => {
+    const attempt = (await attemptsBefore(message, task)) + 1;
     const timestamp = Math.floor(Date.now() / 1000);
     const result = await sender.post(
       subscription.url,
@@ -137,6 +178,11 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
       },
       message.data,
     );
+    return { attempt, result };
+  };
+
+  /** After the POST: the endpoint's failure streak, the attempt record, then ack, retry lane or dead letter. */
+  const settle = async (message: JsMsg, subscription: SubscriptionRecord, task: Task, { attempt, result }: Posted) => {
     let decision: Decision = decide(result, attempt, policy);
     let current = subscription;
     if (decision.kind === 'delivered') current = await subscriptions.setFailingSince(subscription, null);
@@ -206,7 +252,18 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     terminate(message, 'no more attempts');
   };
 
-  return startEndpointConsumers(ctx, subscriptions, { endpointConcurrency: options.endpointConcurrency, reconcileMs: 5_000, handle });
+  return startDeliveryLanes(ctx, { handle, ...(options.lanes ?? {}) });
+}
+
+/** One attempt's POST: its number and what the endpoint answered. */
+interface Posted {
+  attempt: number;
+  result: Awaited<ReturnType<Sender['post']>>;
+}
+
+/** How long a task stepping aside waits before it looks again: 0.5 s, doubling with each look, at most 30 s. */
+function deferDelayMs(deliveryCount: number): number {
+  return Math.min(30_000, 500 * 2 ** Math.min(6, Math.max(0, deliveryCount - 1)));
 }
 
 /** What a task's headers say. */

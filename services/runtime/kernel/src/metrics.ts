@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The process's Prometheus registry and the metrics every service records. One registry per
@@ -36,6 +36,20 @@ export class Metrics {
     name: 'switchyard_delivery_attempt_seconds',
     help: 'Delivery attempt latency',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [this.registry],
+  });
+
+  /** Tasks that stepped aside into the retry lane without an attempt (their endpoint was slow or backlogged). */
+  readonly deliveryDeferrals = new Counter({
+    name: 'switchyard_delivery_deferrals_total',
+    help: 'Delivery tasks deferred to the retry lane because their endpoint was backlogged',
+    registers: [this.registry],
+  });
+
+  /** Delivery shards this process holds (each one process at a time, cluster-wide). */
+  readonly deliveryShardsHeld = new Gauge({
+    name: 'switchyard_delivery_shards_held',
+    help: 'Delivery shards held by this process',
     registers: [this.registry],
   });
 

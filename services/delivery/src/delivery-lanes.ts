@@ -1,0 +1,123 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { JsMsg } from '@nats-io/jetstream';
+import { DELIVERY_SHARDS, deliveryShardFilters, deliverySubjects } from '@switchyard/contracts';
+import { runConsumer, STREAMS } from '@switchyard/bus';
+import type { Closeable } from '@switchyard/kernel';
+import { EndpointGate } from './endpoint-gate.js';
+import { migrateLegacyLanes } from './legacy-lanes.js';
+import type { DeliveryParts } from './parts.js';
+import { startShardLeases } from './shard-leases.js';
+import type { LaneKind } from './worker.js';
+
+/** Lane tuning; the defaults suit production, tests shorten the lease times. */
+export interface LaneTuning {
+  /** New tasks one process holds per shard at once, over all of the shard's endpoints. */
+  window: number;
+  /** Due retries handled at once per shard. */
+  retryWindow: number;
+  /** A task waiting longer than this for its endpoint steps aside into the retry lane, in ms. */
+  maxWaitMs: number;
+  /** Shard lease lifetime and renewal period, in ms. */
+  leaseTtlMs: number;
+  leaseTickMs: number;
+}
+
+const DEFAULTS: LaneTuning = { window: 256, retryWindow: 64, maxWaitMs: 2_000, leaseTtlMs: 6_000, leaseTickMs: 2_000 };
+
+/** Tasks of a shard's retry lane JetStream may hold pending (waiting for their time) at once. */
+const RETRY_LANE_PENDING = 1_000_000;
+
+/** Options for {@link startDeliveryLanes}. */
+export interface DeliveryLaneOptions extends Partial<LaneTuning> {
+  handle(message: JsMsg, gate: EndpointGate, lane: LaneKind): Promise<void>;
+}
+
+/**
+ * The delivery lanes: DELIVERIES is cut into {@link DELIVERY_SHARDS} shards by subscription, each with two
+ * durable consumers (new tasks, and the retry lane), so the consumer count is fixed whatever the number
+ * of endpoints — 10 000 subscriptions cost 64 consumers, not 20 000. A shard is worked by one process at
+ * a time (shard-leases.ts); inside it every endpoint's in-flight cap is kept by an {@link EndpointGate}.
+ * Deleting a subscription purges its tasks; tasks of one deleted while no process ran are dropped when
+ * they come up.
+ */
+export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLaneOptions): Promise<Closeable> {
+  const tuning = { ...DEFAULTS, ...definedOnly(options) };
+  await migrateLegacyLanes(ctx);
+
+  const shards = new Map<number, Closeable>();
+  const start = async (shard: number) => {
+    const filters = deliveryShardFilters(shard);
+    const gate = new EndpointGate({ maxWaitMs: tuning.maxWaitMs });
+    const token = String(shard).padStart(2, '0');
+    const lanes = await Promise.all([
+      runConsumer(ctx.bus, {
+        stream: STREAMS.DELIVERIES,
+        durable: `dq_${token}_tasks`,
+        filterSubject: filters.tasks,
+        concurrency: tuning.window,
+        maxAckPending: tuning.window,
+        logger: ctx.logger,
+        handle: (message) => options.handle(message, gate, 'tasks'),
+      }),
+      runConsumer(ctx.bus, {
+        stream: STREAMS.DELIVERIES,
+        durable: `dq_${token}_retries`,
+        filterSubject: filters.retries,
+        concurrency: tuning.retryWindow,
+        maxAckPending: RETRY_LANE_PENDING,
+        logger: ctx.logger,
+        handle: (message) => options.handle(message, gate, 'retries'),
+      }),
+    ]);
+    shards.set(shard, {
+      close: async () => {
+        // Waiting tasks go back at once (the next holder takes them); attempts in flight finish here.
+        gate.close();
+        await Promise.all(lanes.map((lane) => lane.close()));
+      },
+    });
+    ctx.metrics.deliveryShardsHeld.set(shards.size);
+  };
+  const stop = async (shard: number) => {
+    const running = shards.get(shard);
+    shards.delete(shard);
+    ctx.metrics.deliveryShardsHeld.set(shards.size);
+    await running?.close();
+  };
+
+  const leases = await startShardLeases({
+    kv: ctx.bus.kv.locks,
+    owner: `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    shards: DELIVERY_SHARDS,
+    ttlMs: tuning.leaseTtlMs,
+    tickMs: tuning.leaseTickMs,
+    logger: ctx.logger,
+    start,
+    stop,
+  });
+
+  // A deleted subscription's waiting tasks go with it (every process sees the change; a purge is idempotent).
+  let known = new Set(ctx.subscriptions.all().map((s) => s.id));
+  const unsubscribe = ctx.subscriptions.onChange(() => {
+    const current = new Set(ctx.subscriptions.all().map((s) => s.id));
+    for (const id of known) {
+      if (current.has(id)) continue;
+      for (const filter of deliverySubjects(id)) {
+        void ctx.bus.jsm.streams.purge(STREAMS.DELIVERIES, { filter }).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s tasks not purged; they are dropped when they come up'));
+      }
+    }
+    known = current;
+  });
+
+  return {
+    close: async () => {
+      unsubscribe();
+      await leases.close();
+    },
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function')) as Partial<T>;
+}

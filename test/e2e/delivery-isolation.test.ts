@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { AckPolicy, jetstream } from '@nats-io/jetstream';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { TASK_HEADERS } from '@switchyard/bus';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deliveryShard } from '@switchyard/contracts';
 import { freePort } from '@switchyard/nats-server';
 import { createVia } from '../harness/api.js';
 import { startChildService, type ChildHub } from '../harness/child-hub.js';
@@ -17,7 +21,14 @@ describe('one endpoint never holds up another', () => {
 
   beforeAll(async () => {
     nats = await startTestNats();
-    hub = await startTestHub(nats.url, { SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY: '2', SWITCHYARD_DELIVERY_CONCURRENCY: '8', SWITCHYARD_DELIVERY_TIMEOUT_MS: '60000' });
+    // A small shard window and wait limit, so a hanging endpoint could fill its shard's window in a few events.
+    hub = await startTestHub(nats.url, {
+      SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY: '2',
+      SWITCHYARD_DELIVERY_CONCURRENCY: '8',
+      SWITCHYARD_DELIVERY_TIMEOUT_MS: '60000',
+      SWITCHYARD_DELIVERY_SHARD_WINDOW: '8',
+      SWITCHYARD_DELIVERY_MAX_WAIT_MS: '300',
+    });
   });
   afterAll(async () => {
     for (const r of receivers) r.release();
@@ -43,6 +54,28 @@ describe('one endpoint never holds up another', () => {
     released = true;
     hanging.release(200);
     await eventually('the hanging endpoint catches up', () => hanging.delivered().length === 20, 30_000);
+  });
+
+  it('delivers every event to a fast endpoint that shares its delivery shard with a hanging one', async () => {
+    const hanging = await startReceiver(() => 'hang');
+    const fast = await startReceiver();
+    receivers.push(hanging, fast);
+    const tenant = await createTenant(hub, fast);
+    await hub.call('DELETE', `/v1/subscriptions/${tenant.subscriptionId}`, { token: tenant.apiKey });
+    const subscribe = async (url: string) => (await hub.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url, event_types: ['hris/*'] } })).body.id as string;
+    const hangingId = await subscribe(hanging.url);
+    // Subscriptions to the fast endpoint until one lands in the hanging one's shard (1 in 32 each).
+    let fastId = await subscribe(fast.url);
+    while (deliveryShard(fastId) !== deliveryShard(hangingId)) {
+      await hub.call('DELETE', `/v1/subscriptions/${fastId}`, { token: tenant.apiKey });
+      fastId = await subscribe(fast.url);
+    }
+
+    // Five times the shard's window: without stepping aside, the hanging endpoint's tasks would fill it.
+    for (let i = 0; i < 40; i++) await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', `shard-${i}`)));
+    await eventually('all 40 at the fast endpoint', () => fast.delivered().length === 40, 30_000);
+    expect(new Set(fast.delivered().map((d) => JSON.parse(d.body).record_id)).size).toBe(40);
+    expect(hanging.hanging()).toBeLessThanOrEqual(2);
   });
 
   it('delivers new events to a recovered endpoint at once while its failed tasks wait for their retry', async () => {
@@ -103,5 +136,52 @@ describe('the delivery worker killed mid-flight', () => {
     }
     for (const [record, set] of ids) expect(set.size, record).toBe(1);
     await slowly.close();
+  });
+});
+
+describe('upgrading from per-subscription delivery lanes', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub | undefined;
+  const receivers: Receiver[] = [];
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await Promise.all(receivers.map((r) => r.close()));
+    await nats?.stop();
+  });
+
+  it('moves tasks queued in the old layout, new and waiting for a retry, and delivers each once', async () => {
+    const endpoint = await startReceiver();
+    receivers.push(endpoint);
+    const sameKeys = { SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    hub = await startTestHub(nats.url, sameKeys);
+    const tenant = await createTenant(hub, endpoint);
+    const { jsm } = hub.runtime.bus;
+    // What an older version left behind: its consumer and tasks on deliveries.<sub>[.retry].
+    await jsm.consumers.add('DELIVERIES', { durable_name: `dlv_${tenant.subscriptionId}`, ack_policy: AckPolicy.Explicit, filter_subject: `deliveries.${tenant.subscriptionId}` });
+    await hub.close();
+    hub = undefined;
+    const raw = await connect({ servers: nats.url });
+    const rawJs = jetstream(raw);
+    const publishVia = async (subject: string, eventId: string, extra: Record<string, string> = {}) => {
+      const h = natsHeaders();
+      for (const [name, value] of Object.entries({ [TASK_HEADERS.eventId]: eventId, [TASK_HEADERS.subscription]: tenant.subscriptionId, [TASK_HEADERS.eventType]: 'hris/employees:updated', [TASK_HEADERS.taskId]: 'o', ...extra })) h.set(name, value);
+      await rawJs.publish(subject, JSON.stringify({ id: eventId, type: 'hris/employees:updated', record_id: eventId }), { headers: h, msgID: `${eventId}:${tenant.subscriptionId}:o` });
+    };
+    await publishVia(`deliveries.${tenant.subscriptionId}`, 'evt_legacy_new');
+    await publishVia(`deliveries.${tenant.subscriptionId}.retry`, 'evt_legacy_retry', { [TASK_HEADERS.attempts]: '1', [TASK_HEADERS.notBefore]: String(Date.now()) });
+    await raw.close();
+
+    hub = await startTestHub(nats.url, sameKeys);
+    await eventually('both old tasks delivered', () => endpoint.delivered().length === 2, 15_000);
+    expect(endpoint.delivered().map((d) => d.headers['webhook-id']).sort()).toEqual(['evt_legacy_new', 'evt_legacy_retry']);
+    const consumers: string[] = [];
+    for await (const info of hub.runtime.bus.jsm.consumers.list('DELIVERIES')) consumers.push(info.name);
+    expect(consumers.filter((name) => name.startsWith('dlv_') || name.startsWith('dq_legacy'))).toEqual([]);
+    // The retry-lane task kept its count: this was its second attempt.
+    const log = (await hub.call('GET', `/v1/subscriptions/${tenant.subscriptionId}/attempts`, { token: tenant.apiKey })).body.data as Array<{ event_id: string; attempt: number }>;
+    expect(log.find((a) => a.event_id === 'evt_legacy_retry')?.attempt).toBe(2);
   });
 });

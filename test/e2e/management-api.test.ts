@@ -301,7 +301,10 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
   it('delivers to a loopback port the operator listed and refuses every other loopback port (shipped default shape)', async () => {
     const listed = await startReceiver();
     const unlisted = await startReceiver();
-    const strict = await startTestHub(nats.url, { SWITCHYARD_EGRESS_ALLOW: `127.0.0.1:${new URL(listed.url).port}`, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' });
+    // A bus of its own: delivery shards are held by one process each, and the suite's hub (whose egress
+    // policy differs) must not be the one attempting this endpoint.
+    const ownNats = await startTestNats();
+    const strict = await startTestHub(ownNats.url, { SWITCHYARD_EGRESS_ALLOW: `127.0.0.1:${new URL(listed.url).port}`, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' });
     try {
       const tenant = await createTenant(strict, listed);
       const refused = await strict.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url: unlisted.url, event_types: ['*'] } });
@@ -313,6 +316,7 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
       expect(unlisted.received).toHaveLength(0);
     } finally {
       await strict.close();
+      await ownNats.stop();
       await listed.close();
       await unlisted.close();
     }

@@ -20,6 +20,13 @@ export const DeliveryEnv = z.object({
   SWITCHYARD_DELIVERY_JITTER: z.coerce.number().min(0).max(1).default(0.1),
   /** An endpoint failing continuously for this long is disabled, in ms (default 5 days). */
   SWITCHYARD_DELIVERY_DISABLE_AFTER_MS: z.coerce.number().int().positive().default(432_000_000),
+  /**
+   * New tasks one process holds per delivery shard, over all of the shard's endpoints (there are 32
+   * shards; a shard is worked by one process at a time).
+   */
+  SWITCHYARD_DELIVERY_SHARD_WINDOW: z.coerce.number().int().positive().default(256),
+  /** A task waiting longer than this behind its endpoint's in-flight cap steps aside into the retry lane, in ms. */
+  SWITCHYARD_DELIVERY_MAX_WAIT_MS: z.coerce.number().int().positive().default(2_000),
   /** How often held deliveries of a paused endpoint check whether it was resumed, in ms. */
   SWITCHYARD_DELIVERY_PAUSE_RECHECK_MS: z.coerce.number().int().positive().default(5_000),
 });

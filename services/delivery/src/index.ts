@@ -13,7 +13,8 @@ export type { DeliveryWorkerOptions } from './worker.js';
 
 /**
  * Starts fan-out (EVENTS → DELIVERIES) and the delivery worker (DELIVERIES → endpoints) in this
- * process. Both are durable consumers: any number of processes share the work.
+ * process. Any number of processes share the work: fan-out through one durable consumer, delivery by
+ * holding an equal share of the 32 delivery shards.
  */
 export async function startDelivery(ctx: DeliveryParts, options: DeliveryWorkerOptions): Promise<Closeable> {
   const sender = new Sender(ctx.egress, { timeoutMs: options.timeoutMs });
@@ -31,6 +32,8 @@ export function deliveryOptionsFrom(config: {
   SWITCHYARD_DELIVERY_JITTER: number;
   SWITCHYARD_DELIVERY_DISABLE_AFTER_MS: number;
   SWITCHYARD_DELIVERY_PAUSE_RECHECK_MS: number;
+  SWITCHYARD_DELIVERY_SHARD_WINDOW: number;
+  SWITCHYARD_DELIVERY_MAX_WAIT_MS: number;
   SWITCHYARD_PUBLISH_TIMEOUT_MS: number;
 }): DeliveryWorkerOptions {
   return {
@@ -43,5 +46,6 @@ export function deliveryOptionsFrom(config: {
     pauseRecheckMs: config.SWITCHYARD_DELIVERY_PAUSE_RECHECK_MS,
     publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
     userAgent: 'Switchyard-Webhooks/0.1',
+    lanes: { window: config.SWITCHYARD_DELIVERY_SHARD_WINDOW, maxWaitMs: config.SWITCHYARD_DELIVERY_MAX_WAIT_MS },
   };
 }

@@ -34,7 +34,9 @@ import { STREAMS, TASK_HEADERS } from '@switchyard/bus';
 import { signBamboo } from '../simulators/bamboohr.js';
 import { BENCH_METRICS_TOKEN, hubApi, hubCounters, spawnHub, type HubProcess } from './hub-process.js';
 import { envNumber, forkServer, percentile, type ChildHandle } from './lib.js';
-import type { SinkCommand, SinkStats } from './sink-server.js';
+import type { SinkStats } from './sink-server.js';
+import { startSink, type Sink } from './sink.js';
+import { deliveryHeaders, envelopeBody, runId, type EnvelopeContext } from './envelopes.js';
 
 const DURATION_S = envNumber('BENCH_DURATION_S', 10);
 const WARMUP_S = process.env.BENCH_WARMUP_S === '0' ? 0 : envNumber('BENCH_WARMUP_S', 1);
@@ -64,56 +66,9 @@ const E2E_CONNECTIONS = 64;
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
-const runId = randomBytes(4).toString('hex');
 /** Wall-clock ms at sub-ms resolution; the sink uses the same clock (same machine). */
 const wallMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------------------------------------------
-// The sink and its IPC control
-
-interface Sink extends ChildHandle {
-  readonly url: string;
-  readonly origin: string;
-  reset(expect?: number): Promise<void>;
-  stats(options?: { latencies?: boolean; arrivals?: boolean }): Promise<SinkStats>;
-}
-
-async function startSink(): Promise<Sink> {
-  const child = await forkServer(join(HERE, 'sink-server.js'));
-  let nextId = 0;
-  const pending = new Map<number, (message: { stats?: SinkStats }) => void>();
-  child.process.on('message', (message: { id?: unknown; stats?: SinkStats }) => {
-    if (typeof message?.id !== 'number') return;
-    pending.get(message.id)?.(message);
-    pending.delete(message.id);
-  });
-  const call = (command: Omit<SinkCommand, 'id'>) =>
-    new Promise<{ stats?: SinkStats }>((resolve, reject) => {
-      const id = ++nextId;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error(`sink did not answer ${command.op} in 10 s`));
-      }, 10_000);
-      pending.set(id, (message) => {
-        clearTimeout(timer);
-        resolve(message);
-      });
-      child.process.send({ ...command, id });
-    });
-  const origin = `http://127.0.0.1:${child.port}`;
-  return {
-    ...child,
-    origin,
-    url: `${origin}/hooks`,
-    reset: async (expect) => void (await call({ op: 'reset', ...(expect ? { expect } : {}) })),
-    stats: async (options = {}) => {
-      const { stats } = await call({ op: 'stats', ...options });
-      if (!stats) throw new Error('sink answered stats without stats');
-      return stats;
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // CPU accounting: where the two cores went during a phase
@@ -173,59 +128,6 @@ function cpuMeter(pids: Record<string, number | undefined>): () => CpuReport {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const round2 = (n: number) => Math.round(n * 100) / 100;
-
-// ---------------------------------------------------------------------------------------------------
-// Bodies
-
-/** Context of the envelopes: the hub's environment and account, or placeholders for the ceiling. */
-interface EnvelopeContext {
-  environmentId: string;
-  accountId: string;
-}
-
-/**
- * A valid EventEnvelope of ~600 bytes (the report gives the exact size), shaped as the normalizer makes
- * them for BambooHR: `remote_data` is the provider's payload.
- */
-function envelopeBody(context: EnvelopeContext, sequence: number, timestamp = new Date().toISOString()): { id: string; body: string } {
-  const hex = sequence.toString(16).padStart(8, '0');
-  const id = `evt_${runId}${hex}`;
-  const employeeId = `${runId}-${sequence}`;
-  const envelope = {
-    id,
-    type: 'hris/employees:updated',
-    timestamp,
-    environment_id: context.environmentId,
-    integrated_account_id: context.accountId,
-    provider: 'bamboohr',
-    category: 'hris',
-    resource: 'employees',
-    action: 'updated',
-    record_id: employeeId,
-    origin: 'webhook',
-    mapping_version: 'bench-1',
-    data: { id: `rec_${runId}${hex}`, remote_id: employeeId },
-    remote_data: { companyId: '12345', employeeId, changedFields: CHANGED_FIELDS },
-  };
-  return { id, body: JSON.stringify(envelope) };
-}
-/**
- * Fields named in the envelope's `remote_data`, as many as bring a body to ~600 B. The ceiling POSTs
- * these same envelopes, so both phases cost the sink the same per request.
- */
-const CHANGED_FIELDS = ['firstName', 'lastName', 'workEmail', 'jobTitle', 'department', 'location', 'division', 'supervisor', 'employmentStatus', 'payRate', 'hireDate'];
-
-/** Headers as the hub sends them (Standard Webhooks), so the sink parses the same amount per request. */
-function deliveryHeaders(id: string): Record<string, string> {
-  return {
-    'content-type': 'application/json',
-    'user-agent': 'Switchyard-Webhooks/0.1',
-    'webhook-id': id,
-    'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
-    // A fixed, correctly shaped signature: the sink does not verify, so computing one would only load the bench.
-    'webhook-signature': 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Phase 1: the ceiling
@@ -309,11 +211,8 @@ interface Sample {
   delivered: number;
   /** EVENTS not yet fanned out (pending + in flight). */
   fanoutBacklog: number;
-  /** DELIVERIES tasks not yet started, and handed to the worker but not acked. */
-  tasksPending: number;
-  tasksAckPending: number;
-  /** Messages the worker consumer has handed out since the phase began (a nak'ed task is handed out again). */
-  workerHandouts: number;
+  /** Tasks in DELIVERIES (queued, in flight or waiting for a retry). */
+  tasksStored: number;
 }
 
 /** Phase 2's figures. */
@@ -341,6 +240,18 @@ interface ThroughputResult {
 
 async function consumerInfo(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerInfo | undefined> {
   return jsm.consumers.info(stream, durable).catch(() => undefined);
+}
+
+/** Tasks stored in DELIVERIES (a work queue: queued, in flight or waiting for a retry). */
+async function tasksStored(jsm: JetStreamManager): Promise<number> {
+  return (await jsm.streams.info(STREAMS.DELIVERIES)).state.messages;
+}
+
+/** Tasks the delivery lanes' consumers (`dq_*`) have handed out so far, redeliveries included. */
+async function laneHandouts(jsm: JetStreamManager): Promise<number> {
+  let total = 0;
+  for await (const info of jsm.consumers.list(STREAMS.DELIVERIES)) if (info.name.startsWith('dq_')) total += info.delivered.consumer_seq;
+  return total;
 }
 
 /** The hub's delivery attempt latency histogram (cumulative counts per bound, plus sum and count). */
@@ -394,8 +305,7 @@ async function throughputPhase(options: {
   pids: Record<string, number | undefined>;
 }): Promise<ThroughputResult> {
   const { js, jsm, hub, sink, context, events } = options;
-  const workerBefore = await consumerInfo(jsm, STREAMS.DELIVERIES, 'delivery-worker');
-  const handoutsBefore = workerBefore?.delivered.consumer_seq ?? 0;
+  const handoutsBefore = await laneHandouts(jsm);
   const countersBefore = await hubCounters(hub.url);
   const latencyBefore = await attemptLatency(hub.url);
   await sink.reset(events);
@@ -415,16 +325,14 @@ async function throughputPhase(options: {
   let stats = await sink.stats();
   while (stats.reachedAtMs === 0 && wallMs() < deadline) {
     await sleep(250);
-    const [fanout, worker] = await Promise.all([consumerInfo(jsm, STREAMS.EVENTS, 'delivery-fanout'), consumerInfo(jsm, STREAMS.DELIVERIES, 'delivery-worker')]);
+    const [fanout, stored] = await Promise.all([consumerInfo(jsm, STREAMS.EVENTS, 'delivery-fanout'), tasksStored(jsm)]);
     stats = await sink.stats();
     timeline.push({
       tS: round2((wallMs() - t0) / 1000),
       published,
       delivered: stats.unique,
       fanoutBacklog: (fanout?.num_pending ?? 0) + (fanout?.num_ack_pending ?? 0),
-      tasksPending: worker?.num_pending ?? 0,
-      tasksAckPending: worker?.num_ack_pending ?? 0,
-      workerHandouts: (worker?.delivered.consumer_seq ?? 0) - handoutsBefore,
+      tasksStored: stored,
     });
   }
   const cpuReport = cpu();
@@ -433,7 +341,7 @@ async function throughputPhase(options: {
   const endMs = complete ? stats.reachedAtMs : wallMs();
   const elapsedS = (endMs - t0) / 1000;
 
-  const workerAfter = await consumerInfo(jsm, STREAMS.DELIVERIES, 'delivery-worker');
+  const handoutsAfter = await laneHandouts(jsm);
   const countersAfter = await hubCounters(hub.url);
   const latencyAfter = await attemptLatency(hub.url);
   const attempts = latencyAfter.count - latencyBefore.count;
@@ -451,7 +359,7 @@ async function throughputPhase(options: {
     publishPerSec: published / (((publishDoneAt || wallMs()) - t0) / 1000),
     publishFailures,
     duplicatesAtSink: stats.duplicates,
-    workerHandoutsPerEvent: stats.unique > 0 ? ((workerAfter?.delivered.consumer_seq ?? 0) - handoutsBefore) / stats.unique : 0,
+    workerHandoutsPerEvent: stats.unique > 0 ? (handoutsAfter - handoutsBefore) / stats.unique : 0,
     hubMeanAttemptMs: attempts > 0 ? ((latencyAfter.sum - latencyBefore.sum) / attempts) * 1000 : null,
     hubAttemptBuckets: Object.fromEntries(Object.entries(latencyAfter.buckets).map(([le, n]) => [le, n - (latencyBefore.buckets[le] ?? 0)])),
     hubAttempts,
@@ -464,8 +372,8 @@ async function throughputPhase(options: {
 async function waitIdle(jsm: JetStreamManager): Promise<boolean> {
   const deadline = Date.now() + DRAIN_S * 1000;
   for (;;) {
-    const [fanout, worker] = await Promise.all([consumerInfo(jsm, STREAMS.EVENTS, 'delivery-fanout'), consumerInfo(jsm, STREAMS.DELIVERIES, 'delivery-worker')]);
-    const left = (fanout?.num_pending ?? 0) + (fanout?.num_ack_pending ?? 0) + (worker?.num_pending ?? 0) + (worker?.num_ack_pending ?? 0);
+    const [fanout, stored] = await Promise.all([consumerInfo(jsm, STREAMS.EVENTS, 'delivery-fanout'), tasksStored(jsm)]);
+    const left = (fanout?.num_pending ?? 0) + (fanout?.num_ack_pending ?? 0) + stored;
     if (left === 0) return true;
     if (Date.now() > deadline) return false;
     await sleep(100);
@@ -623,7 +531,7 @@ async function e2ePhase(options: { js: JetStreamClient; jsm: JetStreamManager; s
       await waitIdle(jsm);
     }
     const startSeq = (await jsm.streams.info(STREAMS.EVENTS)).state.last_seq + 1;
-    const handoutsBefore = (await consumerInfo(jsm, STREAMS.DELIVERIES, 'delivery-worker'))?.delivered.consumer_seq ?? 0;
+    const handoutsBefore = await laneHandouts(jsm);
     await sink.reset();
     const cpu = cpuMeter(options.pids);
     const sent = await sendAtRate(pool, url.pathname, options.secret, E2E_RATE, DURATION_S, 'e2e');
@@ -632,7 +540,7 @@ async function e2ePhase(options: { js: JetStreamClient; jsm: JetStreamManager; s
     const stats = await waitDelivered(sink, sent.accepted);
     const drainS = (Date.now() - drainStart) / 1000;
     const full = await sink.stats({ latencies: true, arrivals: true });
-    const handouts = ((await consumerInfo(jsm, STREAMS.DELIVERIES, 'delivery-worker'))?.delivered.consumer_seq ?? 0) - handoutsBefore;
+    const handouts = (await laneHandouts(jsm)) - handoutsBefore;
 
     // Split each delivered event's latency at the moment EVENTS stored it: ingest + normalize before,
     // fan-out + delivery after. nats-server stamps with the same machine clock.

@@ -5,7 +5,8 @@
  * loop, and so that the hub's deliveries and the bench's raw POSTs hit exactly the same server.
  *
  * Per request it reads the body, parses it as JSON (a real receiver must), remembers the
- * `webhook-id` (to tell duplicates from new deliveries) and, for the first arrival of an id whose body
+ * `webhook-id` per path (to tell duplicates from new deliveries; one event fanned out to many endpoint
+ * paths is one delivery per path) and, for the first arrival of an id whose body
  * has an ISO `timestamp`, records `arrival - Date.parse(timestamp)`: the end-to-end latency when the
  * sender put its send time there. Arrival times use `performance.timeOrigin + performance.now()`, the
  * wall clock at sub-millisecond resolution, which the bench process on the same machine shares.
@@ -55,7 +56,7 @@ function freshWindow(expect = 0) {
 }
 let current = freshWindow();
 
-function record(arrivalMs: number, headerId: string | undefined, body: Buffer): void {
+function record(arrivalMs: number, path: string, headerId: string | undefined, body: Buffer): void {
   const w = current;
   w.count++;
   if (w.firstAtMs === 0) w.firstAtMs = arrivalMs;
@@ -66,7 +67,9 @@ function record(arrivalMs: number, headerId: string | undefined, body: Buffer): 
   } catch {
     w.unparsable++;
   }
-  const id = headerId ?? (typeof parsed?.id === 'string' ? parsed.id : undefined);
+  const eventId = headerId ?? (typeof parsed?.id === 'string' ? parsed.id : undefined);
+  // One event fanned out to many endpoints (paths) is one delivery per path.
+  const id = eventId === undefined ? undefined : path === '/hooks' ? eventId : `${path}|${eventId}`;
   if (id !== undefined) {
     if (w.ids.has(id)) {
       // A redelivery: counted, but its latency would measure the retry, not the pipeline.
@@ -90,7 +93,7 @@ const server = createServer((request, response) => {
     // Answer first: the sender's latency must not include our bookkeeping.
     response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' }).end('ok');
     const headerId = request.headers['webhook-id'];
-    record(arrivalMs, typeof headerId === 'string' ? headerId : undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    record(arrivalMs, request.url ?? '/', typeof headerId === 'string' ? headerId : undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
   });
 });
 // Keep idle keep-alive sockets open across bench phases (Node's default is 5 s), so neither the hub's

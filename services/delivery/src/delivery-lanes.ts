@@ -2,12 +2,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import { DELIVERY_SHARDS, deliveryShardFilters, deliverySubjects } from '@switchyard/contracts';
-import { runConsumer, STREAMS } from '@switchyard/bus';
+import { runConsumer, startShardLeases, STREAMS } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import { EndpointGate } from './endpoint-gate.js';
 import { migrateLegacyLanes } from './legacy-lanes.js';
 import type { DeliveryParts } from './parts.js';
-import { startShardLeases } from './shard-leases.js';
 import type { LaneKind } from './worker.js';
 
 /** Lane tuning; the defaults suit production, tests shorten the lease times. */
@@ -37,7 +36,7 @@ export interface DeliveryLaneOptions extends Partial<LaneTuning> {
  * The delivery lanes: DELIVERIES is cut into {@link DELIVERY_SHARDS} shards by subscription, each with two
  * durable consumers (new tasks, and the retry lane), so the consumer count is fixed whatever the number
  * of endpoints — 10 000 subscriptions cost 64 consumers, not 20 000. A shard is worked by one process at
- * a time (shard-leases.ts); inside it every endpoint's in-flight cap is kept by an {@link EndpointGate}.
+ * a time (bus shard-leases.ts); inside it every endpoint's in-flight cap is kept by an {@link EndpointGate}.
  * Deleting a subscription purges its tasks; tasks of one deleted while no process ran are dropped when
  * they come up.
  */
@@ -88,6 +87,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
 
   const leases = await startShardLeases({
     kv: ctx.bus.kv.locks,
+    name: 'delivery',
     owner: `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`,
     shards: DELIVERY_SHARDS,
     ttlMs: tuning.leaseTtlMs,

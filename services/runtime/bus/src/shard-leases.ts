@@ -1,12 +1,14 @@
 import type { KV, KvEntry } from '@nats-io/kv';
-import { KvLock, type HeldLock } from '@switchyard/bus';
+import { KvLock, type HeldLock } from './kv-lock.js';
 import type { Closeable, Logger } from '@switchyard/kernel';
 
 /** Options for {@link startShardLeases}. */
 export interface ShardLeaseOptions {
   /** The cluster-wide `locks` bucket. */
   kv: KV;
-  /** This process, unique among live delivery processes (a KV key token). */
+  /** Names this set of shards in the bucket (`delivery`): keys are `<name>.member.<owner>` and `<name>.shard.<n>`. */
+  name: string;
+  /** This process, unique among the live processes sharing the shards (a KV key token). */
   owner: string;
   shards: number;
   /** A lease not renewed for this long may be taken over, in ms. */
@@ -28,18 +30,16 @@ export interface ShardLeases extends Closeable {
   tick(): Promise<void>;
 }
 
-const MEMBER_PREFIX = 'delivery.member.';
-const SHARD_PREFIX = 'delivery.shard.';
-
 interface Seen {
   owner: string;
   expiresAt: number;
 }
 
 /**
- * Delivery shards are held exclusively, one process per shard, through leases in the `locks` bucket:
- * that is what makes an endpoint's in-flight cap (and, later, per-record order) hold across processes
- * while the work spreads over them. Each live process announces itself (`delivery.member.<owner>`) and
+ * Shards of a workload held exclusively, one process per shard, through leases in the `locks` bucket.
+ * Delivery uses it so an endpoint's in-flight cap holds across processes while the work spreads over
+ * them; anything that must keep per-key state in one place can. Each live process announces itself
+ * (`<name>.member.<owner>`) and
  * aims at an equal share, `ceil(shards / members)`: it takes free or expired shards up to its share and
  * hands back what is over it, so a joining process gets shards within a couple of ticks and a crashed
  * one's shards are taken over once its leases expire. Renewal is a compare-and-set on the revision last
@@ -47,13 +47,15 @@ interface Seen {
  */
 export async function startShardLeases(options: ShardLeaseOptions): Promise<ShardLeases> {
   const { kv, owner, logger } = options;
+  const MEMBER_PREFIX = `${options.name}.member.`;
+  const SHARD_PREFIX = `${options.name}.shard.`;
   const lock = new KvLock(kv, { owner, ttlMs: options.ttlMs });
   const held = new Map<number, HeldLock>();
   const members = new Map<string, number>();
   const holders = new Map<number, Seen>();
 
   // One watch keeps the view of members and holders; nothing is listed per tick.
-  const watch = await kv.watch({ key: 'delivery.>' });
+  const watch = await kv.watch({ key: `${options.name}.>` });
   const seen = (entry: KvEntry) => {
     const value = entry.operation === 'PUT' ? parseSeen(entry.string()) : undefined;
     if (entry.key.startsWith(MEMBER_PREFIX)) {
@@ -68,7 +70,7 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
   };
   const watching = (async () => {
     for await (const entry of watch) seen(entry);
-  })().catch((error: unknown) => logger.warn({ err: error }, 'delivery shard watch ended'));
+  })().catch((error: unknown) => logger.warn({ err: error, shards: options.name }, 'shard lease watch ended'));
 
   const announce = async () => {
     await kv.put(`${MEMBER_PREFIX}${owner}`, JSON.stringify({ owner, expires_at: Date.now() + options.ttlMs }));
@@ -80,9 +82,9 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
     try {
       await options.stop(shard);
     } catch (error) {
-      logger.error({ err: error, shard }, 'delivery shard failed to stop cleanly');
+      logger.error({ err: error, shards: options.name, shard }, 'shard failed to stop cleanly');
     }
-    await lease?.release().catch((error: unknown) => logger.warn({ err: error, shard }, 'delivery shard lease not released; it expires instead'));
+    await lease?.release().catch((error: unknown) => logger.warn({ err: error, shards: options.name, shard }, 'shard lease not released; it expires instead'));
   };
 
   let closed = false;
@@ -91,7 +93,7 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
     await announce();
     for (const [shard, lease] of [...held]) {
       if (await lease.renew()) continue;
-      logger.warn({ shard }, 'delivery shard lease lost to another process; shard stopped here');
+      logger.warn({ shards: options.name, shard }, 'shard lease lost to another process; shard stopped here');
       await stopShard(shard, undefined);
     }
     const now = Date.now();
@@ -107,7 +109,7 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
       try {
         await options.start(shard);
       } catch (error) {
-        logger.error({ err: error, shard }, 'delivery shard failed to start; lease handed back');
+        logger.error({ err: error, shards: options.name, shard }, 'shard failed to start; lease handed back');
         await stopShard(shard, attempt.lock);
       }
     }
@@ -121,7 +123,7 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
   // Ticks never overlap; a failing tick (NATS away) is logged and the next one tries again.
   let running: Promise<void> = Promise.resolve();
   const schedule = () => {
-    running = running.then(tick).catch((error: unknown) => logger.warn({ err: error }, 'delivery shard lease tick failed'));
+    running = running.then(tick).catch((error: unknown) => logger.warn({ err: error, shards: options.name }, 'shard lease tick failed'));
     return running;
   };
   const timer = setInterval(() => void schedule(), options.tickMs);

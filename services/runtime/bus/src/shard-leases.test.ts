@@ -9,7 +9,7 @@ import { createLogger } from '@switchyard/kernel';
 import { startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 import { startShardLeases, type ShardLeases } from './shard-leases.js';
 
-describe('delivery shard leases against a real nats-server', () => {
+describe('shard leases against a real nats-server', () => {
   let dir: string;
   let server: NatsServerHandle;
   let nc: NatsConnection;
@@ -34,6 +34,7 @@ describe('delivery shard leases against a real nats-server', () => {
     const working = new Set<number>();
     const leases = await startShardLeases({
       kv,
+      name: 'test',
       owner,
       shards: 8,
       ttlMs,

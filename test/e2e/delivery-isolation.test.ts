@@ -185,3 +185,81 @@ describe('upgrading from per-subscription delivery lanes', () => {
     expect(log.find((a) => a.event_id === 'evt_legacy_retry')?.attempt).toBe(2);
   });
 });
+
+describe('two delivery processes on one bus', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  const hubs: TestHub[] = [];
+  const receivers: Receiver[] = [];
+  const settings = { SWITCHYARD_ENCRYPTION_KEY: randomBytes(32).toString('base64'), SWITCHYARD_DELIVERY_ENDPOINT_CONCURRENCY: '2', SWITCHYARD_DELIVERY_TIMEOUT_MS: '60000' };
+  const shardsHeld = async (hub: TestHub) => (await hub.runtime.metrics.deliveryShardsHeld.get()).values[0]?.value ?? 0;
+  const attemptsMade = async (hub: TestHub) => (await hub.runtime.metrics.deliveries.get()).values.reduce((sum, v) => sum + v.value, 0);
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+  afterAll(async () => {
+    for (const r of receivers) r.release();
+    await Promise.all(hubs.map((h) => h.close()));
+    await Promise.all(receivers.map((r) => r.close()));
+    await nats?.stop();
+  });
+
+  it('splits the shards between them, keeps an endpoint’s in-flight cap through the hand-over, and both deliver', async () => {
+    let released = false;
+    const hanging = await startReceiver(() => (released ? 200 : 'hang'));
+    const fast = await startReceiver();
+    receivers.push(hanging, fast);
+    const first = await startTestHub(nats.url, settings);
+    hubs.push(first);
+    const tenant = await createTenant(first, fast);
+    const subscribe = async (url: string) => (await first.call('POST', '/v1/subscriptions', { token: tenant.apiKey, body: { url, event_types: ['hris/*'] } })).body.id as string;
+    // A hanging endpoint in one of the shards the first process will hand over (it gives back the highest).
+    let hangingId = await subscribe(hanging.url);
+    while (deliveryShard(hangingId) < 16) {
+      await first.call('DELETE', `/v1/subscriptions/${hangingId}`, { token: tenant.apiKey });
+      hangingId = await subscribe(hanging.url);
+    }
+    const fastIds: string[] = [];
+    const fasts: Receiver[] = [];
+    for (let i = 0; i < 15; i++) {
+      const endpoint = await startReceiver();
+      receivers.push(endpoint);
+      fasts.push(endpoint);
+      fastIds.push(await subscribe(endpoint.url));
+    }
+    // Endpoints sharing the hanging one's shard wait for its hand-over (its open attempts end first).
+    const besideHanging = fastIds.filter((id) => deliveryShard(id) === deliveryShard(hangingId)).length;
+    const send = (id: string) => sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', id)));
+    for (const id of ['h-1', 'h-2', 'h-3']) await send(id);
+    await eventually('the hanging endpoint holds its two places', () => hanging.hanging() === 2);
+
+    // Most open requests the endpoint ever had at once, sampled all along.
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, hanging.hanging())), 5);
+    try {
+      const second = await startTestHub(nats.url, settings);
+      hubs.push(second);
+      // The first process hands back its highest sixteen shards; the hanging endpoint's is among them but
+      // stays leased to it while its two attempts are open (draining), so the second takes fifteen.
+      await eventually('shards split: 16 stay (one of them draining), 15 move', async () => (await shardsHeld(first)) === 16 && (await shardsHeld(second)) === 15, 20_000);
+      expect(hanging.hanging()).toBe(2);
+
+      const before = [await attemptsMade(first), await attemptsMade(second)];
+      for (let i = 0; i < 5; i++) await send(`split-${i}`);
+      // Distinct (endpoint, event) pairs: a redelivery after the hand-over is at-least-once, not a new copy.
+      const splitCopies = () => fasts.reduce((sum, r) => sum + new Set(r.delivered().map((d) => JSON.parse(d.body).record_id).filter((id) => id.startsWith('split-'))).size, 0);
+      await eventually('the five events at every endpoint outside the draining shard', () => splitCopies() >= (15 - besideHanging) * 5, 30_000);
+      expect(await attemptsMade(first)).toBeGreaterThan(before[0]!);
+      expect(await attemptsMade(second)).toBeGreaterThan(before[1]!);
+
+      // The endpoint answers again: the drained shard is taken up, and every event reaches it once.
+      released = true;
+      hanging.release(200);
+      await eventually('all 32 shards held again, 16 each', async () => (await shardsHeld(first)) === 16 && (await shardsHeld(second)) === 16, 20_000);
+      await eventually('the once-hanging endpoint has every event', () => new Set(hanging.delivered().map((d) => JSON.parse(d.body).record_id)).size === 8, 30_000);
+      await eventually('and so has every other endpoint', () => splitCopies() === 15 * 5, 30_000);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(most).toBeLessThanOrEqual(2);
+  });
+});

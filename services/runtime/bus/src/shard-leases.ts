@@ -77,14 +77,29 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
     members.set(owner, Date.now() + options.ttlMs);
   };
 
+  /**
+   * Shards being handed back: still leased (and renewed) until their work has drained, so nobody else
+   * starts on them while attempts are still in flight here.
+   */
+  const draining = new Map<number, HeldLock>();
   const stopShard = async (shard: number, lease: HeldLock | undefined) => {
     held.delete(shard);
+    if (lease) draining.set(shard, lease);
     try {
       await options.stop(shard);
     } catch (error) {
       logger.error({ err: error, shards: options.name, shard }, 'shard failed to stop cleanly');
     }
-    await lease?.release().catch((error: unknown) => logger.warn({ err: error, shards: options.name, shard }, 'shard lease not released; it expires instead'));
+    if (lease && draining.get(shard) === lease) {
+      draining.delete(shard);
+      await lease.release().catch((error: unknown) => logger.warn({ err: error, shards: options.name, shard }, 'shard lease not released; it expires instead'));
+    }
+  };
+  const handing = new Set<Promise<void>>();
+  /** Hands a shard back in the background: a slow drain must not hold up renewing the other leases. */
+  const handBack = (shard: number) => {
+    const done = stopShard(shard, held.get(shard)).finally(() => handing.delete(done));
+    handing.add(done);
   };
 
   let closed = false;
@@ -96,11 +111,12 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
       logger.warn({ shards: options.name, shard }, 'shard lease lost to another process; shard stopped here');
       await stopShard(shard, undefined);
     }
+    for (const [shard, lease] of [...draining]) if (!(await lease.renew())) draining.delete(shard);
     const now = Date.now();
     const live = [...members.values()].filter((expiresAt) => expiresAt > now).length;
     const share = Math.ceil(options.shards / Math.max(1, live));
     for (let shard = 0; shard < options.shards && held.size < share && !closed; shard++) {
-      if (held.has(shard)) continue;
+      if (held.has(shard) || draining.has(shard)) continue;
       const holder = holders.get(shard);
       if (holder && holder.owner !== owner && holder.expiresAt > now) continue;
       const attempt = await lock.tryAcquire(`${SHARD_PREFIX}${shard}`);
@@ -116,7 +132,7 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
     // Over the share (a process joined): hand the highest shards back for it to take.
     for (const shard of [...held.keys()].sort((a, b) => b - a)) {
       if (held.size <= share) break;
-      await stopShard(shard, held.get(shard));
+      handBack(shard);
     }
   };
 
@@ -136,7 +152,7 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
       closed = true;
       clearInterval(timer);
       await running;
-      await Promise.all([...held].map(([shard, lease]) => stopShard(shard, lease)));
+      await Promise.all([...[...held.keys()].map((shard) => stopShard(shard, held.get(shard))), ...handing]);
       await kv.delete(`${MEMBER_PREFIX}${owner}`).catch(() => undefined);
       watch.stop();
       await watching;

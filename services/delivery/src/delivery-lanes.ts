@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import { DELIVERY_SHARDS, deliveryShardFilters, deliverySubjects } from '@switchyard/contracts';
-import { runConsumer, startShardLeases, STREAMS } from '@switchyard/bus';
+import { deleteMatching, runConsumer, startShardLeases, STREAMS } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import { EndpointGate } from './endpoint-gate.js';
 import { migrateLegacyLanes } from './legacy-lanes.js';
@@ -97,14 +97,14 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
     stop,
   });
 
-  // A deleted subscription's waiting tasks go with it (every process sees the change; a purge is idempotent).
+  // A deleted subscription's waiting tasks go with it (every process sees the change; deleting twice is harmless).
   let known = new Set(ctx.subscriptions.all().map((s) => s.id));
   const unsubscribe = ctx.subscriptions.onChange(() => {
     const current = new Set(ctx.subscriptions.all().map((s) => s.id));
     for (const id of known) {
       if (current.has(id)) continue;
       for (const filter of deliverySubjects(id)) {
-        void ctx.bus.jsm.streams.purge(STREAMS.DELIVERIES, { filter }).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s tasks not purged; they are dropped when they come up'));
+        void deleteMatching(ctx.bus.jsm, STREAMS.DELIVERIES, filter).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s tasks not purged; they are dropped when they come up'));
       }
     }
     known = current;

@@ -1,5 +1,5 @@
 import { attemptsFilterSubject, deadFilterSubject, deliverySubjects, environmentEventsSubject, rawFilterSubject } from '@switchyard/contracts';
-import { keyToken, STREAMS, type Bus } from '@switchyard/bus';
+import { deleteMatching, keyToken, STREAMS, type Bus } from '@switchyard/bus';
 import type { RequestParts } from './parts.js';
 
 /** What a deletion removed, for the API answer and the operator's log (counts only). */
@@ -17,15 +17,16 @@ export interface DeletionReport {
  * override (with its history) and API key, and its messages in every stream. KV records are purged,
  * not just deleted, so no history keeps a sealed secret or a tenant expression.
  *
- * Streams are purged by subject: EVENTS by environment, RAW and normalizer DEAD by account,
+ * Streams are emptied by subject (message by message, see `deleteMatching`): EVENTS by environment, RAW and normalizer DEAD by account,
  * DELIVERIES, ATTEMPTS and delivery DEAD by subscription, edge DEAD by provider app. Order matters:
  * accounts go first so their webhook URLs answer 404 before anything else is removed.
  */
 export async function deleteEnvironment(ctx: RequestParts, environmentId: string): Promise<DeletionReport> {
   const { bus } = ctx;
   const report: DeletionReport = { integrated_accounts: 0, subscriptions: 0, provider_apps: 0, mapping_overrides: 0, purged_messages: 0 };
+  // Message by message, never a filtered purge: on nats-server 2.9 that skips other tenants' messages too.
   const purgeStream = async (stream: string, filter: string) => {
-    report.purged_messages += (await bus.jsm.streams.purge(stream, { filter })).purged;
+    report.purged_messages += await deleteMatching(bus.jsm, stream, filter);
   };
 
   for (const account of ctx.accounts.list(environmentId)) {

@@ -17,4 +17,4 @@ export { startShardLeases, type ShardLeaseOptions, type ShardLeases } from './sh
 export { publishOperationalEvent } from './operational-events.js';
 export { publishDurable } from './publish.js';
 export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
-export { readStream, type ReadStreamOptions, type StoredEntry, type StreamPage } from './stream-reader.js';
+export { deleteMatching, readStream, type ReadStreamOptions, type StoredEntry, type StreamPage } from './stream-reader.js';

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './bus.js';
 
@@ -93,4 +93,25 @@ function toEntry(message: JsMsg): StoredEntry {
     data,
     text: () => new TextDecoder().decode(data),
   };
+}
+
+/**
+ * Deletes every message of `stream` whose subject matches `filter` (wildcards allowed), one at a time by
+ * sequence, and returns how many. Never a filtered purge: nats-server 2.9 (what setup installs) moves
+ * every consumer of the stream past all messages up to the purge point, whatever their subject, so a
+ * purge of one subscription's tasks silently skipped every other endpoint's undelivered tasks (and one
+ * environment's deletion, other tenants' raw webhooks). Fixed upstream only in later releases
+ * (nats-server #3838, #5075). Deleting by sequence leaves consumers alone.
+ */
+export async function deleteMatching(jsm: JetStreamManager, stream: string, filter: string): Promise<number> {
+  let deleted = 0;
+  let seq = 1;
+  for (;;) {
+    // STREAM.MSG.GET takes `next_by_subj` (wildcards too) since nats-server 2.9; nats.js types it only for direct get.
+    const message = await jsm.streams.getMessage(stream, { seq, next_by_subj: filter } as unknown as MsgRequest);
+    if (!message) return deleted;
+    // Already gone (acked off a work queue, aged out) between the read and the delete: nothing to do.
+    if (await jsm.streams.deleteMessage(stream, message.seq, false).catch(() => false)) deleted++;
+    seq = message.seq + 1;
+  }
 }

@@ -85,13 +85,22 @@ describe('failover of a 3-node R3 cluster under steady webhook traffic', () => {
     await sleep(WARM_UP_MS);
     expect(deliveredAt.length, 'deliveries flowing before the kill').toBeGreaterThan(0);
     const victim = (await eventually('the DELIVERIES stream leader', () => cluster.streamLeader(STREAMS.DELIVERIES))) as NodeName;
+    const ledByVictim = [...(await cluster.consumerLeaders(STREAMS.DELIVERIES))].filter(([, leader]) => leader === victim).map(([name]) => name);
     const killedAt = Date.now();
     await cluster.kill(victim, 'SIGKILL');
+    const consumersElected = (async () => {
+      await eventually('new leaders of the DELIVERIES consumers the victim led', async () => {
+        const leaders = await cluster.consumerLeaders(STREAMS.DELIVERIES);
+        return ledByVictim.every((name) => leaders.get(name) !== undefined && leaders.get(name) !== victim);
+      }, 60_000);
+      return Date.now() - killedAt;
+    })();
     const newLeader = await eventually('a new DELIVERIES leader', async () => {
       const leader = await cluster.streamLeader(STREAMS.DELIVERIES);
       return leader !== undefined && leader !== victim && leader;
     }, 60_000);
     const electionMs = Date.now() - killedAt;
+    const consumerElectionMs = await consumersElected;
 
     await sender;
     const accepted = await Promise.all(sent);
@@ -103,14 +112,18 @@ describe('failover of a 3-node R3 cluster under steady webhook traffic', () => {
 
     const delivery = longestGap(deliveredAt, killedAt);
     const acceptance = longestGap(acceptedAt, killedAt);
-    const warnings = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.level === 40 && typeof l.consumer_event === 'string');
+    const lines = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const warnings = lines.filter((l) => l.level === 40 && typeof l.consumer_event === 'string');
+    const recoveries = lines.filter((l) => l.consumer_event === 'recovered').map((l) => `${l.durable}:${l.stalled_ms} ms`);
     console.log(
       [
         `killed ${victim} (DELIVERIES leader); new leader ${newLeader} after ${electionMs} ms`,
+        `DELIVERIES consumers led by ${victim}: ${ledByVictim.length}, all re-elected after ${consumerElectionMs} ms`,
         `longest gap between deliveries: ${delivery.gap} ms, starting ${delivery.from - killedAt} ms after the kill`,
         `longest gap between accepted webhooks (edge): ${acceptance.gap} ms, starting ${acceptance.from - killedAt} ms after the kill`,
         `webhooks acknowledged ${acknowledged.length}/${records.length}; deliveries ${receiver.delivered().length}`,
         `consumer warnings: ${warnings.length} (${[...new Set(warnings.map((w) => `${w.durable}:${w.consumer_event}`))].slice(0, 12).join(', ')})`,
+        `consumer stalls ended: ${recoveries.slice(0, 12).join(', ')}`,
       ].join('\n'),
     );
 

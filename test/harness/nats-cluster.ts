@@ -24,6 +24,8 @@ export interface TestNatsCluster {
   restart(name: NodeName): Promise<void>;
   /** The node leading `stream`'s raft group (`$JS.API.STREAM.INFO` → cluster.leader), or undefined mid-election. */
   streamLeader(stream: string): Promise<string | undefined>;
+  /** The leader of each consumer on `stream` (undefined mid-election); a consumer is its own raft group. */
+  consumerLeaders(stream: string): Promise<Map<string, string | undefined>>;
   /** The current JetStream meta leader, or undefined while there is none. */
   metaLeader(): Promise<string | undefined>;
   /** Stops every node and removes the temp dir. */
@@ -102,6 +104,15 @@ export async function startTestNatsCluster(): Promise<TestNatsCluster> {
       streamLeader: async (stream) => {
         const info = await jsm.streams.info(stream).catch(() => undefined);
         return info?.cluster?.leader || undefined;
+      },
+      consumerLeaders: async (stream) => {
+        const leaders = new Map<string, string | undefined>();
+        try {
+          for await (const info of jsm.consumers.list(stream)) leaders.set(info.name, info.cluster?.leader || undefined);
+        } catch {
+          // Mid-election the listing may time out: the caller asks again.
+        }
+        return leaders;
       },
       metaLeader,
       close,

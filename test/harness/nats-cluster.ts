@@ -26,6 +26,12 @@ export interface TestNatsCluster {
   streamLeader(stream: string): Promise<string | undefined>;
   /** The leader of each consumer on `stream` (undefined mid-election); a consumer is its own raft group. */
   consumerLeaders(stream: string): Promise<Map<string, string | undefined>>;
+  /**
+   * Steps down the leaders of `stream`'s consumers until `node` leads each of them (a stepped-down
+   * leader hands over to a random peer, so this may take a few rounds). Returns the consumers `node`
+   * leads. For drills that kill one node and want every consumer on the path to lose its leader.
+   */
+  gatherConsumerLeaders(stream: string, node: NodeName): Promise<string[]>;
   /** The current JetStream meta leader, or undefined while there is none. */
   metaLeader(): Promise<string | undefined>;
   /** Stops every node and removes the temp dir. */
@@ -87,6 +93,15 @@ export async function startTestNatsCluster(): Promise<TestNatsCluster> {
     const url = NAMES.map((n) => `nats://127.0.0.1:${ports[n].client}`).join(',');
     probe = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     const jsm = await jetstreamManager(probe, { timeout: 1_000 });
+    const consumerLeaders = async (stream: string) => {
+      const leaders = new Map<string, string | undefined>();
+      try {
+        for await (const info of jsm.consumers.list(stream)) leaders.set(info.name, info.cluster?.leader || undefined);
+      } catch {
+        // Mid-election the listing may time out: the caller asks again.
+      }
+      return leaders;
+    };
     return {
       url,
       nodeUrl: (name) => `nats://127.0.0.1:${ports[name].client}`,
@@ -105,14 +120,16 @@ export async function startTestNatsCluster(): Promise<TestNatsCluster> {
         const info = await jsm.streams.info(stream).catch(() => undefined);
         return info?.cluster?.leader || undefined;
       },
-      consumerLeaders: async (stream) => {
-        const leaders = new Map<string, string | undefined>();
-        try {
-          for await (const info of jsm.consumers.list(stream)) leaders.set(info.name, info.cluster?.leader || undefined);
-        } catch {
-          // Mid-election the listing may time out: the caller asks again.
+      consumerLeaders,
+      gatherConsumerLeaders: async (stream, node) => {
+        for (let round = 0; round < 30; round++) {
+          const leaders = await consumerLeaders(stream);
+          const elsewhere = [...leaders].filter(([, leader]) => leader !== node).map(([name]) => name);
+          if (elsewhere.length === 0) return [...leaders.keys()];
+          for (const name of elsewhere) await probe!.request(`$JS.API.CONSUMER.LEADER.STEPDOWN.${stream}.${name}`, '', { timeout: 2_000 }).catch(() => undefined);
+          await eventually('consumer leaders after a step-down', async () => [...(await consumerLeaders(stream)).values()].every((leader) => leader !== undefined), 30_000);
         }
-        return leaders;
+        return [...(await consumerLeaders(stream))].filter(([, leader]) => leader === node).map(([name]) => name);
       },
       metaLeader,
       close,

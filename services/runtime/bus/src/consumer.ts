@@ -99,6 +99,8 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
   };
 
   let stopping = false;
+  // A closed or draining connection (the process is shutting down) ends every iterator: not a fault.
+  const ending = () => stopping || bus.nc.isClosed() || bus.nc.isDraining();
   const pause = interruptibleSleep();
   /** Handles messages until the iterator ends; resolves to why it ended, if not because of close(). */
   const drain = async (current: ConsumerMessages): Promise<Record<string, unknown> | undefined> => {
@@ -135,7 +137,7 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
   const reopen = async (): Promise<ConsumerMessages | undefined> => {
     for (let attempt = 0; ; attempt++) {
       await pause.sleep(REOPEN_BACKOFF_MS[Math.min(attempt, REOPEN_BACKOFF_MS.length - 1)]!);
-      if (stopping) return undefined;
+      if (ending()) return undefined;
       try {
         const reopened = await open();
         if (stopping) {
@@ -154,7 +156,7 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
   const loop = (async () => {
     for (let current = messages; ; ) {
       const ended = await drain(current);
-      if (!ended) return;
+      if (!ended || ending()) return;
       if (ended.consumer_event === 'iterator_failed' || ended.consumer_event === 'iterator_ended') {
         options.logger.warn({ ...where, ...ended }, 'JetStream consumer stopped delivering; re-creating it');
       }

@@ -80,5 +80,4 @@ describe('runConsumer when JetStream loses the consumer underneath it', () => {
       await consumer.close();
     }
   });
-
 });

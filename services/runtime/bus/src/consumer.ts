@@ -1,6 +1,7 @@
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './bus.js';
+import { watchConsumer } from './consumer-watch.js';
 import type { Closeable, Logger } from '@switchyard/kernel';
 
 /** Options for {@link runConsumer}. */
@@ -33,14 +34,27 @@ export interface ConsumerOptions {
   retryDelayMs?: number;
 }
 
+/** Pull requests expire after this and are renewed, in ms: a pull parked on a lost leader lasts no longer. */
+const PULL_EXPIRES_MS = 5_000;
+/**
+ * The server heartbeats an idle pull this often, in ms; two missed and nats.js pulls again (nats.js
+ * defaults: 30 s and 15 s, which left a consumer whose leader was killed silent for ~40 s).
+ */
+const IDLE_HEARTBEAT_MS = 1_000;
+/** Waits between attempts to re-create a consumer that ended, in ms. */
+const REOPEN_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000];
+
 /**
  * Creates (or updates) a durable pull consumer and processes its messages with bounded concurrency.
  * Acks are explicit: a process killed mid-message loses nothing, JetStream redelivers after `ackWaitMs`.
- * `close()` stops pulling, waits for in-flight messages, and returns.
+ * Survives failover: short pulls with idle heartbeats, so a pull parked on a node that died is replaced
+ * within seconds of a new leader; a consumer deleted underneath, or a message iterator that ends
+ * abnormally, is re-created (with warnings naming stream, durable and event) instead of silently
+ * stopping. `close()` stops pulling, waits for in-flight messages, and returns.
  */
 export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<Closeable> {
   const ackWaitMs = options.ackWaitMs ?? 10_000;
-  const config: Partial<ConsumerConfig> = {
+  const config: Partial<ConsumerConfig> & { durable_name: string } = {
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -49,17 +63,29 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
     max_deliver: options.maxDeliver ?? -1,
     max_ack_pending: options.maxAckPending ?? Math.max(1_000, options.concurrency * 4),
   };
-  try {
-    await bus.jsm.consumers.info(options.stream, options.durable);
-    const { durable_name: _d, deliver_policy: _p, ...mutable } = config;
-    await bus.jsm.consumers.update(options.stream, options.durable, mutable);
-  } catch {
-    await bus.jsm.consumers.add(options.stream, config);
-  }
-  const consumer = await bus.js.consumers.get(options.stream, options.durable);
-  const messages = await consumer.consume({ max_messages: options.concurrency });
-  const inflight = new Set<Promise<void>>();
+  const where = { stream: options.stream, durable: options.durable };
+  const open = async () => {
+    await ensureConsumer(bus, options.stream, config);
+    const consumer = await bus.js.consumers.get(options.stream, options.durable);
+    // bind: after missed heartbeats nats.js re-pulls at once instead of first asking for consumer info,
+    // which a leaderless consumer cannot answer (it then backed off for a whole `expires`); the
+    // watch below asks instead, in the background, and re-creates a consumer that is really gone.
+    return consumer.consume({ max_messages: options.concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: IDLE_HEARTBEAT_MS, bind: true });
+  };
+  const exists = async () => {
+    try {
+      await bus.jsm.consumers.info(options.stream, options.durable);
+      return 'yes' as const;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/consumer not found/i.test(message)) return 'missing_consumer' as const;
+      if (/stream not found/i.test(message)) return 'missing_stream' as const;
+      return 'unknown' as const;
+    }
+  };
 
+  let messages = await open();
+  const inflight = new Set<Promise<void>>();
   const handleOne = async (message: JsMsg) => {
     const heartbeat = setInterval(() => message.working(), ackWaitMs / 3);
     try {
@@ -73,16 +99,70 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
   };
 
   let stopping = false;
-  const loop = (async () => {
-    for await (const message of messages) {
-      // Pulled but not started when closing began: hand it back now rather than after ack_wait.
-      if (stopping) {
-        message.nak();
-        continue;
+  // A closed or draining connection (the process is shutting down) ends every iterator: not a fault.
+  const ending = () => stopping || bus.nc.isClosed() || bus.nc.isDraining();
+  const pause = interruptibleSleep();
+  /** Handles messages until the iterator ends; resolves to why it ended, if not because of close(). */
+  const drain = async (current: ConsumerMessages): Promise<Record<string, unknown> | undefined> => {
+    let gone: string | undefined;
+    const watch = watchConsumer(current, {
+      ...where,
+      logger: options.logger,
+      exists,
+      gone: (reason) => {
+        gone = reason;
+        current.stop();
+      },
+    });
+    try {
+      for await (const message of current) {
+        watch.alive();
+        // Pulled but not started when closing began: hand it back now rather than after ack_wait.
+        if (stopping) {
+          message.nak();
+          continue;
+        }
+        while (inflight.size >= options.concurrency) await Promise.race(inflight);
+        const task = handleOne(message).finally(() => inflight.delete(task));
+        inflight.add(task);
       }
-      while (inflight.size >= options.concurrency) await Promise.race(inflight);
-      const task = handleOne(message).finally(() => inflight.delete(task));
-      inflight.add(task);
+    } catch (error) {
+      if (!stopping) return { consumer_event: 'iterator_failed', err: error };
+    }
+    if (stopping) return undefined;
+    return gone ? { consumer_event: gone } : { consumer_event: 'iterator_ended' };
+  };
+
+  /** Re-creates the consumer and its iterator, backing off while JetStream cannot; undefined once closing. */
+  const reopen = async (): Promise<ConsumerMessages | undefined> => {
+    for (let attempt = 0; ; attempt++) {
+      await pause.sleep(REOPEN_BACKOFF_MS[Math.min(attempt, REOPEN_BACKOFF_MS.length - 1)]!);
+      if (ending()) return undefined;
+      try {
+        const reopened = await open();
+        if (stopping) {
+          // close() began while this was opening: it stopped the old iterator, so stop this one too.
+          reopened.stop();
+          return undefined;
+        }
+        options.logger.info({ ...where, consumer_event: 'recreated', attempts: attempt + 1 }, 'JetStream consumer re-created; pulling again');
+        return reopened;
+      } catch (error) {
+        options.logger.warn({ ...where, consumer_event: 'recreate_failed', attempt: attempt + 1, err: error }, 'JetStream consumer could not be re-created yet; retrying');
+      }
+    }
+  };
+
+  const loop = (async () => {
+    for (let current = messages; ; ) {
+      const ended = await drain(current);
+      if (!ended || ending()) return;
+      if (ended.consumer_event === 'iterator_failed' || ended.consumer_event === 'iterator_ended') {
+        options.logger.warn({ ...where, ...ended }, 'JetStream consumer stopped delivering; re-creating it');
+      }
+      const next = await reopen();
+      if (!next) return;
+      current = messages = next;
     }
   })().catch((error: unknown) => options.logger.error({ err: error, consumer: options.durable }, 'consumer loop ended'));
 
@@ -90,9 +170,38 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
     close: async () => {
       stopping = true;
       messages.stop();
+      pause.wake();
       await loop;
       await Promise.allSettled([...inflight]);
     },
+  };
+}
+
+/** Creates the durable, or brings an existing one's mutable settings in line. */
+async function ensureConsumer(bus: Bus, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  try {
+    await bus.jsm.consumers.info(stream, config.durable_name);
+  } catch {
+    await bus.jsm.consumers.add(stream, config);
+    return;
+  }
+  const { durable_name: _d, deliver_policy: _p, ...mutable } = config;
+  await bus.jsm.consumers.update(stream, config.durable_name, mutable);
+}
+
+/** A sleep that `wake()` cuts short, so close() need not wait out a back-off. */
+function interruptibleSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
+  let wakeUp: (() => void) | undefined;
+  return {
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    wake: () => wakeUp?.(),
   };
 }
 

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { rememberSecret } from '../harness/log-audit.js';
+import { startTestNats } from '../harness/nats.js';
+import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { eventually } from '../harness/wait.js';
+import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.js';
+
+/**
+ * Provider webhook registration, BambooHR (permissioned webhooks, one-time privateKey), through the
+ * public API of a real hub on a real nats-server against the BambooHR simulator.
+ */
+describe('webhook registration: BambooHR', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  let bamboo: BambooHrApi;
+  let receiver: Receiver;
+  let env: { id: string; apiKey: string };
+
+  const connect = async (body: Record<string, unknown> = {}) => {
+    const response = await hub.call('POST', '/v1/integrated-accounts', {
+      token: env.apiKey,
+      body: { provider: 'bamboohr', credentials: { api_key: 'bamboo-key' }, config: { subdomain: 'acme', base_url: `${bamboo.url}/api` }, register_webhooks: true, ...body },
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    return response.body;
+  };
+  const registration = async (id: string) => (await hub.call('GET', `/v1/integrated-accounts/${id}/webhook-registration`, { token: env.apiKey })).body;
+  const delivered = (recordId: string) => receiver.delivered().filter((d) => JSON.parse(d.body).record_id === recordId);
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    bamboo = await startBambooHrApi({ employees: 3 });
+    receiver = await startReceiver();
+    rememberSecret('BambooHR API key', 'bamboo-key');
+    hub = await startTestHub(nats.url, {
+      SWITCHYARD_REGISTRATION_TICK_MS: '100',
+      SWITCHYARD_REGISTRATION_CHECK_INTERVAL_MS: '300',
+      SWITCHYARD_REGISTRATION_BACKOFF_MS: '200',
+      SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400',
+      SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150',
+    });
+    env = await hub.createEnvironment();
+    const subscription = await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*'] } });
+    expect(subscription.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await receiver?.close();
+    await bamboo?.close();
+    await nats?.stop();
+  });
+
+  it('registers on create, and a webhook BambooHR signs with the one-time privateKey is verified and delivered', async () => {
+    const account = await connect();
+    expect(account.webhook_registration).toMatchObject({
+      state: 'registered',
+      mode: 'api',
+      webhook_url: `${hub.url}/webhooks/bamboohr/${account.id}`,
+      subscribed_events: ['employee.created', 'employee.updated', 'employee.deleted'],
+      expires_at: null,
+      last_error: null,
+    });
+    expect(account.has_webhook_secret).toBe(true);
+    const [hookId] = account.webhook_registration.provider_ids;
+    const hook = bamboo.webhooks.hooks.get(hookId)!;
+    expect(hook).toMatchObject({ url: account.webhook_url, format: 'json', events: ['employee.created', 'employee.updated', 'employee.deleted'] });
+    expect(hook.monitorFields.length).toBeGreaterThan(0);
+    // The key is shown once by BambooHR and never by the hub.
+    expect(JSON.stringify(account)).not.toContain(hook.privateKey);
+    expect(JSON.stringify(await registration(account.id))).not.toContain(hook.privateKey);
+
+    expect(await bamboo.webhooks.send('employee.updated', '101')).toEqual([200]);
+    const [delivery] = await eventually('the delivery', () => delivered('101').length > 0 && delivered('101'));
+    expect(JSON.parse(delivery!.body)).toMatchObject({ type: 'hris/employees:updated', integrated_account_id: account.id, provider: 'bamboohr' });
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+
+  it('is idempotent: a second PUT changes nothing at the provider; event_types narrows the subscribed events', async () => {
+    const account = await connect();
+    const before = bamboo.webhooks.hooks.size;
+    const again = await hub.call('PUT', `/v1/integrated-accounts/${account.id}/webhook-registration`, { token: env.apiKey, body: {} });
+    expect(again.status).toBe(200);
+    expect(again.body.provider_ids).toEqual(account.webhook_registration.provider_ids);
+    expect(bamboo.webhooks.hooks.size).toBe(before);
+
+    const narrowed = await hub.call('PUT', `/v1/integrated-accounts/${account.id}/webhook-registration`, { token: env.apiKey, body: { event_types: ['hris/employees:deleted'] } });
+    expect(narrowed.body).toMatchObject({ state: 'registered', subscribed_events: ['employee.deleted'] });
+    expect(bamboo.webhooks.hooks.has(account.webhook_registration.provider_ids[0])).toBe(false);
+    expect(bamboo.webhooks.hooks.get(narrowed.body.provider_ids[0])?.events).toEqual(['employee.deleted']);
+
+    const none = await hub.call('PUT', `/v1/integrated-accounts/${account.id}/webhook-registration`, { token: env.apiKey, body: { event_types: ['crm/contacts:*'] } });
+    expect(none).toMatchObject({ status: 400, body: { code: 'SWY_ERR_VALIDATION' } });
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+
+  it('notices a webhook deleted at BambooHR and registers it again, with a new key that verifies', async () => {
+    const account = await connect();
+    const [first] = account.webhook_registration.provider_ids;
+    bamboo.webhooks.hooks.delete(first);
+    const repaired = await eventually('the re-created webhook', async () => {
+      const state = await registration(account.id);
+      return state.provider_ids[0] !== first && state.state === 'registered' && state;
+    });
+    expect(bamboo.webhooks.hooks.has(repaired.provider_ids[0])).toBe(true);
+    expect(await bamboo.webhooks.send('employee.created', '102')).toContain(200);
+    await eventually('the delivery after the repair', () => delivered('102').length > 0);
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+
+  it('deleting the account removes the webhook at BambooHR', async () => {
+    const account = await connect();
+    const [hookId] = account.webhook_registration.provider_ids;
+    expect(bamboo.webhooks.hooks.has(hookId)).toBe(true);
+    expect((await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey })).status).toBe(204);
+    expect(bamboo.webhooks.hooks.has(hookId)).toBe(false);
+  });
+
+  it('DELETE …/webhook-registration unregisters at BambooHR and keeps the account', async () => {
+    const account = await connect();
+    const [hookId] = account.webhook_registration.provider_ids;
+    expect((await hub.call('DELETE', `/v1/integrated-accounts/${account.id}/webhook-registration`, { token: env.apiKey })).status).toBe(204);
+    expect(bamboo.webhooks.hooks.has(hookId)).toBe(false);
+    expect((await hub.call('GET', `/v1/integrated-accounts/${account.id}/webhook-registration`, { token: env.apiKey })).body.code).toBe('SWY_ERR_NOT_FOUND');
+    expect((await hub.call('GET', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey })).status).toBe(200);
+  });
+
+  it.each([
+    ['a 500', { status: 500, body: '{"error":{"message":"internal"}}' }, 'SWY_ERR_REGISTRATION_REFUSED', 500],
+    ['garbage', { status: 201, body: '{"id": 7, "privateKey": ', contentType: 'application/json' }, 'SWY_ERR_REGISTRATION_ANSWER_INVALID', 201],
+    ['an answer without privateKey', { status: 201, body: '{"id": "77"}' }, 'SWY_ERR_REGISTRATION_ANSWER_INVALID', 201],
+  ])('a create answered with %s is a coded failure in the state, then retried until it works', async (_name, answer, code, status) => {
+    bamboo.webhooks.createAnswers.push(answer);
+    const account = await connect();
+    expect(account.webhook_registration).toMatchObject({ state: 'failed', provider_ids: [], last_error: { code, provider_status: status } });
+    expect(account.has_webhook_secret).toBe(false);
+    const recovered = await eventually('the retried registration', async () => {
+      const state = await registration(account.id);
+      return state.state === 'registered' && state;
+    });
+    expect(recovered.last_error).toBeNull();
+    expect(bamboo.webhooks.hooks.has(recovered.provider_ids[0])).toBe(true);
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+
+  it('a refused API key is SWY_ERR_PROVIDER_UNAUTHORIZED in the state, and the account is still created', async () => {
+    const account = await connect({ credentials: { api_key: 'not-the-key' } });
+    expect(account.webhook_registration).toMatchObject({ state: 'failed', last_error: { code: 'SWY_ERR_PROVIDER_UNAUTHORIZED', provider_status: 401 } });
+    expect((await hub.call('GET', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey })).status).toBe(200);
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventType } from './event-type.js';
+import { ApiAuth } from './provider-api.js';
 
 /**
  * One call the hub makes to a provider to manage its webhook, over the definition's `api` (base URL,
@@ -78,9 +79,22 @@ export const RegistrationVerification = z.object({
   wait_s: z.number().int().positive().default(300),
 });
 
+/**
+ * Registration calls that authenticate otherwise than the account's API calls (Gusto's webhook
+ * subscriptions take the organization's system access token, not the company's OAuth token): `scheme`
+ * as in `api.auth` (static schemes only; tokens are not refreshed here), `credentials` naming, for each
+ * credential the scheme reads, the account credential that holds it (`{"api_key": "system_access_token"}`).
+ */
+export const RegistrationAuth = z.object({
+  scheme: ApiAuth.refine((auth) => auth.type !== 'oauth2' || auth.token_url === undefined, 'a registration auth is not refreshed: leave out token_url'),
+  credentials: z.record(z.string(), z.string()).default({}),
+});
+export type RegistrationAuth = z.infer<typeof RegistrationAuth>;
+
 /** Registration through the provider's API, per integrated account. */
 export const ApiRegistration = z.object({
   mode: z.literal('api'),
+  auth: RegistrationAuth.optional(),
   events: z.array(RegistrationEvent).min(1),
   secret: GeneratedSecret.optional(),
   create: RegistrationCall,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { ApiRegistration } from '@switchyard/contracts';
+import type { ApiRegistration, RegistrationCall } from '@switchyard/contracts';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
-import type { RegistrationCalls, RegistrationTarget } from '@switchyard/provider-client';
+import type { RegistrationAnswer, RegistrationCalls, RegistrationTarget } from '@switchyard/provider-client';
 import { confirmPending, openVerification, type AccountRecord, type AccountStore } from '@switchyard/stores';
 import { expectSuccess, readAnswer, RegistrationFailed } from './outcome.js';
 import type { RegistrationRecord } from './store.js';
@@ -55,8 +55,11 @@ export class RegistrationSteps {
     };
   }
 
-  #target(provider: LoadedProvider, account: AccountRecord): RegistrationTarget {
-    return { provider, account, credentials: this.#p.accounts.credentials(account) };
+  /** One declared call with the account's credentials (or the registration's own auth), its answer checked. */
+  async #call(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, what: string, call: RegistrationCall, scope: Record<string, unknown>, id: string | undefined, allow: number[] = []): Promise<RegistrationAnswer> {
+    const target: RegistrationTarget = { provider, account, credentials: this.#p.accounts.credentials(account) };
+    const answer = await this.#p.calls.send(target, what, call, scope, id, registration.auth);
+    return expectSuccess(this.#p.engine, provider.definition.slug, registration, what, answer, allow);
   }
 
   /** The expiry to ask for and when to renew it, from the definition (capped by the operator's maximum). */
@@ -85,7 +88,7 @@ export class RegistrationSteps {
     let current = account;
     if (registration.verification) current = await openVerification(this.#p.accounts, current, Math.min(60, Math.ceil(registration.verification.wait_s / 60)));
     const scope = this.#scope(current, record, { secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
-    const answer = await expectSuccess(this.#p.engine, slug, registration, 'create', await this.#p.calls.send(this.#target(provider, current), 'create', registration.create, scope));
+    const answer = await this.#call(provider, registration, current, 'create', registration.create, scope, undefined);
     const remoteId = await readAnswer(this.#p.engine, slug, 'id', registration.answer.id, answer, true);
     const providerSecret = registration.answer.secret ? await readAnswer(this.#p.engine, slug, 'secret', registration.answer.secret, answer, false) : undefined;
     if (registration.answer.secret && providerSecret === undefined) {
@@ -116,7 +119,7 @@ export class RegistrationSteps {
     if (!registration.renew) return this.#recreate(provider, registration, account, record);
     const lifetime = this.#lifetime(registration);
     const scope = this.#scope(account, record, { expires_at: lifetime?.expiresAt ?? null });
-    const answer = await expectSuccess(this.#p.engine, slug, registration, 'renew', await this.#p.calls.send(this.#target(provider, account), 'renew', registration.renew, scope, record.remote_id!), [404]);
+    const answer = await this.#call(provider, registration, account, 'renew', registration.renew, scope, record.remote_id!, [404]);
     if (answer.status === 404) return { ...(await this.create(provider, registration, account, record)), repaired: true };
     const granted = registration.answer.expires_at && answer.body !== undefined ? await readAnswer(this.#p.engine, slug, 'expires_at', registration.answer.expires_at, answer, false) : undefined;
     const expiresAt = granted ? new Date(granted).toISOString() : (lifetime?.expiresAt ?? null);
@@ -134,7 +137,7 @@ export class RegistrationSteps {
   async check(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<StepResult | undefined> {
     if (!registration.read) return undefined;
     const slug = provider.definition.slug;
-    const answer = await expectSuccess(this.#p.engine, slug, registration, 'read', await this.#p.calls.send(this.#target(provider, account), 'read', registration.read, this.#scope(account, record), record.remote_id!), [404]);
+    const answer = await this.#call(provider, registration, account, 'read', registration.read, this.#scope(account, record), record.remote_id!, [404]);
     const gone = answer.status === 404 || (registration.exists !== undefined && !(await this.#p.engine.evaluate(`${slug}/provider.json#registration.exists`, registration.exists, { body: answer.body, headers: answer.headers })));
     if (!gone) return undefined;
     if (answer.status !== 404) await this.delete(provider, registration, account, record).catch(() => undefined);
@@ -154,10 +157,10 @@ export class RegistrationSteps {
       if (waited < verification.wait_s * 1000) return {};
       if (!verification.resend) throw new RegistrationFailed('SWY_ERR_REGISTRATION_VERIFICATION_PENDING', `${slug} sent no verification token within ${verification.wait_s} s`);
       const reopened = await openVerification(this.#p.accounts, account, Math.min(60, Math.ceil(verification.wait_s / 60)));
-      await expectSuccess(this.#p.engine, slug, registration, 'verification.resend', await this.#p.calls.send(this.#target(provider, reopened), 'verification.resend', verification.resend, this.#scope(reopened, record), record.remote_id!));
+      await this.#call(provider, registration, reopened, 'verification.resend', verification.resend, this.#scope(reopened, record), record.remote_id!);
       return { verification_requested_at: new Date(this.#p.now()).toISOString() };
     }
-    await expectSuccess(this.#p.engine, slug, registration, 'verification.call', await this.#p.calls.send(this.#target(provider, account), 'verification.call', verification.call, this.#scope(account, record, { token }), record.remote_id!));
+    await this.#call(provider, registration, account, 'verification.call', verification.call, this.#scope(account, record, { token }), record.remote_id!);
     const confirmed = await confirmPending(this.#p.accounts, account, token);
     if (!confirmed.ok) throw new RegistrationFailed(confirmed.code, confirmed.detail);
     return { state: 'registered', announce: 'created' };
@@ -166,7 +169,6 @@ export class RegistrationSteps {
   /** Removes the registration at the provider; already gone (404) counts as removed. */
   async delete(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<void> {
     if (!registration.delete || !record.remote_id) return;
-    const slug = provider.definition.slug;
-    await expectSuccess(this.#p.engine, slug, registration, 'delete', await this.#p.calls.send(this.#target(provider, account), 'delete', registration.delete, this.#scope(account, record), record.remote_id), [404]);
+    await this.#call(provider, registration, account, 'delete', registration.delete, this.#scope(account, record), record.remote_id, [404]);
   }
 }

@@ -1,4 +1,4 @@
-import type { RegistrationCall } from '@switchyard/contracts';
+import type { RegistrationAuth, RegistrationCall } from '@switchyard/contracts';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import type { AccountRecord } from '@switchyard/stores';
 import { authorize } from './auth.js';
@@ -50,13 +50,14 @@ export class RegistrationCalls {
 
   /**
    * Sends `call` (named `what` in errors, e.g. `create`) with `scope` as the JSONata input of its query
-   * and body; `id` fills `{id}` in the path. The account's `config` fills `{config.<key>}`.
+   * and body; `id` fills `{id}` in the path. The account's `config` fills `{config.<key>}`. With
+   * `auth`, the call authenticates with that scheme and the credentials it names instead of `api.auth`.
    */
-  async send(target: RegistrationTarget, what: string, call: RegistrationCall, scope: Record<string, unknown>, id?: string): Promise<RegistrationAnswer> {
-    return withAccountSlot(this.#governor, target, () => this.#send(target, what, call, scope, id));
+  async send(target: RegistrationTarget, what: string, call: RegistrationCall, scope: Record<string, unknown>, id?: string, auth?: RegistrationAuth): Promise<RegistrationAnswer> {
+    return withAccountSlot(this.#governor, target, () => this.#send(target, what, call, scope, id, auth));
   }
 
-  async #send(target: RegistrationTarget, what: string, call: RegistrationCall, scope: Record<string, unknown>, id: string | undefined): Promise<RegistrationAnswer> {
+  async #send(target: RegistrationTarget, what: string, call: RegistrationCall, scope: Record<string, unknown>, id: string | undefined, override: RegistrationAuth | undefined): Promise<RegistrationAnswer> {
     const api = target.provider.definition.api!;
     const slug = target.provider.definition.slug;
     const name = (field: string) => `${slug}/provider.json#registration.${what}.${field}`;
@@ -66,9 +67,12 @@ export class RegistrationCalls {
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     const body = call.body ? JSON.stringify(await this.#engine.evaluate(name('body'), call.body, scope)) : undefined;
     const headers: Record<string, string> = { accept: 'application/json', ...call.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const auth = override?.scheme ?? api.auth;
+    const credentials = override ? Object.fromEntries(Object.entries(override.credentials).map(([name, from]) => [name, target.credentials[from]])) : target.credentials;
     const send = (accessToken: string | undefined) =>
-      this.#http.send({ method: call.method, url: url.toString(), headers: { ...headers, ...authorize(api.auth, target.credentials, { method: call.method, url: url.toString() }, accessToken) }, body });
-    const reply = await callWithAccessToken(this.#tokens, api.auth, target.account, target.credentials, { send, status: (r) => r.status, resendable: true });
+      this.#http.send({ method: call.method, url: url.toString(), headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: url.toString() }, accessToken) }, body });
+    // An override is static: the token manager refreshes the account's own API grant, not this credential.
+    const reply = await callWithAccessToken(override ? undefined : this.#tokens, auth, target.account, credentials, { send, status: (r) => r.status, resendable: true });
     const text = reply.body.toString('utf8');
     const looksJson = /json/.test(reply.headers['content-type'] ?? '') || /^[[{]/.test(text.trim());
     let parsed: unknown = text === '' ? undefined : text;

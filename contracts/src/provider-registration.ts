@@ -96,11 +96,16 @@ export const ApiRegistration = z.object({
   mode: z.literal('api'),
   auth: RegistrationAuth.optional(),
   events: z.array(RegistrationEvent).min(1),
+  /**
+   * `per_event`: one webhook per subscribed event (Pipedrive takes one object per webhook; `event` in the
+   * scope names it), all sharing one generated secret; `none` (default): one webhook for all `events`.
+   */
+  split: z.enum(['none', 'per_event']).default('none'),
   secret: GeneratedSecret.optional(),
   create: RegistrationCall,
   /** Reads the registration; a 404 (or `exists` false) means it was deleted at the provider: re-create. */
   read: RegistrationCall.optional(),
-  /** JSONata over `{body, headers}` of `read`: false when the provider answered but the registration is gone or inactive. */
+  /** JSONata over `{body, headers, remote}` of `read`: false when the provider answered but the registration is gone or inactive. */
   exists: z.string().optional(),
   renew: RegistrationCall.optional(),
   delete: RegistrationCall.optional(),

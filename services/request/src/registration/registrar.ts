@@ -75,13 +75,13 @@ export class Registrar {
         return existing ?? (await this.#p.store.put(newRecord(account, 'manual', eventTypes, [], now)));
       }
       const events = subscribedEvents(registration, eventTypes ?? existing?.event_types);
-      if (existing && existing.remote_id !== null) {
+      if (existing && existing.remote_ids.length > 0) {
         const narrowed = eventTypes !== undefined && !sameSet(existing.events, events);
         if (!narrowed) return existing.state === 'failed' || existing.state === 'expiring' ? this.#step(account, existing) : existing;
         // New events: the provider's webhook is replaced by one subscribed to them.
         await this.#steps.delete(provider, registration, account, existing).catch(() => undefined);
       }
-      const record: RegistrationRecord = { ...(existing ?? newRecord(account, 'api', null, [], now)), event_types: eventTypes ?? existing?.event_types ?? null, events, remote_id: null };
+      const record: RegistrationRecord = { ...(existing ?? newRecord(account, 'api', null, [], now)), event_types: eventTypes ?? existing?.event_types ?? null, events, remote_ids: [] };
       return this.#apply(account, record, () => this.#steps.create(provider, registration, account, record));
     });
   }
@@ -116,7 +116,7 @@ export class Registrar {
     if (registration.mode !== 'api') return record;
     const now = this.#now();
     return this.#apply(account, record, async () => {
-      if (record.remote_id === null) return this.#steps.create(provider, registration, account, record);
+      if (record.remote_ids.length === 0) return this.#steps.create(provider, registration, account, record);
       if (record.state === 'pending_verification') return this.#steps.verify(provider, registration, account, record);
       if (record.renew_at !== null && Date.parse(record.renew_at) <= now) return this.#steps.renew(provider, registration, account, record);
       return (await this.#steps.check(provider, registration, account, record)) ?? { state: 'registered' };
@@ -139,7 +139,7 @@ export class Registrar {
       const { failure, retryAfterMs } = failureOf(error, nowIso);
       if (failure.code === 'SWY_ERR_INTERNAL') this.#p.logger.error({ err: error, account: account.id }, 'webhook registration step failed');
       const failures = record.failures + 1;
-      const live = record.remote_id !== null && record.expires_at !== null && Date.parse(record.expires_at) > now;
+      const live = record.remote_ids.length > 0 && record.expires_at !== null && Date.parse(record.expires_at) > now;
       const backoff = Math.max(retryAfterMs ?? 0, Math.min(this.#o.backoffBaseMs * 2 ** (failures - 1), this.#o.backoffMaxMs));
       // A live registration is retried before it lapses, whatever the backoff says.
       const retryAt = live ? Math.min(now + backoff, Date.parse(record.expires_at!) - Math.min(backoff, (Date.parse(record.expires_at!) - now) / 2)) : now + backoff;
@@ -192,7 +192,7 @@ export class Registrar {
       mode: record.mode,
       state: record.state,
       webhook_url: url,
-      provider_ids: record.remote_id === null ? [] : [record.remote_id],
+      provider_ids: record.remote_ids,
       subscribed_events: record.events,
       expires_at: record.expires_at,
       last_renewed_at: record.last_renewed_at,
@@ -243,7 +243,7 @@ function newRecord(account: AccountRecord, mode: 'api' | 'manual', eventTypes: s
     state: mode === 'manual' ? 'manual' : 'failed',
     event_types: eventTypes ?? null,
     events,
-    remote_id: null,
+    remote_ids: [],
     expires_at: null,
     renew_at: null,
     last_renewed_at: null,

@@ -18,7 +18,7 @@ export interface StepParts {
 }
 
 /** What a successful step changes in the record. */
-export type StepResult = Partial<Pick<RegistrationRecord, 'state' | 'remote_id' | 'expires_at' | 'last_renewed_at' | 'verification_requested_at'>> & {
+export type StepResult = Partial<Pick<RegistrationRecord, 'state' | 'remote_ids' | 'expires_at' | 'last_renewed_at' | 'verification_requested_at'>> & {
   /** When renewal is due (ISO), when the registration expires. */
   renew_at?: string | null;
   /** The operational event this step earns, if any. */
@@ -44,13 +44,13 @@ export class RegistrationSteps {
     this.#p = parts;
   }
 
-  /** The JSONata scope of a call (see `RegistrationCall` in contracts). */
-  #scope(account: AccountRecord, record: RegistrationRecord, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  /** The JSONata scope of a call (see `RegistrationCall` in contracts); `id` is the part the call is about. */
+  #scope(account: AccountRecord, record: Pick<RegistrationRecord, 'events'>, id?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
       account: { id: account.id, config: account.config },
       webhook_url: webhookUrl(this.#p.publicUrl, account),
       events: record.events,
-      remote: { id: record.remote_id },
+      remote: { id: id ?? null },
       ...extra,
     };
   }
@@ -77,9 +77,11 @@ export class RegistrationSteps {
   }
 
   /**
-   * Creates the webhook at the provider. A secret the hub generates (or the one the provider returns,
-   * BambooHR's one-time `privateKey`) becomes the account's webhook secret, sealed by the account store.
-   * With a verification step, the capture window is opened first: the provider sends its token right away.
+   * Creates the webhook at the provider — one per subscribed event when the definition says
+   * `split: "per_event"` (Pipedrive takes one object per webhook), all removed again if one fails. A
+   * secret the hub generates (shared by every part) or the ones the provider returns (BambooHR's one-time
+   * `privateKey`) become the account's webhook secrets, sealed by the account store. With a verification
+   * step, the capture window is opened first: the provider sends its token right away.
    */
   async create(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<StepResult> {
     const slug = provider.definition.slug;
@@ -87,42 +89,57 @@ export class RegistrationSteps {
     const lifetime = this.#lifetime(registration);
     let current = account;
     if (registration.verification) current = await openVerification(this.#p.accounts, current, Math.min(60, Math.ceil(registration.verification.wait_s / 60)));
-    const scope = this.#scope(current, record, { secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
-    const answer = await this.#call(provider, registration, current, 'create', registration.create, scope, undefined);
-    const remoteId = await readAnswer(this.#p.engine, slug, 'id', registration.answer.id, answer, true);
-    const providerSecret = registration.answer.secret ? await readAnswer(this.#p.engine, slug, 'secret', registration.answer.secret, answer, false) : undefined;
-    if (registration.answer.secret && providerSecret === undefined) {
-      // A webhook whose key we never saw can never be verified: remove it rather than leave it sending.
-      await this.delete(provider, registration, current, { ...record, remote_id: remoteId! }).catch(() => undefined);
-      throw new RegistrationFailed('SWY_ERR_REGISTRATION_ANSWER_INVALID', `${slug}'s answer to create carries no secret`, { providerStatus: answer.status });
+    const parts = registration.split === 'per_event' ? record.events.map((event) => [event]) : [record.events];
+    const ids: string[] = [];
+    const providerSecrets: string[] = [];
+    let granted: string | undefined;
+    try {
+      for (const events of parts) {
+        const scope = this.#scope(current, { ...record, events }, undefined, { event: events[0], secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
+        const answer = await this.#call(provider, registration, current, 'create', registration.create, scope, undefined);
+        const id = (await readAnswer(this.#p.engine, slug, 'id', registration.answer.id, answer, true))!;
+        ids.push(id);
+        if (registration.answer.secret) {
+          const secret = await readAnswer(this.#p.engine, slug, 'secret', registration.answer.secret, answer, false);
+          // A webhook whose key we never saw can never be verified: it is removed with the others below.
+          if (secret === undefined) throw new RegistrationFailed('SWY_ERR_REGISTRATION_ANSWER_INVALID', `${slug}'s answer to create carries no secret`, { providerStatus: answer.status });
+          providerSecrets.push(secret);
+        }
+        const expiry = registration.answer.expires_at ? await readAnswer(this.#p.engine, slug, 'expires_at', registration.answer.expires_at, answer, false) : undefined;
+        if (expiry && (granted === undefined || Date.parse(expiry) < Date.parse(granted))) granted = expiry;
+      }
+    } catch (error) {
+      await this.delete(provider, registration, current, { ...record, remote_ids: ids }).catch(() => undefined);
+      throw error;
     }
-    const secret = providerSecret ?? (random !== undefined ? String(await this.#p.engine.evaluate(`${slug}/provider.json#registration.secret.as`, registration.secret!.as, { random })) : undefined);
-    if (secret !== undefined) current = await this.#p.accounts.update(current, { webhook_secrets: [secret] });
-    const granted = registration.answer.expires_at ? await readAnswer(this.#p.engine, slug, 'expires_at', registration.answer.expires_at, answer, false) : undefined;
+    const generated = random !== undefined ? String(await this.#p.engine.evaluate(`${slug}/provider.json#registration.secret.as`, registration.secret!.as, { random })) : undefined;
+    const secrets = providerSecrets.length > 0 ? providerSecrets : generated !== undefined ? [generated] : [];
+    if (secrets.length > 0) current = await this.#p.accounts.update(current, { webhook_secrets: secrets });
     const expiresAt = granted ? new Date(granted).toISOString() : (lifetime?.expiresAt ?? null);
-    const now = new Date(this.#p.now()).toISOString();
     const verifying = registration.verification !== undefined;
     return {
       state: verifying ? 'pending_verification' : 'registered',
-      remote_id: remoteId!,
+      remote_ids: ids,
       expires_at: expiresAt,
       renew_at: this.#renewAt(registration, expiresAt),
       last_renewed_at: null,
-      verification_requested_at: verifying ? now : null,
+      verification_requested_at: verifying ? new Date(this.#p.now()).toISOString() : null,
       ...(verifying ? {} : { announce: 'created' as const }),
     };
   }
 
-  /** Extends the registration's expiry; gone at the provider (404) → created again. */
+  /** Extends every part's expiry; a part gone at the provider (404) → the registration is created again. */
   async renew(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<StepResult> {
     const slug = provider.definition.slug;
     if (!registration.renew) return this.#recreate(provider, registration, account, record);
     const lifetime = this.#lifetime(registration);
-    const scope = this.#scope(account, record, { expires_at: lifetime?.expiresAt ?? null });
-    const answer = await this.#call(provider, registration, account, 'renew', registration.renew, scope, record.remote_id!, [404]);
-    if (answer.status === 404) return { ...(await this.create(provider, registration, account, record)), repaired: true };
-    const granted = registration.answer.expires_at && answer.body !== undefined ? await readAnswer(this.#p.engine, slug, 'expires_at', registration.answer.expires_at, answer, false) : undefined;
-    const expiresAt = granted ? new Date(granted).toISOString() : (lifetime?.expiresAt ?? null);
+    let expiresAt = lifetime?.expiresAt ?? null;
+    for (const id of record.remote_ids) {
+      const answer = await this.#call(provider, registration, account, 'renew', registration.renew, this.#scope(account, record, id, { expires_at: lifetime?.expiresAt ?? null }), id, [404]);
+      if (answer.status === 404) return this.#repair(provider, registration, account, record);
+      const granted = registration.answer.expires_at && answer.body !== undefined ? await readAnswer(this.#p.engine, slug, 'expires_at', registration.answer.expires_at, answer, false) : undefined;
+      if (granted && (expiresAt === null || Date.parse(granted) < Date.parse(expiresAt))) expiresAt = new Date(granted).toISOString();
+    }
     return { state: 'registered', expires_at: expiresAt, renew_at: this.#renewAt(registration, expiresAt), last_renewed_at: new Date(this.#p.now()).toISOString(), announce: 'renewed' };
   }
 
@@ -133,15 +150,23 @@ export class RegistrationSteps {
     return { ...created, last_renewed_at: new Date(this.#p.now()).toISOString(), announce: 'renewed' };
   }
 
-  /** Reads the registration back; when the provider deleted it (404, or `exists` false) it is created again. */
+  /** What is left of a registration the provider (partly) deleted is removed, and the whole is created again. */
+  async #repair(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<StepResult> {
+    await this.delete(provider, registration, account, record).catch(() => undefined);
+    return { ...(await this.create(provider, registration, account, record)), repaired: true };
+  }
+
+  /** Reads every part back; when the provider deleted one (404, or `exists` false) the registration is created again. */
   async check(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<StepResult | undefined> {
     if (!registration.read) return undefined;
     const slug = provider.definition.slug;
-    const answer = await this.#call(provider, registration, account, 'read', registration.read, this.#scope(account, record), record.remote_id!, [404]);
-    const gone = answer.status === 404 || (registration.exists !== undefined && !(await this.#p.engine.evaluate(`${slug}/provider.json#registration.exists`, registration.exists, { body: answer.body, headers: answer.headers })));
-    if (!gone) return undefined;
-    if (answer.status !== 404) await this.delete(provider, registration, account, record).catch(() => undefined);
-    return { ...(await this.create(provider, registration, account, record)), repaired: true };
+    for (const id of record.remote_ids) {
+      const answer = await this.#call(provider, registration, account, 'read', registration.read, this.#scope(account, record, id), id, [404]);
+      const view = { body: answer.body, headers: answer.headers, remote: { id } };
+      const gone = answer.status === 404 || (registration.exists !== undefined && !(await this.#p.engine.evaluate(`${slug}/provider.json#registration.exists`, registration.exists, view)));
+      if (gone) return this.#repair(provider, registration, account, record);
+    }
+    return undefined;
   }
 
   /**
@@ -151,24 +176,25 @@ export class RegistrationSteps {
   async verify(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<StepResult> {
     const verification = registration.verification!;
     const slug = provider.definition.slug;
+    const id = record.remote_ids[0]!;
     const token = this.#p.accounts.pendingSecret(account);
     if (token === undefined) {
       const waited = this.#p.now() - Date.parse(record.verification_requested_at ?? record.created_at);
       if (waited < verification.wait_s * 1000) return {};
       if (!verification.resend) throw new RegistrationFailed('SWY_ERR_REGISTRATION_VERIFICATION_PENDING', `${slug} sent no verification token within ${verification.wait_s} s`);
       const reopened = await openVerification(this.#p.accounts, account, Math.min(60, Math.ceil(verification.wait_s / 60)));
-      await this.#call(provider, registration, reopened, 'verification.resend', verification.resend, this.#scope(reopened, record), record.remote_id!);
+      await this.#call(provider, registration, reopened, 'verification.resend', verification.resend, this.#scope(reopened, record, id), id);
       return { verification_requested_at: new Date(this.#p.now()).toISOString() };
     }
-    await this.#call(provider, registration, account, 'verification.call', verification.call, this.#scope(account, record, { token }), record.remote_id!);
+    await this.#call(provider, registration, account, 'verification.call', verification.call, this.#scope(account, record, id, { token }), id);
     const confirmed = await confirmPending(this.#p.accounts, account, token);
     if (!confirmed.ok) throw new RegistrationFailed(confirmed.code, confirmed.detail);
     return { state: 'registered', announce: 'created' };
   }
 
-  /** Removes the registration at the provider; already gone (404) counts as removed. */
+  /** Removes every part at the provider; already gone (404) counts as removed. */
   async delete(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<void> {
-    if (!registration.delete || !record.remote_id) return;
-    await this.#call(provider, registration, account, 'delete', registration.delete, this.#scope(account, record), record.remote_id, [404]);
+    if (!registration.delete) return;
+    for (const id of record.remote_ids) await this.#call(provider, registration, account, 'delete', registration.delete, this.#scope(account, record, id), id, [404]);
   }
 }

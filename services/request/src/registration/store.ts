@@ -23,8 +23,8 @@ export interface RegistrationRecord {
   event_types: string[] | null;
   /** Provider event names subscribed to. */
   events: string[];
-  /** The provider's id of the webhook, once created. */
-  remote_id: string | null;
+  /** The provider's ids of the webhook (one per event with `split: per_event`); empty until created. */
+  remote_ids: string[];
   expires_at: string | null;
   /** When renewal is due: `renew_ahead_fraction` of the granted lifetime before `expires_at`. */
   renew_at: string | null;

@@ -7,7 +7,8 @@ import { ApiAuth } from './provider-api.js';
  * auth, rate limits). `path` takes `{id}` (the provider's id of the registration) and `{config.<key>}`.
  * `query` and `body` are JSONata over the registration scope:
  * `{account: {id, config}, webhook_url, events, secret, remote, expires_at, token}` — `events` are the
- * provider's event names to subscribe to, `secret` is what the hub generated (see `secret`), `remote` is
+ * provider's event names to subscribe to (`event` the one of a `per_event` part), `secret` is what the
+ * hub generated (see `secret`; on renew the stored webhook secret), `remote` is
  * what was kept from earlier answers, `expires_at` the ISO time the hub asks for, `token` a verification
  * token the provider sent (Gusto).
  */

@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@switchyard/nats-server';
 import { startTestHub, type TestHub } from '../harness/hub.js';
+import { patchedMappings } from '../harness/mappings.js';
 import { rememberSecret } from '../harness/log-audit.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import { eventually } from '../harness/wait.js';
 import { startGraphApi, type GraphApi } from '../simulators/graph-api.js';
 
-const MAPPINGS = fileURLToPath(new URL('../../mappings', import.meta.url));
 const ADMIN = 'graph-admin-token-0123456789abcdef';
 const KEY = randomBytes(32).toString('hex');
 
@@ -25,7 +21,7 @@ describe('webhook registration: Microsoft Graph', () => {
   let nats: Awaited<ReturnType<typeof startTestNats>>;
   let graph: GraphApi;
   let receiver: Receiver;
-  let mappings: string;
+  let mappings: Awaited<ReturnType<typeof patchedMappings>>;
   const hubs: TestHub[] = [];
 
   /** A hub on a fixed port, key and admin token, so a restarted one is the same hub to Graph and to the customer. */
@@ -35,7 +31,7 @@ describe('webhook registration: Microsoft Graph', () => {
       SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${port}`,
       SWITCHYARD_ADMIN_TOKEN: ADMIN,
       SWITCHYARD_ENCRYPTION_KEY: KEY,
-      SWITCHYARD_MAPPINGS_DIR: mappings,
+      SWITCHYARD_MAPPINGS_DIR: mappings.dir,
       SWITCHYARD_REGISTRATION_TICK_MS: '100',
       SWITCHYARD_REGISTRATION_BACKOFF_MS: '200',
       SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400',
@@ -65,12 +61,9 @@ describe('webhook registration: Microsoft Graph', () => {
     receiver = await startReceiver();
     rememberSecret('Graph client secret', 'graph-secret');
     // The token endpoint is Entra's, fixed in the definition: point it at the simulator in a copy.
-    mappings = await mkdtemp(join(tmpdir(), 'swy-graph-'));
-    await cp(MAPPINGS, mappings, { recursive: true });
-    const file = join(mappings, 'microsoft-graph', 'provider.json');
-    const definition = JSON.parse(await readFile(file, 'utf8'));
-    definition.api.auth.token_url = `${graph.url}/{config.tenant_id}/oauth2/v2.0/token`;
-    await writeFile(file, JSON.stringify(definition));
+    mappings = await patchedMappings('microsoft-graph', (definition) => {
+      definition.api.auth.token_url = `${graph.url}/{config.tenant_id}/oauth2/v2.0/token`;
+    });
   });
 
   afterAll(async () => {
@@ -78,7 +71,7 @@ describe('webhook registration: Microsoft Graph', () => {
     await receiver?.close();
     await graph?.close();
     await nats?.stop();
-    await rm(mappings, { recursive: true, force: true });
+    await mappings?.remove();
   });
 
   it('creates one validated subscription per resource with clientState, and a notification Graph sends is delivered', async () => {

@@ -134,8 +134,10 @@ export class RegistrationSteps {
     if (!registration.renew) return this.#recreate(provider, registration, account, record);
     const lifetime = this.#lifetime(registration);
     let expiresAt = lifetime?.expiresAt ?? null;
+    // Zoho's PUT replaces the channel's details: the token it echoes must be sent again.
+    const secret = registration.secret ? (this.#p.accounts.webhookSecrets(account)[0] ?? null) : null;
     for (const id of record.remote_ids) {
-      const answer = await this.#call(provider, registration, account, 'renew', registration.renew, this.#scope(account, record, id, { expires_at: lifetime?.expiresAt ?? null }), id, [404]);
+      const answer = await this.#call(provider, registration, account, 'renew', registration.renew, this.#scope(account, record, id, { expires_at: lifetime?.expiresAt ?? null, secret }), id, [404]);
       if (answer.status === 404) return this.#repair(provider, registration, account, record);
       const granted = registration.answer.expires_at && answer.body !== undefined ? await readAnswer(this.#p.engine, slug, 'expires_at', registration.answer.expires_at, answer, false) : undefined;
       if (granted && (expiresAt === null || Date.parse(granted) < Date.parse(expiresAt))) expiresAt = new Date(granted).toISOString();

@@ -1,4 +1,4 @@
-import type { RegistrationAuth, RegistrationCall } from '@switchyard/contracts';
+import { SwitchyardError, type RegistrationAuth, type RegistrationCall } from '@switchyard/contracts';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import type { AccountRecord } from '@switchyard/stores';
 import { authorize } from './auth.js';
@@ -62,7 +62,13 @@ export class RegistrationCalls {
     const slug = target.provider.definition.slug;
     const name = (field: string) => `${slug}/provider.json#registration.${what}.${field}`;
     const base = baseUrlFor(api.base_url, target.account.config);
-    const url = new URL(`${base}${renderTemplate(call.path, { config: target.account.config, id })}`);
+    let url: URL;
+    try {
+      url = new URL(`${base}${renderTemplate(call.path, { config: target.account.config, id })}`);
+    } catch (cause) {
+      if (cause instanceof SwitchyardError) throw cause;
+      throw new SwitchyardError('SWY_ERR_ACCOUNT_CONFIG_MISSING', `${slug}: the account's base URL is not a URL; check config.base_url`, { cause });
+    }
     const query = call.query ? ((await this.#engine.evaluate(name('query'), call.query, scope)) as Record<string, unknown> | undefined) : undefined;
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     const body = call.body ? JSON.stringify(await this.#engine.evaluate(name('body'), call.body, scope)) : undefined;

@@ -198,7 +198,7 @@ export class Registrar {
       last_renewed_at: record.last_renewed_at,
       next_check_at: record.next_check_at,
       last_error: record.last_error,
-      manual: registration?.mode === 'manual' ? { steps: registration.steps.map((step) => step.replaceAll('{webhook_url}', url)), secret_from: registration.secret_from } : null,
+      manual: registration?.mode === 'manual' ? { steps: registration.steps.map((step) => fillStep(step, url, this.#p.publicUrl, account)), secret_from: registration.secret_from } : null,
       created_at: record.created_at,
       updated_at: record.updated_at,
     };
@@ -258,3 +258,17 @@ function newRecord(account: AccountRecord, mode: 'api' | 'manual', eventTypes: s
 
 const lockKey = (accountId: string) => `registration.${keyToken(accountId)}`;
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/**
+ * A manual step with its placeholders filled: `{webhook_url}` (the account's URL), `{app_webhook_url}`
+ * (its provider app's URL, for providers that send for every account of an app), `{account_id}`,
+ * `{provider_app_id}`. Without a provider app the app placeholders say what is missing.
+ */
+function fillStep(step: string, url: string, publicUrl: string, account: AccountRecord): string {
+  const app = account.provider_app_id;
+  return step
+    .replaceAll('{webhook_url}', url)
+    .replaceAll('{app_webhook_url}', app ? `${publicUrl}/webhooks/${account.provider}/apps/${app}` : '<the webhook_url of the account\'s provider app: connect the account through one>')
+    .replaceAll('{account_id}', account.id)
+    .replaceAll('{provider_app_id}', app ?? '<provider app id>');
+}

@@ -80,6 +80,11 @@ describe('webhook registration: Gusto', () => {
       expect(account.webhook_registration).toMatchObject({ state: 'failed', provider_ids: [], last_error: { code: 'SWY_ERR_REGISTRATION_URL_REFUSED', provider_status: 422 } });
       expect(gusto.webhooks.subscriptions.size).toBe(before);
       expect((await hub.call('GET', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey })).status).toBe(200);
+      // Operators see it too: the registrations gauge counts it as failed.
+      await eventually('the failed registration in /metrics', async () => {
+        const metrics = await (await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${hub.metricsToken}` } })).text();
+        return /switchyard_webhook_registrations\{provider="gusto",state="failed"\} [1-9]/.test(metrics);
+      });
     } finally {
       gusto.webhooks.unreachableHosts.clear();
     }

@@ -25,7 +25,7 @@ export async function openRegistration(ctx: RequestParts, config: RegistrationCo
       lockTtlMs: 120_000,
     },
   );
-  const reconciler = startReconciler({ bus: ctx.bus, logger: ctx.logger, store, registrar }, { intervalMs: config.SWITCHYARD_REGISTRATION_TICK_MS, leaseMs: 300_000 });
+  const reconciler = startReconciler({ bus: ctx.bus, logger: ctx.logger, store, registrar, metrics: ctx.metrics }, { intervalMs: config.SWITCHYARD_REGISTRATION_TICK_MS, leaseMs: 300_000 });
   return {
     registrar,
     close: async () => {

@@ -1,5 +1,5 @@
 import { KvLock, type Bus } from '@switchyard/bus';
-import { randomId, type Closeable, type Logger } from '@switchyard/kernel';
+import { randomId, type Closeable, type Logger, type Metrics } from '@switchyard/kernel';
 import type { Registrar } from './registrar.js';
 import type { RegistrationStore } from './store.js';
 
@@ -13,13 +13,14 @@ export const RECONCILER_LEASE = 'registration-reconciler';
  * a restarted or different replica carries on where the last one stopped; at most one replica works
  * a tick, and each account's own lock keeps the API from racing it.
  */
-export function startReconciler(parts: { bus: Bus; logger: Logger; store: RegistrationStore; registrar: Registrar }, options: { intervalMs: number; leaseMs: number }): Closeable {
+export function startReconciler(parts: { bus: Bus; logger: Logger; store: RegistrationStore; registrar: Registrar; metrics?: Metrics | undefined }, options: { intervalMs: number; leaseMs: number }): Closeable {
   const lease = new KvLock(parts.bus.kv.locks, { owner: randomId('reconciler'), ttlMs: options.leaseMs });
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
   const tick = async (): Promise<void> => {
+    if (parts.metrics) countStates(parts.metrics, parts.store);
     const attempt = await lease.tryAcquire(RECONCILER_LEASE);
     if (!attempt.acquired) return;
     try {
@@ -48,4 +49,10 @@ export function startReconciler(parts: { bus: Bus; logger: Logger; store: Regist
       await running;
     },
   };
+}
+
+/** Sets the registrations gauge from this replica's mirror of the cluster-wide bucket. */
+function countStates(metrics: Metrics, store: RegistrationStore): void {
+  metrics.registrations.reset();
+  for (const record of store.all()) metrics.registrations.inc({ provider: record.provider, state: record.state });
 }

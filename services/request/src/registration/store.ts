@@ -71,9 +71,14 @@ export class RegistrationStore {
     await this.#entries.delete(keyToken(accountId));
   }
 
+  /** Every registration (snapshot of the watched mirror). */
+  all(): RegistrationRecord[] {
+    return this.#entries.values();
+  }
+
   /** Every registration whose next check is due at `nowMs` (snapshot). */
   due(nowMs: number): RegistrationRecord[] {
-    return this.#entries.values().filter((r) => r.mode === 'api' && r.next_check_at !== null && Date.parse(r.next_check_at) <= nowMs);
+    return this.all().filter((r) => r.mode === 'api' && r.next_check_at !== null && Date.parse(r.next_check_at) <= nowMs);
   }
 
   stop(): void {

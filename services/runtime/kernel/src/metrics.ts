@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The process's Prometheus registry and the metrics every service records. One registry per
@@ -36,6 +36,18 @@ export class Metrics {
     name: 'switchyard_delivery_attempt_seconds',
     help: 'Delivery attempt latency',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [this.registry],
+  });
+
+  /**
+   * The hub's webhooks at providers, by provider and registration state (registered, pending_verification,
+   * expiring, failed, manual): set by the request service from the cluster-wide registrations bucket, so
+   * every replica reports the same numbers and an `expiring` or `failed` one shows long before it lapses.
+   */
+  readonly registrations = new Gauge({
+    name: 'switchyard_webhook_registrations',
+    help: 'Webhook registrations at providers, by provider and state',
+    labelNames: ['provider', 'state'] as const,
     registers: [this.registry],
   });
 

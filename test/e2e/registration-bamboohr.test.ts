@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../harness/hub.js';
+import type { TestHub } from '../harness/hub.js';
 import { rememberSecret } from '../harness/log-audit.js';
-import { startTestNats } from '../harness/nats.js';
-import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { startRegistrationRig, type RegistrationRig } from '../harness/registration.js';
 import { eventually } from '../harness/wait.js';
 import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.js';
 
@@ -11,45 +10,24 @@ import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.j
  * public API of a real hub on a real nats-server against the BambooHR simulator.
  */
 describe('webhook registration: BambooHR', () => {
-  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let rig: RegistrationRig;
   let hub: TestHub;
-  let bamboo: BambooHrApi;
-  let receiver: Receiver;
   let env: { id: string; apiKey: string };
-
-  const connect = async (body: Record<string, unknown> = {}) => {
-    const response = await hub.call('POST', '/v1/integrated-accounts', {
-      token: env.apiKey,
-      body: { provider: 'bamboohr', credentials: { api_key: 'bamboo-key' }, config: { subdomain: 'acme', base_url: `${bamboo.url}/api` }, register_webhooks: true, ...body },
-    });
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-    return response.body;
-  };
-  const registration = async (id: string) => (await hub.call('GET', `/v1/integrated-accounts/${id}/webhook-registration`, { token: env.apiKey })).body;
-  const delivered = (recordId: string) => receiver.delivered().filter((d) => JSON.parse(d.body).record_id === recordId);
+  let bamboo: BambooHrApi;
+  const connect = async (body: Record<string, unknown> = {}) => rig.connect({ provider: 'bamboohr', credentials: { api_key: 'bamboo-key' }, config: { subdomain: 'acme', base_url: `${bamboo.url}/api` }, ...body });
+  const registration = (id: string) => rig.registration(id);
+  const delivered = (recordId: string) => rig.delivered(recordId);
 
   beforeAll(async () => {
-    nats = await startTestNats();
     bamboo = await startBambooHrApi({ employees: 3 });
-    receiver = await startReceiver();
     rememberSecret('BambooHR API key', 'bamboo-key');
-    hub = await startTestHub(nats.url, {
-      SWITCHYARD_REGISTRATION_TICK_MS: '100',
-      SWITCHYARD_REGISTRATION_CHECK_INTERVAL_MS: '300',
-      SWITCHYARD_REGISTRATION_BACKOFF_MS: '200',
-      SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400',
-      SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150',
-    });
-    env = await hub.createEnvironment();
-    const subscription = await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*'] } });
-    expect(subscription.status).toBe(201);
+    rig = await startRegistrationRig(['hris/employees:*'], { SWITCHYARD_REGISTRATION_CHECK_INTERVAL_MS: '300', SWITCHYARD_REGISTRATION_BACKOFF_MS: '200', SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400', SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150' });
+    ({ hub, env } = rig);
   });
 
   afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
+    await rig?.close();
     await bamboo?.close();
-    await nats?.stop();
   });
 
   it('registers on create, and a webhook BambooHR signs with the one-time privateKey is verified and delivered', async () => {

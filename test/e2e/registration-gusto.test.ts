@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../harness/hub.js';
+import type { TestHub } from '../harness/hub.js';
 import { rememberSecret } from '../harness/log-audit.js';
-import { startTestNats } from '../harness/nats.js';
-import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { startRegistrationRig, type RegistrationRig } from '../harness/registration.js';
 import { eventually } from '../harness/wait.js';
 import { startGustoApi, type GustoApi } from '../simulators/gusto-api.js';
 
@@ -11,39 +10,25 @@ import { startGustoApi, type GustoApi } from '../simulators/gusto-api.js';
  * verification token Gusto POSTs, hand it back with `PUT …/verify`, then receive events signed with it.
  */
 describe('webhook registration: Gusto', () => {
-  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let rig: RegistrationRig;
   let hub: TestHub;
-  let gusto: GustoApi;
-  let receiver: Receiver;
   let env: { id: string; apiKey: string };
+  let gusto: GustoApi;
   const company = '7779b433-56d4-4729-9fba-7ccbcc2b094e';
-
-  const connect = async (credentials: Record<string, unknown> = {}) => {
-    const response = await hub.call('POST', '/v1/integrated-accounts', {
-      token: env.apiKey,
-      body: { provider: 'gusto', credentials: { access_token: 'company-token', system_access_token: 'gusto-system-token', ...credentials }, config: { base_url: gusto.url, company_uuid: company }, register_webhooks: true },
-    });
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-    return response.body;
-  };
-  const registration = async (id: string) => (await hub.call('GET', `/v1/integrated-accounts/${id}/webhook-registration`, { token: env.apiKey })).body;
-  const delivered = (recordId: string) => receiver.delivered().filter((d) => JSON.parse(d.body).record_id === recordId);
+  const connect = async (credentials: Record<string, unknown> = {}) => rig.connect({ provider: 'gusto', credentials: { access_token: 'company-token', system_access_token: 'gusto-system-token', ...credentials }, config: { base_url: gusto.url, company_uuid: company } });
+  const registration = (id: string) => rig.registration(id);
+  const delivered = (recordId: string) => rig.delivered(recordId);
 
   beforeAll(async () => {
-    nats = await startTestNats();
     gusto = await startGustoApi({ employees: 2 });
-    receiver = await startReceiver();
     rememberSecret('Gusto system token', 'gusto-system-token');
-    hub = await startTestHub(nats.url, { SWITCHYARD_REGISTRATION_TICK_MS: '100', SWITCHYARD_REGISTRATION_VERIFY_POLL_MS: '100', SWITCHYARD_REGISTRATION_BACKOFF_MS: '60000' });
-    env = await hub.createEnvironment();
-    expect((await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*', 'webhook/registration:*'] } })).status).toBe(201);
+    rig = await startRegistrationRig(['hris/employees:*', 'webhook/registration:*'], { SWITCHYARD_REGISTRATION_VERIFY_POLL_MS: '100', SWITCHYARD_REGISTRATION_BACKOFF_MS: '60000' });
+    ({ hub, env } = rig);
   });
 
   afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
+    await rig?.close();
     await gusto?.close();
-    await nats?.stop();
   });
 
   it('creates the subscription, verifies it with the captured token, and delivers events Gusto signs with it', async () => {
@@ -67,7 +52,7 @@ describe('webhook registration: Gusto', () => {
     expect(JSON.parse(delivery!.body)).toMatchObject({ type: 'hris/employees:updated', integrated_account_id: account.id, provider: 'gusto' });
 
     // The customer is told, on the same endpoint, that the registration is live.
-    const created = await eventually('webhook/registration:created', () => receiver.delivered().map((d) => JSON.parse(d.body)).find((e) => e.type === 'webhook/registration:created' && e.data.integrated_account_id === account.id));
+    const created = await eventually('webhook/registration:created', () => rig.receiver.delivered().map((d) => JSON.parse(d.body)).find((e) => e.type === 'webhook/registration:created' && e.data.integrated_account_id === account.id));
     expect(created.data).toMatchObject({ state: 'registered', provider: 'gusto', provider_ids: [uuid] });
     expect(JSON.stringify(created)).not.toContain(gusto.webhooks.subscriptions.get(uuid)!.verification_token);
   });

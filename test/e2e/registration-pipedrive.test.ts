@@ -1,46 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../harness/hub.js';
+import type { TestHub } from '../harness/hub.js';
 import { rememberSecret } from '../harness/log-audit.js';
-import { startTestNats } from '../harness/nats.js';
-import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { startRegistrationRig, type RegistrationRig } from '../harness/registration.js';
 import { eventually } from '../harness/wait.js';
 import { PIPEDRIVE_WEBHOOKS_PER_USER, startPipedriveApi, type PipedriveApi } from '../simulators/pipedrive-api.js';
 
 /** Pipedrive registration: one v2 webhook per object, a basic-auth pair the hub generates, 40 webhooks per user. */
 describe('webhook registration: Pipedrive', () => {
-  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let rig: RegistrationRig;
   let hub: TestHub;
-  let pipedrive: PipedriveApi;
-  let receiver: Receiver;
   let env: { id: string; apiKey: string };
-
-  const connect = async () => {
-    const response = await hub.call('POST', '/v1/integrated-accounts', {
-      token: env.apiKey,
-      body: { provider: 'pipedrive', credentials: { api_key: 'pipedrive-token' }, config: { base_url: `${pipedrive.url}` }, register_webhooks: true },
-    });
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-    return response.body;
-  };
-  const registration = async (id: string) => (await hub.call('GET', `/v1/integrated-accounts/${id}/webhook-registration`, { token: env.apiKey })).body;
-  const delivered = (recordId: string) => receiver.delivered().filter((d) => JSON.parse(d.body).record_id === recordId);
+  let pipedrive: PipedriveApi;
   const hooksOf = (accountUrl: string) => [...pipedrive.hooks.values()].filter((h) => h.subscription_url === accountUrl);
+  const connect = async () => rig.connect({ provider: 'pipedrive', credentials: { api_key: 'pipedrive-token' }, config: { base_url: `${pipedrive.url}` } });
+  const registration = (id: string) => rig.registration(id);
+  const delivered = (recordId: string) => rig.delivered(recordId);
 
   beforeAll(async () => {
-    nats = await startTestNats();
     pipedrive = await startPipedriveApi();
-    receiver = await startReceiver();
     rememberSecret('Pipedrive API token', 'pipedrive-token');
-    hub = await startTestHub(nats.url, { SWITCHYARD_REGISTRATION_TICK_MS: '100', SWITCHYARD_REGISTRATION_CHECK_INTERVAL_MS: '300', SWITCHYARD_REGISTRATION_BACKOFF_MS: '60000' });
-    env = await hub.createEnvironment();
-    expect((await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['crm/*'] } })).status).toBe(201);
+    rig = await startRegistrationRig(['crm/*'], { SWITCHYARD_REGISTRATION_CHECK_INTERVAL_MS: '300', SWITCHYARD_REGISTRATION_BACKOFF_MS: '60000' });
+    ({ hub, env } = rig);
   });
 
   afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
+    await rig?.close();
     await pipedrive?.close();
-    await nats?.stop();
   });
 
   it('registers one v2 webhook per object with a generated basic-auth pair, and an event Pipedrive sends with it is delivered', async () => {

@@ -1,57 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../harness/hub.js';
 import { patchedMappings } from '../harness/mappings.js';
 import { rememberSecret } from '../harness/log-audit.js';
-import { startTestNats } from '../harness/nats.js';
-import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { startRegistrationRig, type RegistrationRig } from '../harness/registration.js';
 import { eventually } from '../harness/wait.js';
 import { startZohoApi, zohoMaxExpiryMs, type ZohoApi } from '../simulators/zoho-api.js';
 
 /** Zoho CRM watch channels: enabled with a generated token, renewed with PUT before the channel expires. */
 describe('webhook registration: Zoho CRM', () => {
-  let nats: Awaited<ReturnType<typeof startTestNats>>;
-  let hub: TestHub;
+  let rig: RegistrationRig;
   let zoho: ZohoApi;
-  let receiver: Receiver;
-  let env: { id: string; apiKey: string };
   let mappings: Awaited<ReturnType<typeof patchedMappings>>;
 
   const connect = async (grant = zoho.oauth.issue()) => {
     rememberSecret('Zoho access token', grant.access_token);
     rememberSecret('Zoho refresh token', grant.refresh_token);
-    const response = await hub.call('POST', '/v1/integrated-accounts', {
-      token: env.apiKey,
-      body: {
-        provider: 'zoho-crm',
-        credentials: { access_token: grant.access_token, refresh_token: grant.refresh_token, client_id: 'zoho-client', client_secret: 'zoho-secret' },
-        config: { dc: 'eu', base_url: zoho.url },
-        register_webhooks: true,
-      },
-    });
-    expect(response.status, JSON.stringify(response.body)).toBe(201);
-    return response.body;
+    const credentials = { access_token: grant.access_token, refresh_token: grant.refresh_token, client_id: 'zoho-client', client_secret: 'zoho-secret' };
+    return rig.connect({ provider: 'zoho-crm', credentials, config: { dc: 'eu', base_url: zoho.url } });
   };
-  const delivered = (recordId: string) => receiver.delivered().filter((d) => JSON.parse(d.body).record_id === recordId);
+  const delivered = (recordId: string) => rig.delivered(recordId);
 
   beforeAll(async () => {
-    nats = await startTestNats();
     zoho = await startZohoApi();
-    receiver = await startReceiver();
     rememberSecret('Zoho client secret', 'zoho-secret');
     // The accounts server is Zoho's, per data centre, fixed in the definition: point it at the simulator in a copy.
     mappings = await patchedMappings('zoho-crm', (definition) => {
       definition.api.auth.token_url = `${zoho.accountsUrl}/oauth/v2/token`;
     });
-    hub = await startTestHub(nats.url, { SWITCHYARD_MAPPINGS_DIR: mappings.dir, SWITCHYARD_REGISTRATION_TICK_MS: '100', SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '2', SWITCHYARD_REGISTRATION_BACKOFF_MS: '200', SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400' });
-    env = await hub.createEnvironment();
-    expect((await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['crm/*'] } })).status).toBe(201);
+    rig = await startRegistrationRig(['crm/*'], { SWITCHYARD_MAPPINGS_DIR: mappings.dir, SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '2', SWITCHYARD_REGISTRATION_BACKOFF_MS: '200', SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400' });
   });
 
   afterAll(async () => {
-    await hub?.close();
-    await receiver?.close();
+    await rig?.close();
     await zoho?.close();
-    await nats?.stop();
     await mappings?.remove();
   });
 

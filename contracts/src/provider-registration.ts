@@ -92,6 +92,17 @@ export const RegistrationAuth = z.object({
 });
 export type RegistrationAuth = z.infer<typeof RegistrationAuth>;
 
+/**
+ * Lifecycle notices the provider sends to the webhook URL about the registration itself (Graph's
+ * `reauthorizationRequired`, `subscriptionRemoved`, `missed`). `items` is JSONata over `{payload}` of a
+ * verified delivery giving `[{id, event}]`, `event` one of `reauthorize` (call `reauthorize`, or renew
+ * when it is not declared), `removed` (create the registration again) or `missed` (recorded only).
+ */
+export const RegistrationLifecycle = z.object({
+  items: z.string().min(1),
+  reauthorize: RegistrationCall.optional(),
+});
+
 /** Registration through the provider's API, per integrated account. */
 export const ApiRegistration = z.object({
   mode: z.literal('api'),
@@ -119,6 +130,7 @@ export const ApiRegistration = z.object({
   refusals: z.object({ url: z.string().optional(), limit: z.string().optional() }).default({}),
   expiry: RegistrationExpiry.optional(),
   verification: RegistrationVerification.optional(),
+  lifecycle: RegistrationLifecycle.optional(),
   /** Documented facts the simulator and the API cite (limits, sources). */
   notes: z.array(z.string()).default([]),
 });

@@ -96,6 +96,13 @@ describe('webhook registration: Microsoft Graph', () => {
     const [delivery] = await eventually('the delivery', () => delivered('u-100').length > 0 && delivered('u-100'));
     expect(JSON.parse(delivery!.body)).toMatchObject({ type: 'hris/employees:updated', integrated_account_id: account.id, provider: 'microsoft-graph' });
 
+    // reauthorizationRequired on the lifecycle URL: the hub reauthorizes, and notifications flow again.
+    const [users] = account.webhook_registration.provider_ids as string[];
+    expect(await graph.requireReauthorization(users)).toBe(200);
+    await eventually('the reauthorization', () => graph.reauthorizations.includes(users));
+    expect(await graph.notifyUser('updated', 'u-101')).toEqual([200]);
+    await eventually('the delivery after reauthorization', () => delivered('u-101').length > 0);
+
     // An expired access token: the hub gets a new one and retries once, so the unregister still happens.
     graph.expireTokens();
     const before = graph.tokensIssued;

@@ -12,6 +12,8 @@ export interface GraphSubscription {
   lifecycleNotificationUrl: string | null;
   clientState: string | null;
   expirationDateTime: string;
+  /** Set by {@link GraphApi.requireReauthorization}: no change notification is sent until reauthorized or renewed. */
+  needsReauthorization?: boolean;
 }
 
 /** One `PATCH` renewal: which subscription, and the expiry it replaced (two renewals of one period would repeat it). */
@@ -32,6 +34,13 @@ export interface GraphApi {
   readonly tokensIssued: number;
   /** Every access token issued so far is refused from now on (401), as an expired token would be. */
   expireTokens(): void;
+  /** Subscriptions reauthorized by `POST /subscriptions/{id}/reauthorize`, in order. */
+  readonly reauthorizations: string[];
+  /**
+   * Flags a subscription and sends `reauthorizationRequired` to its lifecycle URL (as Graph does before the
+   * app's authorization lapses); it notifies nothing until reauthorized or renewed. Resolves with the status.
+   */
+  requireReauthorization(id: string): Promise<number>;
   /** Sends a change notification for `Users/{id}` to every live `users` subscription; resolves with each status. */
   notifyUser(changeType: 'created' | 'updated' | 'deleted', userId: string): Promise<number[]>;
   close(): Promise<void>;
@@ -58,6 +67,7 @@ export async function startGraphApi(options: { clientId?: string; clientSecret?:
   const valid = new Set<string>();
   const subscriptions = new Map<string, GraphSubscription>();
   const renewals: GraphRenewal[] = [];
+  const reauthorizations: string[] = [];
   let tokensIssued = 0;
   const live = (s: GraphSubscription | undefined) => (s && Date.parse(s.expirationDateTime) > Date.now() ? s : undefined);
   const expiryProblem = (resource: string, value: unknown): string | undefined => {
@@ -130,7 +140,15 @@ export async function startGraphApi(options: { clientId?: string; clientSecret?:
         const next = new Date(String(req.body!.expirationDateTime)).toISOString();
         renewals.push({ id: subscription.id, previous: subscription.expirationDateTime, next });
         subscription.expirationDateTime = next;
+        subscription.needsReauthorization = false;
         return subscription;
+      });
+      v1.post<{ Params: { id: string } }>('/subscriptions/:id/reauthorize', async (req, reply) => {
+        const subscription = live(subscriptions.get(req.params.id));
+        if (!subscription) return graphError(reply, 404, 'ResourceNotFound', 'The object was not found.');
+        subscription.needsReauthorization = false;
+        reauthorizations.push(subscription.id);
+        return reply.code(200).send();
       });
       v1.delete<{ Params: { id: string } }>('/subscriptions/:id', async (req, reply) => {
         if (!subscriptions.delete(req.params.id)) return graphError(reply, 404, 'ResourceNotFound', 'The object was not found.');
@@ -151,10 +169,17 @@ export async function startGraphApi(options: { clientId?: string; clientSecret?:
       return tokensIssued;
     },
     expireTokens: () => valid.clear(),
+    reauthorizations,
+    requireReauthorization: async (id) => {
+      const subscription = subscriptions.get(id)!;
+      subscription.needsReauthorization = true;
+      const body = JSON.stringify({ value: [{ subscriptionId: id, subscriptionExpirationDateTime: subscription.expirationDateTime, tenantId: randomUUID(), clientState: subscription.clientState, lifecycleEvent: 'reauthorizationRequired' }] });
+      return (await fetch(subscription.lifecycleNotificationUrl ?? subscription.notificationUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status;
+    },
     notifyUser: async (changeType, userId) => {
       const statuses: number[] = [];
       for (const subscription of subscriptions.values()) {
-        if (!live(subscription) || subscription.resource !== 'users') continue;
+        if (!live(subscription) || subscription.resource !== 'users' || subscription.needsReauthorization) continue;
         const body = JSON.stringify({
           value: [{ id: randomUUID(), subscriptionId: subscription.id, subscriptionExpirationDateTime: subscription.expirationDateTime, clientState: subscription.clientState, changeType, resource: `Users/${userId}`, tenantId: randomUUID(), resourceData: { '@odata.type': '#Microsoft.Graph.User', '@odata.id': `Users/${userId}`, id: userId } }],
         });

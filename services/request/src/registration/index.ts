@@ -1,6 +1,7 @@
 import type { Closeable } from '@switchyard/kernel';
 import type { RegistrationConfig } from '../config.js';
 import type { RequestParts } from '../parts.js';
+import { startLifecycleReaders } from './lifecycle.js';
 import { startReconciler } from './reconciler.js';
 import { Registrar } from './registrar.js';
 import { RegistrationStore } from './store.js';
@@ -9,8 +10,8 @@ export { Registrar } from './registrar.js';
 
 /**
  * Opens provider webhook registration for the request service, which owns provider credentials: the
- * `registrations` store, the registrar the API calls, and the cluster-wide reconciler. `close()` stops
- * the reconciler (a tick in progress finishes) and the store's watch.
+ * `registrations` store, the registrar the API calls, the cluster-wide reconciler and the readers of
+ * providers' lifecycle notices. `close()` stops them (work in progress finishes) and the store's watch.
  */
 export async function openRegistration(ctx: RequestParts, config: RegistrationConfig): Promise<Closeable & { registrar: Registrar }> {
   const store = await RegistrationStore.open(ctx.bus, ctx.logger);
@@ -26,9 +27,11 @@ export async function openRegistration(ctx: RequestParts, config: RegistrationCo
     },
   );
   const reconciler = startReconciler({ bus: ctx.bus, logger: ctx.logger, store, registrar, metrics: ctx.metrics }, { intervalMs: config.SWITCHYARD_REGISTRATION_TICK_MS, leaseMs: 300_000 });
+  const lifecycle = await startLifecycleReaders({ bus: ctx.bus, logger: ctx.logger, engine: ctx.engine, catalog: ctx.catalog, registrar });
   return {
     registrar,
     close: async () => {
+      await lifecycle.close();
       await reconciler.close();
       store.stop();
     },

@@ -110,6 +110,25 @@ export class Registrar {
     }
   }
 
+  /**
+   * A lifecycle notice from the provider about part `remoteId` of the account's registration (read from
+   * a verified delivery). A notice about a part the record no longer holds is stale and ignored; a
+   * failed reauthorization leaves the registration due for renewal, which reauthorizes as well.
+   */
+  async lifecycle(accountId: string, remoteId: string, event: 'reauthorize' | 'removed' | 'missed'): Promise<void> {
+    await this.#locked(accountId, async () => {
+      const record = await this.#p.store.get(accountId);
+      const account = await this.#p.accounts.get(accountId);
+      if (!record || !account || !record.remote_ids.includes(remoteId)) return;
+      this.#p.logger.info({ account: accountId, provider: account.provider, event }, 'registration lifecycle notice');
+      if (event === 'missed') return;
+      const { provider, registration } = this.#registration(account);
+      if (registration.mode !== 'api') return;
+      const saved = await this.#apply(account, record, () => this.#steps.lifecycle(provider, registration, account, record, remoteId, event));
+      if (saved.last_error) await this.#p.store.put({ ...saved, renew_at: new Date(this.#now()).toISOString() });
+    });
+  }
+
   /** The step a record needs now: create, verify, renew, or a read-back; then persisted. */
   async #step(account: AccountRecord, record: RegistrationRecord): Promise<RegistrationRecord> {
     const { provider, registration } = this.#registration(account);

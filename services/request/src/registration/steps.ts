@@ -194,6 +194,19 @@ export class RegistrationSteps {
     return { state: 'registered', announce: 'created' };
   }
 
+  /**
+   * Answers a provider's lifecycle notice about part `id`: `reauthorize` calls the declared reauthorize
+   * (or renews, which reauthorizes too); `removed`, or a 404, creates the registration again.
+   */
+  async lifecycle(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord, id: string, event: 'reauthorize' | 'removed'): Promise<StepResult> {
+    if (event === 'removed') return this.#repair(provider, registration, account, record);
+    const call = registration.lifecycle?.reauthorize;
+    if (!call) return this.renew(provider, registration, account, record);
+    const answer = await this.#call(provider, registration, account, 'lifecycle.reauthorize', call, this.#scope(account, record, id), id, [404]);
+    if (answer.status === 404) return this.#repair(provider, registration, account, record);
+    return { state: 'registered', last_renewed_at: new Date(this.#p.now()).toISOString(), announce: 'renewed' };
+  }
+
   /** Removes every part at the provider; already gone (404) counts as removed. */
   async delete(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<void> {
     if (!registration.delete) return;

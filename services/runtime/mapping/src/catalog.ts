@@ -126,7 +126,15 @@ function declaredExpressions(webhook: NonNullable<ProviderDefinition['webhook']>
 function registrationExpressions(registration: ProviderDefinition['registration']): Array<[string, string]> {
   if (registration?.mode !== 'api') return [];
   const out: Array<[string, string]> = [];
-  const calls = { create: registration.create, read: registration.read, renew: registration.renew, delete: registration.delete, 'verification.call': registration.verification?.call, 'verification.resend': registration.verification?.resend };
+  const calls = {
+    create: registration.create,
+    read: registration.read,
+    renew: registration.renew,
+    delete: registration.delete,
+    'verification.call': registration.verification?.call,
+    'verification.resend': registration.verification?.resend,
+    'lifecycle.reauthorize': registration.lifecycle?.reauthorize,
+  };
   for (const [name, call] of Object.entries(calls)) {
     if (call?.query) out.push([`${name}.query`, call.query]);
     if (call?.body) out.push([`${name}.body`, call.body]);
@@ -135,6 +143,7 @@ function registrationExpressions(registration: ProviderDefinition['registration'
   if (registration.exists) out.push(['exists', registration.exists]);
   for (const [kind, expression] of Object.entries(registration.refusals)) if (expression) out.push([`refusals.${kind}`, expression]);
   if (registration.secret) out.push(['secret.as', registration.secret.as]);
+  if (registration.lifecycle) out.push(['lifecycle.items', registration.lifecycle.items]);
   return out;
 }
 

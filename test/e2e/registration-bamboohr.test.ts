@@ -95,6 +95,18 @@ describe('webhook registration: BambooHR', () => {
     expect(bamboo.webhooks.hooks.has(hookId)).toBe(false);
   });
 
+  it('deleting the environment removes its accounts’ webhooks at BambooHR', async () => {
+    const other = await hub.createEnvironment('leaving');
+    const created = await hub.call('POST', '/v1/integrated-accounts', {
+      token: other.apiKey,
+      body: { provider: 'bamboohr', credentials: { api_key: 'bamboo-key' }, config: { base_url: `${bamboo.url}/api` }, register_webhooks: true },
+    });
+    const [hookId] = created.body.webhook_registration.provider_ids;
+    expect(bamboo.webhooks.hooks.has(hookId)).toBe(true);
+    expect((await hub.call('DELETE', `/v1/environments/${other.id}`, { token: hub.adminToken })).status).toBe(200);
+    expect(bamboo.webhooks.hooks.has(hookId)).toBe(false);
+  });
+
   it('DELETE …/webhook-registration unregisters at BambooHR and keeps the account', async () => {
     const account = await connect();
     const [hookId] = account.webhook_registration.provider_ids;

@@ -44,9 +44,9 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   const { environments, accounts, subscriptions, providerApps: apps, mappings } = ctx;
   const document = openApiDocument(ctx.publicUrl);
   app.get('/openapi.json', async () => document);
-  registerEnvironmentRoutes(app, ctx, options.adminToken);
-  registerProviderAppRoutes(app, ctx, environments, apps);
   const registration = await openRegistration(ctx, options.registration ?? RegistrationEnv.parse({}));
+  registerEnvironmentRoutes(app, ctx, options.adminToken, registration.registrar);
+  registerProviderAppRoutes(app, ctx, environments, apps);
   registerAccountRoutes(app, ctx, environments, accounts, apps, registration.registrar);
   registerWebhookRegistrationRoutes(app, ctx, environments, accounts, registration.registrar);
   registerConnectRoutes(app, ctx, environments, apps);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../harness/hub.js';
 import { rememberSecret } from '../harness/log-audit.js';
 import { startRegistrationRig, type RegistrationRig } from '../harness/registration.js';
+import { patchedMappings } from '../harness/mappings.js';
 import { eventually } from '../harness/wait.js';
 import { startGustoApi, type GustoApi } from '../simulators/gusto-api.js';
 
@@ -14,6 +15,7 @@ describe('webhook registration: Gusto', () => {
   let hub: TestHub;
   let env: { id: string; apiKey: string };
   let gusto: GustoApi;
+  let mappings: Awaited<ReturnType<typeof patchedMappings>>;
   const company = '7779b433-56d4-4729-9fba-7ccbcc2b094e';
   const connect = async (credentials: Record<string, unknown> = {}) => rig.connect({ provider: 'gusto', credentials: { access_token: 'company-token', system_access_token: 'gusto-system-token', ...credentials }, config: { base_url: gusto.url, company_uuid: company } });
   const registration = (id: string) => rig.registration(id);
@@ -22,13 +24,18 @@ describe('webhook registration: Gusto', () => {
   beforeAll(async () => {
     gusto = await startGustoApi({ employees: 2 });
     rememberSecret('Gusto system token', 'gusto-system-token');
-    rig = await startRegistrationRig(['hris/employees:*', 'webhook/registration:*'], { SWITCHYARD_REGISTRATION_VERIFY_POLL_MS: '100', SWITCHYARD_REGISTRATION_BACKOFF_MS: '60000' });
+    // Gusto's documented wait is minutes; a one-second wait lets the test see the hub ask again.
+    mappings = await patchedMappings('gusto', (definition) => {
+      definition.registration.verification.wait_s = 1;
+    });
+    rig = await startRegistrationRig(['hris/employees:*', 'webhook/registration:*'], { SWITCHYARD_MAPPINGS_DIR: mappings.dir, SWITCHYARD_REGISTRATION_VERIFY_POLL_MS: '100', SWITCHYARD_REGISTRATION_BACKOFF_MS: '60000' });
     ({ hub, env } = rig);
   });
 
   afterAll(async () => {
     await rig?.close();
     await gusto?.close();
+    await mappings?.remove();
   });
 
   it('creates the subscription, verifies it with the captured token, and delivers events Gusto signs with it', async () => {
@@ -55,6 +62,16 @@ describe('webhook registration: Gusto', () => {
     const created = await eventually('webhook/registration:created', () => rig.receiver.delivered().map((d) => JSON.parse(d.body)).find((e) => e.type === 'webhook/registration:created' && e.data.integrated_account_id === account.id));
     expect(created.data).toMatchObject({ state: 'registered', provider: 'gusto', provider_ids: [uuid] });
     expect(JSON.stringify(created)).not.toContain(gusto.webhooks.subscriptions.get(uuid)!.verification_token);
+  });
+
+  it('when the token POST is lost, asks Gusto to send it again (request_verification_token) and verifies', async () => {
+    gusto.webhooks.dropTokenPosts = 1;
+    const before = gusto.webhooks.tokenRequests;
+    const account = await connect();
+    expect(account.webhook_registration.state).toBe('pending_verification');
+    await eventually('the verified registration', async () => (await registration(account.id)).state === 'registered');
+    expect(gusto.webhooks.tokenRequests).toBe(before + 1);
+    expect(gusto.webhooks.subscriptions.get(account.webhook_registration.provider_ids[0])?.status).toBe('verified');
   });
 
   it('a URL Gusto cannot reach is SWY_ERR_REGISTRATION_URL_REFUSED (422), nothing is saved at Gusto, and the account stays', async () => {

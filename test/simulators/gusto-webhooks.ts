@@ -18,6 +18,10 @@ export interface GustoWebhooks {
   readonly subscriptions: Map<string, GustoSubscription>;
   /** Hosts Gusto cannot reach: a URL on one of them gets 422 and nothing is saved. */
   readonly unreachableHosts: Set<string>;
+  /** Token POSTs to leave out (a lost first delivery): decremented per POST not sent. */
+  dropTokenPosts: number;
+  /** `request_verification_token` calls received. */
+  readonly tokenRequests: number;
   /** Sends a signed `employee.*` event to every verified subscription of type Employee; resolves with each status. */
   send(eventType: string, employeeUuid: string, companyUuid: string): Promise<number[]>;
 }
@@ -39,8 +43,11 @@ export function registerGustoWebhooks(app: FastifyInstance, options: { systemTok
   const subscriptions = new Map<string, GustoSubscription>();
   const unreachableHosts = new Set<string>();
   const authorized = (req: FastifyRequest) => options.systemTokens.has(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
-  const postToken = (subscription: GustoSubscription) =>
-    fetch(subscription.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verification_token: subscription.verification_token, webhook_subscription_uuid: subscription.uuid }) }).catch(() => undefined);
+  const counters = { dropTokenPosts: 0, tokenRequests: 0 };
+  const postToken = (subscription: GustoSubscription) => {
+    if (counters.dropTokenPosts > 0) return void (counters.dropTokenPosts -= 1);
+    return fetch(subscription.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verification_token: subscription.verification_token, webhook_subscription_uuid: subscription.uuid }) }).catch(() => undefined);
+  };
 
   app.register(async (scope) => {
     scope.addHook('onRequest', async (req, reply) => {
@@ -83,6 +90,7 @@ export function registerGustoWebhooks(app: FastifyInstance, options: { systemTok
     scope.get<{ Params: { uuid: string } }>('/v1/webhook_subscriptions/:uuid/request_verification_token', async (req, reply) => {
       const found = subscriptions.get(req.params.uuid);
       if (!found) return problem(reply, 404, 'not_found', 'Webhook subscription not found');
+      counters.tokenRequests += 1;
       reply.raw.once('finish', () => void postToken(found));
       return reply.code(200).send();
     });
@@ -95,6 +103,15 @@ export function registerGustoWebhooks(app: FastifyInstance, options: { systemTok
   return {
     subscriptions,
     unreachableHosts,
+    get dropTokenPosts() {
+      return counters.dropTokenPosts;
+    },
+    set dropTokenPosts(n: number) {
+      counters.dropTokenPosts = n;
+    },
+    get tokenRequests() {
+      return counters.tokenRequests;
+    },
     send: async (eventType, employeeUuid, companyUuid) => {
       const statuses: number[] = [];
       for (const subscription of subscriptions.values()) {

@@ -134,6 +134,19 @@ describe('webhook registration: BambooHR', () => {
     await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
   });
 
+  it('a failed read-back keeps a live webhook registered, with the coded error beside it, until a read succeeds', async () => {
+    const account = await connect();
+    bamboo.webhooks.readAnswers.push({ status: 503, body: '' });
+    const failing = await eventually('the failed read-back', async () => {
+      const state = await registration(account.id);
+      return state.last_error !== null && state;
+    });
+    expect(failing).toMatchObject({ state: 'registered', provider_ids: account.webhook_registration.provider_ids, last_error: { code: 'SWY_ERR_REGISTRATION_REFUSED', provider_status: 503 } });
+    expect(await bamboo.webhooks.send('employee.deleted', '103')).toContain(200);
+    await eventually('the error cleared by the next read', async () => (await registration(account.id)).last_error === null);
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+
   it('a refused API key is SWY_ERR_PROVIDER_UNAUTHORIZED in the state, and the account is still created', async () => {
     const account = await connect({ credentials: { api_key: 'not-the-key' } });
     expect(account.webhook_registration).toMatchObject({ state: 'failed', last_error: { code: 'SWY_ERR_PROVIDER_UNAUTHORIZED', provider_status: 401 } });

@@ -22,6 +22,8 @@ export interface BambooWebhooks {
   readonly hooks: Map<string, BambooWebhook>;
   /** Answers queued here are sent, in order, to the next creates instead of creating anything (5xx, garbage). */
   readonly createAnswers: Array<{ status: number; body: string; contentType?: string }>;
+  /** The same for reads of one webhook (`GET /v1/webhooks/{id}`). */
+  readonly readAnswers: Array<{ status: number; body: string; contentType?: string }>;
   /** POSTs a signed event-based delivery to every webhook subscribed to `type`; resolves with each status. */
   send(type: 'employee.created' | 'employee.updated' | 'employee.deleted', employeeId: string): Promise<number[]>;
 }
@@ -39,6 +41,7 @@ const MONITORABLE = new Set(['firstName', 'lastName', 'preferredName', 'jobTitle
 export function registerBambooWebhooks(app: FastifyInstance, bases: string[], options: { allowLoopbackHttp: boolean }): BambooWebhooks {
   const hooks = new Map<string, BambooWebhook>();
   const createAnswers: BambooWebhooks['createAnswers'] = [];
+  const readAnswers: BambooWebhooks['readAnswers'] = [];
   let next = 1;
   const shown = ({ privateKey: _secret, ...rest }: BambooWebhook) => rest;
   for (const base of bases) {
@@ -71,6 +74,8 @@ export function registerBambooWebhooks(app: FastifyInstance, bases: string[], op
     });
     app.get(`${base}/v1/webhooks`, async () => ({ webhooks: [...hooks.values()].map(shown) }));
     app.get<{ Params: { id: string } }>(`${base}/v1/webhooks/:id`, async (req, reply) => {
+      const scripted = readAnswers.shift();
+      if (scripted) return reply.code(scripted.status).header('content-type', scripted.contentType ?? 'application/json').send(scripted.body);
       const hook = hooks.get(req.params.id);
       return hook ? shown(hook) : reply.code(404).send({ error: { message: 'Webhook not found' } });
     });
@@ -82,6 +87,7 @@ export function registerBambooWebhooks(app: FastifyInstance, bases: string[], op
   return {
     hooks,
     createAnswers,
+    readAnswers,
     send: async (type, employeeId) => {
       const statuses: number[] = [];
       for (const hook of hooks.values()) {

@@ -77,7 +77,7 @@ export class Registrar {
       const events = subscribedEvents(registration, eventTypes ?? existing?.event_types);
       if (existing && existing.remote_ids.length > 0) {
         const narrowed = eventTypes !== undefined && !sameSet(existing.events, events);
-        if (!narrowed) return existing.state === 'failed' || existing.state === 'expiring' ? this.#step(account, existing) : existing;
+        if (!narrowed) return existing.last_error !== null ? this.#step(account, existing) : existing;
         // New events: the provider's webhook is replaced by one subscribed to them.
         await this.#steps.delete(provider, registration, account, existing).catch(() => undefined);
       }
@@ -158,12 +158,16 @@ export class Registrar {
       const { failure, retryAfterMs } = failureOf(error, nowIso);
       if (failure.code === 'SWY_ERR_INTERNAL') this.#p.logger.error({ err: error, account: account.id }, 'webhook registration step failed');
       const failures = record.failures + 1;
-      const live = record.remote_ids.length > 0 && record.expires_at !== null && Date.parse(record.expires_at) > now;
+      const expiring = record.remote_ids.length > 0 && record.expires_at !== null && Date.parse(record.expires_at) > now;
+      const lapsed = record.remote_ids.length === 0 || (record.expires_at !== null && !expiring);
       const backoff = Math.max(retryAfterMs ?? 0, Math.min(this.#o.backoffBaseMs * 2 ** (failures - 1), this.#o.backoffMaxMs));
       // A live registration is retried before it lapses, whatever the backoff says.
-      const retryAt = live ? Math.min(now + backoff, Date.parse(record.expires_at!) - Math.min(backoff, (Date.parse(record.expires_at!) - now) / 2)) : now + backoff;
-      next = { ...record, state: live ? 'expiring' : 'failed', failures, last_error: failure, next_check_at: new Date(Math.max(retryAt, now + 1)).toISOString() };
-      announce = live && record.state !== 'expiring' ? 'expiring' : live ? undefined : 'failed';
+      const retryAt = expiring ? Math.min(now + backoff, Date.parse(record.expires_at!) - Math.min(backoff, (Date.parse(record.expires_at!) - now) / 2)) : now + backoff;
+      // Nothing live → failed; live but unrenewed → expiring; a webhook that does not expire (or still
+      // awaits verification) keeps its state, with the error beside it: it may well still deliver.
+      const state = lapsed ? 'failed' : expiring ? 'expiring' : record.state === 'pending_verification' ? 'pending_verification' : 'registered';
+      next = { ...record, state, failures, last_error: failure, next_check_at: new Date(Math.max(retryAt, now + 1)).toISOString() };
+      announce = state === 'expiring' ? (record.state === 'expiring' ? undefined : 'expiring') : 'failed';
       this.#p.logger.warn({ account: account.id, provider: account.provider, code: failure.code, provider_status: failure.provider_status, failures }, 'webhook registration step failed');
     }
     const saved = await this.#p.store.put(next);

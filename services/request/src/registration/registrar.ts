@@ -104,6 +104,11 @@ export class Registrar {
       const account = await this.#p.accounts.get(accountId);
       // The account is gone (deleted elsewhere mid-way): nothing to keep alive.
       if (!account) return void (await this.#p.store.delete(accountId));
+      if (this.#p.catalog.get(account.provider)?.definition.registration?.mode !== 'api') {
+        // The definition no longer registers (or the provider is gone): say so once and stop looking.
+        const failure = { code: 'SWY_ERR_REGISTRATION_UNSUPPORTED', detail: `${account.provider} no longer declares webhook registration through its API`, at: new Date(this.#now()).toISOString(), provider_status: null };
+        return void (await this.#p.store.put({ ...record, state: 'failed', last_error: failure, next_check_at: null }));
+      }
       await this.#step(account, record);
     } finally {
       await attempt.lock.release();

@@ -147,6 +147,16 @@ describe('webhook registration: BambooHR', () => {
     await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
   });
 
+  it('a throttled create is SWY_ERR_PROVIDER_RATE_LIMITED, retried no sooner than Retry-After, then registered', async () => {
+    bamboo.state.throttleNext(1, { retryAfterS: 2 });
+    const account = await connect();
+    expect(account.webhook_registration).toMatchObject({ state: 'failed', last_error: { code: 'SWY_ERR_PROVIDER_RATE_LIMITED' } });
+    const failedAt = Date.parse(account.webhook_registration.last_error.at);
+    expect(Date.parse(account.webhook_registration.next_check_at) - failedAt).toBeGreaterThanOrEqual(2_000);
+    await eventually('the registration after the throttle', async () => (await registration(account.id)).state === 'registered');
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+
   it('a refused API key is SWY_ERR_PROVIDER_UNAUTHORIZED in the state, and the account is still created', async () => {
     const account = await connect({ credentials: { api_key: 'not-the-key' } });
     expect(account.webhook_registration).toMatchObject({ state: 'failed', last_error: { code: 'SWY_ERR_PROVIDER_UNAUTHORIZED', provider_status: 401 } });

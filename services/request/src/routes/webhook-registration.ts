@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { api, SwitchyardError } from '@switchyard/contracts';
+import { api, ERRORS, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
 import { parseInput } from '@switchyard/kernel';
 import type { AccountStore, EnvironmentStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
@@ -41,7 +41,10 @@ export function registerWebhookRegistrationRoutes(app: FastifyInstance, _ctx: Re
     const account = await find(environment.id, request.params.id);
     const { removed, error } = await registrar.unregister(account);
     if (!removed) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `account '${account.id}' has no webhook registration`);
-    if (error) throw new SwitchyardError(error.code as never, `the registration is forgotten here, but ${error.detail}; remove it at the provider by hand`);
+    if (error) {
+      const code: ErrorCode = error.code in ERRORS ? (error.code as ErrorCode) : 'SWY_ERR_REGISTRATION_REFUSED';
+      throw new SwitchyardError(code, `the registration is forgotten here, but ${error.detail}; remove it at the provider by hand`);
+    }
     return reply.status(204).send();
   });
 }

@@ -114,7 +114,8 @@ describe('webhook registration: Microsoft Graph', () => {
 
   it('stays alive across three expiry periods with the hub restarted in between, renewed once per period', async () => {
     const port = await freePort('127.0.0.1');
-    const fast = { SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '3' };
+    // Five-second periods: room for a restart under load before the renewal falls due.
+    const fast = { SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '5' };
     let hub = await startHub(port, fast);
     const env = await hub.createEnvironment();
     await subscribe(hub, env.apiKey);
@@ -126,7 +127,7 @@ describe('webhook registration: Microsoft Graph', () => {
     await closeHub(hub);
     hub = await startHub(port, fast);
     // Three whole periods past the first expiry, renewed by the restarted hub alone.
-    await eventually('three expiry periods', () => Date.now() > first + 2 * 3_000 && graph.renewals.filter((r) => r.id === users).length >= 3, 30_000);
+    await eventually('three expiry periods', () => Date.now() > first + 2 * 5_000 && graph.renewals.filter((r) => r.id === users).length >= 3, 40_000);
     const subscription = graph.subscriptions.get(users)!;
     expect(Date.parse(subscription.expirationDateTime)).toBeGreaterThan(Date.now());
     const mine = graph.renewals.filter((r) => r.id === users);
@@ -143,13 +144,13 @@ describe('webhook registration: Microsoft Graph', () => {
 
   it('two hubs on one cluster renew each period exactly once', async () => {
     const port = await freePort('127.0.0.1');
-    const fast = { SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '2' };
+    const fast = { SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '3' };
     const a = await startHub(port, fast);
     const b = await startHub(await freePort('127.0.0.1'), { ...fast, SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${port}` });
     const env = await a.createEnvironment();
     const account = await connect(a, env.apiKey);
     const ids = account.webhook_registration.provider_ids as string[];
-    await eventually('four renewals of each subscription', () => ids.every((id) => graph.renewals.filter((r) => r.id === id).length >= 4), 30_000);
+    await eventually('four renewals of each subscription', () => ids.every((id) => graph.renewals.filter((r) => r.id === id).length >= 4), 40_000);
     for (const id of ids) {
       const renewals = graph.renewals.filter((r) => r.id === id);
       // A second renewal of the same period would PATCH from the same previous expiry.

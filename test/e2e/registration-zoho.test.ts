@@ -26,7 +26,7 @@ describe('webhook registration: Zoho CRM', () => {
     mappings = await patchedMappings('zoho-crm', (definition) => {
       definition.api.auth.token_url = `${zoho.accountsUrl}/oauth/v2/token`;
     });
-    rig = await startRegistrationRig(['crm/*'], { SWITCHYARD_MAPPINGS_DIR: mappings.dir, SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '2', SWITCHYARD_REGISTRATION_BACKOFF_MS: '200', SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400' });
+    rig = await startRegistrationRig(['crm/*'], { SWITCHYARD_MAPPINGS_DIR: mappings.dir, SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '3', SWITCHYARD_REGISTRATION_BACKOFF_MS: '200', SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400' });
   });
 
   afterAll(async () => {
@@ -55,7 +55,7 @@ describe('webhook registration: Zoho CRM', () => {
     const [channelId] = account.webhook_registration.provider_ids;
     const token = zoho.channels.get(channelId)!.token;
     const first = Date.parse(account.webhook_registration.expires_at);
-    await eventually('three expiry periods', () => Date.now() > first + 2 * 2_000 && zoho.changes.filter((c) => c.channel_id === channelId && c.previous !== null).length >= 3, 30_000);
+    await eventually('three expiry periods', () => Date.now() > first + 2 * 3_000 && zoho.changes.filter((c) => c.channel_id === channelId && c.previous !== null).length >= 3, 40_000);
     const renewals = zoho.changes.filter((c) => c.channel_id === channelId && c.previous !== null);
     expect(new Set(renewals.map((r) => r.previous)).size).toBe(renewals.length);
     expect(zoho.channels.get(channelId)!.token).toBe(token);

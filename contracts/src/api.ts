@@ -76,6 +76,8 @@ export const CreateIntegratedAccount = z
     webhook_secret: Secrets.optional(),
     remote_key: z.string().min(1).optional(),
     config: z.record(z.string(), z.unknown()).default({}),
+    /** Register the hub's webhook at the provider at once (docs/registration.md); the answer carries its state. */
+    register_webhooks: z.boolean().default(false),
   })
   .strict();
 
@@ -113,6 +115,8 @@ export const IntegratedAccountView = z.object({
   verification: z.object({ open_until: z.string().nullable(), token_pending: z.boolean() }),
   created_at: z.string(),
   updated_at: z.string(),
+  /** Only in the answer to a create with `register_webhooks: true`: the registration's state (a view as `GET …/webhook-registration`). */
+  webhook_registration: z.lazy(() => WebhookRegistrationView).optional(),
 });
 export type IntegratedAccountView = z.infer<typeof IntegratedAccountView>;
 
@@ -232,3 +236,38 @@ export const DeliveryAttempt = z.object({
   at: z.string(),
 });
 export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
+
+/**
+ * `PUT /v1/integrated-accounts/{id}/webhook-registration`: ensure the hub's webhook at the provider
+ * (idempotent). `event_types` narrows the subscribed provider events to those whose unified types match
+ * one of these patterns; without it every event the mapping handles is subscribed.
+ */
+export const EnsureWebhookRegistration = z.object({ event_types: z.array(EventTypePattern).min(1).max(100).optional() }).strict();
+
+/** A registration's state: see docs/registration.md for what each one means and what to do. */
+export const REGISTRATION_STATES = ['registered', 'pending_verification', 'expiring', 'failed', 'manual'] as const;
+
+/** The last failure of a registration call: its code and what went wrong, never a body or secret. */
+export const RegistrationError = z.object({ code: z.string(), detail: z.string(), at: z.string(), provider_status: z.number().int().nullable() });
+
+/** `GET /v1/integrated-accounts/{id}/webhook-registration` */
+export const WebhookRegistrationView = z.object({
+  integrated_account_id: z.string(),
+  provider: z.string(),
+  mode: z.enum(['api', 'manual']),
+  state: z.enum(REGISTRATION_STATES),
+  webhook_url: z.string(),
+  /** The provider's id of the webhook / subscription / channel. */
+  provider_ids: z.array(z.string()),
+  /** The provider event names subscribed to. */
+  subscribed_events: z.array(z.string()),
+  expires_at: z.string().nullable(),
+  last_renewed_at: z.string().nullable(),
+  next_check_at: z.string().nullable(),
+  last_error: RegistrationError.nullable(),
+  /** `manual` only: what to do at the provider, and where the verification secret comes from. */
+  manual: z.object({ steps: z.array(z.string()), secret_from: z.enum(['provider', 'app', 'none']) }).nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type WebhookRegistrationView = z.infer<typeof WebhookRegistrationView>;

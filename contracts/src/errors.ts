@@ -67,6 +67,13 @@ export const ERRORS = {
   SWY_ERR_API_KEY_LAST: { status: 409, title: 'An environment keeps at least one valid API key' },
   SWY_ERR_REPLAY_LIMIT: { status: 429, title: 'Too many replays of this environment are running' },
   SWY_ERR_CONNECT_STATE_USED: { status: 400, title: 'The connect state was already used' },
+  // Provider webhook registration (issue 13, docs/registration.md)
+  SWY_ERR_REGISTRATION_UNSUPPORTED: { status: 404, title: 'The provider declares no webhook registration' },
+  SWY_ERR_REGISTRATION_REFUSED: { status: 502, title: 'The provider refused to register the webhook' },
+  SWY_ERR_REGISTRATION_ANSWER_INVALID: { status: 502, title: "The provider's answer to a registration call could not be read" },
+  SWY_ERR_REGISTRATION_URL_REFUSED: { status: 422, title: 'The provider refused the webhook URL (not public, not HTTPS, or not reachable)' },
+  SWY_ERR_REGISTRATION_LIMIT: { status: 409, title: "The provider's limit on webhooks is reached" },
+  SWY_ERR_REGISTRATION_VERIFICATION_PENDING: { status: 409, title: 'The provider has not sent its verification token yet' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

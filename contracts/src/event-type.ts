@@ -29,6 +29,11 @@ export const OPERATIONAL_EVENT_TYPES = [
   'integrated_account:deleted',
   /** The provider refused the account's refresh token (`invalid_grant`): reconnect it. */
   'integrated_account:needs_reauth',
+  /** The hub's webhook at the provider (docs/registration.md): set up, renewed, failing, or about to expire unrenewed. */
+  'webhook/registration:created',
+  'webhook/registration:renewed',
+  'webhook/registration:failed',
+  'webhook/registration:expiring',
 ] as const;
 export const OperationalEventType = z.enum(OPERATIONAL_EVENT_TYPES);
 export type OperationalEventType = z.infer<typeof OperationalEventType>;
@@ -39,7 +44,7 @@ export function isOperationalEventType(type: string): type is OperationalEventTy
 }
 
 const RECORD_PATTERN = new RegExp(`^(\\*|${SEGMENT}/\\*|${SEGMENT}/${SEGMENT}:(\\*|created|updated|deleted))$`);
-const OPERATIONAL_PATTERNS = new Set<string>(['webhook/*', 'webhook/endpoint:*', 'webhook/message:*', 'integrated_account:*', ...OPERATIONAL_EVENT_TYPES]);
+const OPERATIONAL_PATTERNS = new Set<string>(['webhook/*', 'webhook/endpoint:*', 'webhook/message:*', 'webhook/registration:*', 'integrated_account:*', ...OPERATIONAL_EVENT_TYPES]);
 
 /**
  * A subscription pattern: an exact type, `hris/employees:*`, `hris/*` or `*`, or an operational type

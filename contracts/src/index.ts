@@ -97,3 +97,4 @@ export {
 export { deepMerge, MappingDocument, MappingOverride, MappingPreview, MappingRollback } from './mapping-document.js';
 export { CompoundHeader, HeaderPolicy, PolicyName, RateLimitSignals, ResetFormat, RetryAfterSource, ThrottleDetector, type RateLimitSignalsInput } from './rate-limit-signals.js';
 export { ApiAuth, ApiOperation, ApiResource, Pagination, ProviderApi } from './provider-api.js';
+export { ApiRegistration, GeneratedSecret, ManualRegistration, ProviderRegistration, RegistrationAnswer, RegistrationAuth, RegistrationCall, RegistrationEvent, RegistrationExpiry, RegistrationLifecycle, RegistrationVerification } from './provider-registration.js';

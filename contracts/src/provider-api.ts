@@ -38,6 +38,8 @@ export const ApiAuth = z.discriminatedUnion('type', [
     account_config: z.string().optional(),
     /** JSONata over the token response: the account's remote key (for app-level webhooks). */
     remote_key: z.string().optional(),
+    /** What precedes the access token in `Authorization` (Zoho: `Zoho-oauthtoken `). */
+    token_prefix: z.string().min(1).default('Bearer '),
   }),
   /** OAuth 1.0a token-based auth (NetSuite): consumer_key/secret, token_id/secret, realm; HMAC-SHA256. */
   z.object({ type: z.literal('oauth1'), signature_method: z.enum(['HMAC-SHA256', 'HMAC-SHA1']).default('HMAC-SHA256') }),

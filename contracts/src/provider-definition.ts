@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CATEGORIES } from './event-type.js';
 import { ProviderApi } from './provider-api.js';
+import { ProviderRegistration } from './provider-registration.js';
 
 /** One piece of the string a provider signs; pieces are concatenated in order. */
 export const SignedPart = z.discriminatedUnion('part', [
@@ -306,7 +307,8 @@ export type WebhookDefinition = z.infer<typeof WebhookDefinition>;
  * A provider definition (`mappings/<slug>/provider.json`). Providers are data: everything the services
  * need to know about a provider is declared here, validated by this schema at start-up.
  */
-export const ProviderDefinition = z.object({
+export const ProviderDefinition = z
+  .object({
   $schema: z.string().optional(),
   slug: z.string().regex(/^[a-z0-9-]+$/),
   name: z.string().min(1),
@@ -317,5 +319,11 @@ export const ProviderDefinition = z.object({
   webhook: WebhookDefinition.optional(),
   /** The provider's REST API for unified reads and writes and the proxy. */
   api: ProviderApi.optional(),
-});
+  /** How the hub sets up and keeps alive its webhook at the provider, or the manual steps (docs/registration.md). */
+  registration: ProviderRegistration.optional(),
+})
+  .refine((d) => d.registration?.mode !== 'api' || (d.api !== undefined && d.webhook !== undefined), {
+    message: 'registration through the API needs an api section (base URL, auth) and a webhook section',
+    path: ['registration'],
+  });
 export type ProviderDefinition = z.infer<typeof ProviderDefinition>;

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { registerBambooWebhooks, type BambooWebhooks } from './bamboohr-webhooks.js';
 
 /** Options for {@link startBambooHrApi}. */
 export interface BambooHrApiOptions {
@@ -11,6 +12,8 @@ export interface BambooHrApiOptions {
   employees?: number;
   /** The date that decides 503 vs 429 for throttling (BambooHR switches on 2026-09-16). Default: now. */
   today?: Date;
+  /** Accept loopback http webhook URLs besides HTTPS (tests receive on loopback). Default true. */
+  allowLoopbackHttp?: boolean;
 }
 
 /** One employee as BambooHR stores it; keys are BambooHR field names. Values are strings or null, as the API returns them. */
@@ -34,6 +37,8 @@ export interface BambooHrApiState {
 export interface BambooHrApi {
   readonly url: string;
   readonly state: BambooHrApiState;
+  /** Permissioned webhooks (`/v1/webhooks`) and a sender that signs with their `privateKey`. */
+  readonly webhooks: BambooWebhooks;
   close(): Promise<void>;
 }
 
@@ -158,12 +163,14 @@ export async function startBambooHrApi(options: BambooHrApiOptions = {}): Promis
       return Object.fromEntries([['id', employee.id], ...fields.map((f) => [f, employee[f] ?? null])]);
     });
   };
+  // Registered before the employee routes' `:id`, which would otherwise take `/v1/webhooks`'s siblings.
+  const webhooks = registerBambooWebhooks(app, ['/api', '/api/gateway.php/:companyDomain'], { allowLoopbackHttp: options.allowLoopbackHttp ?? true });
   routes('/api');
   routes('/api/gateway.php/:companyDomain');
 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { url, state, close: () => app.close() };
+  return { url, state, webhooks, close: () => app.close() };
 }
 
 /** BambooHR errors carry an empty body and the reason in `X-BambooHR-Error-Message`. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerGustoWebhooks, type GustoWebhooks } from './gusto-webhooks.js';
 import { startOAuth2Provider, type OAuth2ProviderSimulator } from './oauth2-provider.js';
 
 /** Options for {@link startGustoApi}. */
@@ -13,6 +14,10 @@ export interface GustoApiOptions {
   employees?: number;
   /** The rolling limit per grant. Default 200 per 60 000 ms. Raise it for benchmarks. */
   rateLimit?: { max: number; windowMs: number };
+  /** Organization-level system access tokens that may manage webhook subscriptions. Default `['gusto-system-token']`. */
+  systemTokens?: string[];
+  /** Accept loopback http webhook URLs besides HTTPS (tests receive on loopback). Default true. */
+  allowLoopbackHttp?: boolean;
 }
 
 /** A job as Gusto nests it in an employee. */
@@ -71,6 +76,8 @@ export interface GustoApi {
   readonly tokenUrl: string;
   readonly oauth: OAuth2ProviderSimulator;
   readonly state: GustoApiState;
+  /** Webhook subscriptions (`/v1/webhook_subscriptions`, organization-level auth) and a signing sender. */
+  readonly webhooks: GustoWebhooks;
   close(): Promise<void>;
 }
 
@@ -154,7 +161,8 @@ export async function startGustoApi(options: GustoApiOptions = {}): Promise<Gust
     const route = req.routeOptions.url;
     if (route === undefined) return;
     requests[`${req.method} ${route}`] = (requests[`${req.method} ${route}`] ?? 0) + 1;
-    if (!route.startsWith('/v1/')) return;
+    // Webhook subscriptions take the organization's system token, checked in their own scope.
+    if (!route.startsWith('/v1/') || route.startsWith('/v1/webhook_subscriptions')) return;
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !(await oauth.introspect(token))) {
       // Gusto's OAuth server answers in RFC 6750 form (exact body unconfirmed).
@@ -211,6 +219,8 @@ export async function startGustoApi(options: GustoApiOptions = {}): Promise<Gust
     return employee ?? reply.code(404).send(errors('not_found', 'Employee not found', 'employee_uuid'));
   });
 
+  const webhooks = registerGustoWebhooks(app, { systemTokens: new Set(options.systemTokens ?? ['gusto-system-token']), allowLoopbackHttp: options.allowLoopbackHttp ?? true });
+
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
@@ -218,6 +228,7 @@ export async function startGustoApi(options: GustoApiOptions = {}): Promise<Gust
     tokenUrl: `${url}/oauth/token`,
     oauth,
     state,
+    webhooks,
     close: async () => {
       await app.close();
       if (ownOAuth) await oauth.close();

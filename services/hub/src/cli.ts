@@ -21,6 +21,7 @@ async function lint(dir: string | undefined): Promise<number> {
   for (const provider of catalog.list()) {
     const d = provider.definition;
     const parts = d.webhook ? [`${d.webhook.verify.map((v) => v.scheme).join('+')}`, `${d.webhook.handshakes.length} handshake(s)`, d.webhook.app_routing ? 'app-level' : 'per-account'] : ['no webhooks'];
+    if (d.registration) parts.push(d.registration.mode === 'api' ? 'registration automatic' : 'registration manual');
     process.stdout.write(`ok  ${d.slug.padEnd(20)} ${parts.join(', ')}\n`);
   }
   process.stdout.write(`${catalog.list().length} provider definitions valid\n`);

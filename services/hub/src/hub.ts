@@ -131,6 +131,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
         maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
         eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
+        registration: config,
       }),
     );
     await app.listen({ port, host: config.HOST });

@@ -21,3 +21,19 @@ export const QuotaEnv = z.object({
    */
   SWITCHYARD_EVENTS_LOOKUP_WINDOW: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });
+
+/** The registration reconciler (docs/registration.md). */
+export const RegistrationEnv = z.object({
+  /** How often the reconciler looks for due registrations, in ms (default 5 s; a tick reads memory, not KV). */
+  SWITCHYARD_REGISTRATION_TICK_MS: z.coerce.number().int().min(50).default(5_000),
+  /** How often a healthy registration is read back at the provider to notice deletions, in ms (default 1 h). */
+  SWITCHYARD_REGISTRATION_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(3_600_000),
+  /** First retry after a failed registration call, in ms (default 30 s), doubled per failure up to the max (default 1 h). */
+  SWITCHYARD_REGISTRATION_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
+  SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+  /** How often a registration waiting for the provider's verification token is looked at, in ms (default 2 s). */
+  SWITCHYARD_REGISTRATION_VERIFY_POLL_MS: z.coerce.number().int().min(10).default(2_000),
+  /** Caps the lifetime the hub asks providers for, in s (unset: the definition's); short values exercise renewal. */
+  SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
+});
+export type RegistrationConfig = z.output<typeof RegistrationEnv>;

@@ -1,5 +1,6 @@
 import { attemptsFilterSubject, deadFilterSubject, deliverySubjects, environmentEventsSubject, rawFilterSubject } from '@switchyard/contracts';
 import { deleteMatching, keyToken, STREAMS, type Bus } from '@switchyard/bus';
+import type { AccountRecord } from '@switchyard/stores';
 import type { RequestParts } from './parts.js';
 
 /** What a deletion removed, for the API answer and the operator's log (counts only). */
@@ -19,9 +20,10 @@ export interface DeletionReport {
  *
  * Streams are emptied by subject (message by message, see `deleteMatching`): EVENTS by environment, RAW and normalizer DEAD by account,
  * DELIVERIES, ATTEMPTS and delivery DEAD by subscription, edge DEAD by provider app. Order matters:
- * accounts go first so their webhook URLs answer 404 before anything else is removed.
+ * accounts go first so their webhook URLs answer 404 before anything else is removed; before each one,
+ * `unregister` removes the hub's webhook at its provider, so the provider stops sending to it.
  */
-export async function deleteEnvironment(ctx: RequestParts, environmentId: string): Promise<DeletionReport> {
+export async function deleteEnvironment(ctx: RequestParts, environmentId: string, unregister?: (account: AccountRecord) => Promise<unknown>): Promise<DeletionReport> {
   const { bus } = ctx;
   const report: DeletionReport = { integrated_accounts: 0, subscriptions: 0, provider_apps: 0, mapping_overrides: 0, purged_messages: 0 };
   // Message by message, never a filtered purge: on nats-server 2.9 that skips other tenants' messages too.
@@ -30,7 +32,9 @@ export async function deleteEnvironment(ctx: RequestParts, environmentId: string
   };
 
   for (const account of ctx.accounts.list(environmentId)) {
+    await unregister?.(account);
     await ctx.accounts.delete(account);
+    await bus.kv.registrations.purge(keyToken(account.id));
     await bus.kv.accounts.purge(account.id);
     await purgeKeys(bus.kv.tokens, `oauth2.${keyToken(account.id)}.>`);
     report.mapping_overrides += await purgeKeys(bus.kv.mappings, `account.${account.id}.>`);

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable } from '@switchyard/kernel';
 import type { RequestParts } from './parts.js';
+import { RegistrationEnv, type RegistrationConfig } from './config.js';
+import { openRegistration } from './registration/index.js';
 import { openApiDocument } from './openapi.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
@@ -9,11 +11,12 @@ import { registerMappingRoutes } from './routes/mappings.js';
 import { registerProxyRoutes } from './routes/proxy.js';
 import { registerUnifiedRoutes } from './routes/unified.js';
 import { registerAccountRoutes } from './routes/integrated-accounts.js';
+import { registerWebhookRegistrationRoutes } from './routes/webhook-registration.js';
 import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerProviderAppRoutes } from './routes/provider-apps.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 
-export { AdminEnv, QuotaEnv, RotationEnv } from './config.js';
+export { AdminEnv, QuotaEnv, RegistrationEnv, RotationEnv, type RegistrationConfig } from './config.js';
 export { requestParts, type RequestParts } from './parts.js';
 
 /** Request-service options. */
@@ -28,6 +31,8 @@ export interface RequestOptions {
   maxRunningReplays: number;
   /** How many of the newest EVENTS messages a lookup by id examines when no attempt points at it. */
   eventsLookupWindow: number;
+  /** The registration reconciler's settings (`RegistrationEnv`); defaults when left out. */
+  registration?: RegistrationConfig | undefined;
 }
 
 /**
@@ -39,9 +44,11 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   const { environments, accounts, subscriptions, providerApps: apps, mappings } = ctx;
   const document = openApiDocument(ctx.publicUrl);
   app.get('/openapi.json', async () => document);
-  registerEnvironmentRoutes(app, ctx, options.adminToken);
+  const registration = await openRegistration(ctx, options.registration ?? RegistrationEnv.parse({}));
+  registerEnvironmentRoutes(app, ctx, options.adminToken, registration.registrar);
   registerProviderAppRoutes(app, ctx, environments, apps);
-  registerAccountRoutes(app, ctx, environments, accounts, apps);
+  registerAccountRoutes(app, ctx, environments, accounts, apps, registration.registrar);
+  registerWebhookRegistrationRoutes(app, ctx, environments, accounts, registration.registrar);
   registerConnectRoutes(app, ctx, environments, apps);
   registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
   registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs, lookupWindow: options.eventsLookupWindow });
@@ -49,5 +56,5 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs, maxRunningReplays: options.maxRunningReplays });
   registerUnifiedRoutes(app, ctx, environments, accounts);
   await registerProxyRoutes(app, ctx, environments, accounts);
-  return { close: async () => undefined };
+  return registration;
 }

@@ -1,9 +1,9 @@
 import { PublishEnv } from '@switchyard/bus';
 import { ServiceEnv, runStandalone } from '@switchyard/runtime';
-import { AdminEnv, QuotaEnv, RotationEnv } from './config.js';
+import { AdminEnv, QuotaEnv, RegistrationEnv, RotationEnv } from './config.js';
 import { requestParts, startRequest } from './index.js';
 
-const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(QuotaEnv.shape).extend(PublishEnv.shape);
+const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(QuotaEnv.shape).extend(PublishEnv.shape).extend(RegistrationEnv.shape);
 
 await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) =>
   startRequest(app, await requestParts(runtime), {
@@ -12,5 +12,6 @@ await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) 
     publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS,
     maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
     eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
+    registration: config,
   }),
 );

@@ -43,6 +43,7 @@ export function openApiDocument(serverUrl: string): Schema {
     ProviderApp: schema(api.ProviderAppView),
     DeliveryAttempt: schema(api.DeliveryAttempt),
     ApiKey: schema(api.ApiKeyView),
+    WebhookRegistration: schema(api.WebhookRegistrationView),
   };
   for (const key of unified) schemas[key.replace('/', '_')] = schema(UNIFIED_MODELS[key]!);
 
@@ -77,6 +78,11 @@ export function openApiDocument(serverUrl: string): Schema {
     },
     '/v1/integrated-accounts/{id}/verification/confirm': {
       post: op('Confirm the pending token with the value the provider shows; it becomes the webhook secret', { params: ['id'], body: schema(api.ConfirmVerification, 'input'), response: ref('IntegratedAccount') }),
+    },
+    '/v1/integrated-accounts/{id}/webhook-registration': {
+      put: op("Register the hub's webhook at the provider, or bring it in line (idempotent; a failure is in the state)", { params: ['id'], body: schema(api.EnsureWebhookRegistration, 'input'), response: ref('WebhookRegistration') }),
+      get: op('The registration: state, provider ids, events, expiry, last error; manual steps where the provider has no API', { params: ['id'], response: ref('WebhookRegistration') }),
+      delete: op('Remove the webhook at the provider and forget the registration', { params: ['id'], status: '204' }),
     },
     '/v1/subscriptions': {
       post: op('Subscribe an endpoint (the secret or public key is returned once)', { body: schema(api.CreateSubscription, 'input'), response: ref('Subscription'), status: '201' }),

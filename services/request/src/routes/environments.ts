@@ -5,6 +5,7 @@ import type { ApiKeyRecord } from '@switchyard/stores';
 import { deleteEnvironment } from '../environment-deletion.js';
 import type { RequestParts } from '../parts.js';
 import { requireAdmin, requireAdminOrEnvironment } from '../auth.js';
+import type { Registrar } from '../registration/index.js';
 
 /** The API's view of a key record: never the key, never its hash. */
 function keyView(record: ApiKeyRecord): api.ApiKeyView {
@@ -18,7 +19,7 @@ function keyView(record: ApiKeyRecord): api.ApiKeyView {
  * keys (so a tenant can rotate without the operator). Another environment's key gets 404, as elsewhere.
  * `DELETE /v1/environments/{id}` (admin token only) removes the environment with all its data.
  */
-export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RequestParts, adminToken: string): void {
+export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RequestParts, adminToken: string, registrar?: Registrar): void {
   const { environments } = ctx;
   app.post('/v1/environments', async (request, reply) => {
     requireAdmin(request, adminToken);
@@ -30,7 +31,7 @@ export function registerEnvironmentRoutes(app: FastifyInstance, ctx: RequestPart
   app.delete<{ Params: { id: string } }>('/v1/environments/:id', async (request) => {
     requireAdmin(request, adminToken);
     if (!(await environments.get(request.params.id))) throw new SwitchyardError('SWY_ERR_NOT_FOUND', 'no such environment');
-    const deleted = await deleteEnvironment(ctx, request.params.id);
+    const deleted = await deleteEnvironment(ctx, request.params.id, registrar ? (account) => registrar.unregister(account) : undefined);
     request.log.info({ environment: request.params.id, ...deleted }, 'environment deleted');
     return { id: request.params.id, deleted };
   });

@@ -5,13 +5,14 @@ import { parseInput } from '@switchyard/kernel';
 import type { RequestParts } from '../parts.js';
 import { accountView, confirmPending, openVerification, type AccountRecord, type AccountStore, type EnvironmentStore, type ProviderAppStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
+import type { Registrar } from '../registration/index.js';
 
 type IdParams = { Params: { id: string } };
 
 const asList = (secret: string | string[] | undefined) => (secret === undefined ? undefined : Array.isArray(secret) ? secret : [secret]);
 
 /** `/v1/integrated-accounts`: connect, list, read, change and remove accounts; secrets are never returned. */
-export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore, apps: ProviderAppStore): void {
+export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore, apps: ProviderAppStore, registrar: Registrar): void {
   const view = (record: AccountRecord) => {
     const receivesWebhooks = ctx.catalog.get(record.provider)?.definition.webhook !== undefined;
     return accountView(record, receivesWebhooks ? `${ctx.publicUrl}/webhooks/${record.provider}/${record.id}` : null);
@@ -32,6 +33,9 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, e
       const known = ctx.catalog.list().map((p) => p.definition.slug).join(', ');
       throw new SwitchyardError('SWY_ERR_VALIDATION', `provider: unknown provider '${input.provider}' (known: ${known})`);
     }
+    if (input.register_webhooks && !ctx.catalog.get(input.provider)?.definition.registration) {
+      throw new SwitchyardError('SWY_ERR_REGISTRATION_UNSUPPORTED', `register_webhooks: ${input.provider} declares no webhook registration`);
+    }
     if (input.provider_app_id) {
       const providerApp = await apps.getInEnvironment(environment.id, input.provider_app_id);
       if (!providerApp || providerApp.provider !== input.provider) {
@@ -48,7 +52,11 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, e
       config: input.config,
     });
     await announce('integrated_account:created', record);
-    return reply.status(201).send(view(record));
+    if (!input.register_webhooks) return reply.status(201).send(view(record));
+    // Registered at once; a provider failure is the registration's state (and retried), not a failed create.
+    const registration = await registrar.ensure(record, undefined);
+    const current = (await accounts.get(record.id)) ?? record;
+    return reply.status(201).send({ ...view(current), webhook_registration: registrar.view(registration, current) });
   });
 
   app.get('/v1/integrated-accounts', async (request) => {
@@ -102,6 +110,8 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, e
   app.delete<IdParams>('/v1/integrated-accounts/:id', async (request, reply) => {
     const environment = await requireEnvironment(request, environments);
     const record = await find(environment.id, request.params.id);
+    // The provider stops sending first; a provider that cannot be reached is told in webhook/registration:failed.
+    await registrar.unregister(record);
     await accounts.delete(record);
     await announce('integrated_account:deleted', record);
     return reply.status(204).send();

@@ -53,6 +53,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * The hub's webhooks at providers, by provider and registration state (registered, pending_verification,
+   * expiring, failed, manual): set by the request service from the cluster-wide registrations bucket, so
+   * every replica reports the same numbers and an `expiring` or `failed` one shows long before it lapses.
+   */
+  readonly registrations = new Gauge({
+    name: 'switchyard_webhook_registrations',
+    help: 'Webhook registrations at providers, by provider and state',
+    labelNames: ['provider', 'state'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
   }

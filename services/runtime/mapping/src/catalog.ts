@@ -86,6 +86,11 @@ export class ProviderCatalog {
           }
         }
       }
+      for (const [where, expression] of registrationExpressions(definition.registration)) engine.compile(`${definition.slug}/provider.json#registration.${where}`, expression);
+      const secret = definition.registration?.mode === 'api' ? definition.registration.secret : undefined;
+      if (secret?.max_length !== undefined && secret.as === 'random' && encodedLength(secret.bytes, secret.encoding) > secret.max_length) {
+        throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `${file}: registration.secret: ${secret.bytes} bytes in ${secret.encoding} exceed the provider's ${secret.max_length} characters`);
+      }
       providers.set(definition.slug, { definition, dir: providerDir, webhookMapping });
     }
     return new ProviderCatalog(providers);
@@ -115,4 +120,34 @@ function declaredExpressions(webhook: NonNullable<ProviderDefinition['webhook']>
     out.push(['app_routing.items', webhook.app_routing.items], ['app_routing.remote_key', webhook.app_routing.remote_key], ['app_routing.rebuild', webhook.app_routing.rebuild]);
   }
   return out;
+}
+
+/** Every JSONata expression of a `registration` section, with where it sits (compiled at load, so a typo stops start-up). */
+function registrationExpressions(registration: ProviderDefinition['registration']): Array<[string, string]> {
+  if (registration?.mode !== 'api') return [];
+  const out: Array<[string, string]> = [];
+  const calls = {
+    create: registration.create,
+    read: registration.read,
+    renew: registration.renew,
+    delete: registration.delete,
+    'verification.call': registration.verification?.call,
+    'verification.resend': registration.verification?.resend,
+    'lifecycle.reauthorize': registration.lifecycle?.reauthorize,
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    if (call?.query) out.push([`${name}.query`, call.query]);
+    if (call?.body) out.push([`${name}.body`, call.body]);
+  }
+  for (const [field, expression] of Object.entries(registration.answer)) if (expression) out.push([`answer.${field}`, expression]);
+  if (registration.exists) out.push(['exists', registration.exists]);
+  for (const [kind, expression] of Object.entries(registration.refusals)) if (expression) out.push([`refusals.${kind}`, expression]);
+  if (registration.secret) out.push(['secret.as', registration.secret.as]);
+  if (registration.lifecycle) out.push(['lifecycle.items', registration.lifecycle.items]);
+  return out;
+}
+
+/** Characters `bytes` random bytes take in an encoding (base64url unpadded). */
+function encodedLength(bytes: number, encoding: 'hex' | 'base64url'): number {
+  return encoding === 'hex' ? bytes * 2 : Math.ceil((bytes * 4) / 3);
 }

@@ -28,7 +28,7 @@ export function authorize(auth: ApiAuth, credentials: Record<string, unknown>, r
       return { [auth.header.toLowerCase()]: `${auth.prefix}${key}` };
     }
     case 'oauth2':
-      return { authorization: `Bearer ${accessToken ?? need(credentials, 'access_token')[0]}` };
+      return { authorization: `${auth.token_prefix}${accessToken ?? need(credentials, 'access_token')[0]}` };
     case 'oauth1': {
       const [consumerKey, consumerSecret, tokenId, tokenSecret] = need(credentials, 'consumer_key', 'consumer_secret', 'token_id', 'token_secret');
       const realm = typeof credentials.realm === 'string' ? credentials.realm : undefined;

@@ -6,6 +6,7 @@ import { cursorKey } from './cursor/index.js';
 import { ConcurrencyGovernor } from './governor.js';
 import { ProviderHttp } from './http.js';
 import { OAuth2Tokens } from './oauth2-tokens.js';
+import { RegistrationCalls } from './registration-calls.js';
 import { UnifiedEngine } from './unified.js';
 
 /** What {@link openProviderClient} builds on. */
@@ -36,6 +37,8 @@ export interface ProviderClient {
   readonly governor: ConcurrencyGovernor;
   /** Unified reads and writes (the request service's `/unified`, the normalizer's enrichment). */
   readonly unified: UnifiedEngine;
+  /** Calls that manage the hub's webhook at a provider (the definition's `registration` section). */
+  readonly registration: RegistrationCalls;
   /** Closes the HTTP pool it opened (in-flight calls finish). */
   close(): Promise<void>;
 }
@@ -60,5 +63,6 @@ export function openProviderClient(options: ProviderClientOptions): ProviderClie
   // Leases outlive a provider call's timeout, so only a crashed holder's slot ever expires.
   const governor = new ConcurrencyGovernor(options.bus.kv.locks, { leaseMs: options.timeoutMs + 30_000 });
   const unified = new UnifiedEngine({ engine: options.engine, http, cursorKey: cursorKey(options.vault.derive('cursor')), governor, tokens });
-  return { http, tokens, governor, unified, close: async () => (options.http ? undefined : http.close()) };
+  const registration = new RegistrationCalls({ engine: options.engine, http, governor, tokens });
+  return { http, tokens, governor, unified, registration, close: async () => (options.http ? undefined : http.close()) };
 }

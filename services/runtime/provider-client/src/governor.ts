@@ -1,5 +1,7 @@
 import type { KV } from '@nats-io/kv';
+import { SwitchyardError, type ProviderDefinition } from '@switchyard/contracts';
 import { randomId } from '@switchyard/kernel';
+import type { NormalizedRateLimit } from './rate-limit/index.js';
 
 /** Gives a taken slot back. */
 export type ReleaseSlot = () => Promise<void>;
@@ -60,5 +62,51 @@ export class ConcurrencyGovernor {
     return async () => {
       await this.#kv.delete(key, { previousSeq: revision }).catch(() => undefined);
     };
+  }
+}
+
+/** A provider call whose account may hold a slot: the definition and the account's config. */
+interface SlotTarget {
+  provider: { definition: Pick<ProviderDefinition, 'slug' | 'api'> };
+  account: { id: string; config: Record<string, unknown> };
+}
+
+/** The provider throttled the account: the route answers 429 with the normalized rate-limit fields. */
+export class ProviderThrottled extends SwitchyardError {
+  readonly provider: string;
+  readonly rateLimit: NormalizedRateLimit;
+  constructor(provider: string, rateLimit: NormalizedRateLimit) {
+    super('SWY_ERR_PROVIDER_RATE_LIMITED', `${provider} is rate limiting this account`);
+    this.provider = provider;
+    this.rateLimit = rateLimit;
+  }
+}
+
+/**
+ * Runs one provider call under the account's concurrency cap when the provider declares one: no slot
+ * within the wait is a {@link ProviderThrottled} for a `concurrent-requests` policy, so routes answer
+ * 429 and background work (enrichment, registration) comes back later — every path counts against the
+ * same per-account limit.
+ */
+export async function withAccountSlot<T>(governor: ConcurrencyGovernor | undefined, target: SlotTarget, call: () => Promise<T>): Promise<T> {
+  const cap = target.provider.definition.api?.concurrency;
+  if (!cap || !governor) return call();
+  const configured = cap.pool_config ? Number(target.account.config[cap.pool_config]) : Number.NaN;
+  const slots = Math.max(1, Math.floor((Number.isFinite(configured) && configured > 0 ? configured : cap.default_pool) * cap.share));
+  const release = await governor.acquire(target.account.id, slots, cap.wait_ms);
+  if (!release) {
+    const full: NormalizedRateLimit = {
+      throttled: true,
+      policies: [{ name: 'concurrency', q: slots, qu: 'concurrent-requests' }],
+      current: [{ name: 'concurrency', r: 0, t: 1 }],
+      violated: ['concurrency'],
+      retryAfterS: 1,
+    };
+    throw new ProviderThrottled(target.provider.definition.slug, full);
+  }
+  try {
+    return await call();
+  } finally {
+    await release();
   }
 }

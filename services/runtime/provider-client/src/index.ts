@@ -7,7 +7,8 @@
 export { authorize } from './auth.js';
 export { openProviderClient, type ProviderClient, type ProviderClientOptions } from './client.js';
 export { ProviderEnv } from './config.js';
-export { ConcurrencyGovernor, type ReleaseSlot } from './governor.js';
+export { ConcurrencyGovernor, withAccountSlot, type ReleaseSlot } from './governor.js';
+export { RegistrationCalls, type RegistrationAnswer, type RegistrationTarget } from './registration-calls.js';
 export { ProviderHttp, type ProviderReply } from './http.js';
 export { callWithAccessToken, OAuth2Tokens, type OAuth2TokensOptions, type RefreshableAuth, type TokenedCall } from './oauth2-tokens.js';
 export { baseUrlFor, renderTemplate } from './templates.js';

@@ -5,21 +5,12 @@ import { deterministicId } from '@switchyard/kernel';
 import { normalizeRateLimit, type NormalizedRateLimit } from './rate-limit/index.js';
 import type { AccountRecord } from '@switchyard/stores';
 import { authorize } from './auth.js';
-import type { ConcurrencyGovernor } from './governor.js';
+import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
 import { baseUrlFor, renderTemplate } from './templates.js';
 
-/** The provider throttled the account: the route answers 429 with the normalized rate-limit fields. */
-export class ProviderThrottled extends SwitchyardError {
-  readonly provider: string;
-  readonly rateLimit: NormalizedRateLimit;
-  constructor(provider: string, rateLimit: NormalizedRateLimit) {
-    super('SWY_ERR_PROVIDER_RATE_LIMITED', `${provider} is rate limiting this account`);
-    this.provider = provider;
-    this.rateLimit = rateLimit;
-  }
-}
+export { ProviderThrottled };
 
 /** Who a unified call is for: the provider, the account, and its decrypted credentials. */
 export interface UnifiedTarget {
@@ -161,33 +152,9 @@ export class UnifiedEngine {
     return `${target.provider.definition.slug}/provider.json#api.resources.${resource}.${what}`;
   }
 
-  /** One provider call: URL, query, body, auth, then the rate-limit reading and the error mapping. */
-  /**
-   * One provider call under the account's concurrency cap when the provider declares one: no slot
-   * within the wait is a {@link ProviderThrottled} for a `concurrent-requests` policy, so routes answer
-   * 429 and enrichment comes back later — every path counts against the same per-account limit.
-   */
+  /** One provider call under the account's concurrency cap (see {@link withAccountSlot}). */
   async #call(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {
-    const cap = target.provider.definition.api?.concurrency;
-    if (!cap || !this.#governor) return this.#callProvider(target, op, options);
-    const configured = cap.pool_config ? Number(target.account.config[cap.pool_config]) : Number.NaN;
-    const slots = Math.max(1, Math.floor((Number.isFinite(configured) && configured > 0 ? configured : cap.default_pool) * cap.share));
-    const release = await this.#governor.acquire(target.account.id, slots, cap.wait_ms);
-    if (!release) {
-      const full: NormalizedRateLimit = {
-        throttled: true,
-        policies: [{ name: 'concurrency', q: slots, qu: 'concurrent-requests' }],
-        current: [{ name: 'concurrency', r: 0, t: 1 }],
-        violated: ['concurrency'],
-        retryAfterS: 1,
-      };
-      throw new ProviderThrottled(target.provider.definition.slug, full);
-    }
-    try {
-      return await this.#callProvider(target, op, options);
-    } finally {
-      await release();
-    }
+    return withAccountSlot(this.#governor, target, () => this.#callProvider(target, op, options));
   }
 
   async #callProvider(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {

@@ -1,0 +1,96 @@
+import { SwitchyardError, type RegistrationAuth, type RegistrationCall } from '@switchyard/contracts';
+import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
+import type { AccountRecord } from '@switchyard/stores';
+import { authorize } from './auth.js';
+import { withAccountSlot, type ConcurrencyGovernor } from './governor.js';
+import type { ProviderHttp } from './http.js';
+import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
+import { normalizeRateLimit, type NormalizedRateLimit } from './rate-limit/index.js';
+import { baseUrlFor, renderTemplate } from './templates.js';
+
+/** Whose webhook a registration call manages: the provider, the account and its decrypted credentials. */
+export interface RegistrationTarget {
+  provider: LoadedProvider;
+  account: AccountRecord;
+  credentials: Record<string, unknown>;
+}
+
+/**
+ * A provider's answer to a registration call, whatever its status: the caller decides what a 404 or a
+ * 422 means for the registration. `body` is parsed JSON when it parses, else the text (garbage stays
+ * garbage, for the caller to refuse with a coded error).
+ */
+export interface RegistrationAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  /** True when the body claimed to be JSON (or looked like it) and did not parse. */
+  malformed: boolean;
+  rateLimit: NormalizedRateLimit;
+}
+
+/**
+ * Makes the calls a definition's `registration` section declares, through the same parts as unified
+ * calls: the account's base URL and auth, OAuth2 tokens refreshed once on a 401 and the call retried
+ * once, the per-account concurrency governor, and the provider's rate-limit signals read from the
+ * answer. Statuses are returned, not thrown: a registration records them as coded states.
+ */
+export class RegistrationCalls {
+  readonly #engine: MappingEngine;
+  readonly #http: ProviderHttp;
+  readonly #governor: ConcurrencyGovernor | undefined;
+  readonly #tokens: OAuth2Tokens | undefined;
+
+  constructor(parts: { engine: MappingEngine; http: ProviderHttp; governor?: ConcurrencyGovernor | undefined; tokens?: OAuth2Tokens | undefined }) {
+    this.#engine = parts.engine;
+    this.#http = parts.http;
+    this.#governor = parts.governor;
+    this.#tokens = parts.tokens;
+  }
+
+  /**
+   * Sends `call` (named `what` in errors, e.g. `create`) with `scope` as the JSONata input of its query
+   * and body; `id` fills `{id}` in the path. The account's `config` fills `{config.<key>}`. With
+   * `auth`, the call authenticates with that scheme and the credentials it names instead of `api.auth`.
+   */
+  async send(target: RegistrationTarget, what: string, call: RegistrationCall, scope: Record<string, unknown>, id?: string, auth?: RegistrationAuth): Promise<RegistrationAnswer> {
+    return withAccountSlot(this.#governor, target, () => this.#send(target, what, call, scope, id, auth));
+  }
+
+  async #send(target: RegistrationTarget, what: string, call: RegistrationCall, scope: Record<string, unknown>, id: string | undefined, override: RegistrationAuth | undefined): Promise<RegistrationAnswer> {
+    const api = target.provider.definition.api!;
+    const slug = target.provider.definition.slug;
+    const name = (field: string) => `${slug}/provider.json#registration.${what}.${field}`;
+    const base = baseUrlFor(api.base_url, target.account.config);
+    let url: URL;
+    try {
+      url = new URL(`${base}${renderTemplate(call.path, { config: target.account.config, id })}`);
+    } catch (cause) {
+      if (cause instanceof SwitchyardError) throw cause;
+      throw new SwitchyardError('SWY_ERR_ACCOUNT_CONFIG_MISSING', `${slug}: the account's base URL is not a URL; check config.base_url`, { cause });
+    }
+    const query = call.query ? ((await this.#engine.evaluate(name('query'), call.query, scope)) as Record<string, unknown> | undefined) : undefined;
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
+    const body = call.body ? JSON.stringify(await this.#engine.evaluate(name('body'), call.body, scope)) : undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...call.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const auth = override?.scheme ?? api.auth;
+    const credentials = override ? Object.fromEntries(Object.entries(override.credentials).map(([name, from]) => [name, target.credentials[from]])) : target.credentials;
+    const send = (accessToken: string | undefined) =>
+      this.#http.send({ method: call.method, url: url.toString(), headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: url.toString() }, accessToken) }, body });
+    // An override is static: the token manager refreshes the account's own API grant, not this credential.
+    const reply = await callWithAccessToken(override ? undefined : this.#tokens, auth, target.account, credentials, { send, status: (r) => r.status, resendable: true });
+    const text = reply.body.toString('utf8');
+    const looksJson = /json/.test(reply.headers['content-type'] ?? '') || /^[[{]/.test(text.trim());
+    let parsed: unknown = text === '' ? undefined : text;
+    let malformed = false;
+    if (looksJson && text.trim() !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        malformed = true;
+      }
+    }
+    const rateLimit = normalizeRateLimit(api.rate_limits, { status: reply.status, headers: reply.headers, body: parsed });
+    return { status: reply.status, headers: reply.headers, body: parsed, malformed, rateLimit };
+  }
+}

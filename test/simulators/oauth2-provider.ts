@@ -33,6 +33,9 @@ export interface OAuth2ProviderSimulator {
   issue(): IssuedGrant;
   /** Successful refreshes. */
   readonly refreshes: number;
+  /** Whether this refresh token has been exchanged (each is good for one refresh). */
+  wasRefreshed(refreshToken: string): boolean;
+
   /** Every `grant_type=refresh_token` request, answered or refused. */
   readonly refreshRequests: number;
   /** Refresh requests that presented an already-used (rotated-out) refresh token. */
@@ -126,6 +129,8 @@ export async function startOAuth2Provider(options: OAuth2ProviderOptions): Promi
     get refreshes() {
       return counters.refreshes;
     },
+    wasRefreshed: (refreshToken: string) => refresh.get(refreshToken) === 'used',
+
     get refreshRequests() {
       return counters.refreshRequests;
     },

@@ -31,7 +31,7 @@ describe('the embedded nats-server', () => {
 
   async function hubIn(dataDir: string, extra: Record<string, string> = {}): Promise<ChildHub> {
     const hub = await startChildHub(await freePort(), { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_NATS_PORT: '0', ...extra });
-    cleanups.push(() => hub.stop('SIGKILL'));
+    cleanups.push(() => hub.stop('SIGTERM')); // graceful: a SIGKILLed hub leaves its embedded nats-server behind
     return hub;
   }
 

@@ -75,7 +75,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_NATS_PORT: '0', SWITCHYARD_DELIVERY_SCHEDULE_MS: COMPRESSED_SCHEDULE, SWITCHYARD_EGRESS_ALLOW: receiverAllow, SWITCHYARD_PROVIDER_EGRESS_ALLOW: '' };
 
     const first: ChildHub = await startChildHub(port, env);
-    cleanups.push(() => first.stop('SIGKILL'));
+    cleanups.push(() => first.stop('SIGTERM'));
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     // The banner tells a person what they need: URLs, where the admin token is kept (never the token
     // itself: terminals are recorded), which local destinations are open.
@@ -99,7 +99,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     // Same data dir: the same admin token, encryption key and JetStream store come back.
     endpointUp = true;
     const second = await startChildHub(port, env);
-    cleanups.push(() => second.stop('SIGKILL'));
+    cleanups.push(() => second.stop('SIGTERM'));
     expect((await readFile(join(dataDir, 'admin-token'), 'utf8')).trim()).toBe(adminToken);
     await expectNothingLost(receiver, acknowledged);
     expect(await second.stop('SIGTERM')).toBe(0);
@@ -123,7 +123,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     };
 
     const first = await startChildHub(port, env);
-    cleanups.push(() => first.stop('SIGKILL'));
+    cleanups.push(() => first.stop('SIGTERM'));
     const { accountId } = await setUp(first.url, env.SWITCHYARD_ADMIN_TOKEN, receiver.url, 'kill-key');
     const acknowledged = await fire((id) => `${first.url}/webhooks/bamboohr/${id}`, accountId, 'kill-key', 60, () => {
       first.process.kill('SIGKILL');
@@ -132,7 +132,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(30);
 
     const second = await startChildHub(port, env);
-    cleanups.push(() => second.stop('SIGKILL'));
+    cleanups.push(() => second.stop('SIGTERM'));
     await expectNothingLost(receiver, acknowledged, 45_000);
   });
 
@@ -145,7 +145,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_NATS_PORT: '0', SWITCHYARD_DELIVERY_SCHEDULE_MS: COMPRESSED_SCHEDULE };
 
     const first = await startChildHub(port, env);
-    cleanups.push(() => first.stop('SIGKILL'));
+    cleanups.push(() => first.stop('SIGTERM'));
     const orphanPort = Number(/NATS\s+nats:\/\/127\.0\.0\.1:(\d+)/.exec(first.output())?.[1]);
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     const { accountId } = await setUp(first.url, adminToken, receiver.url, 'orphan-key');
@@ -154,7 +154,7 @@ describe('stopping the hub mid-stream and starting it again', () => {
     expect(await portInUse(orphanPort)).toBe(true);
 
     const second = await startChildHub(port, env);
-    cleanups.push(() => second.stop('SIGKILL'));
+    cleanups.push(() => second.stop('SIGTERM'));
     expect(await portInUse(orphanPort)).toBe(false);
     await expectNothingLost(receiver, acknowledged);
     expect(await second.stop('SIGTERM')).toBe(0);

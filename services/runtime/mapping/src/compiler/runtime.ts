@@ -1,0 +1,151 @@
+/**
+ * What a compiled expression runs with: variable frames, function values (built-ins and lambdas,
+ * shaped so jsonata's `isFunction`/`$type`/`$string` treat them as it treats its own), function
+ * application with signature checks, and the per-evaluation guardrails (call depth and a deadline
+ * checked every few hundred steps) that bound recursion a mapping might write.
+ */
+import { jsonataError, type JsonataError } from './errors.js';
+import type { Signature } from './signature.js';
+
+/** A compiled node: input (the context value) and the variable frame in, the node's value out. */
+export type Compiled = (input: unknown, frame: Frame) => unknown;
+
+/** Variables in scope: own properties are this block's bindings, the prototype chain the enclosing ones. */
+export type Frame = Record<string | symbol, unknown>;
+
+/** Where a lambda's body finds the input of its caller (jsonata passes it to a tail call). */
+export const CALLER = Symbol('caller');
+
+/** A built-in function: jsonata's `{_jsonata_function, implementation, signature}` shape. */
+export interface BuiltinFunction {
+  _jsonata_function: true;
+  name: string;
+  /** The arity jsonata reads from its native implementation (`implementation.length`). */
+  arity: number;
+  signature?: Signature;
+  implementation(args: unknown[], input: unknown): unknown;
+}
+
+/** A lambda value (`function($x) { ... }`) closed over the frame and input it was evaluated in. */
+export interface LambdaFunction {
+  _jsonata_lambda: true;
+  input: unknown;
+  frame: Frame;
+  params: string[];
+  signature?: Signature;
+  body: Compiled;
+  /** The name and position of the last call site that invoked it directly (jsonata stamps them on the value). */
+  token?: string;
+  position?: number;
+}
+
+/** One evaluation's limits and root input. Evaluation is synchronous, so one is current at a time. */
+export interface Run {
+  root: unknown;
+  depth: number;
+  maxDepth: number;
+  deadline: number;
+  timeoutMs: number;
+  ticks: number;
+}
+
+let current: Run = { root: undefined, depth: 0, maxDepth: Infinity, deadline: Infinity, timeoutMs: 0, ticks: 0 };
+
+/** The evaluation in progress. */
+export function run(): Run {
+  return current;
+}
+
+/** Makes `next` current for the duration of `body` (nesting restores the outer one). */
+export function within<T>(next: Run, body: () => T): T {
+  const outer = current;
+  current = next;
+  try {
+    return body();
+  } finally {
+    current = outer;
+  }
+}
+
+/** Counts a unit of work; every 256th checks the deadline (D1012), as jsonata checks its timeout. */
+export function tick(): void {
+  if ((++current.ticks & 255) === 0 && Date.now() > current.deadline) throw jsonataError('D1012', { value: current.timeoutMs });
+}
+
+/** The arity jsonata's HOFs see (`getFunctionArity`). */
+export function arityOf(fn: unknown): number {
+  if ((fn as LambdaFunction)._jsonata_lambda === true) return (fn as LambdaFunction).params.length;
+  if ((fn as BuiltinFunction)._jsonata_function === true) return (fn as BuiltinFunction).arity;
+  return typeof fn === 'function' ? fn.length : 0;
+}
+
+/** Invokes a lambda: binds its parameters in a frame over its closure and runs its body. */
+export function invokeLambda(proc: LambdaFunction, args: unknown[], callerInput: unknown): unknown {
+  const state = current;
+  if (++state.depth > state.maxDepth) {
+    state.depth--;
+    throw jsonataError('D1011', { value: state.maxDepth });
+  }
+  try {
+    tick();
+    const values = proc.signature ? proc.signature.validate(args, callerInput) : args;
+    const frame = Object.create(proc.frame) as Frame;
+    frame[CALLER] = callerInput;
+    const params = proc.params;
+    for (let i = 0; i < params.length; i++) frame[params[i]!] = values[i];
+    return proc.body(proc.input, frame);
+  } finally {
+    state.depth--;
+  }
+}
+
+/** jsonata's `applyInner`: any function value with already evaluated arguments; T1006 for a non-function. */
+export function applyFunction(proc: unknown, args: unknown[], input: unknown): unknown {
+  if (proc && (proc as LambdaFunction)._jsonata_lambda === true) return invokeLambda(proc as LambdaFunction, args, input);
+  if (proc && (proc as BuiltinFunction)._jsonata_function === true) {
+    const builtin = proc as BuiltinFunction;
+    return builtin.implementation(builtin.signature ? builtin.signature.validate(args, input) : args, input);
+  }
+  if (typeof proc === 'function') return proc.apply(input, args);
+  throw jsonataError('T1006');
+}
+
+/**
+ * Calls a function argument of a higher-order built-in (`$map`, `$filter`, `$each`, `$sift`,
+ * `$reduce`, `$sort`) with as many of (value, index/key, whole) as its arity takes, as jsonata's
+ * wrapped closures do: no context input, and the lambda's last direct call site marks errors.
+ */
+export function callArgument(fn: unknown, a1: unknown, a2?: unknown, a3?: unknown): unknown {
+  const arity = arityOf(fn);
+  const args = arity >= 3 ? [a1, a2, a3] : arity >= 2 ? [a1, a2] : [a1];
+  return applyMarked(fn, args, null);
+}
+
+/**
+ * Marks an error thrown by a tail call. jsonata runs tail calls in its trampoline, after the lambda
+ * that made them has returned, so the lambda's caller does not re-stamp their errors with its own
+ * position; the mark tells it so (and is cleared there).
+ */
+export const FROM_TAIL_CALL = Symbol('fromTailCall');
+
+/** Whether `error` came out of a tail call; clears the mark (it concerns one call level only). */
+export function takeTailMark(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !(error as Record<symbol, unknown>)[FROM_TAIL_CALL]) return false;
+  delete (error as Record<symbol, unknown>)[FROM_TAIL_CALL];
+  return true;
+}
+
+/** {@link applyFunction} with jsonata's error stamping from the function value (`token`, `position`). */
+export function applyMarked(fn: unknown, args: unknown[], input: unknown): unknown {
+  try {
+    return applyFunction(fn, args, input);
+  } catch (error) {
+    const proc = fn as LambdaFunction;
+    if (!takeTailMark(error) && proc && typeof error === 'object' && error !== null) {
+      const e = error as JsonataError;
+      if (e.token === undefined && proc.token !== undefined) e.token = proc.token;
+      e.position = proc.position || e.position;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * JSONata function signatures (`<s-nn?:s>`), parsed once when an expression is compiled and checked
+ * on every call exactly as jsonata 2.x's `signature.js` checks them: the same type symbols, the
+ * context argument (`-`), optional and repeated arguments, arrays made of singletons, and the same
+ * errors (T0410, T0411, T0412) naming the same argument.
+ */
+import { jsonataError } from './errors.js';
+import { isFunction } from './sequence.js';
+
+interface Param {
+  regex: string;
+  type: string;
+  array?: boolean;
+  context?: boolean;
+  contextRegex?: RegExp;
+  subtype?: string;
+}
+
+const ARRAY_TYPE: Record<string, string> = { a: 'arrays', b: 'booleans', f: 'functions', n: 'numbers', o: 'objects', s: 'strings' };
+
+/** A parsed signature: `validate` returns the arguments the function is called with, or throws. */
+export interface Signature {
+  definition: string;
+  validate(args: unknown[], context: unknown): unknown[];
+}
+
+/** The one-letter type jsonata gives a value when matching it against a signature. */
+export function typeSymbol(value: unknown): string {
+  if (isFunction(value)) return 'f';
+  switch (typeof value) {
+    case 'string':
+      return 's';
+    case 'number':
+      return 'n';
+    case 'boolean':
+      return 'b';
+    case 'object':
+      return value === null ? 'l' : Array.isArray(value) ? 'a' : 'o';
+    default:
+      return 'm';
+  }
+}
+
+function closing(text: string, start: number, open: string, close: string): number {
+  let depth = 1;
+  let position = start;
+  while (position < text.length) {
+    position++;
+    const symbol = text.charAt(position);
+    if (symbol === close) {
+      if (--depth === 0) break;
+    } else if (symbol === open) depth++;
+  }
+  return position;
+}
+
+function parseParams(signature: string): Param[] {
+  const params: Param[] = [];
+  let param = {} as Param;
+  let previous = param;
+  const next = () => {
+    params.push(param);
+    previous = param;
+    param = {} as Param;
+  };
+  for (let position = 1; position < signature.length; position++) {
+    const symbol = signature.charAt(position);
+    if (symbol === ':') break;
+    switch (symbol) {
+      case 's':
+      case 'n':
+      case 'b':
+      case 'l':
+      case 'o':
+        Object.assign(param, { regex: `[${symbol}m]`, type: symbol });
+        next();
+        break;
+      case 'a':
+        Object.assign(param, { regex: '[asnblfom]', type: symbol, array: true });
+        next();
+        break;
+      case 'f':
+        Object.assign(param, { regex: 'f', type: symbol });
+        next();
+        break;
+      case 'j':
+        Object.assign(param, { regex: '[asnblom]', type: symbol });
+        next();
+        break;
+      case 'x':
+        Object.assign(param, { regex: '[asnblfom]', type: symbol });
+        next();
+        break;
+      case '-':
+        previous.context = true;
+        previous.contextRegex = new RegExp(previous.regex);
+        previous.regex += '?';
+        break;
+      case '?':
+      case '+':
+        previous.regex += symbol;
+        break;
+      case '(': {
+        const end = closing(signature, position, '(', ')');
+        const choice = signature.substring(position + 1, end);
+        if (choice.includes('<')) throw jsonataError('S0402', { value: choice });
+        Object.assign(param, { regex: `[${choice}m]`, type: `(${choice})` });
+        position = end;
+        next();
+        break;
+      }
+      case '<': {
+        if (previous.type !== 'a' && previous.type !== 'f') throw jsonataError('S0401', { value: previous.type });
+        const end = closing(signature, position, '<', '>');
+        previous.subtype = signature.substring(position + 1, end);
+        position = end;
+        break;
+      }
+    }
+  }
+  return params;
+}
+
+/** Parses a signature string into its validator. */
+export function parseSignature(signature: string): Signature {
+  const params = parseParams(signature);
+  const regex = new RegExp(`^${params.map((p) => `(${p.regex})`).join('')}$`);
+
+  const fail = (args: unknown[], supplied: string): never => {
+    let pattern = '^';
+    let goodTo = 0;
+    for (const param of params) {
+      pattern += param.regex;
+      const match = supplied.match(pattern);
+      if (match === null) throw jsonataError('T0410', { value: args[goodTo], index: goodTo + 1 });
+      goodTo = match[0].length;
+    }
+    throw jsonataError('T0410', { value: args[goodTo], index: goodTo + 1 });
+  };
+
+  return {
+    definition: signature,
+    validate(args, context) {
+      let supplied = '';
+      for (const arg of args) supplied += typeSymbol(arg);
+      const valid = regex.exec(supplied);
+      if (!valid) return fail(args, supplied);
+      const out: unknown[] = [];
+      let argIndex = 0;
+      params.forEach((param, index) => {
+        let arg = args[argIndex];
+        const match = valid[index + 1]!;
+        if (match === '') {
+          if (param.context && param.contextRegex) {
+            if (param.contextRegex.test(typeSymbol(context))) out.push(context);
+            else throw jsonataError('T0411', { value: context, index: argIndex + 1 });
+          } else {
+            out.push(arg);
+            argIndex++;
+          }
+          return;
+        }
+        for (const single of match) {
+          arg = args[argIndex];
+          if (param.type === 'a') {
+            if (single === 'm') arg = undefined;
+            else {
+              let arrayOK = true;
+              if (param.subtype !== undefined) {
+                if (single !== 'a' && match !== param.subtype) arrayOK = false;
+                else if (single === 'a' && (arg as unknown[]).length > 0) {
+                  const itemType = typeSymbol((arg as unknown[])[0]);
+                  if (itemType !== param.subtype.charAt(0)) arrayOK = false;
+                  else arrayOK = (arg as unknown[]).every((item) => typeSymbol(item) === itemType);
+                }
+              }
+              if (!arrayOK) throw jsonataError('T0412', { value: arg, index: argIndex + 1, type: ARRAY_TYPE[param.subtype!] });
+              if (single !== 'a') arg = [arg];
+            }
+          }
+          out.push(arg);
+          argIndex++;
+        }
+      });
+      return out;
+    },
+  };
+}

@@ -12,7 +12,8 @@ import type { JsonataError } from './errors.js';
 import { regexMatcher, type RegexEngine } from './functions/regex.js';
 import { binary, negate } from './operators.js';
 import { filter, name, path, wildcard } from './paths.js';
-import { applyFunction, CALLER, FROM_TAIL_CALL, takeTailMark, type BuiltinFunction, type Compiled, type Frame, type LambdaFunction } from './runtime.js';
+import { applyFunction, FROM_TAIL_CALL, newFrame, run, takeTailMark, type BuiltinFunction, type Compiled, type Frame, type LambdaFunction } from './runtime.js';
+import { bindSlot, candidates, directBinds, lookupOf, scopeOf, type Scope } from './scope.js';
 import { boolean, settle } from './sequence.js';
 import { parseSignature } from './signature.js';
 
@@ -28,35 +29,13 @@ const JSONATA_FUNCTIONS = new Set(
 export interface CompileContext {
   builtins: ReadonlyMap<string, BuiltinFunction>;
   regexEngine: RegexEngine;
-  /** Names the expression binds somewhere (`:=` or a lambda parameter): never resolved statically. */
-  bound: ReadonlySet<string>;
   /** Built-ins resolved at compile time; a binding passed in with one of these names forces a fallback. */
   resolved: Set<string>;
 }
 
-/** Names bound anywhere in the expression. */
-export function boundNames(ast: Node): Set<string> {
-  const names = new Set<string>();
-  const walk = (node: unknown): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) return node.forEach(walk);
-    const n = node as Node;
-    if (n.type === 'bind' && n.lhs?.type === 'variable') names.add(n.lhs.value as string);
-    if (n.type === 'lambda') for (const param of n.arguments ?? []) names.add(param.value as string);
-    for (const [key, value] of Object.entries(n)) if (key !== 'value' || n.type !== 'regex') walk(value);
-  };
-  walk(ast);
-  return names;
-}
-
-/** Whether a block must open its own frame: some `:=` binds directly in it (not in a nested block or lambda). */
-function bindsDirectly(node: unknown): boolean {
-  if (!node || typeof node !== 'object') return false;
-  if (Array.isArray(node)) return node.some(bindsDirectly);
-  const n = node as Node;
-  if (n.type === 'bind') return true;
-  if (n.type === 'lambda' || n.type === 'block') return false;
-  return Object.entries(n).some(([key, value]) => (key === 'value' && n.type === 'regex' ? false : bindsDirectly(value)));
+/** The scope of a whole expression: what it binds outside any block (jsonata binds those in its exec frame). */
+export function rootScope(ast: Node): Scope {
+  return scopeOf(undefined, directBinds(ast));
 }
 
 /** Stamps an error leaving a call with the call's token and position, as jsonata's `applyInner` does. */
@@ -84,12 +63,12 @@ function stampTail(error: unknown, token: string, position: number | undefined):
 }
 
 /** Compiles one node (and its predicates), settling its result as jsonata's `evaluate` does. */
-export function compileNode(node: Node, ctx: CompileContext): Compiled {
+export function compileNode(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   checkNode(node);
-  let run = base(node, ctx);
+  let run = base(node, ctx, scope);
   for (const predicate of node.predicate ?? []) {
     if (predicate.type !== 'filter') throw new Unsupported(`predicate of type ${predicate.type}`);
-    const apply = filter(predicate.expr, (n) => compileNode(n, ctx));
+    const apply = filter(predicate.expr, (n) => compileNode(n, ctx, scope));
     const inner = run;
     run = (input, frame) => apply(inner(input, frame), frame);
   }
@@ -103,8 +82,8 @@ export function compileNode(node: Node, ctx: CompileContext): Compiled {
 // Node types whose value is never a sequence, so settling them is a no-op.
 const SETTLED = new Set(['string', 'number', 'value', 'lambda', 'regex', 'condition', 'block', 'bind']);
 
-function base(node: Node, ctx: CompileContext): Compiled {
-  const sub = (n: Node) => compileNode(n, ctx);
+function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
+  const sub = (n: Node) => compileNode(n, ctx, scope);
   switch (node.type) {
     case 'string':
     case 'number':
@@ -119,7 +98,7 @@ function base(node: Node, ctx: CompileContext): Compiled {
     case 'wildcard':
       return wildcard();
     case 'variable':
-      return variable(node, ctx);
+      return variable(node, ctx, scope);
     case 'binary':
       return binary(node, sub(node.lhs), sub(node.rhs));
     case 'unary':
@@ -134,12 +113,21 @@ function base(node: Node, ctx: CompileContext): Compiled {
       return (input, frame) => (boolOf(test(input, frame)) ? then(input, frame) : otherwise ? otherwise(input, frame) : undefined);
     }
     case 'block': {
-      const parts = node.expressions!.map(sub);
-      const own = bindsDirectly(node.expressions);
+      const names = directBinds(node.expressions);
+      const inner = names.length > 0 ? scopeOf(scope, names) : scope;
+      const parts = node.expressions!.map((n) => compileNode(n, ctx, inner));
+      const size = inner.slots.size;
+      if (inner === scope) {
+        return (input, frame) => {
+          let result: unknown;
+          for (let i = 0; i < parts.length; i++) result = parts[i]!(input, frame);
+          return result;
+        };
+      }
       return (input, frame) => {
-        const scope = own ? (Object.create(frame) as Frame) : frame;
+        const own = newFrame(frame, size, frame.caller);
         let result: unknown;
-        for (let i = 0; i < parts.length; i++) result = parts[i]!(input, scope);
+        for (let i = 0; i < parts.length; i++) result = parts[i]!(input, own);
         return result;
       };
     }
@@ -147,9 +135,10 @@ function base(node: Node, ctx: CompileContext): Compiled {
       const key = node.lhs.value as string;
       if (key === '' || key === '$') throw new Unsupported(`binding $${key}`);
       const value = sub(node.rhs);
+      const slot = bindSlot(scope, key);
       return (input, frame) => {
         const v = value(input, frame);
-        frame[key] = v;
+        frame.slots[slot] = v;
         return v;
       };
     }
@@ -159,9 +148,9 @@ function base(node: Node, ctx: CompileContext): Compiled {
       return () => regexMatcher(engine, native, node.position!);
     }
     case 'lambda':
-      return node.thunk ? tailCall(node.body!, ctx) : lambda(node, ctx);
+      return node.thunk ? tailCall(node.body!, ctx, scope) : lambda(node, ctx, scope);
     case 'function':
-      return call(node, ctx);
+      return call(node, ctx, scope);
     default:
       throw new Unsupported(`${node.type} expressions (position ${node.position ?? '?'})`);
   }
@@ -170,44 +159,54 @@ function base(node: Node, ctx: CompileContext): Compiled {
 /** jsonata's condition test: truthy when `$boolean` says true (undefined is false). */
 const boolOf = (value: unknown) => boolean(value) === true;
 
-function variable(node: Node, ctx: CompileContext): Compiled {
+function variable(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   const key = node.value as string;
   if (key === '') return (input) => (input && (input as { outerWrapper?: boolean }).outerWrapper ? (input as unknown[])[0] : input);
-  if (!ctx.bound.has(key) && JSONATA_FUNCTIONS.has(key) && !ctx.builtins.has(key)) throw new Unsupported(`function $${key}`);
-  if (ctx.builtins.has(key)) ctx.resolved.add(key);
-  return (_input, frame) => frame[key];
+  if (key === '$') return () => run().root;
+  const where = candidates(scope, key);
+  if (where.length === 0 && JSONATA_FUNCTIONS.has(key) && !ctx.builtins.has(key)) throw new Unsupported(`function $${key}`);
+  return lookupOf(scope, key, ctx.builtins);
 }
 
-function lambda(node: Node, ctx: CompileContext): Compiled {
+function lambda(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   const params = node.arguments!.map((p) => p.value as string);
+  const own = scopeOf(scope, [...params, ...directBinds(node.body)]);
+  const paramSlots = params.map((p) => own.slots.get(p)!);
+  const frameSize = own.slots.size;
   const signature = node.signature === undefined ? undefined : parseSignature((node.signature as { definition: string }).definition);
-  const body = compileNode(node.body!, ctx);
-  return (input, frame): LambdaFunction => ({ _jsonata_lambda: true, input, frame, params, signature, body });
+  const body = compileNode(node.body!, ctx, own);
+  return (input, frame): LambdaFunction => ({ _jsonata_lambda: true, input, frame, params, paramSlots, frameSize, signature, body });
 }
 
 /** The procedure of a call: a variable, resolved to a built-in now when the expression never rebinds its name. */
-function procedure(node: Node, ctx: CompileContext): { name: string; builtin?: BuiltinFunction } {
+function procedure(node: Node, ctx: CompileContext, scope: Scope): { name: string; builtin?: BuiltinFunction; lookup: Compiled } {
   const proc = node.procedure!;
-  if (proc.type !== 'variable') throw new Unsupported(`calling a ${proc.type} expression (position ${node.position})`);
+  if (proc.type !== 'variable' || proc.predicate) throw new Unsupported(`calling a ${proc.type} expression (position ${node.position})`);
   const key = proc.value as string;
-  if (ctx.bound.has(key)) return { name: key };
+  const lookup = lookupOf(scope, key, ctx.builtins);
+  if (candidates(scope, key).length > 0) return { name: key, lookup };
   const builtin = ctx.builtins.get(key);
   if (!builtin) throw new Unsupported(JSONATA_FUNCTIONS.has(key) ? `function $${key}` : `call of $${key}, which the expression never defines`);
   ctx.resolved.add(key);
-  return { name: key, builtin };
+  return { name: key, builtin, lookup };
+}
+
+function evaluateArgs(args: Compiled[], input: unknown, frame: Frame): unknown[] {
+  const values = new Array<unknown>(args.length);
+  for (let i = 0; i < args.length; i++) values[i] = args[i]!(input, frame);
+  return values;
 }
 
 /** A function call node (jsonata's `evaluateFunction`): arguments first, then the call, errors stamped. */
-function call(node: Node, ctx: CompileContext): Compiled {
-  if (node.type === 'partial') throw new Unsupported('partial application');
-  const { name: key, builtin } = procedure(node, ctx);
-  const args = node.arguments!.map((a) => compileNode(a, ctx));
+function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
+  const { name: key, builtin, lookup } = procedure(node, ctx, scope);
+  const args = node.arguments!.map((a) => compileNode(a, ctx, scope));
   const position = node.position;
   if (builtin) {
     const signature = builtin.signature;
     const impl = builtin.implementation;
     return (input, frame) => {
-      const values = args.map((a) => a(input, frame));
+      const values = evaluateArgs(args, input, frame);
       try {
         return impl(signature ? signature.validate(values, input) : values, input);
       } catch (error) {
@@ -216,8 +215,8 @@ function call(node: Node, ctx: CompileContext): Compiled {
     };
   }
   return (input, frame) => {
-    const proc = frame[key];
-    const values = args.map((a) => a(input, frame));
+    const proc = settle(lookup(input, frame));
+    const values = evaluateArgs(args, input, frame);
     if (proc && typeof proc === 'object' && (proc as LambdaFunction)._jsonata_lambda === true) {
       (proc as LambdaFunction).token = key;
       (proc as LambdaFunction).position = position;
@@ -235,20 +234,20 @@ function call(node: Node, ctx: CompileContext): Compiled {
  * after the body returns: the result is not settled, the context is the lambda caller's input, and
  * errors are stamped with the procedure's position rather than the call's.
  */
-function tailCall(node: Node, ctx: CompileContext): Compiled {
-  const { name: key, builtin } = procedure(node, ctx);
-  const args = node.arguments!.map((a) => compileNode(a, ctx));
+function tailCall(node: Node, ctx: CompileContext, scope: Scope): Compiled {
+  const { name: key, builtin, lookup } = procedure(node, ctx, scope);
+  const args = node.arguments!.map((a) => compileNode(a, ctx, scope));
   const position = node.procedure!.position;
   return (input, frame) => {
-    const proc = builtin ?? settle(frame[key]);
+    const proc = builtin ?? settle(lookup(input, frame));
     if (proc === undefined || proc === null) throw new TypeError(`Cannot set properties of ${proc} (setting 'token')`);
     if (typeof proc === 'object' && (proc as LambdaFunction)._jsonata_lambda === true) {
       (proc as LambdaFunction).token = key;
       (proc as LambdaFunction).position = position;
     }
-    const values = args.map((a) => a(input, frame));
+    const values = evaluateArgs(args, input, frame);
     try {
-      return applyFunction(proc, values, frame[CALLER]);
+      return applyFunction(proc, values, frame.caller);
     } catch (error) {
       return stampTail(error, key, position);
     }

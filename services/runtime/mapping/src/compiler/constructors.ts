@@ -26,9 +26,33 @@ export function arrayConstructor(node: Node, items: Compiled[]): Compiled {
   };
 }
 
-/** `{key: value, ...}` over the input (jsonata's `evaluateGroupExpression`, without tuple streams). */
+/**
+ * `{key: value, ...}` over the input (jsonata's `evaluateGroupExpression`, without tuple streams).
+ * When every key is a distinct string literal and the input is a single value, grouping can only
+ * put that value under each key once, so the values are evaluated straight in jsonata's key order.
+ */
 export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>): Compiled {
   const position = node.position;
+  const literalKeys = (node.lhs as Array<[Node, Node]>).map(([key]) => (key.type === 'string' ? (key.value as string) : undefined));
+  const allLiteral = literalKeys.every((k) => k !== undefined && k !== '_jsonata_lambda' && k !== '_jsonata_function') && new Set(literalKeys).size === literalKeys.length;
+  // The order jsonata's `Object.keys(groups)` visits them in (integer-like keys first).
+  const order = allLiteral ? Object.keys(Object.fromEntries(literalKeys.map((k, i) => [k, i]))).map((k) => literalKeys.indexOf(k)) : [];
+  const orderedKeys = order.map((i) => literalKeys[i]!);
+  const orderedValues = order.map((i) => pairs[i]![1]);
+  const generic = groupBy(position, pairs);
+  if (!allLiteral) return generic;
+  return (value, frame) => {
+    if (Array.isArray(value)) return generic(value, frame);
+    const result = Object.create(null) as Record<string, unknown>;
+    for (let i = 0; i < orderedKeys.length; i++) {
+      const v = orderedValues[i]!(value, frame);
+      if (v !== undefined) result[orderedKeys[i]!] = v;
+    }
+    return result;
+  };
+}
+
+function groupBy(position: number | undefined, pairs: Array<[Compiled, Compiled]>): Compiled {
   return (value, frame) => {
     const input: unknown[] = Array.isArray(value) ? value : createSequence(value);
     if (input.length === 0) input.push(undefined);

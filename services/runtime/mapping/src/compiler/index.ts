@@ -8,11 +8,11 @@ import { sha256Hex } from '@switchyard/kernel';
 import { registerMappingFunctions } from '../mapping-functions.js';
 import { Re2RegexEngine } from '../regex-engine.js';
 import { Unsupported, type Node } from './ast.js';
-import { boundNames, compileNode, type CompileContext } from './compile.js';
+import { compileNode, rootScope, type CompileContext } from './compile.js';
 import { isJsonataError, OutsideSubset, populateMessage } from './errors.js';
 import { builtinFunctions, type LibraryOptions } from './functions/table.js';
 import type { RegexEngine } from './functions/regex.js';
-import { within, type BuiltinFunction, type Compiled, type Frame, type Run } from './runtime.js';
+import { newFrame, within, type Compiled, type Run } from './runtime.js';
 import { createSequence, isSequence } from './sequence.js';
 
 /** Options of {@link compileJsonata}. */
@@ -40,18 +40,6 @@ export interface CompiledJsonata {
   evaluate(input: unknown, bindings?: Record<string, unknown>): Promise<unknown>;
 }
 
-const builtinsFrames = new WeakMap<ReadonlyMap<string, BuiltinFunction>, Frame>();
-
-function builtinsFrame(builtins: ReadonlyMap<string, BuiltinFunction>): Frame {
-  let frame = builtinsFrames.get(builtins);
-  if (!frame) {
-    frame = Object.create(null) as Frame;
-    for (const [key, fn] of builtins) frame[key] = fn;
-    builtinsFrames.set(builtins, frame);
-  }
-  return frame;
-}
-
 /** The interpreter, configured as the mapping engine configures it, with the mapping library. */
 function interpreter(expression: string, options: CompileOptions): jsonata.Expression {
   const expr = jsonata(expression, {
@@ -76,27 +64,26 @@ export function compileJsonata(expression: string, options: CompileOptions = {})
   const ast = interpreted().ast() as Node;
   if (options.compile === false) return { compiled: false, reason: 'compilation disabled', evaluate: (input, bindings) => interpreted().evaluate(input, bindings) };
   let root: Compiled;
-  const ctx: CompileContext = { builtins, regexEngine: options.regexEngine ?? (Re2RegexEngine as unknown as RegexEngine), bound: boundNames(ast), resolved: new Set() };
+  const ctx: CompileContext = { builtins, regexEngine: options.regexEngine ?? (Re2RegexEngine as unknown as RegexEngine), resolved: new Set() };
+  const scope = rootScope(ast);
   try {
-    root = compileNode(ast, ctx);
+    root = compileNode(ast, ctx, scope);
   } catch (error) {
     if (!(error instanceof Unsupported)) throw error;
     return { compiled: false, reason: error.reason, evaluate: (input, bindings) => interpreted().evaluate(input, bindings) };
   }
-  const globals = builtinsFrame(builtins);
+  const rootSize = scope.slots.size;
   const timeoutMs = options.timeoutMs ?? 0;
   const maxDepth = options.maxDepth ?? Infinity;
   const evaluateSync = (input: unknown, bindings: Record<string, unknown> | undefined): unknown => {
-    const frame = Object.create(globals) as Frame;
-    if (bindings) for (const key of Object.keys(bindings)) frame[key] = bindings[key];
-    frame['$'] = input;
+    const frame = newFrame(null, rootSize, undefined);
     let context = input;
     if (Array.isArray(input) && !isSequence(input)) {
       context = createSequence(input);
       (context as { outerWrapper?: boolean }).outerWrapper = true;
     }
-    const state: Run = { root: input, depth: 0, maxDepth, timeoutMs, deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Infinity, ticks: 0 };
-    return within(state, () => root(context, frame));
+    const state: Run = { root: input, bindings, depth: 0, maxDepth, timeoutMs, deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Infinity, ticks: 0 };
+    return within(state, root, context, frame);
   };
   const shadows = (bindings: Record<string, unknown> | undefined) => bindings !== undefined && Object.keys(bindings).some((key) => ctx.resolved.has(key));
   return {

@@ -10,11 +10,28 @@ import type { Signature } from './signature.js';
 /** A compiled node: input (the context value) and the variable frame in, the node's value out. */
 export type Compiled = (input: unknown, frame: Frame) => unknown;
 
-/** Variables in scope: own properties are this block's bindings, the prototype chain the enclosing ones. */
-export type Frame = Record<string | symbol, unknown>;
+/** A slot no `:=` (or parameter) has filled yet: lookups go on outwards, as jsonata's frames do. */
+export const UNBOUND: unique symbol = Symbol('unbound');
 
-/** Where a lambda's body finds the input of its caller (jsonata passes it to a tail call). */
-export const CALLER = Symbol('caller');
+/**
+ * The variables of one block or lambda invocation. The compiler knows which names each scope can
+ * bind and gives them slots, so a lookup is a few pointer hops instead of jsonata's name search.
+ */
+export class Frame {
+  constructor(
+    readonly parent: Frame | null,
+    readonly slots: unknown[],
+    /** The input of the lambda's caller (jsonata hands it to a tail call as its context). */
+    readonly caller: unknown,
+  ) {}
+}
+
+/** A frame with `size` unbound slots. */
+export function newFrame(parent: Frame | null, size: number, caller: unknown): Frame {
+  const slots = new Array<unknown>(size);
+  for (let i = 0; i < size; i++) slots[i] = UNBOUND;
+  return new Frame(parent, slots, caller);
+}
 
 /** A built-in function: jsonata's `{_jsonata_function, implementation, signature}` shape. */
 export interface BuiltinFunction {
@@ -32,6 +49,9 @@ export interface LambdaFunction {
   input: unknown;
   frame: Frame;
   params: string[];
+  /** The slot of each parameter in the invocation frame, and that frame's size. */
+  paramSlots: number[];
+  frameSize: number;
   signature?: Signature;
   body: Compiled;
   /** The name and position of the last call site that invoked it directly (jsonata stamps them on the value). */
@@ -42,6 +62,8 @@ export interface LambdaFunction {
 /** One evaluation's limits and root input. Evaluation is synchronous, so one is current at a time. */
 export interface Run {
   root: unknown;
+  /** The bindings the evaluation was given (`$name` variables outside every scope). */
+  bindings: Record<string, unknown> | undefined;
   depth: number;
   maxDepth: number;
   deadline: number;
@@ -49,19 +71,19 @@ export interface Run {
   ticks: number;
 }
 
-let current: Run = { root: undefined, depth: 0, maxDepth: Infinity, deadline: Infinity, timeoutMs: 0, ticks: 0 };
+let current: Run = { root: undefined, bindings: undefined, depth: 0, maxDepth: Infinity, deadline: Infinity, timeoutMs: 0, ticks: 0 };
 
 /** The evaluation in progress. */
 export function run(): Run {
   return current;
 }
 
-/** Makes `next` current for the duration of `body` (nesting restores the outer one). */
-export function within<T>(next: Run, body: () => T): T {
+/** Runs `root` over `input` with `next` current (nesting restores the outer one). */
+export function within(next: Run, root: Compiled, input: unknown, frame: Frame): unknown {
   const outer = current;
   current = next;
   try {
-    return body();
+    return root(input, frame);
   } finally {
     current = outer;
   }
@@ -89,10 +111,9 @@ export function invokeLambda(proc: LambdaFunction, args: unknown[], callerInput:
   try {
     tick();
     const values = proc.signature ? proc.signature.validate(args, callerInput) : args;
-    const frame = Object.create(proc.frame) as Frame;
-    frame[CALLER] = callerInput;
-    const params = proc.params;
-    for (let i = 0; i < params.length; i++) frame[params[i]!] = values[i];
+    const frame = newFrame(proc.frame, proc.frameSize, callerInput);
+    const slots = proc.paramSlots;
+    for (let i = 0; i < slots.length; i++) frame.slots[slots[i]!] = values[i];
     return proc.body(proc.input, frame);
   } finally {
     state.depth--;

@@ -5,6 +5,8 @@
  */
 export { mediaType, parseBody } from './body-format.js';
 export { defaultMappingsDir, mappingVersion, ProviderCatalog, type LoadedProvider, type MappingSource } from './catalog.js';
+export { compileJsonata, type CompiledJsonata, type CompileOptions } from './compiler/index.js';
+export { difference as jsonataValueDifference } from './compiler/same-value.js';
 export { CatalogEnv, SandboxEnv, sandboxOptionsFrom, type SandboxConfig } from './config.js';
 export { MappingEngine, toIsoDateTime, type ExpressionEvaluator, type MappingLimits } from './mapping-engine.js';
 export { Re2RegexEngine } from './regex-engine.js';

@@ -31,6 +31,8 @@ export interface CompileContext {
   regexEngine: RegexEngine;
   /** Built-ins resolved at compile time; a binding passed in with one of these names forces a fallback. */
   resolved: Set<string>;
+  /** Names whose lambda is being compiled (`$f := function() {...}`): calling one inside is recursion. */
+  defining: string[];
 }
 
 /** The scope of a whole expression: what it binds outside any block (jsonata binds those in its exec frame). */
@@ -134,7 +136,10 @@ function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
     case 'bind': {
       const key = node.lhs.value as string;
       if (key === '' || key === '$') throw new Unsupported(`binding $${key}`);
+      const defines = node.rhs?.type === 'lambda';
+      if (defines) ctx.defining.push(key);
       const value = sub(node.rhs);
+      if (defines) ctx.defining.pop();
       const slot = bindSlot(scope, key);
       return (input, frame) => {
         const v = value(input, frame);
@@ -184,6 +189,8 @@ function procedure(node: Node, ctx: CompileContext, scope: Scope): { name: strin
   if (proc.type !== 'variable' || proc.predicate) throw new Unsupported(`calling a ${proc.type} expression (position ${node.position})`);
   const key = proc.value as string;
   const lookup = lookupOf(scope, key, ctx.builtins);
+  // Recursion is unbounded work: jsonata (with its depth and time limits) runs such expressions.
+  if (ctx.defining.includes(key)) throw new Unsupported(`recursive function $${key}`);
   if (candidates(scope, key).length > 0) return { name: key, lookup };
   const builtin = ctx.builtins.get(key);
   if (!builtin) throw new Unsupported(JSONATA_FUNCTIONS.has(key) ? `function $${key}` : `call of $${key}, which the expression never defines`);

@@ -15,11 +15,14 @@ import type { RegexEngine } from './functions/regex.js';
 import { newFrame, within, type Compiled, type Run } from './runtime.js';
 import { createSequence, isSequence } from './sequence.js';
 
+/** Compiled lambda calls nested deeper than this rerun on the interpreter (well within the JS stack). */
+const MAX_COMPILED_DEPTH = 200;
+
 /** Options of {@link compileJsonata}. */
 export interface CompileOptions extends LibraryOptions {
   /** Evaluation budget in ms (jsonata's `timeout`); 0 or absent: none. */
   timeoutMs?: number;
-  /** Deepest lambda nesting / jsonata evaluation depth (jsonata's `stack`). */
+  /** jsonata's evaluation depth limit (`stack`); compiled lambda nesting stops at the smaller of it and 200 and reruns on jsonata. */
   maxDepth?: number;
   /** The regex engine (RE2 unless told otherwise, as the mapping engine uses). */
   regexEngine?: RegexEngine;
@@ -64,7 +67,7 @@ export function compileJsonata(expression: string, options: CompileOptions = {})
   const ast = interpreted().ast() as Node;
   if (options.compile === false) return { compiled: false, reason: 'compilation disabled', evaluate: (input, bindings) => interpreted().evaluate(input, bindings) };
   let root: Compiled;
-  const ctx: CompileContext = { builtins, regexEngine: options.regexEngine ?? (Re2RegexEngine as unknown as RegexEngine), resolved: new Set() };
+  const ctx: CompileContext = { builtins, regexEngine: options.regexEngine ?? (Re2RegexEngine as unknown as RegexEngine), resolved: new Set(), defining: [] };
   const scope = rootScope(ast);
   try {
     root = compileNode(ast, ctx, scope);
@@ -74,7 +77,7 @@ export function compileJsonata(expression: string, options: CompileOptions = {})
   }
   const rootSize = scope.slots.size;
   const timeoutMs = options.timeoutMs ?? 0;
-  const maxDepth = options.maxDepth ?? Infinity;
+  const maxDepth = Math.min(options.maxDepth ?? Infinity, MAX_COMPILED_DEPTH);
   const evaluateSync = (input: unknown, bindings: Record<string, unknown> | undefined): unknown => {
     const frame = newFrame(null, rootSize, undefined);
     let context = input;
@@ -94,7 +97,8 @@ export function compileJsonata(expression: string, options: CompileOptions = {})
       try {
         return evaluateSync(input, bindings);
       } catch (error) {
-        if (error instanceof OutsideSubset) return interpreted().evaluate(input, bindings);
+        // A JS stack overflow (a RangeError) is a recursion jsonata would bound its own way.
+        if (error instanceof OutsideSubset || error instanceof RangeError) return interpreted().evaluate(input, bindings);
         if (isJsonataError(error)) populateMessage(error);
         throw error;
       }

@@ -4,7 +4,7 @@
  * application with signature checks, and the per-evaluation guardrails (call depth and a deadline
  * checked every few hundred steps) that bound recursion a mapping might write.
  */
-import { jsonataError, type JsonataError } from './errors.js';
+import { jsonataError, OutsideSubset, type JsonataError } from './errors.js';
 import type { Signature } from './signature.js';
 
 /** A compiled node: input (the context value) and the variable frame in, the node's value out. */
@@ -105,8 +105,10 @@ export function arityOf(fn: unknown): number {
 export function invokeLambda(proc: LambdaFunction, args: unknown[], callerInput: unknown): unknown {
   const state = current;
   if (++state.depth > state.maxDepth) {
+    // Deep recursion is jsonata's to judge (it trampolines tail calls, counts its own depth and
+    // owns D1011): hand the evaluation back rather than grow the JS stack.
     state.depth--;
-    throw jsonataError('D1011', { value: state.maxDepth });
+    throw new OutsideSubset(`lambda calls nested deeper than ${state.maxDepth}`);
   }
   try {
     tick();

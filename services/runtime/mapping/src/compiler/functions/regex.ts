@@ -47,6 +47,8 @@ export function regexMatcher(engine: RegexEngine, native: RegExp, position: numb
 
 /** jsonata's `evaluateMatcher`: runs a matcher (or a match's `next`) and checks what it returned. */
 export function nextMatch(matcher: unknown, str?: string): MatchResult | undefined {
+  // jsonata calls whatever it was given; a missing matcher fails as that call does.
+  if (matcher === undefined || matcher === null) throw new TypeError(`Cannot read properties of ${matcher} (reading 'apply')`);
   const result = (typeof matcher === 'function' ? matcher(str) : applyFunction(matcher, [str], undefined)) as MatchResult | undefined;
   if (result && !(typeof result.start === 'number' || (result as { end: unknown }).end === 'number' || Array.isArray(result.groups) || typeof result.next === 'function')) {
     throw jsonataError('T1010');

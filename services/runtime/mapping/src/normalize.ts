@@ -1,6 +1,7 @@
-import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin } from '@switchyard/contracts';
+import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin, type ParsedEventType } from '@switchyard/contracts';
 import type { MappingSource } from './catalog.js';
 import { deterministicId } from '@switchyard/kernel';
+import { readMappedEvent } from './mapped-event.js';
 import { toIsoDateTime, type ExpressionEvaluator } from './mapping-engine.js';
 
 /** What a mapping sees of the integrated account a delivery belongs to (a stored account record has it all). */
@@ -53,12 +54,19 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
   );
   const items = output === undefined || output === null ? [] : Array.isArray(output) ? output : [output];
   return items.map((item, index) => {
-    const parsed = MappedEvent.safeParse(item);
-    if (!parsed.success) {
-      throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const read = readMappedEvent(item);
+    let mapped: MappedEvent;
+    let type: ParsedEventType | undefined;
+    if (read) ({ mapped, type } = read);
+    else {
+      // Anything unusual goes through the schema: it decides, and words the error.
+      const parsed = MappedEvent.safeParse(item);
+      if (!parsed.success) {
+        throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      mapped = parsed.data;
+      type = parseEventType(mapped.type);
     }
-    const mapped = parsed.data;
-    const type = parseEventType(mapped.type);
     const model = type ? UNIFIED_MODELS[`${type.category}/${type.resource}`] : undefined;
     if (!type || !model) throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: no unified model for '${mapped.type}'`);
     const data = {

@@ -15,10 +15,14 @@ function isBlank(value: unknown): value is null | undefined | '' {
   return value === undefined || value === null || value === '';
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// Arithmetic, not a Date round trip (this runs for every date of every event). Years below 100 are
+// refused as before: `Date.UTC` would read them as 19xx.
 function validDate(year: number, month: number, day: number): boolean {
-  const ms = Date.UTC(year, month - 1, day);
-  const date = new Date(ms);
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  if (!Number.isInteger(year) || year < 100 || !(month >= 1 && month <= 12) || !Number.isInteger(day) || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!);
 }
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
@@ -33,7 +37,12 @@ function epochMs(value: number): number {
 }
 
 function utcMs(year: string, month: string, day: string, hour = '0', minute = '0', second = '0'): number | undefined {
-  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const y = Number(year);
+  const mo = Number(month);
+  const d = Number(day);
+  const h = Number(hour);
+  const mi = Number(minute);
+  const s = Number(second);
   if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return undefined;
   return Date.UTC(y, mo - 1, d, h, mi, s);
 }
@@ -46,9 +55,10 @@ function parseInstant(value: unknown): number | undefined {
   else if (typeof value !== 'string') return undefined;
   else {
     const text = value.trim();
-    const iso = ISO.exec(text);
-    const us = iso ? null : US.exec(text);
-    if (/^-?\d+(\.\d+)?$/.test(text)) ms = epochMs(Number(text));
+    const numeric = /^-?\d+(\.\d+)?$/.test(text);
+    const iso = numeric ? null : ISO.exec(text);
+    const us = numeric || iso ? null : US.exec(text);
+    if (numeric) ms = epochMs(Number(text));
     else if (iso) {
       const [, y, mo, d, h, mi, s, fraction, zone] = iso;
       const wall = utcMs(y!, mo!, d!, h, mi, s);

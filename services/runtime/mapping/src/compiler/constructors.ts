@@ -7,7 +7,7 @@
 import type { Node } from './ast.js';
 import { jsonataError } from './errors.js';
 import type { Compiled } from './runtime.js';
-import { append, createSequence } from './sequence.js';
+import { append, sequenceOf } from './sequence.js';
 
 /** `[a, b, ...]`. */
 export function arrayConstructor(node: Node, items: Compiled[]): Compiled {
@@ -54,7 +54,7 @@ export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>
 
 function groupBy(position: number | undefined, pairs: Array<[Compiled, Compiled]>): Compiled {
   return (value, frame) => {
-    const input: unknown[] = Array.isArray(value) ? value : createSequence(value);
+    const input: unknown[] = Array.isArray(value) ? value : sequenceOf(value);
     if (input.length === 0) input.push(undefined);
     const groups = Object.create(null) as Record<string, { data: unknown; exprIndex: number }>;
     for (const item of input) {

@@ -13,7 +13,7 @@ import { isJsonataError, OutsideSubset, populateMessage } from './errors.js';
 import { builtinFunctions, type LibraryOptions } from './functions/table.js';
 import type { RegexEngine } from './functions/regex.js';
 import { newFrame, within, type Compiled, type Run } from './runtime.js';
-import { createSequence, isSequence } from './sequence.js';
+import { isSequence, sequenceOf } from './sequence.js';
 
 /** Compiled lambda calls nested deeper than this rerun on the interpreter (well within the JS stack). */
 const MAX_COMPILED_DEPTH = 200;
@@ -90,7 +90,7 @@ export function compileJsonata(expression: string, options: CompileOptions = {})
     const frame = newFrame(null, rootSize, undefined);
     let context = input;
     if (Array.isArray(input) && !isSequence(input)) {
-      context = createSequence(input);
+      context = sequenceOf(input);
       (context as { outerWrapper?: boolean }).outerWrapper = true;
     }
     const state: Run = { root: input, bindings, depth: 0, maxDepth, timeoutMs, deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Infinity, ticks: 0 };

@@ -7,7 +7,7 @@
 import type { Node } from './ast.js';
 import { lookup } from './functions/collections.js';
 import { tick, type Compiled, type Frame } from './runtime.js';
-import { append, boolean, createSequence, flatten, isArrayOfNumbers, isFunction, isNumeric, isSequence, keysOf, type Sequence } from './sequence.js';
+import { append, boolean, createSequence, flatten, sequenceOf, isArrayOfNumbers, isFunction, isNumeric, isSequence, keysOf, type Sequence } from './sequence.js';
 
 /** A name step: the field of the input (of each item when the input is an array). */
 export function name(node: Node): Compiled {
@@ -20,7 +20,7 @@ export function filter(predicate: Node, compile: (node: Node) => Compiled): (val
   if (predicate.type === 'number') {
     const literal = Math.floor(predicate.value as number);
     return (value) => {
-      const input = Array.isArray(value) ? value : createSequence(value);
+      const input = Array.isArray(value) ? value : sequenceOf(value);
       const index = literal < 0 ? input.length + literal : literal;
       const item = input[index];
       const results = createSequence();
@@ -32,7 +32,7 @@ export function filter(predicate: Node, compile: (node: Node) => Compiled): (val
   }
   const test = compile(predicate);
   return (value, frame) => {
-    const input = Array.isArray(value) ? value : createSequence(value);
+    const input = Array.isArray(value) ? value : sequenceOf(value);
     const results = createSequence();
     for (let index = 0; index < input.length; index++) {
       const item = input[index];
@@ -66,7 +66,7 @@ export function path(node: Node, compile: (node: Node) => Compiled): Compiled {
   const absolute = node.steps![0]!.type === 'variable';
   const last = steps.length - 1;
   return (input, frame) => {
-    let sequence: unknown[] = Array.isArray(input) && !absolute ? input : createSequence(input);
+    let sequence: unknown[] = Array.isArray(input) && !absolute ? input : sequenceOf(input);
     let result: unknown[] | undefined;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;

@@ -10,11 +10,17 @@ import { jsonataError } from './errors.js';
 /** A JSONata sequence: a plain array carrying the (enumerable) flags jsonata sets on it. */
 export type Sequence = unknown[] & { sequence: true; keepSingleton?: boolean; outerWrapper?: boolean; tupleStream?: boolean };
 
-/** A new sequence, empty or holding one item (even `undefined`, as jsonata's `createSequence(x)`). */
-export function createSequence(...items: unknown[]): Sequence {
+/** A new empty sequence (jsonata's `createSequence()`). */
+export function createSequence(): Sequence {
   const sequence = [] as unknown as Sequence;
   sequence.sequence = true;
-  if (items.length === 1) sequence.push(items[0]);
+  return sequence;
+}
+
+/** A sequence of one item, even `undefined` (jsonata's `createSequence(x)`). */
+export function sequenceOf(item: unknown): Sequence {
+  const sequence = [item] as unknown as Sequence;
+  sequence.sequence = true;
   return sequence;
 }
 
@@ -74,7 +80,7 @@ export function keysOf(value: unknown): string[] {
 export function append(left: unknown, right: unknown): unknown {
   if (left === undefined) return right;
   if (right === undefined) return left;
-  const l = Array.isArray(left) ? left : createSequence(left);
+  const l = Array.isArray(left) ? left : sequenceOf(left);
   const r = Array.isArray(right) ? right : [right];
   return l.concat(r);
 }

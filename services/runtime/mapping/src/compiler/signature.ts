@@ -138,16 +138,23 @@ export function parseSignature(signature: string): Signature {
     throw jsonataError('T0410', { value: args[goodTo], index: goodTo + 1 });
   };
 
+  // The regex match depends only on the argument types, so it is kept per type string.
+  const matches = new Map<string, RegExpExecArray | null>();
   return {
     definition: signature,
     validate(args, context) {
       let supplied = '';
-      for (const arg of args) supplied += typeSymbol(arg);
-      const valid = regex.exec(supplied);
+      for (let i = 0; i < args.length; i++) supplied += typeSymbol(args[i]);
+      let valid = matches.get(supplied);
+      if (valid === undefined) {
+        valid = regex.exec(supplied);
+        if (matches.size < 256) matches.set(supplied, valid);
+      }
       if (!valid) return fail(args, supplied);
       const out: unknown[] = [];
       let argIndex = 0;
-      params.forEach((param, index) => {
+      for (let index = 0; index < params.length; index++) {
+        const param = params[index]!;
         let arg = args[argIndex];
         const match = valid[index + 1]!;
         if (match === '') {
@@ -158,7 +165,12 @@ export function parseSignature(signature: string): Signature {
             out.push(arg);
             argIndex++;
           }
-          return;
+          continue;
+        }
+        if (match.length === 1 && param.type !== 'a') {
+          out.push(arg);
+          argIndex++;
+          continue;
         }
         for (const single of match) {
           arg = args[argIndex];
@@ -181,7 +193,7 @@ export function parseSignature(signature: string): Signature {
           out.push(arg);
           argIndex++;
         }
-      });
+      }
       return out;
     },
   };

@@ -74,15 +74,17 @@ export function compileNode(node: Node, ctx: CompileContext, scope: Scope): Comp
     const inner = run;
     run = (input, frame) => apply(inner(input, frame), frame);
   }
-  if (!SETTLED.has(node.type) || node.predicate) {
+  if (node.predicate) {
     const inner = run;
     run = (input, frame) => settle(inner(input, frame));
   }
   return run;
 }
 
-// Node types whose value is never a sequence, so settling them is a no-op.
-const SETTLED = new Set(['string', 'number', 'value', 'lambda', 'regex', 'condition', 'block', 'bind']);
+/** `run` with its result settled: for the nodes whose value can be a sequence (the others never are). */
+function settled(run: Compiled): Compiled {
+  return (input, frame) => settle(run(input, frame));
+}
 
 function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   const sub = (n: Node) => compileNode(n, ctx, scope);
@@ -98,11 +100,11 @@ function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
     case 'name':
       return name(node);
     case 'wildcard':
-      return wildcard();
+      return settled(wildcard());
     case 'variable':
       return variable(node, ctx, scope);
     case 'binary':
-      return binary(node, sub(node.lhs), sub(node.rhs));
+      return node.value === '..' ? settled(binary(node, sub(node.lhs), sub(node.rhs))) : binary(node, sub(node.lhs), sub(node.rhs));
     case 'unary':
       if (node.value === '[') return arrayConstructor(node, node.expressions!.map(sub));
       if (node.value === '{') return objectConstructor(node, (node.lhs as Array<[Node, Node]>).map(([k, v]) => [sub(k), sub(v)]));
@@ -170,7 +172,7 @@ function variable(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   if (key === '$') return () => run().root;
   const where = candidates(scope, key);
   if (where.length === 0 && JSONATA_FUNCTIONS.has(key) && !ctx.builtins.has(key)) throw new Unsupported(`function $${key}`);
-  return lookupOf(scope, key, ctx.builtins);
+  return settled(lookupOf(scope, key, ctx.builtins));
 }
 
 function lambda(node: Node, ctx: CompileContext, scope: Scope): Compiled {
@@ -215,7 +217,7 @@ function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
     return (input, frame) => {
       const values = evaluateArgs(args, input, frame);
       try {
-        return impl(signature ? signature.validate(values, input) : values, input);
+        return settle(impl(signature ? signature.validate(values, input) : values, input));
       } catch (error) {
         return stampCall(error, key, position);
       }
@@ -229,7 +231,7 @@ function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
       (proc as LambdaFunction).position = position;
     }
     try {
-      return applyFunction(proc, values, input);
+      return settle(applyFunction(proc, values, input));
     } catch (error) {
       return stampCall(error, key, position);
     }

@@ -7,12 +7,12 @@
 import type { Node } from './ast.js';
 import { lookup } from './functions/collections.js';
 import { tick, type Compiled, type Frame } from './runtime.js';
-import { append, boolean, createSequence, flatten, sequenceOf, isArrayOfNumbers, isFunction, isNumeric, isSequence, keysOf, type Sequence } from './sequence.js';
+import { append, boolean, createSequence, flatten, sequenceOf, settle, isArrayOfNumbers, isFunction, isNumeric, isSequence, keysOf, type Sequence } from './sequence.js';
 
 /** A name step: the field of the input (of each item when the input is an array). */
 export function name(node: Node): Compiled {
   const key = node.value as string;
-  return (input) => lookup(input, key);
+  return (input) => settle(lookup(input, key));
 }
 
 /** A predicate (`[...]`) applied to a value: jsonata's `evaluateFilter`. */
@@ -74,7 +74,7 @@ export function path(node: Node, compile: (node: Node) => Compiled): Compiled {
       if (result === undefined || result.length === 0) break;
       sequence = result;
     }
-    return result;
+    return settle(result);
   };
 }
 

@@ -140,9 +140,18 @@ export function parseSignature(signature: string): Signature {
 
   // The regex match depends only on the argument types, so it is kept per type string.
   const matches = new Map<string, RegExpExecArray | null>();
+  // With one argument per parameter, no repetition and no arrays to wrap, the regex can only pair
+  // each argument with its own parameter: checking each type against its class is the same test.
+  const simple = params.every((p) => !p.regex.includes('+') && p.type !== 'a');
+  const classes = params.map((p) => p.regex.replace(/[[\]?]/g, ''));
   return {
     definition: signature,
     validate(args, context) {
+      if (simple && args.length === params.length) {
+        let ok = true;
+        for (let i = 0; i < args.length; i++) if (!classes[i]!.includes(typeSymbol(args[i]))) ok = false;
+        if (ok) return args;
+      }
       let supplied = '';
       for (let i = 0; i < args.length; i++) supplied += typeSymbol(args[i]);
       let valid = matches.get(supplied);

@@ -31,9 +31,13 @@ function codePoints(text: string): string[] {
   return Array.from(text);
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** `$substring(str, start, length?)`, counted in code points. */
 export function substring(str: string | undefined, start: number, length?: number): string | undefined {
   if (str === undefined) return undefined;
+  // Without surrogates, code points are UTF-16 units: the same slice without splitting the string.
+  if (!SURROGATE.test(str) && Number.isInteger(start) && (length === undefined || Number.isInteger(length))) return unitSubstring(str, start, length);
   const chars = codePoints(str);
   if (chars.length + start < 0) start = 0;
   if (length !== undefined) {
@@ -42,6 +46,16 @@ export function substring(str: string | undefined, start: number, length?: numbe
     return chars.slice(start, end).join('');
   }
   return chars.slice(start).join('');
+}
+
+function unitSubstring(str: string, start: number, length?: number): string {
+  const size = str.length;
+  if (size + start < 0) start = 0;
+  const from = start < 0 ? Math.max(size + start, 0) : start;
+  if (length === undefined) return str.slice(from);
+  if (length <= 0) return '';
+  const end = start >= 0 ? start + length : size + start + length;
+  return str.slice(from, end < 0 ? Math.max(size + end, 0) : end);
 }
 
 /** `$substringBefore(str, chars)`. */

@@ -4,7 +4,7 @@
  * (constructed arrays excepted), a last step yielding a single JSON array returns that array itself,
  * and predicates select by truthiness or by (negative, floored) index.
  */
-import type { Node } from './ast.js';
+import { Unsupported, type Node } from './ast.js';
 import { lookup } from './functions/collections.js';
 import { tick, type Compiled, type Frame } from './runtime.js';
 import { append, boolean, createSequence, flatten, sequenceOf, settle, isArrayOfNumbers, isFunction, isNumeric, isSequence, keysOf, type Sequence } from './sequence.js';
@@ -60,7 +60,10 @@ interface Step {
 export function path(node: Node, compile: (node: Node) => Compiled): Compiled {
   const steps: Step[] = node.steps!.map((step) => ({
     run: compile(step),
-    stages: (step.stages ?? []).map((stage) => filter(stage.expr, compile)),
+    stages: (step.stages ?? []).map((stage) => {
+      if (stage.type !== 'filter') throw new Unsupported(`path stage of type ${stage.type}`);
+      return filter(stage.expr, compile);
+    }),
     consarray: step.consarray === true,
   }));
   const absolute = node.steps![0]!.type === 'variable';

@@ -7,7 +7,7 @@
 import type { Node } from './ast.js';
 import { jsonataError } from './errors.js';
 import type { Compiled } from './runtime.js';
-import { append, nullProtoObject, sealPrototype, sequenceOf, setOwn } from './sequence.js';
+import { append, sequenceOf } from './sequence.js';
 
 /** `[a, b, ...]`. */
 export function arrayConstructor(node: Node, items: Compiled[]): Compiled {
@@ -43,12 +43,12 @@ export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>
   if (!allLiteral) return generic;
   return (value, frame) => {
     if (Array.isArray(value)) return generic(value, frame);
-    const result = nullProtoObject();
+    const result = Object.create(null) as Record<string, unknown>;
     for (let i = 0; i < orderedKeys.length; i++) {
       const v = orderedValues[i]!(value, frame);
-      if (v !== undefined) setOwn(result, orderedKeys[i]!, v);
+      if (v !== undefined) result[orderedKeys[i]!] = v;
     }
-    return sealPrototype(result);
+    return result;
   };
 }
 
@@ -70,12 +70,12 @@ function groupBy(position: number | undefined, pairs: Array<[Compiled, Compiled]
         } else groups[key] = { data: item, exprIndex: p };
       }
     }
-    const result = nullProtoObject();
+    const result = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(groups)) {
       const entry = groups[key]!;
       const v = pairs[entry.exprIndex]![1](entry.data, frame);
-      if (v !== undefined) setOwn(result, key, v);
+      if (v !== undefined) result[key] = v;
     }
-    return sealPrototype(result);
+    return result;
   };
 }

@@ -122,23 +122,3 @@ export function flatten(value: unknown, into: unknown[] = []): unknown[] {
   else into.push(value);
   return into;
 }
-
-/**
- * A prototype-less object with `keys` set to `values`, as jsonata's `Object.create(null)` objects
- * are, built as a plain object whose prototype is dropped at the end: V8 keeps that in fast mode,
- * where `Object.create(null)` starts in dictionary mode (about 2.5× slower to fill and to read).
- */
-export function nullProtoObject(): Record<string, unknown> {
-  return {};
-}
-
-/** Sets `key` on an object being built by {@link nullProtoObject} (`__proto__` stays an own key). */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
-
-/** Finishes an object from {@link nullProtoObject}: no prototype, like jsonata's. */
-export function sealPrototype<T extends object>(target: T): T {
-  return Object.setPrototypeOf(target, null) as T;
-}

@@ -5,7 +5,7 @@
  */
 import { jsonataError } from '../errors.js';
 import { arityOf, applyMarked, callArgument } from '../runtime.js';
-import { append, boolean, createSequence, isArrayOfNumbers, isArrayOfStrings, isDeepEqual, isFunction, isNumeric, isSequence, keysOf, nullProtoObject, sealPrototype, setOwn } from '../sequence.js';
+import { append, boolean, createSequence, isArrayOfNumbers, isArrayOfStrings, isDeepEqual, isFunction, isNumeric, isSequence, keysOf } from '../sequence.js';
 
 /** `$lookup(input, key)`; also what a name step in a path does. */
 export function lookup(input: unknown, key: string): unknown {
@@ -39,9 +39,9 @@ export function keys(arg: unknown): unknown {
 /** `$merge(objects)`: later keys win. */
 export function merge(arg: unknown[] | undefined): unknown {
   if (arg === undefined) return undefined;
-  const result = nullProtoObject();
-  for (const obj of arg) for (const key of keysOf(obj)) setOwn(result, key, (obj as Record<string, unknown>)[key]);
-  return sealPrototype(result);
+  const result = Object.create(null) as Record<string, unknown>;
+  for (const obj of arg) for (const key of keysOf(obj)) result[key] = (obj as Record<string, unknown>)[key];
+  return result;
 }
 
 /** `$spread(value)`. */
@@ -156,16 +156,12 @@ export function each(obj: unknown, fn: unknown): unknown {
 
 /** `$sift(object, fn)`: undefined when nothing passes. */
 export function sift(arg: unknown, fn: unknown): unknown {
-  const result = nullProtoObject();
-  let kept = 0;
+  const result = Object.create(null) as Record<string, unknown>;
   for (const key of keysOf(arg)) {
     const entry = (arg as Record<string, unknown>)[key];
-    if (boolean(callArgument(fn, entry, key, arg))) {
-      setOwn(result, key, entry);
-      kept++;
-    }
+    if (boolean(callArgument(fn, entry, key, arg))) result[key] = entry;
   }
-  return kept === 0 ? undefined : sealPrototype(result);
+  return keysOf(result).length === 0 ? undefined : result;
 }
 
 /** `$sort(array, before?)`: jsonata's stable merge sort; `before(a, b)` true means b comes first. */

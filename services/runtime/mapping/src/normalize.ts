@@ -24,6 +24,20 @@ export interface RawDelivery {
   headers: Record<string, string>;
 }
 
+/**
+ * `{...data, id}`, copied key by key: spreading a prototype-less JSONata object makes a slower
+ * object for the schema parse that follows (about 0.4 µs per event). `__proto__` stays a plain key.
+ */
+function withId(data: Record<string, unknown>, id: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(data)) {
+    if (key === '__proto__') Object.defineProperty(out, key, { value: data[key], enumerable: true, writable: true, configurable: true });
+    else out[key] = data[key];
+  }
+  out.id = id;
+  return out;
+}
+
 const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
@@ -84,10 +98,7 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
     }
     const model = type ? UNIFIED_MODELS[`${type.category}/${type.resource}`] : undefined;
     if (!type || !model) throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: no unified model for '${mapped.type}'`);
-    const data = {
-      ...mapped.data,
-      id: deterministicId('rec', [account.id, `${type.category}/${type.resource}`, String(mapped.data.remote_id ?? mapped.record_id)]),
-    };
+    const data = withId(mapped.data, deterministicId('rec', [account.id, `${type.category}/${type.resource}`, String(mapped.data.remote_id ?? mapped.record_id)]));
     const valid = model.safeParse(data);
     if (!valid.success) {
       throw new SwitchyardError(

@@ -67,23 +67,23 @@ function stampTail(error: unknown, token: string, position: number | undefined):
 /** Compiles one node (and its predicates), settling its result as jsonata's `evaluate` does. */
 export function compileNode(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   checkNode(node);
-  let run = base(node, ctx, scope);
+  let evaluate = base(node, ctx, scope);
   for (const predicate of node.predicate ?? []) {
     if (predicate.type !== 'filter') throw new Unsupported(`predicate of type ${predicate.type}`);
     const apply = filter(predicate.expr, (n) => compileNode(n, ctx, scope));
-    const inner = run;
-    run = (input, frame) => apply(inner(input, frame), frame);
+    const inner = evaluate;
+    evaluate = (input, frame) => apply(inner(input, frame), frame);
   }
   if (node.predicate) {
-    const inner = run;
-    run = (input, frame) => settle(inner(input, frame));
+    const inner = evaluate;
+    evaluate = (input, frame) => settle(inner(input, frame));
   }
-  return run;
+  return evaluate;
 }
 
-/** `run` with its result settled: for the nodes whose value can be a sequence (the others never are). */
-function settled(run: Compiled): Compiled {
-  return (input, frame) => settle(run(input, frame));
+/** `evaluate` with its result settled: for the nodes whose value can be a sequence (the others never are). */
+function settled(evaluate: Compiled): Compiled {
+  return (input, frame) => settle(evaluate(input, frame));
 }
 
 function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {

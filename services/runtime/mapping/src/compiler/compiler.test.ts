@@ -134,6 +134,13 @@ describe('compiled mappings', () => {
     ['D1004', '$match("aaa", /a*?/)'],
     ['D3137', '($g := function($v) { $error("in lambda " & $v) }; $map([1, 2], $g))'],
     ['D3137', '($h := function($v) { $v ? $error("tail") : 0 }; $h(1) + 1)'],
+    ['D3060', '$sqrt(-1)'],
+    ['D3061', '$power(10, 400)'],
+    ['D3100', '$formatBase(5, 40)'],
+    ['D3138', '$single([1, 1])'],
+    ['D3139', '$single([], function($v) { $v })'],
+    ['D3141', '$assert(payload.y = 2, "y is not 2")'],
+    ['D3140', '$decodeUrl("%E0%A4%A")'],
   ])('fails as jsonata does with %s: %s', async (code, source) => {
     const compiled = compileJsonata(source, { ...OPTIONS, exactErrors: false });
     expect(compiled.compiled).toBe(true);

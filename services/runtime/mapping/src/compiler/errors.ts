@@ -47,10 +47,16 @@ const MESSAGES: Record<string, string> = {
   D3030: 'Unable to cast value to a number: {{value}}',
   D3040: 'Third argument of match function must evaluate to a positive number',
   D3050: 'The second argument of reduce function must be a function with at least two arguments',
+  D3060: 'The sqrt function cannot be applied to a negative number: {{value}}',
+  D3061: 'The power function has resulted in a value that cannot be represented as a JSON number: base={{value}}, exponent={{exp}}',
   D3070:
     'The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function',
   D3110: 'The argument of the toMillis function must be an ISO 8601 formatted timestamp. Given {{value}}',
+  D3100: 'The radix of the formatBase function must be between 2 and 36.  It was given {{value}}',
   D3137: '{{{message}}}',
+  D3138: 'The $single() function expected exactly 1 matching result.  Instead it matched more.',
+  D3139: 'The $single() function expected exactly 1 matching result.  Instead it matched 0.',
+  D3140: 'Malformed URL passed to ${{{functionName}}}(): {{value}}',
   D3141: '{{{message}}}',
 };
 

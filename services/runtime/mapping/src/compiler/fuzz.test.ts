@@ -99,6 +99,7 @@ class Gen {
           `$split($string(${e()}), /,/)`,
           `$contains($string(${e()}), /^a/)`,
           `$lookup(${e()}, ${JSON.stringify(this.pick(KEYS))})`,
+          `$single(${e()}, function($v) { $v = 1 })`,
         ]);
       default: {
         const fn = this.pick(UNARY);
@@ -113,6 +114,8 @@ const UNARY = [
   'spread', 'type', 'lowercase', 'uppercase', 'trim', 'length', 'substring(%, %, %)', 'substringBefore(%, %)', 'substringAfter(%, %)', 'join(%, %)',
   'split(%, %)', 'contains(%, %)', 'replace(%, %, %)', 'pad(%, %)', 'round(%, %)', 'floor', 'ceil', 'abs', 'isoDate', 'isoDateTime', 'phone(%, %)',
   'email', 'enum(%, %, %)', 'money(%, %)', 'config(%)', 'sha256', 'toMillis', 'fromMillis', 'error(%)', 'string(%, %)',
+  'sqrt', 'power(%, %)', 'formatBase(%, %)', 'assert(%, %)', 'single', 'zip(%, %)', 'base64encode', 'base64decode',
+  'encodeUrlComponent', 'encodeUrl', 'decodeUrlComponent', 'decodeUrl',
 ];
 
 async function outcome(source: string, compile: boolean, input: unknown, exactErrors = true) {

@@ -11,6 +11,7 @@ import { append, boolean } from '../sequence.js';
 import { parseSignature } from '../signature.js';
 import { aggregates, distinct, each, error, filter, keys, lookup, map, merge, reduce, reverse, sift, sort, spread, type } from './collections.js';
 import { fromMillis, toMillis } from './datetime.js';
+import { assert, base64, formatBase, power, single, sqrt, urls, zip } from './more.js';
 import { contains, match, number, pad, replace, round, split, string, substring, substringAfter, substringBefore, trim } from './strings.js';
 
 type Impl = (...args: any[]) => unknown;
@@ -76,6 +77,18 @@ function entries(options: LibraryOptions): Record<string, Entry> {
     sort: { impl: sort, signature: '<af?:a>', arity: 2 },
     distinct: { impl: distinct, signature: '<x:x>', arity: 1 },
     toMillis: { impl: toMillis, signature: '<s-s?:n>', arity: 2 },
+    sqrt: { impl: sqrt, signature: '<n-:n>', arity: 1 },
+    power: { impl: power, signature: '<n-n:n>', arity: 2 },
+    formatBase: { impl: formatBase, signature: '<n-n?:s>', arity: 2 },
+    assert: { impl: assert, signature: '<bs?:x>', arity: 2 },
+    single: { impl: single, signature: '<af?>', arity: 2 },
+    zip: { impl: zip, signature: '<a+>', arity: 0 },
+    base64encode: { impl: base64.encode, signature: '<s-:s>', arity: 1 },
+    base64decode: { impl: base64.decode, signature: '<s-:s>', arity: 1 },
+    encodeUrlComponent: { impl: urls.encodeUrlComponent, signature: '<s-:s>', arity: 1 },
+    encodeUrl: { impl: urls.encodeUrl, signature: '<s-:s>', arity: 1 },
+    decodeUrlComponent: { impl: urls.decodeUrlComponent, signature: '<s-:s>', arity: 1 },
+    decodeUrl: { impl: urls.decodeUrl, signature: '<s-:s>', arity: 1 },
     fromMillis: { impl: fromMillis, signature: '<n-s?s?:s>', arity: 3 },
     isoDate: { impl: (v: unknown) => isoDate(v), signature: '<j?:s>', arity: 1 },
     isoDateTime: { impl: (v: unknown) => isoDateTime(v), signature: '<j?:s>', arity: 1 },

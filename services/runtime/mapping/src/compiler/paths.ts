@@ -58,6 +58,36 @@ interface Step {
 
 /** A path node: its steps in turn over the input sequence (jsonata's `evaluatePath`). */
 export function path(node: Node, compile: (node: Node) => Compiled): Compiled {
+  const general = steppedPath(node, compile);
+  const steps = node.steps!;
+  if (!steps.every((step) => step.type === 'name' && step.stages === undefined && step.predicate === undefined)) return general;
+  return namesPath(steps.map((step) => step.value as string), general);
+}
+
+/**
+ * `a.b.c` over objects: while every step meets a single object, the general algorithm can only
+ * ever hold one value, so walk the fields directly. Anything else (an array anywhere, the input
+ * itself an array) goes the general way from the start — name lookups are pure, so that is safe.
+ */
+function namesPath(keys: string[], general: Compiled): Compiled {
+  const last = keys.length - 1;
+  return (input, frame) => {
+    if (Array.isArray(input)) return general(input, frame);
+    let value = input;
+    for (let i = 0; i <= last; i++) {
+      if (value === null || typeof value !== 'object' || isFunction(value)) return undefined;
+      const key = keys[i]!;
+      const next = Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+      if (next === undefined) return undefined;
+      // A JSON array as the last step is returned as it is (jsonata's last-step rule); any other array is the general case.
+      if (Array.isArray(next)) return i === last && !isSequence(next) ? next : general(input, frame);
+      value = next;
+    }
+    return value;
+  };
+}
+
+function steppedPath(node: Node, compile: (node: Node) => Compiled): Compiled {
   const steps: Step[] = node.steps!.map((step) => ({
     run: compile(step),
     stages: (step.stages ?? []).map((stage) => {

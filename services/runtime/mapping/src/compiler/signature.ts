@@ -26,7 +26,6 @@ export interface Signature {
 
 /** The one-letter type jsonata gives a value when matching it against a signature. */
 export function typeSymbol(value: unknown): string {
-  if (isFunction(value)) return 'f';
   switch (typeof value) {
     case 'string':
       return 's';
@@ -34,8 +33,12 @@ export function typeSymbol(value: unknown): string {
       return 'n';
     case 'boolean':
       return 'b';
+    case 'function':
+      return 'f';
     case 'object':
-      return value === null ? 'l' : Array.isArray(value) ? 'a' : 'o';
+      if (value === null) return 'l';
+      if (isFunction(value)) return 'f';
+      return Array.isArray(value) ? 'a' : 'o';
     default:
       return 'm';
   }

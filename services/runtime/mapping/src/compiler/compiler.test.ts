@@ -84,6 +84,23 @@ describe('compiled mappings', () => {
     expect(await run(new MappingEngine())).toBe(await run(new MappingEngine({ compiled: false })));
   });
 
+  it.each([
+    ['a.b.c', { a: { b: { c: [1, 2] } } }],
+    ['a.b.c', { a: [{ b: { c: 1 } }, { b: { c: [2, 3] } }] }],
+    ['a.b', { a: { b: [[1], [2]] } }],
+    ['a.b', [{ a: { b: 1 } }, { a: { b: 2 } }]],
+    ['$x.b', { x: 1 }],
+    ['($x := a; $x.b.c)', { a: [{ b: { c: 1 } }, { b: [{ c: 2 }, { c: 3 }] }] }],
+    ['($s := [1, 2]; { "k": $s }.k)', {}],
+    ['$lookup(a, "b").c', { a: { b: [{ c: 1 }] } }],
+    ['[a, b].c', { a: { c: 1 }, b: { c: 2 } }],
+    ['a.b', { a: { b: null } }],
+    ['a.b', { a: 'text' }],
+    ['$.a', [{ a: 1 }]],
+  ])('walks %s like jsonata over %j', async (source, input) => {
+    await expectSame(source, input);
+  });
+
   it('falls back to jsonata, with the reason, outside the subset', () => {
     expect(compileJsonata('$eval("1 + 1")')).toMatchObject({ compiled: false, reason: 'function $eval' });
     expect(compileJsonata('($f := function($n) { $n > 0 ? $f($n - 1) : 0 }; $f(3))')).toMatchObject({ compiled: false, reason: 'recursive function $f' });

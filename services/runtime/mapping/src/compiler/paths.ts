@@ -58,36 +58,6 @@ interface Step {
 
 /** A path node: its steps in turn over the input sequence (jsonata's `evaluatePath`). */
 export function path(node: Node, compile: (node: Node) => Compiled): Compiled {
-  const general = steppedPath(node, compile);
-  const steps = node.steps!;
-  if (!steps.every((step) => step.type === 'name' && step.stages === undefined && step.predicate === undefined)) return general;
-  return namesPath(steps.map((step) => step.value as string), general);
-}
-
-/**
- * `a.b.c` over objects: while every step meets a single object, the general algorithm can only
- * ever hold one value, so walk the fields directly. Anything else (an array anywhere, the input
- * itself an array) goes the general way from the start — name lookups are pure, so that is safe.
- */
-function namesPath(keys: string[], general: Compiled): Compiled {
-  const last = keys.length - 1;
-  return (input, frame) => {
-    if (Array.isArray(input)) return general(input, frame);
-    let value = input;
-    for (let i = 0; i <= last; i++) {
-      if (value === null || typeof value !== 'object' || isFunction(value)) return undefined;
-      const key = keys[i]!;
-      const next = Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
-      if (next === undefined) return undefined;
-      // A JSON array as the last step is returned as it is (jsonata's last-step rule); any other array is the general case.
-      if (Array.isArray(next)) return i === last && !isSequence(next) ? next : general(input, frame);
-      value = next;
-    }
-    return value;
-  };
-}
-
-function steppedPath(node: Node, compile: (node: Node) => Compiled): Compiled {
   const steps: Step[] = node.steps!.map((step) => ({
     run: compile(step),
     stages: (step.stages ?? []).map((stage) => {
@@ -98,10 +68,11 @@ function steppedPath(node: Node, compile: (node: Node) => Compiled): Compiled {
   }));
   const absolute = node.steps![0]!.type === 'variable';
   const last = steps.length - 1;
-  return (input, frame) => {
-    let sequence: unknown[] = Array.isArray(input) && !absolute ? input : sequenceOf(input);
-    let result: unknown[] | undefined;
-    for (let i = 0; i < steps.length; i++) {
+
+  /** The general algorithm from step `from` on, `sequence` being what the step before produced. */
+  const runFrom = (from: number, sequence: unknown[], frame: Frame): unknown => {
+    let result: unknown[] | undefined = sequence;
+    for (let i = from; i < steps.length; i++) {
       const step = steps[i]!;
       result = i === 0 && step.consarray ? (step.run(sequence, frame) as unknown[] | undefined) : evaluateStep(step, sequence, frame, i === last);
       if (result === undefined || result.length === 0) break;
@@ -109,6 +80,40 @@ function steppedPath(node: Node, compile: (node: Node) => Compiled): Compiled {
     }
     return settle(result);
   };
+  const general: Compiled = (input, frame) => runFrom(0, Array.isArray(input) && !absolute ? input : sequenceOf(input), frame);
+
+  const [first, ...rest] = node.steps!;
+  const simple = !first!.consarray && first!.stages === undefined && rest.every((step) => step.type === 'name' && step.stages === undefined && step.predicate === undefined);
+  if (!simple) return general;
+  const keys = rest.map((step) => step.value as string);
+  const head = steps[0]!.run;
+  /*
+   * `x.a.b` while every step yields one value: the general algorithm would only ever carry a
+   * one-item sequence, so walk the fields directly, and hand over to it (where it is) at the first
+   * array.
+   */
+  return (input, frame) => {
+    if (Array.isArray(input) && !absolute) return general(input, frame);
+    let value = head(input, frame);
+    if (value === undefined) return undefined;
+    for (let i = 0; i < keys.length; i++) {
+      if (Array.isArray(value)) return runFrom(i + 1, stepOutput(value), frame);
+      if (value === null || typeof value !== 'object' || isFunction(value)) return undefined;
+      const key = keys[i]!;
+      value = settle(Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+      if (value === undefined) return undefined;
+    }
+    // The last step's one value: a JSON array is returned as it is, a sequence's items are copied.
+    return Array.isArray(value) && isSequence(value) ? settle(stepOutput(value)) : value;
+  };
+}
+
+/** What a (non-last) step produces from its one value: the value, or an array's items (constructed arrays stay whole). */
+function stepOutput(value: unknown[]): unknown[] {
+  const out = createSequence();
+  if ((value as { cons?: boolean }).cons) out.push(value);
+  else for (let j = 0; j < value.length; j++) out.push(value[j]);
+  return out;
 }
 
 function evaluateStep(step: Step, input: unknown[], frame: Frame, lastStep: boolean): unknown[] {

@@ -7,7 +7,7 @@
 import type { Node } from './ast.js';
 import { jsonataError } from './errors.js';
 import type { Compiled } from './runtime.js';
-import { append, sequenceOf } from './sequence.js';
+import { append, nullProtoObject, sequenceOf } from './sequence.js';
 
 /** `[a, b, ...]`. */
 export function arrayConstructor(node: Node, items: Compiled[]): Compiled {
@@ -43,7 +43,7 @@ export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>
   if (!allLiteral) return generic;
   return (value, frame) => {
     if (Array.isArray(value)) return generic(value, frame);
-    const result = Object.create(null) as Record<string, unknown>;
+    const result = nullProtoObject();
     for (let i = 0; i < orderedKeys.length; i++) {
       const v = orderedValues[i]!(value, frame);
       if (v !== undefined) result[orderedKeys[i]!] = v;
@@ -70,7 +70,7 @@ function groupBy(position: number | undefined, pairs: Array<[Compiled, Compiled]
         } else groups[key] = { data: item, exprIndex: p };
       }
     }
-    const result = Object.create(null) as Record<string, unknown>;
+    const result = nullProtoObject();
     for (const key of Object.keys(groups)) {
       const entry = groups[key]!;
       const v = pairs[entry.exprIndex]![1](entry.data, frame);

@@ -5,7 +5,7 @@
  */
 import { jsonataError } from '../errors.js';
 import { arityOf, applyMarked, callArgument } from '../runtime.js';
-import { append, boolean, createSequence, isArrayOfNumbers, isArrayOfStrings, isDeepEqual, isFunction, isNumeric, isSequence, keysOf } from '../sequence.js';
+import { append, boolean, createSequence, isArrayOfNumbers, isArrayOfStrings, isDeepEqual, isFunction, isNumeric, isSequence, keysOf, nullProtoObject } from '../sequence.js';
 
 /** `$lookup(input, key)`; also what a name step in a path does. */
 export function lookup(input: unknown, key: string): unknown {
@@ -39,7 +39,7 @@ export function keys(arg: unknown): unknown {
 /** `$merge(objects)`: later keys win. */
 export function merge(arg: unknown[] | undefined): unknown {
   if (arg === undefined) return undefined;
-  const result = Object.create(null) as Record<string, unknown>;
+  const result = nullProtoObject();
   for (const obj of arg) for (const key of keysOf(obj)) result[key] = (obj as Record<string, unknown>)[key];
   return result;
 }
@@ -51,7 +51,7 @@ export function spread(arg: unknown): unknown {
     for (const item of arg) result = append(result, spread(item));
   } else if (arg !== null && typeof arg === 'object' && (arg as { _jsonata_lambda?: unknown })._jsonata_lambda !== true) {
     for (const key of keysOf(arg)) {
-      const obj = Object.create(null) as Record<string, unknown>;
+      const obj = nullProtoObject();
       obj[key] = (arg as Record<string, unknown>)[key];
       (result as unknown[]).push(obj);
     }
@@ -156,7 +156,7 @@ export function each(obj: unknown, fn: unknown): unknown {
 
 /** `$sift(object, fn)`: undefined when nothing passes. */
 export function sift(arg: unknown, fn: unknown): unknown {
-  const result = Object.create(null) as Record<string, unknown>;
+  const result = nullProtoObject();
   for (const key of keysOf(arg)) {
     const entry = (arg as Record<string, unknown>)[key];
     if (boolean(callArgument(fn, entry, key, arg))) result[key] = entry;

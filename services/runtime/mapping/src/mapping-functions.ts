@@ -81,6 +81,19 @@ function offsetMinutes(zone: string): number | undefined {
   return Number(hours) > 23 || Number(minutes ?? 0) > 59 ? undefined : sign === '-' ? -total : total;
 }
 
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const digits = (text: string, at: number, count: number) => {
+  let n = 0;
+  for (let i = at; i < at + count; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+};
+
+/** Whether `text` is already what {@link isoDateTime} would return for it: a valid `YYYY-MM-DDTHH:MM:SS.sssZ`. */
+function isCanonical(text: string): boolean {
+  if (text.length !== 24 || !CANONICAL.test(text)) return false;
+  return validDate(digits(text, 0, 4), digits(text, 5, 2), digits(text, 8, 2)) && digits(text, 11, 2) <= 23 && digits(text, 14, 2) <= 59 && digits(text, 17, 2) <= 59;
+}
+
 /**
  * An instant as ISO 8601 UTC (`2026-01-31T18:42:00.000Z`). Reads epoch seconds or milliseconds
  * (numbers or digit strings; below 1e11 means seconds), ISO 8601 with `Z`, `+01:00`, `+0100` or
@@ -88,6 +101,8 @@ function offsetMinutes(zone: string): number | undefined {
  * zone is read as UTC — never in the host's zone, so the same payload maps the same everywhere.
  */
 export function isoDateTime(value: unknown): string | undefined {
+  // Its own output comes back unchanged (normalize() reads the `occurred_at` mappings made with it).
+  if (typeof value === 'string' && isCanonical(value)) return value;
   const ms = parseInstant(value);
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }

@@ -38,21 +38,6 @@ function withId(data: Record<string, unknown>, id: string): Record<string, unkno
   return out;
 }
 
-const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/**
- * `occurred_at` as ISO 8601 UTC. Mappings mostly hand over `$isoDateTime`'s own output already: a
- * canonical string that survives a Date round trip (and is not in the years below 100, which
- * `$isoDateTime` refuses) is that output unchanged, so it skips the full parse.
- */
-function instant(value: string | undefined): string | undefined {
-  if (value !== undefined && CANONICAL_INSTANT.test(value) && value.slice(0, 4) >= '0100') {
-    const ms = Date.parse(value);
-    if (!Number.isNaN(ms) && new Date(ms).toISOString() === value) return value;
-  }
-  return toIsoDateTime(value);
-}
-
 /**
  * The event id: a hash of (provider, account, provider delivery key, record id, action, mapping
  * version). A provider retry or a replay through the same mapping yields the same id, so JetStream
@@ -116,7 +101,7 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
         mappingVersion: mapping.version,
       }),
       type: mapped.type,
-      timestamp: instant(mapped.occurred_at) ?? delivery.receivedAt,
+      timestamp: toIsoDateTime(mapped.occurred_at) ?? delivery.receivedAt,
       environment_id: account.environment_id,
       integrated_account_id: account.id,
       provider: delivery.provider,

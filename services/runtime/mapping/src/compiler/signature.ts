@@ -57,6 +57,9 @@ function closing(text: string, start: number, open: string, close: string): numb
   return position;
 }
 
+/** What each type symbol matches among the argument symbols (`m`: missing, which any type allows but `f`). */
+const TYPE_CLASSES: Record<string, string> = { s: '[sm]', n: '[nm]', b: '[bm]', l: '[lm]', o: '[om]', a: '[asnblfom]', f: 'f', j: '[asnblom]', x: '[asnblfom]' };
+
 function parseParams(signature: string): Param[] {
   const params: Param[] = [];
   let param = {} as Param;
@@ -69,31 +72,13 @@ function parseParams(signature: string): Param[] {
   for (let position = 1; position < signature.length; position++) {
     const symbol = signature.charAt(position);
     if (symbol === ':') break;
+    const typeClass = TYPE_CLASSES[symbol];
+    if (typeClass !== undefined) {
+      Object.assign(param, { regex: typeClass, type: symbol }, symbol === 'a' ? { array: true } : {});
+      next();
+      continue;
+    }
     switch (symbol) {
-      case 's':
-      case 'n':
-      case 'b':
-      case 'l':
-      case 'o':
-        Object.assign(param, { regex: `[${symbol}m]`, type: symbol });
-        next();
-        break;
-      case 'a':
-        Object.assign(param, { regex: '[asnblfom]', type: symbol, array: true });
-        next();
-        break;
-      case 'f':
-        Object.assign(param, { regex: 'f', type: symbol });
-        next();
-        break;
-      case 'j':
-        Object.assign(param, { regex: '[asnblom]', type: symbol });
-        next();
-        break;
-      case 'x':
-        Object.assign(param, { regex: '[asnblfom]', type: symbol });
-        next();
-        break;
       case '-':
         previous.context = true;
         previous.contextRegex = new RegExp(previous.regex);

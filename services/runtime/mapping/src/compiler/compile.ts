@@ -12,7 +12,7 @@ import type { JsonataError } from './errors.js';
 import { regexMatcher, type RegexEngine } from './functions/regex.js';
 import { binary, negate } from './operators.js';
 import { filter, name, path, wildcard } from './paths.js';
-import { applyFunction, FROM_TAIL_CALL, newFrame, run, takeTailMark, type BuiltinFunction, type Compiled, type Frame, type LambdaFunction } from './runtime.js';
+import { applyFunction, asArgument, FROM_TAIL_CALL, newFrame, run, takeTailMark, type BuiltinFunction, type Compiled, type Frame, type LambdaFunction } from './runtime.js';
 import { bindSlot, candidates, directBinds, lookupOf, scopeOf, type Scope } from './scope.js';
 import { boolean, settle } from './sequence.js';
 import { parseSignature } from './signature.js';
@@ -226,6 +226,7 @@ function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   return (input, frame) => {
     const proc = settle(lookup(input, frame));
     const values = evaluateArgs(args, input, frame);
+    for (let i = 0; i < values.length; i++) values[i] = asArgument(values[i]);
     if (proc && typeof proc === 'object' && (proc as LambdaFunction)._jsonata_lambda === true) {
       (proc as LambdaFunction).token = key;
       (proc as LambdaFunction).position = position;

@@ -97,6 +97,9 @@ describe('compiled mappings', () => {
     ['a.b', { a: { b: null } }],
     ['a.b', { a: 'text' }],
     ['$.a', [{ a: 1 }]],
+    ['($f := function($g) { $g() }; a.$f($string))', { a: { b: 1 } }],
+    ['($f := function($g, $v) { $g($v) }; $f(function($x) { $x & "!" }, "a"))', {}],
+    ['($f := function($g) { $map([1, 2], $g) }; $f(function($v, $i) { $v + $i }))', {}],
   ])('walks %s like jsonata over %j', async (source, input) => {
     await expectSame(source, input);
   });

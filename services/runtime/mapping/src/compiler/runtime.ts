@@ -172,3 +172,19 @@ export function applyMarked(fn: unknown, args: unknown[], input: unknown): unkno
     throw error;
   }
 }
+
+/**
+ * A function value passed as an argument to a lambda, as jsonata hands it over: wrapped, so that
+ * calling it later applies the original with no context input (jsonata's argument closures call
+ * `apply(fn, args, null)`) — a context-taking built-in called with too few arguments reads `null`.
+ */
+export function asArgument(fn: unknown): unknown {
+  if (!fn || typeof fn !== 'object' || !((fn as LambdaFunction)._jsonata_lambda === true || (fn as BuiltinFunction)._jsonata_function === true)) return fn;
+  const wrapped: BuiltinFunction = {
+    _jsonata_function: true,
+    name: (fn as BuiltinFunction).name ?? 'lambda',
+    arity: arityOf(fn),
+    implementation: (args) => applyMarked(fn, args, null),
+  };
+  return wrapped;
+}

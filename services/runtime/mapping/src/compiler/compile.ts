@@ -8,11 +8,11 @@
  */
 import { checkNode, Unsupported, type Node } from './ast.js';
 import { arrayConstructor, objectConstructor } from './constructors.js';
-import type { JsonataError } from './errors.js';
+import { OutsideSubset, type JsonataError } from './errors.js';
 import { regexMatcher, type RegexEngine } from './functions/regex.js';
 import { binary, negate } from './operators.js';
 import { filter, name, path, wildcard } from './paths.js';
-import { applyFunction, asArgument, FROM_TAIL_CALL, newFrame, run, takeTailMark, type BuiltinFunction, type Compiled, type Frame, type LambdaFunction } from './runtime.js';
+import { applyFunction, asArgument, FROM_TAIL_CALL, newFrame, run, TailResult, takeTailMark, type BuiltinFunction, type Compiled, type Frame, type LambdaFunction } from './runtime.js';
 import { bindSlot, candidates, directBinds, lookupOf, scopeOf, type Scope } from './scope.js';
 import { boolean, settle } from './sequence.js';
 import { parseSignature } from './signature.js';
@@ -72,7 +72,12 @@ export function compileNode(node: Node, ctx: CompileContext, scope: Scope): Comp
     if (predicate.type !== 'filter') throw new Unsupported(`predicate of type ${predicate.type}`);
     const apply = filter(predicate.expr, (n) => compileNode(n, ctx, scope));
     const inner = evaluate;
-    evaluate = (input, frame) => apply(inner(input, frame), frame);
+    evaluate = (input, frame) => {
+      const value = inner(input, frame);
+      // jsonata would filter the thunk object itself here; not worth imitating.
+      if (value instanceof TailResult) throw new OutsideSubset('a predicate on a tail call');
+      return apply(value, frame);
+    };
   }
   if (node.predicate) {
     const inner = evaluate;
@@ -114,7 +119,7 @@ function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
       const test = sub(node.condition!);
       const then = sub(node.then!);
       const otherwise = node.else ? sub(node.else) : undefined;
-      return (input, frame) => (boolOf(test(input, frame)) ? then(input, frame) : otherwise ? otherwise(input, frame) : undefined);
+      return (input, frame) => settleUnlessTail(boolOf(test(input, frame)) ? then(input, frame) : otherwise ? otherwise(input, frame) : undefined);
     }
     case 'block': {
       const names = directBinds(node.expressions);
@@ -125,14 +130,14 @@ function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
         return (input, frame) => {
           let result: unknown;
           for (let i = 0; i < parts.length; i++) result = parts[i]!(input, frame);
-          return result;
+          return settleUnlessTail(result);
         };
       }
       return (input, frame) => {
         const own = newFrame(frame, size, frame.caller);
         let result: unknown;
         for (let i = 0; i < parts.length; i++) result = parts[i]!(input, own);
-        return result;
+        return settleUnlessTail(result);
       };
     }
     case 'bind': {
@@ -146,7 +151,8 @@ function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
       return (input, frame) => {
         const v = value(input, frame);
         frame.slots[slot] = v;
-        return v;
+        // The bound value is the right side's (settled once); the bind node's own value settles again.
+        return settle(v);
       };
     }
     case 'regex': {
@@ -161,6 +167,16 @@ function base(node: Node, ctx: CompileContext, scope: Scope): Compiled {
     default:
       throw new Unsupported(`${node.type} expressions (position ${node.position ?? '?'})`);
   }
+}
+
+/**
+ * What every jsonata node does to its value on the way out — settling it — except to a tail call's
+ * value, which jsonata's trampoline returns past the enclosing conditions and blocks untouched.
+ * Settling is not idempotent (a sequence holding one empty sequence settles twice to nothing), so
+ * conditions and blocks settle again what their branch already settled, as jsonata does.
+ */
+function settleUnlessTail(value: unknown): unknown {
+  return value instanceof TailResult ? value : settle(value);
 }
 
 /** jsonata's condition test: truthy when `$boolean` says true (undefined is false). */
@@ -241,8 +257,9 @@ function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
 
 /**
  * A call in tail position of a lambda body. jsonata turns it into a thunk that its trampoline runs
- * after the body returns: the result is not settled, the context is the lambda caller's input, and
- * errors are stamped with the procedure's position rather than the call's.
+ * after the body returns: the result is not settled (it leaves marked as a {@link TailResult}), the
+ * context is the lambda caller's input, and errors are stamped with the procedure's position rather
+ * than the call's.
  */
 function tailCall(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   const { name: key, builtin, lookup } = procedure(node, ctx, scope);
@@ -257,7 +274,7 @@ function tailCall(node: Node, ctx: CompileContext, scope: Scope): Compiled {
     }
     const values = evaluateArgs(args, input, frame);
     try {
-      return applyFunction(proc, values, frame.caller);
+      return new TailResult(applyFunction(proc, values, frame.caller));
     } catch (error) {
       return stampTail(error, key, position);
     }

@@ -100,6 +100,10 @@ describe('compiled mappings', () => {
     ['($f := function($g) { $g() }; a.$f($string))', { a: { b: 1 } }],
     ['($f := function($g, $v) { $g($v) }; $f(function($x) { $x & "!" }, "a"))', {}],
     ['($f := function($g) { $map([1, 2], $g) }; $f(function($v, $i) { $v + $i }))', {}],
+    // A tail call's value skips the settling of the conditions and blocks around it; others settle twice.
+    ['($g := function($x) { $lookup($x, "a") }; $map(type, $g))', { type: ['true', [], 0] }],
+    ['($f := function($x) { $x ? ($x = 1 ? $lookup($x, "a") : ($y := $map([[]], function($v) { $v }); $y)) : 0 }; [$f(1), $f(2)])', {}],
+    ['($s := $map([[]], function($v) { $lookup($v, "a") }); $s)', {}],
   ])('walks %s like jsonata over %j', async (source, input) => {
     await expectSame(source, input);
   });

@@ -66,7 +66,18 @@ class Gen {
   expr(depth: number): string {
     if (depth <= 0) return this.next() < 0.5 ? this.path() : this.literal();
     const e = () => this.expr(depth - 1);
-    switch (this.int(15)) {
+    switch (this.int(17)) {
+      case 15:
+        // A user lambda whose body is (or ends in) a tail call, called directly.
+        return `($f := function($x) { ${this.pick(['$x ? $string($x) : $keys($x)', '$lookup($x, "a")', '($y := $x.a; $count($y))', '$x.b', '[$x]', '$x = 1 ? $error("one") : $type($x)'])} }; $f(${e()}))`;
+      case 16:
+        // The same lambdas handed to higher-order functions and to each other.
+        return this.pick([
+          `($g := function($x) { $lookup($x, "a") }; $map(${e()}, $g))`,
+          `($g := function($v, $k) { $k & "=" & $string($v) }; $each(${e()}, $g))`,
+          `($apply := function($fn, $v) { $fn($v) }; $apply(function($x) { $x.a }, ${e()}))`,
+          `($apply := function($fn) { $fn() }; $apply($string))`,
+        ]);
       case 0:
         return `(${e()} ${this.pick(['+', '-', '*', '/', '%'])} ${e()})`;
       case 1:

@@ -101,6 +101,15 @@ export function arityOf(fn: unknown): number {
   return typeof fn === 'function' ? fn.length : 0;
 }
 
+/**
+ * The value of a tail call, on its way out of the lambda that made it. jsonata runs tail calls in its
+ * trampoline after the body has returned, so their value skips the sequence settling every node on
+ * the way out (a condition, a block) would otherwise apply; the mark lets those nodes tell.
+ */
+export class TailResult {
+  constructor(readonly value: unknown) {}
+}
+
 /** Invokes a lambda: binds its parameters in a frame over its closure and runs its body. */
 export function invokeLambda(proc: LambdaFunction, args: unknown[], callerInput: unknown): unknown {
   const state = current;
@@ -116,7 +125,8 @@ export function invokeLambda(proc: LambdaFunction, args: unknown[], callerInput:
     const frame = newFrame(proc.frame, proc.frameSize, callerInput);
     const slots = proc.paramSlots;
     for (let i = 0; i < slots.length; i++) frame.slots[slots[i]!] = values[i];
-    return proc.body(proc.input, frame);
+    const result = proc.body(proc.input, frame);
+    return result instanceof TailResult ? result.value : result;
   } finally {
     state.depth--;
   }

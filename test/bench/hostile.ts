@@ -27,7 +27,7 @@ const DURATION_MS = envNumber('BENCH_DURATION_S', 10) * 1_000;
 const CALM_RATE = envNumber('BENCH_CALM_RATE', 20);
 const HOSTILE_LOOPS = Math.round(envNumber('BENCH_HOSTILE_LOOPS', 8));
 
-const ONE_LONG_STEP = `$count($split($pad('', 20000000, 'a,'), ','))`;
+const ONE_LONG_STEP = `$length($replace($pad('', 20000000, 'a'), /a/, 'b'))`;
 const HOSTILE_PREVIEWS = [ONE_LONG_STEP, '($f := function($n) { $n > 0 ? $f($n) : 0 }; $f(1))', `$contains($pad('', 40, 'a') & '!', /^(a+)+$/) ? [] : []`];
 
 interface Phase {

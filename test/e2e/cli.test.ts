@@ -28,7 +28,8 @@ describe('switchyard CLI', () => {
   it('mappings lint: passes on the shipped definitions and names the file of a broken one', async () => {
     const ok = await switchyard('mappings', 'lint');
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/ok {2}bamboohr/);
+    expect(ok.stdout).toMatch(/ok {2}bamboohr .*, 6\/6 expressions compiled/);
+    expect(ok.stdout).toMatch(/\d+ of \d+ expressions run compiled, 0 on the jsonata interpreter/);
 
     const dir = await mkdtemp(join(tmpdir(), 'swy-lint-'));
     dirs.push(dir);
@@ -37,6 +38,13 @@ describe('switchyard CLI', () => {
     const broken = await switchyard('mappings', 'lint', '--dir', dir);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('bamboohr/webhook.jsonata');
+
+    // Valid, but outside the compiled subset: it runs on the interpreter, and lint says where and why.
+    await writeFile(join(dir, 'bamboohr', 'webhook.jsonata'), '$eval("[]")');
+    const interpreted = await switchyard('mappings', 'lint', '--dir', dir);
+    expect(interpreted.code).toBe(0);
+    expect(interpreted.stdout).toMatch(/ok {2}bamboohr .*, 5\/6 expressions compiled/);
+    expect(interpreted.stdout).toContain('jsonata  bamboohr/webhook.jsonata: function $eval');
   });
 
   it('mappings test: prints the events of a payload, with an account override deep-merged over the base', async () => {

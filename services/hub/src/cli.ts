@@ -3,28 +3,42 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge, MappingDocument, MappingOverride, SwitchyardError } from '@switchyard/contracts';
-import { MappingEngine, mappingVersion, normalize, ProviderCatalog } from '@switchyard/mapping';
+import { MappingEngine, mappingVersion, normalize, ProviderCatalog, providerExpressions } from '@switchyard/mapping';
 import { syntheticAccount } from '@switchyard/stores';
 
 const USAGE = `usage:
   switchyard mappings lint [--dir <mappings dir>]
-      validate every provider definition and compile every JSONata expression
+      validate every provider definition and compile every JSONata expression; says which run
+      compiled and which on the jsonata interpreter, and why
   switchyard mappings test <provider> <payload.json> [--account-override <override.json>] [--config <config.json>] [--dir <mappings dir>]
       print the events a webhook payload produces (nothing is published); the override is a partial
       mapping document ({"webhook": {"mapping"?, "bindings"?}}), deep-merged over the base`;
 
 const readJson = async (path: string): Promise<unknown> => JSON.parse(await readFile(resolve(path), 'utf8'));
 
-/** `switchyard mappings lint`: loads the catalog, which validates and compiles everything, and says what it found. */
+/**
+ * `switchyard mappings lint`: loads the catalog, which validates and compiles everything, and says
+ * what it found — per provider, how many of its expressions run compiled, and for each one that runs
+ * on the jsonata interpreter instead, where it is and why.
+ */
 async function lint(dir: string | undefined): Promise<number> {
-  const catalog = await ProviderCatalog.load(dir);
+  const engine = new MappingEngine();
+  const catalog = await ProviderCatalog.load(dir, engine);
+  let total = 0;
+  let compiled = 0;
   for (const provider of catalog.list()) {
     const d = provider.definition;
     const parts = d.webhook ? [`${d.webhook.verify.map((v) => v.scheme).join('+')}`, `${d.webhook.handshakes.length} handshake(s)`, d.webhook.app_routing ? 'app-level' : 'per-account'] : ['no webhooks'];
     if (d.registration) parts.push(d.registration.mode === 'api' ? 'registration automatic' : 'registration manual');
+    const expressions = providerExpressions(provider).map((e) => ({ ...e, compiled: engine.compile(e.where, e.source) }));
+    const fallbacks = expressions.filter((e) => !e.compiled.compiled);
+    total += expressions.length;
+    compiled += expressions.length - fallbacks.length;
+    parts.push(`${expressions.length - fallbacks.length}/${expressions.length} expressions compiled`);
     process.stdout.write(`ok  ${d.slug.padEnd(20)} ${parts.join(', ')}\n`);
+    for (const e of fallbacks) process.stdout.write(`      jsonata  ${e.where}: ${e.compiled.reason}\n`);
   }
-  process.stdout.write(`${catalog.list().length} provider definitions valid\n`);
+  process.stdout.write(`${catalog.list().length} provider definitions valid; ${compiled} of ${total} expressions run compiled, ${total - compiled} on the jsonata interpreter\n`);
   return 0;
 }
 

@@ -1,4 +1,10 @@
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
+
+// One-shot `crypto.hash` (Node ≥ 20.12) is about twice as fast as createHash for short inputs, and
+// ids are minted twice per normalized event; older Node 20 releases use createHash.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+const hexSha256 = oneShot ? (data: string | Uint8Array) => oneShot('sha256', data, 'hex') : (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /**
  * A random id such as `acc_3f9a…` (24 hex chars, 96 bits). Hex keeps ids valid as NATS subject
@@ -13,10 +19,10 @@ export function randomId(prefix: string): string {
  * never mint a second one. Parts are joined with a unit separator, which cannot appear in ids or keys.
  */
 export function deterministicId(prefix: string, parts: readonly string[]): string {
-  return `${prefix}_${createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, 32)}`;
+  return `${prefix}_${hexSha256(parts.join('\u001f')).slice(0, 32)}`;
 }
 
 /** Hex SHA-256 of bytes or text. */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hexSha256(data);
 }

@@ -1,7 +1,6 @@
-import jsonata from 'jsonata';
 import { SwitchyardError } from '@switchyard/contracts';
-import { sha256Hex } from '@switchyard/kernel';
-import { isoDateTime, registerMappingFunctions } from './mapping-functions.js';
+import { compileJsonata, type CompiledJsonata } from './compiler/index.js';
+import { isoDateTime } from './mapping-functions.js';
 import { Re2RegexEngine } from './regex-engine.js';
 
 /** Limits applied to every evaluation. */
@@ -12,9 +11,14 @@ export interface MappingLimits {
   maxDepth: number;
   /** Compiled expressions kept in memory (least recently used are dropped). */
   cacheSize: number;
+  /**
+   * Run expressions inside the compiled subset as compiled closures (default). `false` keeps every
+   * expression on the jsonata interpreter: the reference the differential tests compare against.
+   */
+  compiled: boolean;
 }
 
-const DEFAULT_LIMITS: MappingLimits = { timeoutMs: 1_000, maxDepth: 500, cacheSize: 1_000 };
+const DEFAULT_LIMITS: MappingLimits = { timeoutMs: 1_000, maxDepth: 500, cacheSize: 1_000, compiled: true };
 
 interface JsonataError {
   code?: string;
@@ -39,14 +43,16 @@ export interface ExpressionEvaluator {
 
 /**
  * Compiles and evaluates JSONata mapping expressions. Each expression is compiled once and cached by
- * its text, so an edited override compiles anew while unchanged ones are reused. Every
- * evaluation is bounded in time and depth, and regular expressions run on RE2 (linear time); errors
- * name the expression and the position. The time budget is JSONata's, checked between evaluation
- * steps: expressions tenants write run in the {@link ExpressionSandbox}, which enforces it for real.
+ * its text, so an edited override compiles anew while unchanged ones are reused. An expression
+ * inside the compiled subset runs as synchronous closures with JSONata's exact semantics
+ * ({@link compileJsonata}); any other runs on the jsonata interpreter. Every evaluation is bounded
+ * in time and depth, and regular expressions run on RE2 (linear time); errors name the expression
+ * and the position. The time budget is checked between evaluation steps: expressions tenants write
+ * run in the {@link ExpressionSandbox}, which enforces it for real.
  */
 export class MappingEngine implements ExpressionEvaluator {
   readonly #limits: MappingLimits;
-  readonly #cache = new Map<string, jsonata.Expression>();
+  readonly #cache = new Map<string, CompiledJsonata>();
   #hits = 0;
 
   constructor(limits: Partial<MappingLimits> = {}) {
@@ -54,7 +60,7 @@ export class MappingEngine implements ExpressionEvaluator {
   }
 
   /** Compiles (or reuses) an expression; throws `SWY_ERR_MAPPING_FAILED` on a syntax error. */
-  compile(name: string, source: string): jsonata.Expression {
+  compile(name: string, source: string): CompiledJsonata {
     // Keyed by the text itself: V8 caches a string's hash in the string, so a lookup costs almost
     // nothing, where hashing the text with SHA-256 on every call cost ~3.5 µs per evaluation.
     const key = source;
@@ -67,13 +73,13 @@ export class MappingEngine implements ExpressionEvaluator {
       }
       return cached;
     }
-    let expression: jsonata.Expression;
+    let expression: CompiledJsonata;
     try {
-      expression = jsonata(source, { timeout: this.#limits.timeoutMs, stack: this.#limits.maxDepth, RegexEngine: Re2RegexEngine as unknown as RegExpConstructor } as jsonata.JsonataOptions);
+      const { timeoutMs, maxDepth, compiled } = this.#limits;
+      expression = compileJsonata(source, { timeoutMs, maxDepth, regexEngine: Re2RegexEngine, compile: compiled });
     } catch (error) {
       throw wrap(name, error);
     }
-    registerLibrary(expression);
     this.#cache.set(key, expression);
     if (this.#cache.size > this.#limits.cacheSize) this.#cache.delete(this.#cache.keys().next().value as string);
     return expression;
@@ -88,12 +94,6 @@ export class MappingEngine implements ExpressionEvaluator {
       throw wrap(name, error);
     }
   }
-}
-
-/** The mapping function library (`$isoDate`, `$isoDateTime`, `$phone`, `$email`, `$enum`, `$money`, `$config`) and `$sha256`. */
-function registerLibrary(expression: jsonata.Expression): void {
-  registerMappingFunctions(expression);
-  expression.registerFunction('sha256', (value: string) => (value === undefined ? undefined : sha256Hex(value)), '<s?:s>');
 }
 
 function wrap(name: string, error: unknown): SwitchyardError {

@@ -15,10 +15,14 @@ function isBlank(value: unknown): value is null | undefined | '' {
   return value === undefined || value === null || value === '';
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// Arithmetic, not a Date round trip (this runs for every date of every event). Years below 100 are
+// refused as before: `Date.UTC` would read them as 19xx.
 function validDate(year: number, month: number, day: number): boolean {
-  const ms = Date.UTC(year, month - 1, day);
-  const date = new Date(ms);
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  if (!Number.isInteger(year) || year < 100 || !(month >= 1 && month <= 12) || !Number.isInteger(day) || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!);
 }
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
@@ -33,7 +37,12 @@ function epochMs(value: number): number {
 }
 
 function utcMs(year: string, month: string, day: string, hour = '0', minute = '0', second = '0'): number | undefined {
-  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+  const y = Number(year);
+  const mo = Number(month);
+  const d = Number(day);
+  const h = Number(hour);
+  const mi = Number(minute);
+  const s = Number(second);
   if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return undefined;
   return Date.UTC(y, mo - 1, d, h, mi, s);
 }
@@ -46,9 +55,10 @@ function parseInstant(value: unknown): number | undefined {
   else if (typeof value !== 'string') return undefined;
   else {
     const text = value.trim();
-    const iso = ISO.exec(text);
-    const us = iso ? null : US.exec(text);
-    if (/^-?\d+(\.\d+)?$/.test(text)) ms = epochMs(Number(text));
+    const numeric = /^-?\d+(\.\d+)?$/.test(text);
+    const iso = numeric ? null : ISO.exec(text);
+    const us = numeric || iso ? null : US.exec(text);
+    if (numeric) ms = epochMs(Number(text));
     else if (iso) {
       const [, y, mo, d, h, mi, s, fraction, zone] = iso;
       const wall = utcMs(y!, mo!, d!, h, mi, s);
@@ -71,6 +81,19 @@ function offsetMinutes(zone: string): number | undefined {
   return Number(hours) > 23 || Number(minutes ?? 0) > 59 ? undefined : sign === '-' ? -total : total;
 }
 
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const digits = (text: string, at: number, count: number) => {
+  let n = 0;
+  for (let i = at; i < at + count; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+};
+
+/** Whether `text` is already what {@link isoDateTime} would return for it: a valid `YYYY-MM-DDTHH:MM:SS.sssZ`. */
+function isCanonical(text: string): boolean {
+  if (text.length !== 24 || !CANONICAL.test(text)) return false;
+  return validDate(digits(text, 0, 4), digits(text, 5, 2), digits(text, 8, 2)) && digits(text, 11, 2) <= 23 && digits(text, 14, 2) <= 59 && digits(text, 17, 2) <= 59;
+}
+
 /**
  * An instant as ISO 8601 UTC (`2026-01-31T18:42:00.000Z`). Reads epoch seconds or milliseconds
  * (numbers or digit strings; below 1e11 means seconds), ISO 8601 with `Z`, `+01:00`, `+0100` or
@@ -78,6 +101,8 @@ function offsetMinutes(zone: string): number | undefined {
  * zone is read as UTC — never in the host's zone, so the same payload maps the same everywhere.
  */
 export function isoDateTime(value: unknown): string | undefined {
+  // Its own output comes back unchanged (normalize() reads the `occurred_at` mappings made with it).
+  if (typeof value === 'string' && isCanonical(value)) return value;
   const ms = parseInstant(value);
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }

@@ -116,6 +116,19 @@ describe('normalize', () => {
     expect((error as SwitchyardError).code).toBe('SWY_ERR_EVENT_INVALID');
   });
 
+  it('publishes numeric record ids and event keys as strings, and refuses malformed items with the schema\'s own words', async () => {
+    const run = (item: string) => normalize(engine, { name: 'test/ids.jsonata', version: 't@1', bindings: {}, source: item }, delivery({}));
+    const [event] = await run('{"type": "hris/employees:updated", "record_id": 7, "event_key": 9, "data": {"remote_id": "7"}, "enrich": {"remote_id": 7}}');
+    expect(event).toMatchObject({ record_id: '7', enrichment: { status: 'pending', remote_id: '7' } });
+    expect(event!.id).toBe(eventId({ provider: 'bamboohr', accountId: 'acc_1', eventKey: '9', recordId: '7', action: 'updated', mappingVersion: 't@1' }));
+    await expect(run('{"type": "hris/employees:updated", "record_id": "", "data": {"remote_id": "7"}}')).rejects.toMatchObject({ code: 'SWY_ERR_EVENT_INVALID', message: expect.stringContaining('record_id') });
+    await expect(run('{"type": "hris/employees:exploded", "record_id": "7", "data": {"remote_id": "7"}}')).rejects.toMatchObject({
+      code: 'SWY_ERR_EVENT_INVALID',
+      message: expect.stringContaining('type: expected <category>/<resource>:<action>'),
+    });
+    await expect(run('{"type": "hris/employees:updated", "record_id": "7", "data": [1]}')).rejects.toMatchObject({ code: 'SWY_ERR_EVENT_INVALID', message: expect.stringContaining('data') });
+  });
+
   it('produces no event when the mapping returns nothing', async () => {
     expect(await normalize(engine, { name: 'n', version: 't@1', bindings: {}, source: 'payload.nothing' }, delivery({}))).toEqual([]);
   });

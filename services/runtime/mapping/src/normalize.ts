@@ -1,6 +1,7 @@
-import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin } from '@switchyard/contracts';
+import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin, type ParsedEventType } from '@switchyard/contracts';
 import type { MappingSource } from './catalog.js';
 import { deterministicId } from '@switchyard/kernel';
+import { readMappedEvent } from './mapped-event.js';
 import { toIsoDateTime, type ExpressionEvaluator } from './mapping-engine.js';
 
 /** What a mapping sees of the integrated account a delivery belongs to (a stored account record has it all). */
@@ -21,6 +22,20 @@ export interface RawDelivery {
   origin: EventOrigin;
   payload: unknown;
   headers: Record<string, string>;
+}
+
+/**
+ * `{...data, id}`, copied key by key: spreading a prototype-less JSONata object makes a slower
+ * object for the schema parse that follows (about 0.4 µs per event). `__proto__` stays a plain key.
+ */
+function withId(data: Record<string, unknown>, id: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(data)) {
+    if (key === '__proto__') Object.defineProperty(out, key, { value: data[key], enumerable: true, writable: true, configurable: true });
+    else out[key] = data[key];
+  }
+  out.id = id;
+  return out;
 }
 
 /**
@@ -53,18 +68,22 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
   );
   const items = output === undefined || output === null ? [] : Array.isArray(output) ? output : [output];
   return items.map((item, index) => {
-    const parsed = MappedEvent.safeParse(item);
-    if (!parsed.success) {
-      throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const read = readMappedEvent(item);
+    let mapped: MappedEvent;
+    let type: ParsedEventType | undefined;
+    if (read) ({ mapped, type } = read);
+    else {
+      // Anything unusual goes through the schema: it decides, and words the error.
+      const parsed = MappedEvent.safeParse(item);
+      if (!parsed.success) {
+        throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      mapped = parsed.data;
+      type = parseEventType(mapped.type);
     }
-    const mapped = parsed.data;
-    const type = parseEventType(mapped.type);
     const model = type ? UNIFIED_MODELS[`${type.category}/${type.resource}`] : undefined;
     if (!type || !model) throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: no unified model for '${mapped.type}'`);
-    const data = {
-      ...mapped.data,
-      id: deterministicId('rec', [account.id, `${type.category}/${type.resource}`, String(mapped.data.remote_id ?? mapped.record_id)]),
-    };
+    const data = withId(mapped.data, deterministicId('rec', [account.id, `${type.category}/${type.resource}`, String(mapped.data.remote_id ?? mapped.record_id)]));
     const valid = model.safeParse(data);
     if (!valid.success) {
       throw new SwitchyardError(

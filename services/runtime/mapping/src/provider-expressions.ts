@@ -1,0 +1,44 @@
+import type { LoadedProvider } from './catalog.js';
+
+/** One JSONata expression of a provider definition and where it sits (`bamboohr/webhook.jsonata`, `…#api.resources.…map`). */
+export interface ProviderExpression {
+  where: string;
+  source: string;
+}
+
+/**
+ * Every JSONata expression a loaded provider runs: the webhook mapping, the webhook definition's
+ * own expressions (event key, handshakes, reply, app routing) and each unified API operation's
+ * query, body, records, map, remote id and pagination expressions. The same set the catalog
+ * compiles at load; `mappings lint` reports how each one runs.
+ */
+export function providerExpressions(provider: LoadedProvider): ProviderExpression[] {
+  const { definition } = provider;
+  const at = (where: string) => `${definition.slug}/provider.json#${where}`;
+  const out: ProviderExpression[] = [];
+  if (provider.webhookMapping) out.push({ where: provider.webhookMapping.name, source: provider.webhookMapping.source });
+  const webhook = definition.webhook;
+  if (webhook) {
+    out.push({ where: at('webhook.event_key'), source: webhook.event_key });
+    for (const h of webhook.handshakes) {
+      out.push({ where: at(`handshakes.${h.name}.match`), source: h.match });
+      if (h.capture_secret) out.push({ where: at(`handshakes.${h.name}.capture_secret`), source: h.capture_secret });
+      if (h.reply.body) out.push({ where: at(`handshakes.${h.name}.reply.body`), source: h.reply.body });
+    }
+    if (webhook.reply?.body) out.push({ where: at('webhook.reply.body'), source: webhook.reply.body });
+    if (webhook.app_routing) {
+      for (const key of ['items', 'remote_key', 'rebuild'] as const) out.push({ where: at(`app_routing.${key}`), source: webhook.app_routing[key] });
+    }
+  }
+  for (const [resource, operations] of Object.entries(definition.api?.resources ?? {})) {
+    for (const [kind, op] of Object.entries(operations)) {
+      if (typeof op !== 'object' || op === null || !('path' in op)) continue;
+      const pagination = op.pagination as Record<string, unknown>;
+      const fields = { query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: pagination.next, has_more: pagination.has_more };
+      for (const [field, source] of Object.entries(fields)) {
+        if (typeof source === 'string' && source !== '') out.push({ where: at(`api.resources.${resource}.${kind}.${field}`), source });
+      }
+    }
+  }
+  return out;
+}

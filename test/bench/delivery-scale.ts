@@ -19,7 +19,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { Pool } from 'undici';
 import { STREAMS, TASK_HEADERS } from '@switchyard/bus';
 import { deliveryHeaders, envelopeBody, type EnvelopeContext } from './envelopes.js';
-import { hubApi, spawnHub, type HubProcess } from './hub-process.js';
+import { BENCH_METRICS_TOKEN, hubApi, spawnHub, type HubProcess } from './hub-process.js';
 import { envNumber } from './lib.js';
 import { benchStart, cleanups, machineInfo, REPO_ROOT, resultFile, runBench, startBenchNats } from './run.js';
 import { startSink, type Sink } from './sink.js';
@@ -196,7 +196,13 @@ async function main(): Promise<void> {
   const idle0 = { hub: cpuMs(hub.process.pid), nats: cpuMs(nats.process.pid), at: performance.now() };
   await sleep(IDLE_S * 1000);
   const idleMs = performance.now() - idle0.at;
+  // What the hub's RSS is made of: V8 heap in use vs allocated, and buffers outside the heap.
+  const metricsText = await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.text());
+  const metricMb = (name: string) => Math.round(Number(new RegExp(`^${name}\\s+(\\S+)$`, 'm').exec(metricsText)?.[1] ?? 0) / 1_048_576);
   const idle = {
+    heapUsedMb: metricMb('switchyard_nodejs_heap_size_used_bytes'),
+    heapTotalMb: metricMb('switchyard_nodejs_heap_size_total_bytes'),
+    externalMb: metricMb('switchyard_nodejs_external_memory_bytes'),
     hubPct: Math.round(((cpuMs(hub.process.pid) - idle0.hub) / idleMs) * 1000) / 10,
     natsPct: Math.round(((cpuMs(nats.process.pid) - idle0.nats) / idleMs) * 1000) / 10,
     hubRssMb: rssMb(hub.process.pid),
@@ -226,7 +232,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.endpoints} | ${r.createPerSec} | ${r.ceilingPerSec} | ${r.deliveriesPerSec} | ${r.vsCeiling} | ${r.hubCpuPct} % | ${r.natsCpuPct} % | ${r.hubRssMb} MB | ${r.natsRssMb} MB |`);
   console.log('');
-  console.log(`idle at ${created} subscriptions (${IDLE_S} s): hub ${idle.hubPct} % of a core, nats-server ${idle.natsPct} %; RSS hub ${idle.hubRssMb} MB + nats ${idle.natsRssMb} MB = ${idle.hubRssMb + idle.natsRssMb} MB`);
+  console.log(`idle at ${created} subscriptions (${IDLE_S} s): hub ${idle.hubPct} % of a core, nats-server ${idle.natsPct} %; RSS hub ${idle.hubRssMb} MB + nats ${idle.natsRssMb} MB = ${idle.hubRssMb + idle.natsRssMb} MB (hub heap ${idle.heapUsedMb} MB used of ${idle.heapTotalMb} MB, ${idle.externalMb} MB external)`);
   console.log(`restart: stop ${restart.stopS} s, ready ${restart.readyS} s, first event to all ${created} endpoints in ${restart.firstFanoutS} s (${restart.delivered}/${restart.of})`);
   console.log(`left behind: ${consumers.length} consumers on DELIVERIES (${consumers.filter((c) => !c.startsWith('dq_')).length} not lane consumers), ${left} tasks`);
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}, nats-server ${machine.natsServer}, ${machine.date}`);

@@ -98,16 +98,11 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
   });
 
   // A deleted subscription's waiting tasks go with it (every process sees the change; deleting twice is harmless).
-  let known = new Set(ctx.subscriptions.all().map((s) => s.id));
-  const unsubscribe = ctx.subscriptions.onChange(() => {
-    const current = new Set(ctx.subscriptions.all().map((s) => s.id));
-    for (const id of known) {
-      if (current.has(id)) continue;
-      for (const filter of deliverySubjects(id)) {
-        void deleteMatching(ctx.bus.jsm, STREAMS.DELIVERIES, filter).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s tasks not purged; they are dropped when they come up'));
-      }
+  const unsubscribe = ctx.subscriptions.onChange((id) => {
+    if (ctx.subscriptions.cached(id)) return;
+    for (const filter of deliverySubjects(id)) {
+      void deleteMatching(ctx.bus.jsm, STREAMS.DELIVERIES, filter).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s tasks not deleted; they are dropped when they come up'));
     }
-    known = current;
   });
 
   return {

@@ -128,9 +128,14 @@ export class SubscriptionStore {
     return [...this.#inEnvironment(environmentId)].sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
-  /** Calls `listener` after any subscription changes, here or in another process (via the watch). */
-  onChange(listener: () => void): () => void {
-    return this.#subscriptions.onChange(() => listener());
+  /** Calls `listener` with the subscription's id after it changes (or goes), here or in another process (via the watch). */
+  onChange(listener: (id: string) => void): () => void {
+    return this.#subscriptions.onChange(listener);
+  }
+
+  /** The subscription as this process last saw it, without a round trip (undefined when deleted or unknown). */
+  cached(id: string): SubscriptionRecord | undefined {
+    return this.#subscriptions.peek(id)?.value;
   }
 
   /** Every subscription of every environment (for the delivery workers' per-endpoint consumers). */

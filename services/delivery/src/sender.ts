@@ -18,6 +18,9 @@ export interface AttemptResult {
 }
 
 const EXCERPT_BYTES = 256;
+/** How long a destination's pool choice is reused, in ms; the connector still checks every connection. */
+const ROUTE_TTL_MS = 30_000;
+const ROUTE_CACHE_SIZE = 20_000;
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /**
@@ -36,6 +39,13 @@ export class Sender {
   readonly #public: Agent;
   readonly #exceptions: Agent;
   readonly #timeoutMs: number;
+  /**
+   * Whether a URL reaches an exception, per URL, for {@link ROUTE_TTL_MS}: deciding resolves the host
+   * (a DNS lookup) and checks every address, which cost a lookup per delivery. Only the pool choice is
+   * cached: the connector checks the address actually connected to, so a stale answer can refuse a
+   * delivery (it is retried) but never open a destination the policy closes.
+   */
+  readonly #routes = new Map<string, { viaException: boolean; until: number }>();
 
   constructor(egress: EgressPolicy, options: { timeoutMs: number; connections?: number }) {
     this.#egress = egress;
@@ -56,7 +66,7 @@ export class Sender {
   async post(url: string, headers: Record<string, string>, body: Uint8Array): Promise<AttemptResult> {
     const started = performance.now();
     try {
-      const viaException = this.#egress.allowList.length > 0 && (await this.#egress.reachesException(url));
+      const viaException = this.#egress.allowList.length > 0 && (await this.#viaException(url));
       const response = await request(url, {
         method: 'POST',
         headers,
@@ -74,6 +84,16 @@ export class Sender {
     } catch (error) {
       return { status: 0, latencyMs: performance.now() - started, errorClass: classify(error) };
     }
+  }
+
+  async #viaException(url: string): Promise<boolean> {
+    const now = Date.now();
+    const known = this.#routes.get(url);
+    if (known && known.until > now) return known.viaException;
+    const viaException = await this.#egress.reachesException(url);
+    if (this.#routes.size >= ROUTE_CACHE_SIZE) this.#routes.clear();
+    this.#routes.set(url, { viaException, until: now + ROUTE_TTL_MS });
+    return viaException;
   }
 
   async close(): Promise<void> {

@@ -67,11 +67,22 @@ describe('shard leases against a real nats-server', () => {
     await a.leases.close();
   });
 
-  it('takes over the shards of a process that stopped renewing once its leases expire', async () => {
+  it('costs one KV write per tick however many shards it holds', async () => {
+    await freshBucket();
+    const a = await member('a');
+    expect(a.leases.held()).toHaveLength(8);
+    const lastSeq = async () => (await kv.status()).streamInfo.state.last_seq;
+    const before = await lastSeq();
+    for (let i = 0; i < 5; i++) await a.leases.tick();
+    expect((await lastSeq()) - before).toBe(5);
+    await a.leases.close();
+  });
+
+  it('takes over the shards of a process that stopped renewing once its member entry expires', async () => {
     await freshBucket();
     const crashed = await member('crashed', 300);
     expect(crashed.leases.held()).toHaveLength(8);
-    // No close(): as if killed. Its member entry and leases expire on their own.
+    // No close(): as if killed. Its member entry expires on its own.
     const survivor = await member('survivor', 60_000);
     expect(survivor.leases.held()).toEqual([]);
     await new Promise((r) => setTimeout(r, 400));

@@ -1,5 +1,5 @@
 import type { KV, KvEntry } from '@nats-io/kv';
-import { KvLock, type HeldLock } from './kv-lock.js';
+import { isCasConflict } from './kv-cas.js';
 import type { Closeable, Logger } from '@switchyard/kernel';
 
 /** Options for {@link startShardLeases}. */
@@ -11,9 +11,9 @@ export interface ShardLeaseOptions {
   /** This process, unique among the live processes sharing the shards (a KV key token). */
   owner: string;
   shards: number;
-  /** A lease not renewed for this long may be taken over, in ms. */
+  /** A process that has not renewed its member entry for this long is presumed gone and its shards taken over, in ms. */
   ttlMs: number;
-  /** How often leases are renewed and the share is rebalanced, in ms (well under `ttlMs`). */
+  /** How often the member entry is renewed and the share rebalanced, in ms (well under `ttlMs`). */
   tickMs: number;
   logger: Logger;
   /** Starts work on a shard this process now holds. */
@@ -30,41 +30,43 @@ export interface ShardLeases extends Closeable {
   tick(): Promise<void>;
 }
 
-interface Seen {
-  owner: string;
-  expiresAt: number;
-}
-
 /**
- * Shards of a workload held exclusively, one process per shard, through leases in the `locks` bucket.
+ * Shards of a workload held exclusively, one process per shard, through entries in the `locks` bucket.
  * Delivery uses it so an endpoint's in-flight cap holds across processes while the work spreads over
- * them; anything that must keep per-key state in one place can. Each live process announces itself
- * (`<name>.member.<owner>`) and
- * aims at an equal share, `ceil(shards / members)`: it takes free or expired shards up to its share and
- * hands back what is over it, so a joining process gets shards within a couple of ticks and a crashed
- * one's shards are taken over once its leases expire. Renewal is a compare-and-set on the revision last
- * written: a process that lost a lease (it was too slow to renew) stops that shard at once.
+ * them; anything that must keep per-key state in one place can.
+ *
+ * Liveness is per process, not per shard: each process renews one entry (`<name>.member.<owner>`, an
+ * expiry on its own clock) every tick, and a shard entry (`<name>.shard.<n>`) only names its holder, so
+ * holding 32 shards costs one KV write per tick instead of 33 (and a raft round in a cluster each). A
+ * shard whose holder's member entry has expired is taken over by compare-and-set on the revision seen,
+ * so of several processes noticing the same death exactly one wins. Each aims at an equal share,
+ * `ceil(shards / live members)`: it takes free or orphaned shards up to it and hands back its highest
+ * ones beyond it. A process that finds one of its shards now names someone else (it was presumed dead:
+ * it could not renew in time) stops that shard at once.
+ *
+ * Hazard: liveness compares the holder's clock with the reader's; keep clocks within a small fraction of
+ * the TTL (NTP does).
  */
 export async function startShardLeases(options: ShardLeaseOptions): Promise<ShardLeases> {
   const { kv, owner, logger } = options;
   const MEMBER_PREFIX = `${options.name}.member.`;
   const SHARD_PREFIX = `${options.name}.shard.`;
-  const lock = new KvLock(kv, { owner, ttlMs: options.ttlMs });
-  const held = new Map<number, HeldLock>();
-  const members = new Map<string, number>();
-  const holders = new Map<number, Seen>();
+  /** Shards this process holds, with the revision of its own shard entry. */
+  const held = new Map<number, number>();
+  const members = new Map<string, { expiresAt: number; revision: number }>();
+  const holders = new Map<number, { owner: string; revision: number }>();
 
   // One watch keeps the view of members and holders; nothing is listed per tick.
   const watch = await kv.watch({ key: `${options.name}.>` });
   const seen = (entry: KvEntry) => {
-    const value = entry.operation === 'PUT' ? parseSeen(entry.string()) : undefined;
+    const value = entry.operation === 'PUT' ? parseEntry(entry.string()) : undefined;
     if (entry.key.startsWith(MEMBER_PREFIX)) {
       const member = entry.key.slice(MEMBER_PREFIX.length);
-      if (value) members.set(member, value.expiresAt);
+      if (value?.expiresAt !== undefined) members.set(member, { expiresAt: value.expiresAt, revision: entry.revision });
       else members.delete(member);
     } else if (entry.key.startsWith(SHARD_PREFIX)) {
       const shard = Number(entry.key.slice(SHARD_PREFIX.length));
-      if (value) holders.set(shard, value);
+      if (value) holders.set(shard, { owner: value.owner, revision: entry.revision });
       else holders.delete(shard);
     }
   };
@@ -72,67 +74,88 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
     for await (const entry of watch) seen(entry);
   })().catch((error: unknown) => logger.warn({ err: error, shards: options.name }, 'shard lease watch ended'));
 
+  const alive = (member: string, now: number) => member === owner || (members.get(member)?.expiresAt ?? 0) > now;
   const announce = async () => {
     await kv.put(`${MEMBER_PREFIX}${owner}`, JSON.stringify({ owner, expires_at: Date.now() + options.ttlMs }));
-    members.set(owner, Date.now() + options.ttlMs);
   };
 
   /**
-   * Shards being handed back: still leased (and renewed) until their work has drained, so nobody else
-   * starts on them while attempts are still in flight here.
+   * Shards being handed back: still held (this process stays alive) until their work has drained, so
+   * nobody else starts on them while attempts are still in flight here.
    */
-  const draining = new Map<number, HeldLock>();
-  const stopShard = async (shard: number, lease: HeldLock | undefined) => {
+  const draining = new Map<number, number>();
+  const stopShard = async (shard: number, release: boolean) => {
+    const revision = held.get(shard);
     held.delete(shard);
-    if (lease) draining.set(shard, lease);
+    if (release && revision !== undefined) draining.set(shard, revision);
     try {
       await options.stop(shard);
     } catch (error) {
       logger.error({ err: error, shards: options.name, shard }, 'shard failed to stop cleanly');
     }
-    if (lease && draining.get(shard) === lease) {
+    if (release && revision !== undefined && draining.get(shard) === revision) {
       draining.delete(shard);
-      await lease.release().catch((error: unknown) => logger.warn({ err: error, shards: options.name, shard }, 'shard lease not released; it expires instead'));
+      // Compare-and-delete: a shard taken over meanwhile is theirs, not ours to free.
+      await kv.delete(`${SHARD_PREFIX}${shard}`, { previousSeq: revision }).catch((error: unknown) => {
+        if (!isCasConflict(error)) logger.warn({ err: error, shards: options.name, shard }, 'shard entry not released; it is taken over once this process is gone');
+      });
     }
   };
   const handing = new Set<Promise<void>>();
-  /** Hands a shard back in the background: a slow drain must not hold up renewing the other leases. */
+  /** Hands a shard back in the background: a slow drain must not hold up the ticks. */
   const handBack = (shard: number) => {
-    const done = stopShard(shard, held.get(shard)).finally(() => handing.delete(done));
+    const done = stopShard(shard, true).finally(() => handing.delete(done));
     handing.add(done);
+  };
+
+  const claim = async (shard: number, now: number): Promise<number | undefined> => {
+    const view = holders.get(shard);
+    if (view && view.owner !== owner && alive(view.owner, now)) return undefined;
+    const key = `${SHARD_PREFIX}${shard}`;
+    const value = JSON.stringify({ owner });
+    try {
+      // Free: create. Orphaned (its holder's member entry expired) or ours from an earlier life: CAS on what we saw.
+      return view ? await kv.update(key, value, view.revision) : await kv.create(key, value);
+    } catch (error) {
+      if (isCasConflict(error)) return undefined;
+      throw error;
+    }
   };
 
   let closed = false;
   const tick = async () => {
     if (closed) return;
     await announce();
-    for (const [shard, lease] of [...held]) {
-      if (await lease.renew()) continue;
-      logger.warn({ shards: options.name, shard }, 'shard lease lost to another process; shard stopped here');
-      await stopShard(shard, undefined);
+    for (const [shard, revision] of [...held, ...draining]) {
+      const view = holders.get(shard);
+      if (!view || view.owner === owner || view.revision <= revision) continue;
+      logger.warn({ shards: options.name, shard, holder: view.owner }, 'shard taken over by another process (this one was presumed gone); shard stopped here');
+      draining.delete(shard);
+      if (held.has(shard)) await stopShard(shard, false);
     }
-    for (const [shard, lease] of [...draining]) if (!(await lease.renew())) draining.delete(shard);
     const now = Date.now();
-    const live = [...members.values()].filter((expiresAt) => expiresAt > now).length;
-    const share = Math.ceil(options.shards / Math.max(1, live));
+    const live = new Set([owner, ...[...members.keys()].filter((member) => alive(member, now))]).size;
+    const share = Math.ceil(options.shards / live);
     for (let shard = 0; shard < options.shards && held.size < share && !closed; shard++) {
       if (held.has(shard) || draining.has(shard)) continue;
-      const holder = holders.get(shard);
-      if (holder && holder.owner !== owner && holder.expiresAt > now) continue;
-      const attempt = await lock.tryAcquire(`${SHARD_PREFIX}${shard}`);
-      if (!attempt.acquired) continue;
-      held.set(shard, attempt.lock);
+      const revision = await claim(shard, now);
+      if (revision === undefined) continue;
+      held.set(shard, revision);
       try {
         await options.start(shard);
       } catch (error) {
-        logger.error({ err: error, shards: options.name, shard }, 'shard failed to start; lease handed back');
-        await stopShard(shard, attempt.lock);
+        logger.error({ err: error, shards: options.name, shard }, 'shard failed to start; handed back');
+        await stopShard(shard, true);
       }
     }
     // Over the share (a process joined): hand the highest shards back for it to take.
     for (const shard of [...held.keys()].sort((a, b) => b - a)) {
       if (held.size <= share) break;
       handBack(shard);
+    }
+    // Entries of processes long gone (crashed, never deleted their own) are removed by whoever sees them.
+    for (const [member, { expiresAt, revision }] of members) {
+      if (member !== owner && expiresAt < now - 10 * options.ttlMs) await kv.delete(`${MEMBER_PREFIX}${member}`, { previousSeq: revision }).catch(() => undefined);
     }
   };
 
@@ -152,7 +175,7 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
       closed = true;
       clearInterval(timer);
       await running;
-      await Promise.all([...[...held.keys()].map((shard) => stopShard(shard, held.get(shard))), ...handing]);
+      await Promise.all([...[...held.keys()].map((shard) => stopShard(shard, true)), ...handing]);
       await kv.delete(`${MEMBER_PREFIX}${owner}`).catch(() => undefined);
       watch.stop();
       await watching;
@@ -160,10 +183,11 @@ export async function startShardLeases(options: ShardLeaseOptions): Promise<Shar
   };
 }
 
-function parseSeen(text: string): Seen | undefined {
+function parseEntry(text: string): { owner: string; expiresAt?: number } | undefined {
   try {
     const value = JSON.parse(text) as { owner?: unknown; expires_at?: unknown };
-    return typeof value.owner === 'string' && typeof value.expires_at === 'number' ? { owner: value.owner, expiresAt: value.expires_at } : undefined;
+    if (typeof value.owner !== 'string') return undefined;
+    return typeof value.expires_at === 'number' ? { owner: value.owner, expiresAt: value.expires_at } : { owner: value.owner };
   } catch {
     return undefined;
   }

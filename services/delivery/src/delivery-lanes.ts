@@ -65,6 +65,9 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
         filterSubject: filters.retries,
         concurrency: tuning.retryWindow,
         maxAckPending: RETRY_LANE_PENDING,
+        // Retries, deferrals and paused tasks wait seconds anyway: slower failover, a fifth of the idle traffic.
+        pullExpiresMs: 15_000,
+        idleHeartbeatMs: 5_000,
         logger: ctx.logger,
         handle: (message) => options.handle(message, gate, 'retries'),
       }),

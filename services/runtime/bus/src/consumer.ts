@@ -32,6 +32,13 @@ export interface ConsumerOptions {
    */
   handle(message: JsMsg): Promise<void>;
   retryDelayMs?: number;
+  /**
+   * How quickly a pull parked on a lost leader is replaced: pulls expire after `pullExpiresMs` and the
+   * server heartbeats an idle one every `idleHeartbeatMs` (defaults 5 s and 1 s). A consumer whose work
+   * tolerates seconds of delay (a retry lane) can trade failover speed for less idle traffic.
+   */
+  pullExpiresMs?: number;
+  idleHeartbeatMs?: number;
 }
 
 /** Pull requests expire after this and are renewed, in ms: a pull parked on a lost leader lasts no longer. */
@@ -70,7 +77,12 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
     // bind: after missed heartbeats nats.js re-pulls at once instead of first asking for consumer info,
     // which a leaderless consumer cannot answer (it then backed off for a whole `expires`); the
     // watch below asks instead, in the background, and re-creates a consumer that is really gone.
-    return consumer.consume({ max_messages: options.concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: IDLE_HEARTBEAT_MS, bind: true });
+    return consumer.consume({
+      max_messages: options.concurrency,
+      expires: options.pullExpiresMs ?? PULL_EXPIRES_MS,
+      idle_heartbeat: options.idleHeartbeatMs ?? IDLE_HEARTBEAT_MS,
+      bind: true,
+    });
   };
   const exists = async () => {
     try {

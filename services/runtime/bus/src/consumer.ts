@@ -22,7 +22,7 @@ export interface ConsumerOptions {
   maxDeliver?: number;
   /**
    * Messages handed out and not yet acked, across every process sharing the consumer (default: four
-   * times `concurrency`, at least 1000). A per-endpoint consumer sets it to the endpoint's cap.
+   * times `concurrency`, at least 1000). A delivery shard's task lane sets it to its window.
    */
   maxAckPending?: number;
   logger: Logger;

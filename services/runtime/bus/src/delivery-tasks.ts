@@ -21,7 +21,7 @@ export interface DeliveryTask {
 }
 
 /**
- * Enqueues a delivery task on `deliveries.<subscription>`. The message id is (event, subscription,
+ * Enqueues a delivery task on its subscription's lane (`deliveries.q.<shard>.<subscription>`). The message id is (event, subscription,
  * task), so enqueueing the same task twice, e.g. a fan-out re-run after a crash, delivers it once.
  */
 export async function enqueueDelivery(bus: Bus, task: DeliveryTask, deadlineMs: number): Promise<{ duplicate: boolean }> {
@@ -48,7 +48,7 @@ export interface RetryTask {
 }
 
 /**
- * Moves a failed task to its subscription's retry lane (`deliveries.<subscription>.retry`), due at
+ * Moves a failed (or deferred) task to its subscription's retry lane (`deliveries.q.<shard>.<subscription>.r`), due at
  * `notBefore`. The caller acks the original only after this resolves, so a crash in between retries
  * the attempt rather than losing the task; the message id (task and attempt count) dedupes a repeat.
  */

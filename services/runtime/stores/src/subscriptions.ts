@@ -138,10 +138,6 @@ export class SubscriptionStore {
     return this.#subscriptions.peek(id)?.value;
   }
 
-  /** Every subscription of every environment (for the delivery workers' per-endpoint consumers). */
-  all(): SubscriptionRecord[] {
-    return this.#subscriptions.values();
-  }
 
   /**
    * Subscriptions of an environment whose patterns match a concrete event type and that take

@@ -8,6 +8,7 @@ export const ERRORS = {
   SWY_ERR_NATS_SERVER_MISSING: { status: 500, title: 'nats-server was not found' },
   SWY_ERR_INTERNAL: { status: 500, title: 'Internal error' },
   SWY_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  SWY_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'The route does not take this method' },
   SWY_ERR_UNAUTHORIZED: { status: 401, title: 'Missing or invalid credentials' },
   SWY_ERR_VALIDATION: { status: 400, title: 'Request body or parameters are invalid' },
   SWY_ERR_NOT_FOUND: { status: 404, title: 'Resource not found' },

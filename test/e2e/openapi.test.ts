@@ -57,4 +57,17 @@ describe('GET /openapi.json', () => {
       expect(response.body?.code, `${method} ${path}`).not.toBe('SWY_ERR_ROUTE_NOT_FOUND');
     }
   });
+
+  it('answers 405 with Allow for a known path and a method it does not take, and 404 for an unknown path', async () => {
+    const collection = await fetch(`${hub.url}/v1/subscriptions`, { method: 'PUT' });
+    expect(collection.status).toBe(405);
+    expect(collection.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(await collection.json()).toMatchObject({ code: 'SWY_ERR_METHOD_NOT_ALLOWED', status: 405 });
+    const item = await fetch(`${hub.url}/v1/subscriptions/sub_123`, { method: 'POST' });
+    expect(item.status).toBe(405);
+    expect(item.headers.get('allow')?.split(', ')).toEqual(expect.arrayContaining(['DELETE', 'GET', 'PATCH']));
+    const unknown = await fetch(`${hub.url}/v1/no-such-thing`, { method: 'PUT' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('allow')).toBeNull();
+  });
 });

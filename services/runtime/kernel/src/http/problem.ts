@@ -40,10 +40,32 @@ export function registerProblemHandler(app: FastifyInstance): void {
     if (coded.code === 'SWY_ERR_BUS_UNAVAILABLE') void reply.header('retry-after', '5');
     void reply.status(coded.status).type('application/problem+json').send(toProblem(coded));
   });
+  // Every route as it is registered, so a known path with the wrong method answers 405 + Allow (RFC 9110 §15.5.6).
+  const routes: Array<{ method: string; path: RegExp }> = [];
+  app.addHook('onRoute', (route) => {
+    const path = routePattern(route.url ?? route.path ?? '');
+    for (const method of [route.method].flat()) routes.push({ method: String(method).toUpperCase(), path });
+  });
   app.setNotFoundHandler((request, reply) => {
-    const coded = new SwitchyardError('SWY_ERR_ROUTE_NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`);
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = [...new Set(routes.filter((r) => r.path.test(path)).map((r) => r.method))].sort();
+    if (allowed.length > 0) {
+      const coded = new SwitchyardError('SWY_ERR_METHOD_NOT_ALLOWED', `${request.method} ${path}: this path takes ${allowed.join(', ')}`);
+      void reply.status(405).header('allow', allowed.join(', ')).type('application/problem+json').send(toProblem(coded));
+      return;
+    }
+    const coded = new SwitchyardError('SWY_ERR_ROUTE_NOT_FOUND', `${request.method} ${path}`);
     void reply.status(404).type('application/problem+json').send(toProblem(coded));
   });
+}
+
+/** A route's URL (`/v1/subscriptions/:id`, `/proxy/*`) as a regular expression over concrete paths. */
+function routePattern(url: string): RegExp {
+  const source = url
+    .split('/')
+    .map((segment) => (segment === '*' ? '.*' : segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`);
 }
 
 /** Parses a request part with a zod schema; failures become `SWY_ERR_VALIDATION` (400) naming each field. */

@@ -103,9 +103,17 @@ export const RegistrationLifecycle = z.object({
   reauthorize: RegistrationCall.optional(),
 });
 
-/** Registration through the provider's API, per integrated account. */
+/** Registration through the provider's API, per integrated account or once per provider app. */
 export const ApiRegistration = z.object({
   mode: z.literal('api'),
+  /**
+   * `account` (default): one registration per integrated account, with the account's config and
+   * credentials, at the account's webhook URL. `app`: one per provider app (HubSpot subscribes every
+   * portal that installed the app), with the app's `config` and sealed `credentials`, at the app's
+   * webhook URL (`webhook_url` in the scope); `PUT /v1/provider-apps/{id}/webhook-registration`, and
+   * `register_webhooks: true` on an account ensures its app's. No `verification` step at app scope.
+   */
+  scope: z.enum(['account', 'app']).default('account'),
   auth: RegistrationAuth.optional(),
   events: z.array(RegistrationEvent).min(1),
   /**
@@ -114,6 +122,11 @@ export const ApiRegistration = z.object({
    */
   split: z.enum(['none', 'per_event']).default('none'),
   secret: GeneratedSecret.optional(),
+  /**
+   * A call made before `create`, once per registration, whose answer is only checked (HubSpot's
+   * `PUT /webhooks/v3/{appId}/settings` setting the target URL the subscriptions deliver to).
+   */
+  setup: RegistrationCall.optional(),
   create: RegistrationCall,
   /** Reads the registration; a 404 (or `exists` false) means it was deleted at the provider: re-create. */
   read: RegistrationCall.optional(),

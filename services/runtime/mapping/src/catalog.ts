@@ -127,6 +127,7 @@ function registrationExpressions(registration: ProviderDefinition['registration'
   if (registration?.mode !== 'api') return [];
   const out: Array<[string, string]> = [];
   const calls = {
+    setup: registration.setup,
     create: registration.create,
     read: registration.read,
     renew: registration.renew,

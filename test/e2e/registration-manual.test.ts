@@ -38,7 +38,7 @@ describe('webhook registration: manual providers and bad input', () => {
     expect(read.body).toMatchObject({ state: 'manual', manual: { steps: account.webhook_registration.manual.steps } });
   });
 
-  it.each(['quickbooks-online', 'xero', 'hubspot'])('%s: app-level, the steps name the provider app URL', async (provider) => {
+  it.each(['quickbooks-online', 'xero'])('%s: app-level, the steps name the provider app URL', async (provider) => {
     const app = await hub.call('POST', '/v1/provider-apps', { token: env.apiKey, body: { provider, client_id: 'cid', client_secret: 'app-client-secret-1' } });
     expect(app.status).toBe(201);
     const account = await create({ provider, provider_app_id: app.body.id, remote_key: `rk-${provider}`, credentials: {} });

@@ -38,6 +38,15 @@ describe('webhook registration: manual providers and bad input', () => {
     expect(read.body).toMatchObject({ state: 'manual', manual: { steps: account.webhook_registration.manual.steps } });
   });
 
+  it('salesforce: the exact Outbound Message steps, with the token URL, the org guard and what triggers the send', async () => {
+    const account = await create({ provider: 'salesforce', credentials: {}, register_webhooks: true });
+    const steps: string[] = account.webhook_registration.manual.steps;
+    expect(steps.join('\n')).toContain(`${account.webhook_url}?token=<token>`);
+    expect(steps.join('\n')).toContain(`PATCH /v1/integrated-accounts/${account.id}`);
+    expect(steps.some((step) => step.includes('config.organization_id'))).toBe(true);
+    expect(steps.some((step) => step.includes('record-triggered Flow') && step.includes('Outbound Message action'))).toBe(true);
+  });
+
   it.each(['quickbooks-online', 'xero'])('%s: app-level, the steps name the provider app URL', async (provider) => {
     const app = await hub.call('POST', '/v1/provider-apps', { token: env.apiKey, body: { provider, client_id: 'cid', client_secret: 'app-client-secret-1' } });
     expect(app.status).toBe(201);

@@ -123,10 +123,19 @@ export const ApiRegistration = z.object({
   split: z.enum(['none', 'per_event']).default('none'),
   secret: GeneratedSecret.optional(),
   /**
-   * A call made before `create`, once per registration, whose answer is only checked (HubSpot's
-   * `PUT /webhooks/v3/{appId}/settings` setting the target URL the subscriptions deliver to).
+   * A call made before `create`, once per registration (HubSpot's `PUT /webhooks/v3/{appId}/settings`
+   * setting the target URL; Dataverse's `POST serviceendpoints` carrying the URL and the header key).
+   * `keep` (JSONata over `{body, headers}`) reads the id of what it made: `setup.id` in later scopes,
+   * and `{id}` of `teardown`, the call that removes it after every part is deleted.
    */
-  setup: RegistrationCall.optional(),
+  setup: RegistrationCall.extend({ keep: z.string().optional() }).optional(),
+  teardown: RegistrationCall.optional(),
+  /**
+   * Reads before each part's `create`, in order, whose results later calls need (Dataverse: the
+   * `sdkmessage` id of the event's message, then its `sdkmessagefilter` id for the entity). Each `read`
+   * (JSONata over `{body, headers}`) must give a value, found as `lookup.<name>` in the scope.
+   */
+  lookups: z.array(z.object({ name: z.string().regex(/^[a-z_][a-z0-9_]*$/), call: RegistrationCall, read: z.string().min(1) })).default([]),
   create: RegistrationCall,
   /** Reads the registration; a 404 (or `exists` false) means it was deleted at the provider: re-create. */
   read: RegistrationCall.optional(),

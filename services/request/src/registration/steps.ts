@@ -21,7 +21,7 @@ export interface StepParts {
 }
 
 /** What a successful step changes in the record. */
-export type StepResult = Partial<Pick<RegistrationRecord, 'state' | 'remote_ids' | 'expires_at' | 'last_renewed_at' | 'verification_requested_at'>> & {
+export type StepResult = Partial<Pick<RegistrationRecord, 'state' | 'remote_ids' | 'setup_id' | 'expires_at' | 'last_renewed_at' | 'verification_requested_at'>> & {
   /** When renewal is due (ISO), when the registration expires. */
   renew_at?: string | null;
   /** The operational event this step earns, if any. */
@@ -43,12 +43,13 @@ export class RegistrationSteps {
   }
 
   /** The JSONata scope of a call (see `RegistrationCall` in contracts); `id` is the part the call is about. */
-  #scope(registration: ApiRegistration, account: AccountRecord, record: Pick<RegistrationRecord, 'events'>, id?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  #scope(registration: ApiRegistration, account: AccountRecord, record: Pick<RegistrationRecord, 'events' | 'setup_id'>, id?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
       account: { id: account.id, config: account.config },
       webhook_url: this.#p.subjects.url(registration.scope, account),
       events: record.events,
       remote: { id: id ?? null },
+      setup: { id: record.setup_id ?? null },
       ...extra,
     };
   }
@@ -93,13 +94,16 @@ export class RegistrationSteps {
     const ids: string[] = [];
     const providerSecrets: string[] = [];
     let granted: string | undefined;
+    let setupId: string | undefined;
     try {
       if (registration.setup) {
         const scope = this.#scope(registration, current, record, undefined, { secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
-        await this.#call(provider, registration, current, 'setup', registration.setup, scope, undefined);
+        const answer = await this.#call(provider, registration, current, 'setup', registration.setup, scope, undefined);
+        if (registration.setup.keep) setupId = await readAnswer(this.#p.engine, slug, 'setup id', registration.setup.keep, answer, true, 'setup.keep');
       }
       for (const events of parts) {
-        const scope = this.#scope(registration, current, { ...record, events }, undefined, { event: events[0], secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
+        const base = this.#scope(registration, current, { ...record, events, setup_id: setupId ?? null }, undefined, { event: events[0], secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
+        const scope = { ...base, lookup: await this.#lookups(provider, registration, current, base) };
         const answer = await this.#call(provider, registration, current, 'create', registration.create, scope, undefined);
         const id = (await readAnswer(this.#p.engine, slug, 'id', registration.answer.id, answer, true))!;
         ids.push(id);
@@ -113,7 +117,7 @@ export class RegistrationSteps {
         if (expiry && (granted === undefined || Date.parse(expiry) < Date.parse(granted))) granted = expiry;
       }
     } catch (error) {
-      await this.delete(provider, registration, current, { ...record, remote_ids: ids }).catch(() => undefined);
+      await this.delete(provider, registration, current, { ...record, remote_ids: ids, setup_id: setupId ?? null }).catch(() => undefined);
       throw error;
     }
     const generated = random !== undefined ? String(await this.#p.engine.evaluate(`${slug}/provider.json#registration.secret.as`, registration.secret!.as, { random })) : undefined;
@@ -124,6 +128,7 @@ export class RegistrationSteps {
     return {
       state: verifying ? 'pending_verification' : 'registered',
       remote_ids: ids,
+      setup_id: setupId ?? null,
       expires_at: expiresAt,
       renew_at: this.#renewAt(registration, expiresAt),
       last_renewed_at: null,
@@ -211,9 +216,22 @@ export class RegistrationSteps {
     return { state: 'registered', last_renewed_at: new Date(this.#p.now()).toISOString(), announce: 'renewed' };
   }
 
-  /** Removes every part at the provider; already gone (404) counts as removed. */
+  /** Removes every part at the provider, then what `setup` made (`teardown`); already gone (404) counts as removed. */
   async delete(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<void> {
-    if (!registration.delete) return;
-    for (const id of record.remote_ids) await this.#call(provider, registration, account, 'delete', registration.delete, this.#scope(registration, account, record, id), id, [404]);
+    if (registration.delete) {
+      for (const id of record.remote_ids) await this.#call(provider, registration, account, 'delete', registration.delete, this.#scope(registration, account, record, id), id, [404]);
+    }
+    const setupId = record.setup_id;
+    if (registration.teardown && setupId) await this.#call(provider, registration, account, 'teardown', registration.teardown, this.#scope(registration, account, record, setupId), setupId, [404]);
+  }
+
+  /** The definition's `lookups` for one part, in order (each may use the ones before it as `lookup.<name>`). */
+  async #lookups(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, scope: Record<string, unknown>): Promise<Record<string, string>> {
+    const found: Record<string, string> = {};
+    for (const lookup of registration.lookups) {
+      const answer = await this.#call(provider, registration, account, `lookups.${lookup.name}`, lookup.call, { ...scope, lookup: found }, undefined);
+      found[lookup.name] = (await readAnswer(this.#p.engine, provider.definition.slug, lookup.name, lookup.read, answer, true, `lookups.${lookup.name}.read`))!;
+    }
+    return found;
   }
 }

@@ -29,6 +29,8 @@ export interface RegistrationRecord {
   events: string[];
   /** The provider's ids of the webhook (one per event with `split: per_event`); empty until created. */
   remote_ids: string[];
+  /** The provider's id of what the definition's `setup` call made (Dataverse's service endpoint), if it keeps one. */
+  setup_id?: string | null;
   expires_at: string | null;
   /** When renewal is due: `renew_ahead_fraction` of the granted lifetime before `expires_at`. */
   renew_at: string | null;

@@ -46,9 +46,6 @@ describe('webhook registration: Microsoft Graph', () => {
     });
     fleet = restartableHubs(nats.url, {
       SWITCHYARD_MAPPINGS_DIR: mappings.dir,
-      SWITCHYARD_REGISTRATION_TICK_MS: '100',
-      SWITCHYARD_REGISTRATION_BACKOFF_MS: '200',
-      SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400',
     });
   });
 

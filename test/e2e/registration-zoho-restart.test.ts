@@ -32,9 +32,6 @@ describe('webhook registration: Zoho CRM across a hub restart', () => {
     });
     fleet = restartableHubs(nats.url, {
       SWITCHYARD_MAPPINGS_DIR: mappings.dir,
-      SWITCHYARD_REGISTRATION_TICK_MS: '100',
-      SWITCHYARD_REGISTRATION_BACKOFF_MS: '200',
-      SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400',
       // Five-second periods: room for a restart under load before the renewal falls due.
       SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: '5',
     });

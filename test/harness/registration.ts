@@ -64,7 +64,10 @@ export interface RestartableHubs {
   closeAll(): Promise<void>;
 }
 
-/** {@link RestartableHubs} on `natsUrl`, every hub started with `baseEnv` (fast reconciler settings). */
+/** Reconciler timings for tests: a 100 ms tick, retries after 200–400 ms. */
+const FAST_RECONCILER = { SWITCHYARD_REGISTRATION_TICK_MS: '100', SWITCHYARD_REGISTRATION_BACKOFF_MS: '200', SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400' } as const;
+
+/** {@link RestartableHubs} on `natsUrl`, every hub started with fast reconciler timings and `baseEnv`. */
 export function restartableHubs(natsUrl: string, baseEnv: Record<string, string>): RestartableHubs {
   const admin = `admin-${randomBytes(16).toString('hex')}`;
   const key = randomBytes(32).toString('hex');
@@ -76,6 +79,7 @@ export function restartableHubs(natsUrl: string, baseEnv: Record<string, string>
         SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${port}`,
         SWITCHYARD_ADMIN_TOKEN: admin,
         SWITCHYARD_ENCRYPTION_KEY: key,
+        ...FAST_RECONCILER,
         ...baseEnv,
         ...env,
       });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBus, type Bus } from '@switchyard/bus';
 import { createLogger, generateKey, Vault } from '@switchyard/kernel';
-import { AccountStore, type AccountRecord } from '@switchyard/stores';
+import { AccountStore, capturePending, openVerification, type AccountRecord } from '@switchyard/stores';
 import { startTestNats } from '../harness/nats.js';
 
 /**
@@ -63,6 +63,16 @@ describe('AccountStore.update is compare-and-set on the KV revision', () => {
     const record = await stored(original.id);
     expect(record).toMatchObject({ status: 'needs_reauth', remote_key: 'portal-7', verification: { open_until: '2030-01-01T00:00:00.000Z', pending: null } });
     expect(stores[0]!.credentials(record)).toEqual({ api_key: 'k2' });
+  });
+
+  it('two replicas capturing different verification tokens at once: one is kept, the other is SWY_ERR_CAPTURE_CONFLICT', async () => {
+    const original = await openVerification(stores[0]!, await create(), 10);
+    const results = await Promise.all([capturePending(stores[0]!, original, 'token-from-replica-a'), capturePending(stores[1]!, original, 'token-from-replica-b')]);
+    const kept = results.filter((r) => r.ok);
+    expect(kept).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toMatchObject([{ code: 'SWY_ERR_CAPTURE_CONFLICT' }]);
+    const record = await stored(original.id);
+    expect(stores[1]!.pendingSecret(record)).toBe(results[0]!.ok ? 'token-from-replica-a' : 'token-from-replica-b');
   });
 
   it('an update of an account deleted meanwhile is SWY_ERR_ACCOUNT_UNKNOWN and does not bring it back', async () => {

@@ -163,12 +163,25 @@ export class AccountStore {
    * own fields, so none of them overwrites another's. An account deleted meanwhile is not resurrected.
    */
   async update(record: AccountRecord, changes: AccountChanges): Promise<AccountRecord> {
+    const outcome = await this.updateIf<never>(record, () => ({ changes }));
+    return (outcome as { record: AccountRecord }).record;
+  }
+
+  /**
+   * {@link update} for changes that depend on the record: `decide` sees the account as stored at each
+   * attempt and returns the changes, or `{refused}` to write nothing (a check that failed against the
+   * current state, e.g. a different token already pending). Re-run after every lost race, so the
+   * decision is always taken on what is actually overwritten.
+   */
+  async updateIf<R>(record: AccountRecord, decide: (current: AccountRecord) => { changes: AccountChanges } | { refused: R }): Promise<{ record: AccountRecord } | { refused: R }> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
       // The cache first (usually current: writes here update it at once); after a lost race, KV itself.
       const current = (attempt === 0 ? this.#accounts.peek(record.id) : undefined) ?? (await this.#accounts.read(record.id));
       if (!current) throw new SwitchyardError('SWY_ERR_ACCOUNT_UNKNOWN', `account ${record.id} no longer exists`);
       const base = current.value;
-      const next = this.#changed(base, changes);
+      const decision = decide(base);
+      if ('refused' in decision) return decision;
+      const next = this.#changed(base, decision.changes);
       // Claiming is idempotent for the same account, so a retry after a lost race claims again harmlessly.
       if (next.remote_key !== base.remote_key && base.provider_app_id && next.remote_key) await this.#claim(base.provider_app_id, next.remote_key, base.id);
       try {
@@ -179,7 +192,7 @@ export class AccountStore {
       }
       // Released only once the record no longer names the old key, so a failed write keeps it routable.
       if (next.remote_key !== base.remote_key) await this.#release(base);
-      return next;
+      return { record: next };
     }
     throw new SwitchyardError('SWY_ERR_ACCOUNT_CONTENDED', `account ${record.id} changed ${UPDATE_ATTEMPTS} times while this change was applied; retry`);
   }

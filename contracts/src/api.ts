@@ -33,6 +33,11 @@ export const CreateProviderApp = z
     client_id: z.string().min(1).optional(),
     client_secret: AppSecret.optional(),
     webhook_secret: AppSecret.optional(),
+    /**
+     * Credentials the hub calls the provider with on the app's behalf (HubSpot's developer API key, for
+     * app-level webhook registration), by name; sealed, never returned. A PATCH replaces the whole set.
+     */
+    credentials: z.record(z.string().min(1), z.string().min(1)).optional(),
     scopes: z.array(z.string().min(1)).max(100).default([]),
     config: z.record(z.string(), z.unknown()).default({}),
   })
@@ -44,6 +49,11 @@ export const UpdateProviderApp = z
     client_id: z.string().min(1).nullable().optional(),
     client_secret: AppSecret.optional(),
     webhook_secret: AppSecret.optional(),
+    /**
+     * Credentials the hub calls the provider with on the app's behalf (HubSpot's developer API key, for
+     * app-level webhook registration), by name; sealed, never returned. A PATCH replaces the whole set.
+     */
+    credentials: z.record(z.string().min(1), z.string().min(1)).optional(),
     scopes: z.array(z.string().min(1)).max(100).optional(),
     config: z.record(z.string(), z.unknown()).optional(),
   })
@@ -58,6 +68,8 @@ export const ProviderAppView = z.object({
   config: z.record(z.string(), z.unknown()),
   has_client_secret: z.boolean(),
   has_webhook_secret: z.boolean(),
+  /** The names of the app's sealed `credentials` (never their values). */
+  credential_names: z.array(z.string()),
   /** Where the provider sends app-level webhooks, when the provider routes them (`app_routing`). */
   webhook_url: z.string().nullable(),
   created_at: z.string(),
@@ -252,7 +264,10 @@ export const RegistrationError = z.object({ code: z.string(), detail: z.string()
 
 /** `GET /v1/integrated-accounts/{id}/webhook-registration` */
 export const WebhookRegistrationView = z.object({
-  integrated_account_id: z.string(),
+  /** The account it belongs to; null for a registration made once per provider app (`scope: app`). */
+  integrated_account_id: z.string().nullable(),
+  /** The provider app of an app-level registration, else null. */
+  provider_app_id: z.string().nullable(),
   provider: z.string(),
   mode: z.enum(['api', 'manual']),
   state: z.enum(REGISTRATION_STATES),

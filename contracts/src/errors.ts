@@ -68,6 +68,7 @@ export const ERRORS = {
   SWY_ERR_API_KEY_LAST: { status: 409, title: 'An environment keeps at least one valid API key' },
   SWY_ERR_REPLAY_LIMIT: { status: 429, title: 'Too many replays of this environment are running' },
   SWY_ERR_CONNECT_STATE_USED: { status: 400, title: 'The connect state was already used' },
+  SWY_ERR_ACCOUNT_CONTENDED: { status: 409, title: 'The integrated account changed repeatedly while this change was applied; retry' },
   // Provider webhook registration (issue 13, docs/registration.md)
   SWY_ERR_REGISTRATION_UNSUPPORTED: { status: 404, title: 'The provider declares no webhook registration' },
   SWY_ERR_REGISTRATION_REFUSED: { status: 502, title: 'The provider refused to register the webhook' },

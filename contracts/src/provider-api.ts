@@ -12,6 +12,11 @@ export const ApiAuth = z.discriminatedUnion('type', [
   z.object({ type: z.literal('basic') }),
   /** `credentials.api_key` in a header, with an optional prefix (`Bearer `, `Token `). */
   z.object({ type: z.literal('api_key_header'), header: z.string().min(1), prefix: z.string().default('') }),
+  /**
+   * `credentials.api_key` as the query parameter `param` (HubSpot's legacy `hapikey` developer key). The
+   * URL then carries a secret: the hub never logs provider URLs (errors name the host only).
+   */
+  z.object({ type: z.literal('api_key_query'), param: z.string().min(1) }),
   /** `credentials.access_token` as a bearer token; refreshed with `credentials.refresh_token` when `token_url` is set. */
   z.object({
     type: z.literal('oauth2'),

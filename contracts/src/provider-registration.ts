@@ -103,9 +103,17 @@ export const RegistrationLifecycle = z.object({
   reauthorize: RegistrationCall.optional(),
 });
 
-/** Registration through the provider's API, per integrated account. */
+/** Registration through the provider's API, per integrated account or once per provider app. */
 export const ApiRegistration = z.object({
   mode: z.literal('api'),
+  /**
+   * `account` (default): one registration per integrated account, with the account's config and
+   * credentials, at the account's webhook URL. `app`: one per provider app (HubSpot subscribes every
+   * portal that installed the app), with the app's `config` and sealed `credentials`, at the app's
+   * webhook URL (`webhook_url` in the scope); `PUT /v1/provider-apps/{id}/webhook-registration`, and
+   * `register_webhooks: true` on an account ensures its app's. No `verification` step at app scope.
+   */
+  scope: z.enum(['account', 'app']).default('account'),
   auth: RegistrationAuth.optional(),
   events: z.array(RegistrationEvent).min(1),
   /**
@@ -114,6 +122,20 @@ export const ApiRegistration = z.object({
    */
   split: z.enum(['none', 'per_event']).default('none'),
   secret: GeneratedSecret.optional(),
+  /**
+   * A call made before `create`, once per registration (HubSpot's `PUT /webhooks/v3/{appId}/settings`
+   * setting the target URL; Dataverse's `POST serviceendpoints` carrying the URL and the header key).
+   * `keep` (JSONata over `{body, headers}`) reads the id of what it made: `setup.id` in later scopes,
+   * and `{id}` of `teardown`, the call that removes it after every part is deleted.
+   */
+  setup: RegistrationCall.extend({ keep: z.string().optional() }).optional(),
+  teardown: RegistrationCall.optional(),
+  /**
+   * Reads before each part's `create`, in order, whose results later calls need (Dataverse: the
+   * `sdkmessage` id of the event's message, then its `sdkmessagefilter` id for the entity). Each `read`
+   * (JSONata over `{body, headers}`) must give a value, found as `lookup.<name>` in the scope.
+   */
+  lookups: z.array(z.object({ name: z.string().regex(/^[a-z_][a-z0-9_]*$/), call: RegistrationCall, read: z.string().min(1) })).default([]),
   create: RegistrationCall,
   /** Reads the registration; a 404 (or `exists` false) means it was deleted at the provider: re-create. */
   read: RegistrationCall.optional(),

@@ -1,16 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@switchyard/nats-server';
-import { startTestHub, type TestHub } from '../harness/hub.js';
+import type { TestHub } from '../harness/hub.js';
 import { patchedMappings } from '../harness/mappings.js';
 import { rememberSecret } from '../harness/log-audit.js';
 import { startTestNats } from '../harness/nats.js';
+import { restartableHubs, type RestartableHubs } from '../harness/registration.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import { eventually } from '../harness/wait.js';
 import { startGraphApi, type GraphApi } from '../simulators/graph-api.js';
-
-const ADMIN = 'graph-admin-token-0123456789abcdef';
-const KEY = randomBytes(32).toString('hex');
 
 /**
  * Microsoft Graph subscriptions for Entra users and groups: created with an app-only token, validated
@@ -22,24 +19,10 @@ describe('webhook registration: Microsoft Graph', () => {
   let graph: GraphApi;
   let receiver: Receiver;
   let mappings: Awaited<ReturnType<typeof patchedMappings>>;
-  const hubs: TestHub[] = [];
 
-  /** A hub on a fixed port, key and admin token, so a restarted one is the same hub to Graph and to the customer. */
-  const startHub = async (port: number, env: Record<string, string> = {}) => {
-    const hub = await startTestHub(nats.url, {
-      PORT: String(port),
-      SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      SWITCHYARD_ADMIN_TOKEN: ADMIN,
-      SWITCHYARD_ENCRYPTION_KEY: KEY,
-      SWITCHYARD_MAPPINGS_DIR: mappings.dir,
-      SWITCHYARD_REGISTRATION_TICK_MS: '100',
-      SWITCHYARD_REGISTRATION_BACKOFF_MS: '200',
-      SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400',
-      ...env,
-    });
-    hubs.push(hub);
-    return hub;
-  };
+  /** Hubs on fixed ports with one key and admin token, so a restarted one is the same hub to Graph and to the customer. */
+  let fleet: RestartableHubs;
+  const startHub = (port: number, env: Record<string, string> = {}) => fleet.start(port, env);
   const connect = async (hub: TestHub, apiKey: string) => {
     const response = await hub.call('POST', '/v1/integrated-accounts', {
       token: apiKey,
@@ -50,10 +33,7 @@ describe('webhook registration: Microsoft Graph', () => {
   };
   const subscribe = async (hub: TestHub, apiKey: string) => expect((await hub.call('POST', '/v1/subscriptions', { token: apiKey, body: { url: receiver.url, event_types: ['hris/*'] } })).status).toBe(201);
   const delivered = (recordId: string) => receiver.delivered().filter((d) => JSON.parse(d.body).record_id === recordId);
-  const closeHub = async (hub: TestHub) => {
-    hubs.splice(hubs.indexOf(hub), 1);
-    await hub.close();
-  };
+  const closeHub = (hub: TestHub) => fleet.close(hub);
 
   beforeAll(async () => {
     nats = await startTestNats();
@@ -64,10 +44,13 @@ describe('webhook registration: Microsoft Graph', () => {
     mappings = await patchedMappings('microsoft-graph', (definition) => {
       definition.api.auth.token_url = `${graph.url}/{config.tenant_id}/oauth2/v2.0/token`;
     });
+    fleet = restartableHubs(nats.url, {
+      SWITCHYARD_MAPPINGS_DIR: mappings.dir,
+    });
   });
 
   afterAll(async () => {
-    for (const hub of hubs.splice(0)) await hub.close();
+    await fleet?.closeAll();
     await receiver?.close();
     await graph?.close();
     await nats?.stop();

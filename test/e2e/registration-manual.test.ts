@@ -27,7 +27,7 @@ describe('webhook registration: manual providers and bad input', () => {
     return response.body;
   };
 
-  it.each(['hibob', 'rippling', 'salesforce', 'dynamics-365', 'netsuite', 'standard-webhooks'])('%s: the account URL and the steps to paste it', async (provider) => {
+  it.each(['hibob', 'rippling', 'salesforce', 'netsuite', 'standard-webhooks'])('%s: the account URL and the steps to paste it', async (provider) => {
     const account = await create({ provider, credentials: {}, register_webhooks: true });
     expect(account.webhook_registration).toMatchObject({ mode: 'manual', state: 'manual', provider_ids: [], webhook_url: account.webhook_url, manual: { secret_from: 'provider' } });
     const steps = account.webhook_registration.manual.steps.join('\n');
@@ -38,7 +38,16 @@ describe('webhook registration: manual providers and bad input', () => {
     expect(read.body).toMatchObject({ state: 'manual', manual: { steps: account.webhook_registration.manual.steps } });
   });
 
-  it.each(['quickbooks-online', 'xero', 'hubspot'])('%s: app-level, the steps name the provider app URL', async (provider) => {
+  it('salesforce: the exact Outbound Message steps, with the token URL, the org guard and what triggers the send', async () => {
+    const account = await create({ provider: 'salesforce', credentials: {}, register_webhooks: true });
+    const steps: string[] = account.webhook_registration.manual.steps;
+    expect(steps.join('\n')).toContain(`${account.webhook_url}?token=<token>`);
+    expect(steps.join('\n')).toContain(`PATCH /v1/integrated-accounts/${account.id}`);
+    expect(steps.some((step) => step.includes('config.organization_id'))).toBe(true);
+    expect(steps.some((step) => step.includes('record-triggered Flow') && step.includes('Outbound Message action'))).toBe(true);
+  });
+
+  it.each(['quickbooks-online', 'xero'])('%s: app-level, the steps name the provider app URL', async (provider) => {
     const app = await hub.call('POST', '/v1/provider-apps', { token: env.apiKey, body: { provider, client_id: 'cid', client_secret: 'app-client-secret-1' } });
     expect(app.status).toBe(201);
     const account = await create({ provider, provider_app_id: app.body.id, remote_key: `rk-${provider}`, credentials: {} });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { startTestHub, type TestHub } from './hub.js';
 import { startTestNats } from './nats.js';
@@ -47,6 +48,50 @@ export async function startRegistrationRig(eventTypes: string[], env: Record<str
       await hub.close();
       await receiver.close();
       await nats.stop();
+    },
+  };
+}
+
+/**
+ * Hubs that can be stopped and started again as "the same hub": one admin token and encryption key for
+ * the set, and a fixed port per start, so a restarted hub keeps the webhook URLs the provider was given
+ * and opens what its predecessor sealed. For renewal tests across restarts and with two hubs.
+ */
+export interface RestartableHubs {
+  /** A hub on `port` (its public URL too) with the set's key and token, `env` on top. */
+  start(port: number, env?: Record<string, string>): Promise<TestHub>;
+  close(hub: TestHub): Promise<void>;
+  closeAll(): Promise<void>;
+}
+
+/** Reconciler timings for tests: a 100 ms tick, retries after 200–400 ms. */
+const FAST_RECONCILER = { SWITCHYARD_REGISTRATION_TICK_MS: '100', SWITCHYARD_REGISTRATION_BACKOFF_MS: '200', SWITCHYARD_REGISTRATION_BACKOFF_MAX_MS: '400' } as const;
+
+/** {@link RestartableHubs} on `natsUrl`, every hub started with fast reconciler timings and `baseEnv`. */
+export function restartableHubs(natsUrl: string, baseEnv: Record<string, string>): RestartableHubs {
+  const admin = `admin-${randomBytes(16).toString('hex')}`;
+  const key = randomBytes(32).toString('hex');
+  const hubs: TestHub[] = [];
+  return {
+    start: async (port, env = {}) => {
+      const hub = await startTestHub(natsUrl, {
+        PORT: String(port),
+        SWITCHYARD_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        SWITCHYARD_ADMIN_TOKEN: admin,
+        SWITCHYARD_ENCRYPTION_KEY: key,
+        ...FAST_RECONCILER,
+        ...baseEnv,
+        ...env,
+      });
+      hubs.push(hub);
+      return hub;
+    },
+    close: async (hub) => {
+      hubs.splice(hubs.indexOf(hub), 1);
+      await hub.close();
+    },
+    closeAll: async () => {
+      for (const hub of hubs.splice(0)) await hub.close();
     },
   };
 }

@@ -46,9 +46,9 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   app.get('/openapi.json', async () => document);
   const registration = await openRegistration(ctx, options.registration ?? RegistrationEnv.parse({}));
   registerEnvironmentRoutes(app, ctx, options.adminToken, registration.registrar);
-  registerProviderAppRoutes(app, ctx, environments, apps);
+  registerProviderAppRoutes(app, ctx, environments, apps, registration.registrar);
   registerAccountRoutes(app, ctx, environments, accounts, apps, registration.registrar);
-  registerWebhookRegistrationRoutes(app, ctx, environments, accounts, registration.registrar);
+  registerWebhookRegistrationRoutes(app, ctx, environments, accounts, apps, registration.registrar);
   registerConnectRoutes(app, ctx, environments, apps);
   registerSubscriptionRoutes(app, ctx, environments, subscriptions, { rotationOverlapMs: options.rotationOverlapMs, publishTimeoutMs: options.publishTimeoutMs });
   registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs, lookupWindow: options.eventsLookupWindow });

@@ -84,6 +84,11 @@ export function openApiDocument(serverUrl: string): Schema {
       get: op('The registration: state, provider ids, events, expiry, last error; manual steps where the provider has no API', { params: ['id'], response: ref('WebhookRegistration') }),
       delete: op('Remove the webhook at the provider and forget the registration', { params: ['id'], status: '204' }),
     },
+    '/v1/provider-apps/{id}/webhook-registration': {
+      put: op("Register the hub's webhook once for every account of the app (providers with registration.scope app: HubSpot)", { params: ['id'], body: schema(api.EnsureWebhookRegistration, 'input'), response: ref('WebhookRegistration') }),
+      get: op("The app's registration", { params: ['id'], response: ref('WebhookRegistration') }),
+      delete: op("Remove the app's webhook at the provider and forget the registration", { params: ['id'], status: '204' }),
+    },
     '/v1/subscriptions': {
       post: op('Subscribe an endpoint (the secret or public key is returned once)', { body: schema(api.CreateSubscription, 'input'), response: ref('Subscription'), status: '201' }),
       get: op('List subscriptions', { response: list(ref('Subscription')) }),

@@ -5,6 +5,7 @@ import { startLifecycleReaders } from './lifecycle.js';
 import { startReconciler } from './reconciler.js';
 import { Registrar } from './registrar.js';
 import { RegistrationStore } from './store.js';
+import { RegistrationSubjects } from './subjects.js';
 
 export { Registrar } from './registrar.js';
 
@@ -15,8 +16,21 @@ export { Registrar } from './registrar.js';
  */
 export async function openRegistration(ctx: RequestParts, config: RegistrationConfig): Promise<Closeable & { registrar: Registrar }> {
   const store = await RegistrationStore.open(ctx.bus, ctx.logger);
+  const subjects = new RegistrationSubjects({ accounts: ctx.accounts, apps: ctx.providerApps, publicUrl: ctx.publicUrl });
   const registrar = new Registrar(
-    { bus: ctx.bus, logger: ctx.logger, catalog: ctx.catalog, store, engine: ctx.engine, calls: ctx.client.registration, accounts: ctx.accounts, publicUrl: ctx.publicUrl, maxLifetimeS: config.SWITCHYARD_REGISTRATION_MAX_LIFETIME_S },
+    {
+      bus: ctx.bus,
+      logger: ctx.logger,
+      catalog: ctx.catalog,
+      store,
+      engine: ctx.engine,
+      calls: ctx.client.registration,
+      accounts: ctx.accounts,
+      apps: ctx.providerApps,
+      subjects,
+      publicUrl: ctx.publicUrl,
+      maxLifetimeS: config.SWITCHYARD_REGISTRATION_MAX_LIFETIME_S,
+    },
     {
       checkIntervalMs: config.SWITCHYARD_REGISTRATION_CHECK_INTERVAL_MS,
       backoffBaseMs: config.SWITCHYARD_REGISTRATION_BACKOFF_MS,

@@ -52,12 +52,12 @@ export async function expectSuccess(
 }
 
 /** Evaluates one `answer.<field>` expression; a required field that is missing or not a string/number is a coded error. */
-export async function readAnswer(engine: MappingEngine, provider: string, field: string, expression: string, answer: RegistrationAnswer, required: boolean): Promise<string | undefined> {
+export async function readAnswer(engine: MappingEngine, provider: string, field: string, expression: string, answer: RegistrationAnswer, required: boolean, where = `answer.${field}`): Promise<string | undefined> {
   let value: unknown;
   try {
-    value = await engine.evaluate(`${provider}/provider.json#registration.answer.${field}`, expression, { body: answer.body, headers: answer.headers });
+    value = await engine.evaluate(`${provider}/provider.json#registration.${where}`, expression, { body: answer.body, headers: answer.headers });
   } catch (cause) {
-    throw new RegistrationFailed('SWY_ERR_REGISTRATION_ANSWER_INVALID', `${provider}: answer.${field} could not be read`, { providerStatus: answer.status, cause });
+    throw new RegistrationFailed('SWY_ERR_REGISTRATION_ANSWER_INVALID', `${provider}: ${where} could not be read`, { providerStatus: answer.status, cause });
   }
   if ((typeof value === 'string' && value !== '') || typeof value === 'number') return String(value);
   if (required) throw new RegistrationFailed('SWY_ERR_REGISTRATION_ANSWER_INVALID', `${provider}'s answer has no ${field}`, { providerStatus: answer.status });

@@ -2,10 +2,11 @@ import { type Bus, KvLock, keyToken, publishOperationalEvent } from '@switchyard
 import { type api, type ApiRegistration, eventTypeMatches, SwitchyardError } from '@switchyard/contracts';
 import { randomId, type Logger } from '@switchyard/kernel';
 import type { LoadedProvider, ProviderCatalog } from '@switchyard/mapping';
-import type { AccountRecord, AccountStore } from '@switchyard/stores';
+import type { AccountRecord, ProviderAppRecord, ProviderAppStore } from '@switchyard/stores';
 import { failureOf } from './outcome.js';
-import { RegistrationSteps, webhookUrl, type StepParts, type StepResult } from './steps.js';
+import { RegistrationSteps, type StepParts, type StepResult } from './steps.js';
 import type { RegistrationRecord, RegistrationStore } from './store.js';
+import { appAsAccount, appWebhookUrl, type RegistrationScope } from './subjects.js';
 
 /** Timings of the registrar (`RegistrationEnv`). */
 export interface RegistrarOptions {
@@ -26,6 +27,7 @@ export interface RegistrarParts extends Omit<StepParts, 'now'> {
   logger: Logger;
   catalog: ProviderCatalog;
   store: RegistrationStore;
+  apps: ProviderAppStore;
   now?: () => number;
 }
 
@@ -63,16 +65,35 @@ export class Registrar {
   /**
    * Registers the account's webhook, or brings an existing registration in line (idempotent): a new
    * narrowing of `eventTypes` re-creates it with the new events. Returns the record after the attempt;
-   * a failure is in its state and `last_error`, not thrown.
+   * a failure is in its state and `last_error`, not thrown. A provider registering once per app
+   * (`scope: app`) ensures the registration of the account's provider app instead.
    */
   async ensure(account: AccountRecord, eventTypes: string[] | undefined): Promise<RegistrationRecord> {
+    const { provider, registration } = this.#registration(account);
+    if (registration.mode === 'api' && registration.scope === 'app') {
+      const app = account.provider_app_id ? await this.#p.apps.get(account.provider_app_id) : undefined;
+      if (!app) throw new SwitchyardError('SWY_ERR_VALIDATION', `${provider.definition.slug} registers webhooks once per provider app: connect the account through a provider app, then PUT /v1/provider-apps/{id}/webhook-registration`);
+      return this.ensureApp(app, eventTypes);
+    }
+    return this.#ensure(account, 'account', eventTypes);
+  }
+
+  /** Registers a provider app's webhook once for all its accounts (`scope: app`); otherwise as {@link ensure}. */
+  async ensureApp(app: ProviderAppRecord, eventTypes: string[] | undefined): Promise<RegistrationRecord> {
+    const subject = appAsAccount(app);
+    const { provider, registration } = this.#registration(subject);
+    if (registration.mode !== 'api' || registration.scope !== 'app') throw new SwitchyardError('SWY_ERR_VALIDATION', `${provider.definition.slug} does not register webhooks per provider app; use PUT /v1/integrated-accounts/{id}/webhook-registration`);
+    return this.#ensure(subject, 'app', eventTypes);
+  }
+
+  async #ensure(account: AccountRecord, scope: RegistrationScope, eventTypes: string[] | undefined): Promise<RegistrationRecord> {
     const { provider, registration } = this.#registration(account);
     if (registration.mode === 'api' && subscribedEvents(registration, eventTypes).length === 0) throw new SwitchyardError('SWY_ERR_VALIDATION', `event_types: none of ${provider.definition.slug}'s events yields a matching type`);
     return this.#locked(account.id, async () => {
       const existing = await this.#p.store.get(account.id);
       const now = new Date(this.#now()).toISOString();
       if (registration.mode === 'manual') {
-        return existing ?? (await this.#p.store.put(newRecord(account, 'manual', eventTypes, [], now)));
+        return existing ?? (await this.#p.store.put(newRecord(account, 'manual', eventTypes, [], now, scope)));
       }
       const events = subscribedEvents(registration, eventTypes ?? existing?.event_types);
       if (existing && existing.remote_ids.length > 0) {
@@ -81,17 +102,38 @@ export class Registrar {
         // New events: the provider's webhook is replaced by one subscribed to them.
         await this.#steps.delete(provider, registration, account, existing).catch(() => undefined);
       }
-      const record: RegistrationRecord = { ...(existing ?? newRecord(account, 'api', null, [], now)), event_types: eventTypes ?? existing?.event_types ?? null, events, remote_ids: [] };
+      const record: RegistrationRecord = { ...(existing ?? newRecord(account, 'api', null, [], now, scope)), event_types: eventTypes ?? existing?.event_types ?? null, events, remote_ids: [] };
       return this.#apply(account, record, () => this.#steps.create(provider, registration, account, record));
     });
   }
 
-  /** The account's registration; a provider with manual steps has one without asking (state `manual`). */
+  /**
+   * The account's registration; a provider with manual steps has one without asking (state `manual`);
+   * at app scope, the registration of the account's provider app.
+   */
   async current(account: AccountRecord): Promise<RegistrationRecord | undefined> {
+    const registration = this.#p.catalog.get(account.provider)?.definition.registration;
+    if (registration?.mode === 'api' && registration.scope === 'app') return account.provider_app_id ? this.#p.store.get(account.provider_app_id) : undefined;
     const stored = await this.#p.store.get(account.id);
     if (stored) return stored;
-    const registration = this.#p.catalog.get(account.provider)?.definition.registration;
-    return registration?.mode === 'manual' ? newRecord(account, 'manual', null, [], account.created_at) : undefined;
+    return registration?.mode === 'manual' ? newRecord(account, 'manual', null, [], account.created_at, 'account') : undefined;
+  }
+
+  /** A provider app's own registration (`scope: app`), if one was made. */
+  currentApp(app: ProviderAppRecord): Promise<RegistrationRecord | undefined> {
+    return this.#p.store.get(app.id);
+  }
+
+  /** Removes a provider app's registration at the provider and forgets it (see {@link unregister}). */
+  unregisterApp(app: ProviderAppRecord): Promise<{ removed: boolean; error: api.WebhookRegistrationView['last_error'] }> {
+    return this.unregister(appAsAccount(app));
+  }
+
+  /** The subject a stored record is about: the account, or the provider app shaped as one. */
+  async #subject(record: RegistrationRecord): Promise<AccountRecord | undefined> {
+    if (record.scope !== 'app') return this.#p.accounts.get(record.account_id);
+    const app = await this.#p.apps.get(record.account_id);
+    return app ? appAsAccount(app) : undefined;
   }
 
   /** One reconciler pass over a due record; skipped when another replica holds the account's lock. */
@@ -101,8 +143,8 @@ export class Registrar {
     try {
       const record = await this.#p.store.get(accountId);
       if (!record || record.next_check_at === null || Date.parse(record.next_check_at) > this.#now()) return;
-      const account = await this.#p.accounts.get(accountId);
-      // The account is gone (deleted elsewhere mid-way): nothing to keep alive.
+      const account = await this.#subject(record);
+      // The account (or app) is gone (deleted elsewhere mid-way): nothing to keep alive.
       if (!account) return void (await this.#p.store.delete(accountId));
       if (this.#p.catalog.get(account.provider)?.definition.registration?.mode !== 'api') {
         // The definition no longer registers (or the provider is gone): say so once and stop looking.
@@ -213,9 +255,11 @@ export class Registrar {
   /** The API's view of a registration: ids, events, times, last error; for manual providers the steps. */
   view(record: RegistrationRecord, account: AccountRecord): api.WebhookRegistrationView {
     const registration = this.#p.catalog.get(account.provider)?.definition.registration;
-    const url = webhookUrl(this.#p.publicUrl, account);
+    const app = record.scope === 'app';
+    const url = this.#p.subjects.url(record.scope, app ? { id: record.account_id, provider: record.provider } : account);
     return {
-      integrated_account_id: record.account_id,
+      integrated_account_id: app ? null : record.account_id,
+      provider_app_id: app ? record.account_id : null,
       provider: record.provider,
       mode: record.mode,
       state: record.state,
@@ -262,9 +306,10 @@ export function subscribedEvents(registration: ApiRegistration, patterns: string
   return registration.events.filter((event) => !patterns || event.yields.some((type) => patterns.some((p) => eventTypeMatches(p, type)))).map((event) => event.name);
 }
 
-function newRecord(account: AccountRecord, mode: 'api' | 'manual', eventTypes: string[] | null | undefined, events: string[], now: string): RegistrationRecord {
+function newRecord(account: AccountRecord, mode: 'api' | 'manual', eventTypes: string[] | null | undefined, events: string[], now: string, scope: RegistrationScope): RegistrationRecord {
   return {
     account_id: account.id,
+    ...(scope === 'app' ? { scope } : {}),
     environment_id: account.environment_id,
     provider: account.provider,
     mode,
@@ -296,7 +341,7 @@ function fillStep(step: string, url: string, publicUrl: string, account: Account
   const app = account.provider_app_id;
   return step
     .replaceAll('{webhook_url}', url)
-    .replaceAll('{app_webhook_url}', app ? `${publicUrl}/webhooks/${account.provider}/apps/${app}` : '<the webhook_url of the account\'s provider app: connect the account through one>')
+    .replaceAll('{app_webhook_url}', app ? appWebhookUrl(publicUrl, account.provider, app) : '<the webhook_url of the account\'s provider app: connect the account through one>')
     .replaceAll('{account_id}', account.id)
     .replaceAll('{provider_app_id}', app ?? '<provider app id>');
 }

@@ -5,12 +5,15 @@ import type { RegistrationAnswer, RegistrationCalls, RegistrationTarget } from '
 import { confirmPending, openVerification, type AccountRecord, type AccountStore } from '@switchyard/stores';
 import { expectSuccess, readAnswer, RegistrationFailed } from './outcome.js';
 import type { RegistrationRecord } from './store.js';
+import type { RegistrationSubjects } from './subjects.js';
 
 /** What the steps call through. */
 export interface StepParts {
   engine: MappingEngine;
   calls: RegistrationCalls;
   accounts: AccountStore;
+  /** Whose credentials, URL and secret a registration uses (the account's, or at app scope the app's). */
+  subjects: RegistrationSubjects;
   publicUrl: string;
   /** Caps the lifetime the hub asks for, in seconds (`SWITCHYARD_REGISTRATION_MAX_LIFETIME_S`). */
   maxLifetimeS: number | undefined;
@@ -18,7 +21,7 @@ export interface StepParts {
 }
 
 /** What a successful step changes in the record. */
-export type StepResult = Partial<Pick<RegistrationRecord, 'state' | 'remote_ids' | 'expires_at' | 'last_renewed_at' | 'verification_requested_at'>> & {
+export type StepResult = Partial<Pick<RegistrationRecord, 'state' | 'remote_ids' | 'setup_id' | 'expires_at' | 'last_renewed_at' | 'verification_requested_at'>> & {
   /** When renewal is due (ISO), when the registration expires. */
   renew_at?: string | null;
   /** The operational event this step earns, if any. */
@@ -26,11 +29,6 @@ export type StepResult = Partial<Pick<RegistrationRecord, 'state' | 'remote_ids'
   /** True when the registration had vanished at the provider and was made again. */
   repaired?: boolean;
 };
-
-/** The account's webhook URL, as `GET /v1/integrated-accounts/{id}` shows it. */
-export function webhookUrl(publicUrl: string, account: Pick<AccountRecord, 'id' | 'provider'>): string {
-  return `${publicUrl}/webhooks/${account.provider}/${account.id}`;
-}
 
 /**
  * The provider-facing steps of a registration: create, read back, renew, verify, delete. Each takes the
@@ -45,19 +43,20 @@ export class RegistrationSteps {
   }
 
   /** The JSONata scope of a call (see `RegistrationCall` in contracts); `id` is the part the call is about. */
-  #scope(account: AccountRecord, record: Pick<RegistrationRecord, 'events'>, id?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  #scope(registration: ApiRegistration, account: AccountRecord, record: Pick<RegistrationRecord, 'events' | 'setup_id'>, id?: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
       account: { id: account.id, config: account.config },
-      webhook_url: webhookUrl(this.#p.publicUrl, account),
+      webhook_url: this.#p.subjects.url(registration.scope, account),
       events: record.events,
       remote: { id: id ?? null },
+      setup: { id: record.setup_id ?? null },
       ...extra,
     };
   }
 
   /** One declared call with the account's credentials (or the registration's own auth), its answer checked. */
   async #call(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, what: string, call: RegistrationCall, scope: Record<string, unknown>, id: string | undefined, allow: number[] = []): Promise<RegistrationAnswer> {
-    const target: RegistrationTarget = { provider, account, credentials: this.#p.accounts.credentials(account) };
+    const target: RegistrationTarget = { provider, account, credentials: await this.#p.subjects.credentials(registration, account) };
     const answer = await this.#p.calls.send(target, what, call, scope, id, registration.auth);
     return expectSuccess(this.#p.engine, provider.definition.slug, registration, what, answer, allow);
   }
@@ -88,14 +87,23 @@ export class RegistrationSteps {
     const random = registration.secret ? randomBytes(registration.secret.bytes).toString(registration.secret.encoding) : undefined;
     const lifetime = this.#lifetime(registration);
     let current = account;
+    // The capture window is the account's: an app-level registration has nowhere to put a pending token.
+    if (registration.verification && registration.scope === 'app') throw new RegistrationFailed('SWY_ERR_REGISTRATION_UNSUPPORTED', `${slug}: a verification step is not supported for app-level registration`);
     if (registration.verification) current = await openVerification(this.#p.accounts, current, Math.min(60, Math.ceil(registration.verification.wait_s / 60)));
     const parts = registration.split === 'per_event' ? record.events.map((event) => [event]) : [record.events];
     const ids: string[] = [];
     const providerSecrets: string[] = [];
     let granted: string | undefined;
+    let setupId: string | undefined;
     try {
+      if (registration.setup) {
+        const scope = this.#scope(registration, current, record, undefined, { secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
+        const answer = await this.#call(provider, registration, current, 'setup', registration.setup, scope, undefined);
+        if (registration.setup.keep) setupId = await readAnswer(this.#p.engine, slug, 'setup id', registration.setup.keep, answer, true, 'setup.keep');
+      }
       for (const events of parts) {
-        const scope = this.#scope(current, { ...record, events }, undefined, { event: events[0], secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
+        const base = this.#scope(registration, current, { ...record, events, setup_id: setupId ?? null }, undefined, { event: events[0], secret: random ?? null, expires_at: lifetime?.expiresAt ?? null });
+        const scope = { ...base, lookup: await this.#lookups(provider, registration, current, base) };
         const answer = await this.#call(provider, registration, current, 'create', registration.create, scope, undefined);
         const id = (await readAnswer(this.#p.engine, slug, 'id', registration.answer.id, answer, true))!;
         ids.push(id);
@@ -109,17 +117,18 @@ export class RegistrationSteps {
         if (expiry && (granted === undefined || Date.parse(expiry) < Date.parse(granted))) granted = expiry;
       }
     } catch (error) {
-      await this.delete(provider, registration, current, { ...record, remote_ids: ids }).catch(() => undefined);
+      await this.delete(provider, registration, current, { ...record, remote_ids: ids, setup_id: setupId ?? null }).catch(() => undefined);
       throw error;
     }
     const generated = random !== undefined ? String(await this.#p.engine.evaluate(`${slug}/provider.json#registration.secret.as`, registration.secret!.as, { random })) : undefined;
     const secrets = providerSecrets.length > 0 ? providerSecrets : generated !== undefined ? [generated] : [];
-    if (secrets.length > 0) current = await this.#p.accounts.update(current, { webhook_secrets: secrets });
+    if (secrets.length > 0) current = await this.#p.subjects.storeSecrets(registration, current, secrets);
     const expiresAt = granted ? new Date(granted).toISOString() : (lifetime?.expiresAt ?? null);
     const verifying = registration.verification !== undefined;
     return {
       state: verifying ? 'pending_verification' : 'registered',
       remote_ids: ids,
+      setup_id: setupId ?? null,
       expires_at: expiresAt,
       renew_at: this.#renewAt(registration, expiresAt),
       last_renewed_at: null,
@@ -135,9 +144,9 @@ export class RegistrationSteps {
     const lifetime = this.#lifetime(registration);
     let expiresAt = lifetime?.expiresAt ?? null;
     // Zoho's PUT replaces the channel's details: the token it echoes must be sent again.
-    const secret = registration.secret ? (this.#p.accounts.webhookSecrets(account)[0] ?? null) : null;
+    const secret = registration.secret ? ((await this.#p.subjects.webhookSecrets(registration, account))[0] ?? null) : null;
     for (const id of record.remote_ids) {
-      const answer = await this.#call(provider, registration, account, 'renew', registration.renew, this.#scope(account, record, id, { expires_at: lifetime?.expiresAt ?? null, secret }), id, [404]);
+      const answer = await this.#call(provider, registration, account, 'renew', registration.renew, this.#scope(registration, account, record, id, { expires_at: lifetime?.expiresAt ?? null, secret }), id, [404]);
       if (answer.status === 404) return this.#repair(provider, registration, account, record);
       const granted = registration.answer.expires_at && answer.body !== undefined ? await readAnswer(this.#p.engine, slug, 'expires_at', registration.answer.expires_at, answer, false) : undefined;
       if (granted && (expiresAt === null || Date.parse(granted) < Date.parse(expiresAt))) expiresAt = new Date(granted).toISOString();
@@ -163,7 +172,7 @@ export class RegistrationSteps {
     if (!registration.read) return undefined;
     const slug = provider.definition.slug;
     for (const id of record.remote_ids) {
-      const answer = await this.#call(provider, registration, account, 'read', registration.read, this.#scope(account, record, id), id, [404]);
+      const answer = await this.#call(provider, registration, account, 'read', registration.read, this.#scope(registration, account, record, id), id, [404]);
       const view = { body: answer.body, headers: answer.headers, remote: { id } };
       const gone = answer.status === 404 || (registration.exists !== undefined && !(await this.#p.engine.evaluate(`${slug}/provider.json#registration.exists`, registration.exists, view)));
       if (gone) return this.#repair(provider, registration, account, record);
@@ -185,10 +194,10 @@ export class RegistrationSteps {
       if (waited < verification.wait_s * 1000) return {};
       if (!verification.resend) throw new RegistrationFailed('SWY_ERR_REGISTRATION_VERIFICATION_PENDING', `${slug} sent no verification token within ${verification.wait_s} s`);
       const reopened = await openVerification(this.#p.accounts, account, Math.min(60, Math.ceil(verification.wait_s / 60)));
-      await this.#call(provider, registration, reopened, 'verification.resend', verification.resend, this.#scope(reopened, record, id), id);
+      await this.#call(provider, registration, reopened, 'verification.resend', verification.resend, this.#scope(registration, reopened, record, id), id);
       return { verification_requested_at: new Date(this.#p.now()).toISOString() };
     }
-    await this.#call(provider, registration, account, 'verification.call', verification.call, this.#scope(account, record, id, { token }), id);
+    await this.#call(provider, registration, account, 'verification.call', verification.call, this.#scope(registration, account, record, id, { token }), id);
     const confirmed = await confirmPending(this.#p.accounts, account, token);
     if (!confirmed.ok) throw new RegistrationFailed(confirmed.code, confirmed.detail);
     return { state: 'registered', announce: 'created' };
@@ -202,14 +211,27 @@ export class RegistrationSteps {
     if (event === 'removed') return this.#repair(provider, registration, account, record);
     const call = registration.lifecycle?.reauthorize;
     if (!call) return this.renew(provider, registration, account, record);
-    const answer = await this.#call(provider, registration, account, 'lifecycle.reauthorize', call, this.#scope(account, record, id), id, [404]);
+    const answer = await this.#call(provider, registration, account, 'lifecycle.reauthorize', call, this.#scope(registration, account, record, id), id, [404]);
     if (answer.status === 404) return this.#repair(provider, registration, account, record);
     return { state: 'registered', last_renewed_at: new Date(this.#p.now()).toISOString(), announce: 'renewed' };
   }
 
-  /** Removes every part at the provider; already gone (404) counts as removed. */
+  /** Removes every part at the provider, then what `setup` made (`teardown`); already gone (404) counts as removed. */
   async delete(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, record: RegistrationRecord): Promise<void> {
-    if (!registration.delete) return;
-    for (const id of record.remote_ids) await this.#call(provider, registration, account, 'delete', registration.delete, this.#scope(account, record, id), id, [404]);
+    if (registration.delete) {
+      for (const id of record.remote_ids) await this.#call(provider, registration, account, 'delete', registration.delete, this.#scope(registration, account, record, id), id, [404]);
+    }
+    const setupId = record.setup_id;
+    if (registration.teardown && setupId) await this.#call(provider, registration, account, 'teardown', registration.teardown, this.#scope(registration, account, record, setupId), setupId, [404]);
+  }
+
+  /** The definition's `lookups` for one part, in order (each may use the ones before it as `lookup.<name>`). */
+  async #lookups(provider: LoadedProvider, registration: ApiRegistration, account: AccountRecord, scope: Record<string, unknown>): Promise<Record<string, string>> {
+    const found: Record<string, string> = {};
+    for (const lookup of registration.lookups) {
+      const answer = await this.#call(provider, registration, account, `lookups.${lookup.name}`, lookup.call, { ...scope, lookup: found }, undefined);
+      found[lookup.name] = (await readAnswer(this.#p.engine, provider.definition.slug, lookup.name, lookup.read, answer, true, `lookups.${lookup.name}.read`))!;
+    }
+    return found;
   }
 }

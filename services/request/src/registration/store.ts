@@ -1,6 +1,7 @@
 import { type Bus, KvCollection, keyToken } from '@switchyard/bus';
 import type { api } from '@switchyard/contracts';
 import type { Logger } from '@switchyard/kernel';
+import type { RegistrationScope } from './subjects.js';
 
 /** A registration's state (docs/registration.md). */
 export type RegistrationState = (typeof api.REGISTRATION_STATES)[number];
@@ -14,7 +15,10 @@ export type RegistrationFailure = api.WebhookRegistrationView['last_error'] & {}
  * a restart) carries on. The verification secret is not here: it is the account's sealed webhook secret.
  */
 export interface RegistrationRecord {
+  /** The account's id, or at app scope the provider app's (ids are `acc_…` and `app_…`: keys never clash). */
   account_id: string;
+  /** `app`: made once per provider app (the definition's `registration.scope`); absent for an account's. */
+  scope?: RegistrationScope;
   environment_id: string;
   provider: string;
   mode: 'api' | 'manual';
@@ -25,6 +29,8 @@ export interface RegistrationRecord {
   events: string[];
   /** The provider's ids of the webhook (one per event with `split: per_event`); empty until created. */
   remote_ids: string[];
+  /** The provider's id of what the definition's `setup` call made (Dataverse's service endpoint), if it keeps one. */
+  setup_id?: string | null;
   expires_at: string | null;
   /** When renewal is due: `renew_ahead_fraction` of the granted lifetime before `expires_at`. */
   renew_at: string | null;

@@ -33,8 +33,13 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, e
       const known = ctx.catalog.list().map((p) => p.definition.slug).join(', ');
       throw new SwitchyardError('SWY_ERR_VALIDATION', `provider: unknown provider '${input.provider}' (known: ${known})`);
     }
-    if (input.register_webhooks && !ctx.catalog.get(input.provider)?.definition.registration) {
+    const declared = ctx.catalog.get(input.provider)?.definition.registration;
+    if (input.register_webhooks && !declared) {
       throw new SwitchyardError('SWY_ERR_REGISTRATION_UNSUPPORTED', `register_webhooks: ${input.provider} declares no webhook registration`);
+    }
+    // Checked before anything is created: an app-level registration needs the app to register at.
+    if (input.register_webhooks && declared?.mode === 'api' && declared.scope === 'app' && !input.provider_app_id) {
+      throw new SwitchyardError('SWY_ERR_VALIDATION', `register_webhooks: ${input.provider} registers webhooks once per provider app; give provider_app_id`);
     }
     if (input.provider_app_id) {
       const providerApp = await apps.getInEnvironment(environment.id, input.provider_app_id);

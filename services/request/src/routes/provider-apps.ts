@@ -4,6 +4,7 @@ import { parseInput } from '@switchyard/kernel';
 import type { RequestParts } from '../parts.js';
 import { providerAppView, type EnvironmentStore, type ProviderAppRecord, type ProviderAppStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
+import type { Registrar } from '../registration/index.js';
 
 type IdParams = { Params: { id: string } };
 
@@ -14,7 +15,7 @@ const asList = (secret: string | string[] | undefined) => (secret === undefined 
  * app-level webhooks (HubSpot signs with the client secret), the secrets to verify them. Secrets are
  * encrypted and never returned; `webhook_url` is where such a provider sends webhooks for all accounts.
  */
-export function registerProviderAppRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, apps: ProviderAppStore): void {
+export function registerProviderAppRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, apps: ProviderAppStore, registrar: Registrar): void {
   const view = (record: ProviderAppRecord) => {
     const routes = ctx.catalog.get(record.provider)?.definition.webhook?.app_routing !== undefined;
     return providerAppView(record, routes ? `${ctx.publicUrl}/webhooks/${record.provider}/apps/${record.id}` : null);
@@ -36,6 +37,7 @@ export function registerProviderAppRoutes(app: FastifyInstance, ctx: RequestPart
       client_id: input.client_id,
       client_secret: asList(input.client_secret),
       webhook_secret: asList(input.webhook_secret),
+      credentials: input.credentials,
       scopes: input.scopes,
       config: input.config,
     });
@@ -61,6 +63,7 @@ export function registerProviderAppRoutes(app: FastifyInstance, ctx: RequestPart
         client_id: input.client_id,
         client_secret: asList(input.client_secret),
         webhook_secret: asList(input.webhook_secret),
+        credentials: input.credentials,
         scopes: input.scopes,
         config: input.config,
       }),
@@ -70,6 +73,8 @@ export function registerProviderAppRoutes(app: FastifyInstance, ctx: RequestPart
   app.delete<IdParams>('/v1/provider-apps/:id', async (request, reply) => {
     const environment = await requireEnvironment(request, environments);
     const record = await find(environment.id, request.params.id);
+    // An app-level webhook at the provider goes with the app (a provider that cannot be reached is reported, not fatal).
+    await registrar.unregisterApp(record);
     await apps.delete(record.id);
     return reply.status(204).send();
   });

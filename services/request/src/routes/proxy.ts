@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SwitchyardError } from '@switchyard/contracts';
-import { authorize, baseUrlFor, callWithAccessToken, rateLimit } from '@switchyard/provider-client';
+import { authorize, authorizedUrl, baseUrlFor, callWithAccessToken, rateLimit } from '@switchyard/provider-client';
 import type { RequestParts } from '../parts.js';
 import type { AccountStore, EnvironmentStore } from '@switchyard/stores';
 import { requireEnvironment } from '../auth.js';
@@ -41,12 +41,13 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RequestPart
       for (const [name, value] of Object.entries(request.headers)) if (!DROP_REQUEST.has(name) && typeof value === 'string') headers[name] = value;
       if (typeof request.headers['content-length'] === 'string') headers['content-length'] = request.headers['content-length'];
       const credentials = accounts.credentials(account);
+      const authed = authorizedUrl(api.auth, credentials, url);
       const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined;
       const open = (accessToken: string | undefined) =>
         ctx.client.http.open({
           method: request.method,
-          url,
-          headers: { ...headers, ...authorize(api.auth, credentials, { method: request.method, url }, accessToken) },
+          url: authed,
+          headers: { ...headers, ...authorize(api.auth, credentials, { method: request.method, url: authed }, accessToken) },
           body: hasBody ? (request.body as IncomingMessage) : undefined,
         });
       const response = await callWithAccessToken(ctx.client.tokens, api.auth, account, credentials, {

@@ -77,6 +77,28 @@ export class KvCollection<T> {
     this.#apply(key, value, revision);
   }
 
+  /**
+   * Writes a value only if the key is still at `revision` (compare-and-set). A lost race throws the
+   * server's wrong-last-sequence error (`isCasConflict`); the caller re-reads and reapplies.
+   */
+  async update(key: string, value: T, revision: number): Promise<void> {
+    const next = await this.#kv.update(key, JSON.stringify(value), revision);
+    this.#apply(key, value, next);
+  }
+
+  /**
+   * The value and its revision read from KV itself, not the cache: what a compare-and-set loop
+   * re-reads after losing a race (the watch may not have delivered the winner's write yet).
+   */
+  async read(key: string): Promise<{ value: T; revision: number } | undefined> {
+    const entry = await this.#kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const value = this.#decode(key, entry.value);
+    if (value === undefined) return undefined;
+    this.#apply(key, value, entry.revision);
+    return { value, revision: entry.revision };
+  }
+
   /** Creates a value; fails if the key exists. */
   async create(key: string, value: T): Promise<void> {
     const revision = await this.#kv.create(key, JSON.stringify(value));

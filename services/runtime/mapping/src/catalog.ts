@@ -127,6 +127,9 @@ function registrationExpressions(registration: ProviderDefinition['registration'
   if (registration?.mode !== 'api') return [];
   const out: Array<[string, string]> = [];
   const calls = {
+    setup: registration.setup,
+    teardown: registration.teardown,
+    ...Object.fromEntries(registration.lookups.map((lookup) => [`lookups.${lookup.name}`, lookup.call])),
     create: registration.create,
     read: registration.read,
     renew: registration.renew,
@@ -141,6 +144,8 @@ function registrationExpressions(registration: ProviderDefinition['registration'
   }
   for (const [field, expression] of Object.entries(registration.answer)) if (expression) out.push([`answer.${field}`, expression]);
   if (registration.exists) out.push(['exists', registration.exists]);
+  if (registration.setup?.keep) out.push(['setup.keep', registration.setup.keep]);
+  for (const lookup of registration.lookups) out.push([`lookups.${lookup.name}.read`, lookup.read]);
   for (const [kind, expression] of Object.entries(registration.refusals)) if (expression) out.push([`refusals.${kind}`, expression]);
   if (registration.secret) out.push(['secret.as', registration.secret.as]);
   if (registration.lifecycle) out.push(['lifecycle.items', registration.lifecycle.items]);

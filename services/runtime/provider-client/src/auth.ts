@@ -27,6 +27,9 @@ export function authorize(auth: ApiAuth, credentials: Record<string, unknown>, r
       const [key] = need(credentials, 'api_key');
       return { [auth.header.toLowerCase()]: `${auth.prefix}${key}` };
     }
+    case 'api_key_query':
+      // Carried in the URL instead: see authorizedUrl.
+      return {};
     case 'oauth2':
       return { authorization: `${auth.token_prefix}${accessToken ?? need(credentials, 'access_token')[0]}` };
     case 'oauth1': {
@@ -40,4 +43,16 @@ export function authorize(auth: ApiAuth, credentials: Record<string, unknown>, r
       return { authorization: signed.authorization };
     }
   }
+}
+
+/**
+ * The URL to call: unchanged, except for auth types that authenticate in the query (`api_key_query`),
+ * which add their parameter. Call it before {@link authorize}, which signs the URL it is given (OAuth 1.0a).
+ */
+export function authorizedUrl(auth: ApiAuth, credentials: Record<string, unknown>, url: string): string {
+  if (auth.type !== 'api_key_query') return url;
+  const [key] = need(credentials, 'api_key');
+  const withKey = new URL(url);
+  withKey.searchParams.set(auth.param, key!);
+  return withKey.toString();
 }

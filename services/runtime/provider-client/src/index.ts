@@ -4,7 +4,7 @@
  * (templates, pagination, sealed cursors) and rate-limit signals mapped onto the IETF RateLimit fields.
  * Imports provider-auth, stores, mapping, bus and kernel.
  */
-export { authorize } from './auth.js';
+export { authorize, authorizedUrl } from './auth.js';
 export { openProviderClient, type ProviderClient, type ProviderClientOptions } from './client.js';
 export { ProviderEnv } from './config.js';
 export { ConcurrencyGovernor, withAccountSlot, type ReleaseSlot } from './governor.js';

@@ -1,7 +1,7 @@
 import { SwitchyardError, type RegistrationAuth, type RegistrationCall } from '@switchyard/contracts';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import type { AccountRecord } from '@switchyard/stores';
-import { authorize } from './auth.js';
+import { authorize, authorizedUrl } from './auth.js';
 import { withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
@@ -75,8 +75,9 @@ export class RegistrationCalls {
     const headers: Record<string, string> = { accept: 'application/json', ...call.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const auth = override?.scheme ?? api.auth;
     const credentials = override ? Object.fromEntries(Object.entries(override.credentials).map(([name, from]) => [name, target.credentials[from]])) : target.credentials;
+    const authed = authorizedUrl(auth, credentials, url.toString());
     const send = (accessToken: string | undefined) =>
-      this.#http.send({ method: call.method, url: url.toString(), headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: url.toString() }, accessToken) }, body });
+      this.#http.send({ method: call.method, url: authed, headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: authed }, accessToken) }, body });
     // An override is static: the token manager refreshes the account's own API grant, not this credential.
     const reply = await callWithAccessToken(override ? undefined : this.#tokens, auth, target.account, credentials, { send, status: (r) => r.status, resendable: true });
     const text = reply.body.toString('utf8');

@@ -4,7 +4,7 @@ import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import { deterministicId } from '@switchyard/kernel';
 import { normalizeRateLimit, type NormalizedRateLimit } from './rate-limit/index.js';
 import type { AccountRecord } from '@switchyard/stores';
-import { authorize } from './auth.js';
+import { authorize, authorizedUrl } from './auth.js';
 import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
@@ -171,8 +171,9 @@ export class UnifiedEngine {
     }
     const body = op.body ? JSON.stringify(await this.#engine.evaluate(`${slug} body`, op.body, scope)) : undefined;
     const headers: Record<string, string> = { accept: 'application/json', ...op.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>
-      this.#http.send({ method: op.method, url: url.toString(), headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: url.toString() }, accessToken) }, body });
+      this.#http.send({ method: op.method, url: authed, headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: authed }, accessToken) }, body });
     const reply = await callWithAccessToken(this.#tokens, api.auth, target.account, target.credentials, { send, status: (r) => r.status, resendable: true });
     const text = reply.body.toString('utf8');
     let parsed: unknown = text;

@@ -26,27 +26,35 @@ export async function openVerification(accounts: AccountStore, record: AccountRe
 /**
  * Keeps a token the provider POSTed as pending — only inside an open window, and never replacing a
  * different pending one (a retry of the same token is fine). Nothing here makes it a webhook secret.
+ * The checks run against the account as stored, inside the compare-and-set: of two different tokens
+ * arriving at once (two edge replicas), one is kept and the other is a conflict.
  */
 export async function capturePending(accounts: AccountStore, record: AccountRecord, token: string, nowMs = Date.now()): Promise<VerificationResult> {
-  if (!verificationOpen(record, nowMs)) return { ok: false, code: 'SWY_ERR_CAPTURE_CLOSED', detail: `account '${record.id}' has no open verification window` };
-  const pending = accounts.pendingSecret(record);
-  if (pending !== undefined) {
-    return sameToken(pending, token)
-      ? { ok: true, record }
-      : { ok: false, code: 'SWY_ERR_CAPTURE_CONFLICT', detail: `account '${record.id}' already has a different token pending` };
-  }
-  const open_until = record.verification?.open_until ?? null;
-  return { ok: true, record: await accounts.update(record, { verification: { open_until, pending: token } }) };
+  const outcome = await accounts.updateIf<VerificationResult>(record, (current) => {
+    if (!verificationOpen(current, nowMs)) return { refused: { ok: false, code: 'SWY_ERR_CAPTURE_CLOSED', detail: `account '${current.id}' has no open verification window` } };
+    const pending = accounts.pendingSecret(current);
+    if (pending !== undefined) {
+      return {
+        refused: sameToken(pending, token) ? { ok: true, record: current } : { ok: false, code: 'SWY_ERR_CAPTURE_CONFLICT', detail: `account '${current.id}' already has a different token pending` },
+      };
+    }
+    return { changes: { verification: { open_until: current.verification?.open_until ?? null, pending: token } } };
+  });
+  return 'refused' in outcome ? outcome.refused : { ok: true, record: outcome.record };
 }
 
 /**
  * Promotes the pending token to the account's webhook secret when the customer presents the same value
- * (seen at the provider), and closes the window. A wrong value changes nothing.
+ * (seen at the provider), and closes the window. A wrong value changes nothing. Checked against the
+ * account as stored, like {@link capturePending}.
  */
 export async function confirmPending(accounts: AccountStore, record: AccountRecord, token: string): Promise<VerificationResult> {
-  const pending = accounts.pendingSecret(record);
-  if (pending === undefined || !sameToken(pending, token)) {
-    return { ok: false, code: 'SWY_ERR_CAPTURE_MISMATCH', detail: `the token is not the one pending for account '${record.id}'` };
-  }
-  return { ok: true, record: await accounts.update(record, { webhook_secrets: [pending], verification: { open_until: null, pending: null } }) };
+  const outcome = await accounts.updateIf<VerificationResult>(record, (current) => {
+    const pending = accounts.pendingSecret(current);
+    if (pending === undefined || !sameToken(pending, token)) {
+      return { refused: { ok: false, code: 'SWY_ERR_CAPTURE_MISMATCH', detail: `the token is not the one pending for account '${current.id}'` } };
+    }
+    return { changes: { webhook_secrets: [pending], verification: { open_until: null, pending: null } } };
+  });
+  return 'refused' in outcome ? outcome.refused : { ok: true, record: outcome.record };
 }

@@ -1,6 +1,12 @@
 import { SwitchyardError, type api } from '@switchyard/contracts';
-import { type Bus, KvCollection } from '@switchyard/bus';
+import { type Bus, isCasConflict, KvCollection } from '@switchyard/bus';
 import { randomId, sha256Hex, type Logger, type Sealed, type Vault } from '@switchyard/kernel';
+
+/**
+ * Compare-and-set attempts before an update gives up: each lost race means another writer's change landed,
+ * so running out takes that many writes to one account within a few milliseconds.
+ */
+const UPDATE_ATTEMPTS = 8;
 
 /** Account states: only `active` accounts receive webhooks. */
 export type AccountStatus = 'active' | 'disabled' | 'needs_reauth';
@@ -150,33 +156,66 @@ export class AccountStore {
       .sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
+  /**
+   * Applies `changes` to the account **as stored now**, not to `record` (which only names it): a
+   * compare-and-set on the KV revision, re-read and reapplied when another writer got there first. The
+   * edge's token capture, the registrar, the OAuth2 status change and a customer PATCH each change their
+   * own fields, so none of them overwrites another's. An account deleted meanwhile is not resurrected.
+   */
   async update(record: AccountRecord, changes: AccountChanges): Promise<AccountRecord> {
-    const remoteKey = changes.remote_key === undefined ? record.remote_key : changes.remote_key;
-    if (remoteKey !== record.remote_key && record.provider_app_id) {
-      if (remoteKey) await this.#claim(record.provider_app_id, remoteKey, record.id);
-      await this.#release(record);
+    const outcome = await this.updateIf<never>(record, () => ({ changes }));
+    return (outcome as { record: AccountRecord }).record;
+  }
+
+  /**
+   * {@link update} for changes that depend on the record: `decide` sees the account as stored at each
+   * attempt and returns the changes, or `{refused}` to write nothing (a check that failed against the
+   * current state, e.g. a different token already pending). Re-run after every lost race, so the
+   * decision is always taken on what is actually overwritten.
+   */
+  async updateIf<R>(record: AccountRecord, decide: (current: AccountRecord) => { changes: AccountChanges } | { refused: R }): Promise<{ record: AccountRecord } | { refused: R }> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
+      // The cache first (usually current: writes here update it at once); after a lost race, KV itself.
+      const current = (attempt === 0 ? this.#accounts.peek(record.id) : undefined) ?? (await this.#accounts.read(record.id));
+      if (!current) throw new SwitchyardError('SWY_ERR_ACCOUNT_UNKNOWN', `account ${record.id} no longer exists`);
+      const base = current.value;
+      const decision = decide(base);
+      if ('refused' in decision) return decision;
+      const next = this.#changed(base, decision.changes);
+      // Claiming is idempotent for the same account, so a retry after a lost race claims again harmlessly.
+      if (next.remote_key !== base.remote_key && base.provider_app_id && next.remote_key) await this.#claim(base.provider_app_id, next.remote_key, base.id);
+      try {
+        await this.#accounts.update(record.id, next, current.revision);
+      } catch (error) {
+        if (isCasConflict(error)) continue;
+        throw error;
+      }
+      // Released only once the record no longer names the old key, so a failed write keeps it routable.
+      if (next.remote_key !== base.remote_key) await this.#release(base);
+      return { record: next };
     }
-    const next: AccountRecord = {
-      ...record,
-      status: changes.status ?? record.status,
-      remote_key: changes.remote_key === undefined ? record.remote_key : changes.remote_key,
-      config: changes.config ?? record.config,
-      credentials: changes.credentials
-        ? this.#vault.sealJson(changes.credentials, `account:${record.id}:credentials`)
-        : record.credentials,
+    throw new SwitchyardError('SWY_ERR_ACCOUNT_CONTENDED', `account ${record.id} changed ${UPDATE_ATTEMPTS} times while this change was applied; retry`);
+  }
+
+  /** `base` with `changes` applied (secrets sealed); a new object, so the decrypt caches stay per version. */
+  #changed(base: AccountRecord, changes: AccountChanges): AccountRecord {
+    return {
+      ...base,
+      status: changes.status ?? base.status,
+      remote_key: changes.remote_key === undefined ? base.remote_key : changes.remote_key,
+      config: changes.config ?? base.config,
+      credentials: changes.credentials ? this.#vault.sealJson(changes.credentials, `account:${base.id}:credentials`) : base.credentials,
       webhook_secrets: changes.webhook_secrets
-        ? this.#vault.sealJson(changes.webhook_secrets, `account:${record.id}:webhook_secrets`)
-        : record.webhook_secrets,
+        ? this.#vault.sealJson(changes.webhook_secrets, `account:${base.id}:webhook_secrets`)
+        : base.webhook_secrets,
       verification: changes.verification
         ? {
             open_until: changes.verification.open_until,
-            pending: changes.verification.pending === null ? null : this.#vault.sealJson(changes.verification.pending, `account:${record.id}:pending_secret`),
+            pending: changes.verification.pending === null ? null : this.#vault.sealJson(changes.verification.pending, `account:${base.id}:pending_secret`),
           }
-        : record.verification,
+        : base.verification,
       updated_at: new Date().toISOString(),
     };
-    await this.#accounts.put(record.id, next);
-    return next;
   }
 
   async delete(record: AccountRecord): Promise<void> {

@@ -16,6 +16,12 @@ export interface ProviderAppRecord {
   secrets: Sealed;
   has_client_secret: boolean;
   has_webhook_secret: boolean;
+  /**
+   * Credentials for calls on the app's behalf (app-level registration), sealed apart from the webhook
+   * secrets so the edge, which opens those per webhook, never holds them. Absent on older records.
+   */
+  credentials?: Sealed | null;
+  credential_names?: string[];
   created_at: string;
   updated_at: string;
 }
@@ -25,6 +31,8 @@ export interface ProviderAppInput {
   client_id?: string | null | undefined;
   client_secret?: string[] | undefined;
   webhook_secret?: string[] | undefined;
+  /** Credentials for calls on the app's behalf (app-level registration), replaced as a whole. */
+  credentials?: Record<string, string> | undefined;
   scopes?: string[] | undefined;
   config?: Record<string, unknown> | undefined;
 }
@@ -49,7 +57,10 @@ export class ProviderAppStore {
   async create(environmentId: string, provider: string, input: ProviderAppInput): Promise<ProviderAppRecord> {
     const id = randomId('app');
     const now = new Date().toISOString();
-    const secrets: AppSecrets = { ...(input.client_secret ? { client_secret: input.client_secret } : {}), ...(input.webhook_secret ? { webhook_secret: input.webhook_secret } : {}) };
+    const secrets: AppSecrets = {
+      ...(input.client_secret ? { client_secret: input.client_secret } : {}),
+      ...(input.webhook_secret ? { webhook_secret: input.webhook_secret } : {}),
+    };
     const record: ProviderAppRecord = {
       id,
       environment_id: environmentId,
@@ -60,6 +71,7 @@ export class ProviderAppStore {
       secrets: this.#vault.sealJson(secrets, `provider_app:${id}:secrets`),
       has_client_secret: Boolean(secrets.client_secret),
       has_webhook_secret: Boolean(secrets.webhook_secret),
+      ...this.#sealCredentials(id, input.credentials ?? {}),
       created_at: now,
       updated_at: now,
     };
@@ -95,6 +107,7 @@ export class ProviderAppStore {
       secrets: this.#vault.sealJson(secrets, `provider_app:${record.id}:secrets`),
       has_client_secret: Boolean(secrets.client_secret),
       has_webhook_secret: Boolean(secrets.webhook_secret),
+      ...(input.credentials ? this.#sealCredentials(record.id, input.credentials) : {}),
       updated_at: new Date().toISOString(),
     };
     await this.#apps.put(record.id, next);
@@ -115,6 +128,16 @@ export class ProviderAppStore {
     return secrets;
   }
 
+  /** The app's credentials (app-level registration calls), decrypted; empty when none are set. */
+  credentials(record: ProviderAppRecord): Record<string, string> {
+    return record.credentials ? this.#vault.openJson<Record<string, string>>(record.credentials, `provider_app:${record.id}:credentials`) : {};
+  }
+
+  #sealCredentials(id: string, credentials: Record<string, string>): Pick<ProviderAppRecord, 'credentials' | 'credential_names'> {
+    const names = Object.keys(credentials);
+    return { credentials: names.length > 0 ? this.#vault.sealJson(credentials, `provider_app:${id}:credentials`) : null, credential_names: names };
+  }
+
   stop(): void {
     this.#apps.stop();
   }
@@ -130,6 +153,7 @@ export function providerAppView(record: ProviderAppRecord, webhookUrl: string | 
     config: record.config,
     has_client_secret: record.has_client_secret,
     has_webhook_secret: record.has_webhook_secret,
+    credential_names: record.credential_names ?? [],
     webhook_url: webhookUrl,
     created_at: record.created_at,
     updated_at: record.updated_at,

@@ -51,7 +51,7 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
     // once, a window at a time, and the event acked only when all are stored: an event fanned out to
     // 10 000 endpoints costs 10 000 pipelined publishes, not 10 000 round trips.
     const targets: SubscriptionRecord[] = [];
-    for (const subscription of subscriptions.subscribed(environmentId, type)) if (await passes(subscription, envelope)) targets.push(subscription);
+    for (const subscription of subscriptions.subscribed(environmentId, type)) if (!subscription.filter || (await passes(subscription, envelope))) targets.push(subscription);
     for (let i = 0; i < targets.length; i += PUBLISH_WINDOW) {
       await Promise.all(
         targets.slice(i, i + PUBLISH_WINDOW).map((subscription) =>

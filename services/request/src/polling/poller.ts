@@ -1,0 +1,116 @@
+import { KvLock, type Bus } from '@switchyard/bus';
+import { randomId, type Closeable, type Logger } from '@switchyard/kernel';
+import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
+import type { RegistrationCalls } from '@switchyard/provider-client';
+import type { AccountRecord, AccountStore } from '@switchyard/stores';
+import { failureOf } from '../registration/outcome.js';
+import { drainQueue } from './queue.js';
+import type { PollRecord, PollStore } from './store.js';
+
+/** The lease key of the one poller that runs at a time, cluster-wide. */
+export const POLLER_LEASE = 'poller';
+
+/** Poller tuning (`PollingEnv`). */
+export interface PollerOptions {
+  tickMs: number;
+  /** Overrides every resource's `interval_s` (tests, operators who need it slower or faster). */
+  intervalMs: number | undefined;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  leaseMs: number;
+  publishTimeoutMs: number;
+}
+
+/** What the poller works with. */
+export interface PollerParts {
+  bus: Bus;
+  logger: Logger;
+  engine: MappingEngine;
+  catalog: ProviderCatalog;
+  accounts: AccountStore;
+  calls: RegistrationCalls;
+  store: PollStore;
+}
+
+/**
+ * Polls every active account of every provider whose definition has a `polling` section: each tick,
+ * the replica holding the cluster-wide `poller` lease works the (account, resource) pairs that are due,
+ * each under the account's own lock with its state re-read under it, so two hubs never poll one account
+ * at once. State lives in KV only: a restarted or different replica carries on where the last stopped.
+ */
+export function startPoller(parts: PollerParts, options: PollerOptions): Closeable {
+  const lease = new KvLock(parts.bus.kv.locks, { owner: randomId('poller'), ttlMs: options.leaseMs });
+  const accountLocks = new KvLock(parts.bus.kv.locks, { owner: randomId('poll'), ttlMs: 120_000 });
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+
+  const pollOne = async (account: AccountRecord, resource: string): Promise<void> => {
+    const attempt = await accountLocks.tryAcquire(`poll.${account.id}`);
+    if (!attempt.acquired) return;
+    try {
+      const now = Date.now();
+      const before = (await parts.store.get(account.id, resource)) ?? fresh(account, resource, now);
+      if (Date.parse(before.next_poll_at) > now) return;
+      const loaded = parts.catalog.get(account.provider)!;
+      const polled = loaded.definition.polling!.resources[resource]!;
+      const intervalMs = options.intervalMs ?? polled.interval_s * 1000;
+      const target = { provider: loaded, account, credentials: parts.accounts.credentials(account) };
+      let record: PollRecord = { ...before, last_run_at: new Date(now).toISOString() };
+      try {
+        record = await drainQueue({ ...parts, publishTimeoutMs: options.publishTimeoutMs }, target, resource, polled.source, record);
+        await parts.store.put({ ...record, failures: 0, last_error: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
+      } catch (error) {
+        const { failure, retryAfterMs } = failureOf(error, new Date().toISOString());
+        const current = (await parts.store.get(account.id, resource)) ?? record;
+        const backoff = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** current.failures);
+        await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
+        parts.logger.warn({ provider: account.provider, account: account.id, resource, code: failure.code, provider_status: failure.provider_status }, 'poll failed; cursor unchanged');
+      }
+    } finally {
+      await attempt.lock.release();
+    }
+  };
+
+  const tick = async (): Promise<void> => {
+    const attempt = await lease.tryAcquire(POLLER_LEASE);
+    if (!attempt.acquired) return;
+    try {
+      const now = Date.now();
+      for (const account of parts.accounts.all()) {
+        const polling = account.status === 'active' ? parts.catalog.get(account.provider)?.definition.polling : undefined;
+        for (const resource of Object.keys(polling?.resources ?? {})) {
+          if (stopped) return;
+          const known = parts.store.peek(account.id, resource);
+          if (known && Date.parse(known.next_poll_at) > now) continue;
+          await pollOne(account, resource).catch((error: unknown) => parts.logger.error({ err: error, account: account.id, resource }, 'poll failed unexpectedly'));
+        }
+      }
+    } finally {
+      await attempt.lock.release();
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick()
+        .catch((error: unknown) => parts.logger.warn({ err: error }, 'poller tick failed'))
+        .finally(schedule);
+    }, options.tickMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    close: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** The state of a pair never polled: due now. */
+function fresh(account: AccountRecord, resource: string, now: number): PollRecord {
+  const at = new Date(now).toISOString();
+  return { account_id: account.id, environment_id: account.environment_id, provider: account.provider, resource, next_poll_at: at, last_run_at: null, cursor: null, head: null, events_emitted: 0, failures: 0, last_error: null, updated_at: at };
+}

@@ -161,8 +161,7 @@ async function loadPollMapping(engine: MappingEngine, definition: ProviderDefini
   if (!polling) return undefined;
   for (const [resource, polled] of Object.entries(polling.resources)) {
     const source = polled.source;
-    const fields = { empty: source.empty, message_id: source.message_id, event_key: source.event_key, 'next.query': source.next.query, 'ack.query': source.ack.query };
-    for (const [field, expression] of Object.entries(fields)) if (expression) engine.compile(`${definition.slug}/provider.json#polling.resources.${resource}.source.${field}`, expression);
+    for (const field of ['empty', 'message_id', 'event_key'] as const) engine.compile(`${definition.slug}/provider.json#polling.resources.${resource}.source.${field}`, source[field]);
   }
   if (!polling.mapping) return webhookMapping;
   const source = await readFile(join(providerDir, polling.mapping), 'utf8');

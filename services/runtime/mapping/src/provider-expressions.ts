@@ -40,5 +40,10 @@ export function providerExpressions(provider: LoadedProvider): ProviderExpressio
       }
     }
   }
+  if (provider.pollMapping && provider.pollMapping !== provider.webhookMapping) out.push({ where: provider.pollMapping.name, source: provider.pollMapping.source });
+  for (const [resource, polled] of Object.entries(definition.polling?.resources ?? {})) {
+    const { source } = polled;
+    for (const field of ['empty', 'message_id', 'event_key'] as const) out.push({ where: at(`polling.resources.${resource}.source.${field}`), source: source[field] });
+  }
   return out;
 }

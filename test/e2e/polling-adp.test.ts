@@ -1,0 +1,170 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { rememberSecret } from '../harness/log-audit.js';
+import { startTestNats } from '../harness/nats.js';
+import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { eventually } from '../harness/wait.js';
+import { startAdpApi, type AdpApi } from '../simulators/adp-api.js';
+
+const MAPPINGS = fileURLToPath(new URL('../../mappings', import.meta.url));
+const SLUG = 'adp-workforce-now';
+
+/**
+ * Polling ADP Workforce Now's event-notification queue (docs/polling.md), through a real hub on a real
+ * nats-server against the ADP simulator: a worker change at ADP becomes one event at the subscriber,
+ * and a message leaves ADP's queue only after its event is durable on JetStream.
+ */
+describe('polling: ADP Workforce Now event notifications', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let receiver: Receiver;
+  let adp: AdpApi;
+  let dir: string;
+  let hub: TestHub;
+  let env: { id: string; apiKey: string };
+  const hubEnv = (): Record<string, string> => ({
+    SWITCHYARD_MAPPINGS_DIR: dir,
+    SWITCHYARD_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    SWITCHYARD_POLL_TICK_MS: '100',
+    SWITCHYARD_POLL_INTERVAL_MS: '150',
+    SWITCHYARD_POLL_BACKOFF_MS: '150',
+    SWITCHYARD_POLL_BACKOFF_MAX_MS: '300',
+    SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150',
+  });
+  const connectAccount = async (secret = 'adp-secret') => {
+    const created = await hub.call('POST', '/v1/integrated-accounts', { token: env.apiKey, body: { provider: SLUG, credentials: { client_id: 'adp-client', client_secret: secret }, config: { base_url: adp.url } } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    return created.body.id as string;
+  };
+  const delivered = (recordId: string) => receiver.delivered().map((d) => JSON.parse(d.body)).filter((e) => e.record_id === recordId);
+  /** RAW's newest message for the account, if any. */
+  const rawOf = (accountId: string) => jsm.streams.getMessage('RAW', { last_by_subj: `raw.${SLUG}.${accountId}` }).catch(() => null);
+  /** The account's poll state, read from the `polls` bucket. */
+  const pollState = async (accountId: string) => {
+    const message = await jsm.streams.getMessage('KV_polls', { last_by_subj: `$KV.polls.${accountId}_hris_employees` }).catch(() => null);
+    return message ? message.json<any>() : undefined;
+  };
+
+  beforeAll(async () => {
+    adp = await startAdpApi({ clientId: 'adp-client', clientSecret: 'adp-secret' });
+    rememberSecret('ADP client secret', 'adp-secret');
+    // The shipped definition, with the token endpoint at the simulator instead of accounts.adp.com.
+    dir = await mkdtemp(join(tmpdir(), 'swy-adp-'));
+    await cp(join(MAPPINGS, SLUG), join(dir, SLUG), { recursive: true });
+    const file = join(dir, SLUG, 'provider.json');
+    const definition = JSON.parse(await readFile(file, 'utf8'));
+    definition.api.auth.token_url = `${adp.url}/auth/oauth/v2/token`;
+    await writeFile(file, JSON.stringify(definition));
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    jsm = await jetstreamManager(nc);
+    receiver = await startReceiver();
+    hub = await startTestHub(nats.url, hubEnv());
+    env = await hub.createEnvironment('adp');
+    const subscription = await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*'] } });
+    expect(subscription.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await receiver?.close();
+    await nc?.close();
+    await nats?.stop();
+    await adp?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a hire at ADP is delivered once as hris/employees:created with origin poll and the fetched worker; the message is deleted only after RAW stored it', async () => {
+    const accountId = await connectAccount();
+    const onRawAtDelete: boolean[] = [];
+    adp.onDelete = async () => {
+      onRawAtDelete.push((await rawOf(accountId)) !== null);
+      return undefined;
+    };
+    const aoid = adp.hire({ givenName: 'Ana', familyName1: 'Costa' });
+    const [event] = await eventually('the hire delivered', () => delivered(aoid).length > 0 && delivered(aoid));
+    expect(event).toMatchObject({
+      type: 'hris/employees:created',
+      origin: 'poll',
+      provider: SLUG,
+      integrated_account_id: accountId,
+      data: { remote_id: aoid, first_name: 'Ana', last_name: 'Costa', work_email: 'ana.costa@example.com', employment_status: 'active' },
+      enrichment: { status: 'done' },
+    });
+    expect(adp.queue).toHaveLength(0);
+    expect(onRawAtDelete).toEqual([true]);
+
+    adp.terminate(aoid);
+    await eventually('the termination delivered', () => delivered(aoid).length === 2);
+    expect(delivered(aoid).map((e) => e.type)).toEqual(['hris/employees:created', 'hris/employees:deleted']);
+    expect(delivered(aoid)[1]).toMatchObject({ origin: 'poll', data: { remote_id: aoid, employment_status: 'terminated' } });
+    expect(await pollState(accountId)).toMatchObject({ events_emitted: 2, head: null, last_error: null });
+    adp.onDelete = undefined;
+    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
+  });
+
+  it('a DELETE ADP refuses leaves the message at the head; the next poll only deletes it, and the change is delivered once', async () => {
+    const accountId = await connectAccount();
+    const aoid = adp.hire({ givenName: 'Bo', familyName1: 'Lind' });
+    await eventually('the hire delivered', () => delivered(aoid).length === 1);
+    let refusals = 0;
+    adp.onDelete = async () => (refusals++ === 0 ? 503 : undefined);
+    adp.rename(aoid, 'Lindqvist');
+    const [message] = adp.queue;
+    await eventually('the refusal recorded', async () => (await pollState(accountId))?.last_error?.code === 'SWY_ERR_PROVIDER_ERROR' || adp.queue.length === 0);
+    await eventually('the message deleted', () => adp.queue.length === 0);
+    expect(adp.calls.filter((c) => c === `DELETE /core/v1/event-notification-messages/${message!.id}`)).toHaveLength(2);
+    await eventually('the rename delivered', () => delivered(aoid).length === 2);
+    expect(delivered(aoid).map((e) => e.type)).toEqual(['hris/employees:created', 'hris/employees:updated']);
+    expect(delivered(aoid)[1]).toMatchObject({ origin: 'poll', data: { last_name: 'Lindqvist' } });
+    expect(await pollState(accountId)).toMatchObject({ events_emitted: 2, head: null, last_error: null });
+    adp.onDelete = undefined;
+    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
+  });
+
+  it('a hub stopped between the publish and the DELETE: another hub finds the head already published and delivers nothing twice', async () => {
+    const accountId = await connectAccount();
+    const aoid = adp.hire({ givenName: 'Cy', familyName1: 'Moss' });
+    let stopping: Promise<void> | undefined;
+    adp.onDelete = async () => {
+      // The first hub goes away with the message published and not deleted.
+      stopping ??= hub.close();
+      return 503;
+    };
+    await eventually('the first hub stopped', () => stopping !== undefined);
+    await stopping;
+    expect(adp.queue).toHaveLength(1);
+    const published = await rawOf(accountId);
+    expect(published?.header.get('swy-origin')).toBe('poll');
+    adp.onDelete = undefined;
+    hub = await startTestHub(nats.url, hubEnv());
+    await eventually('the message deleted by the second hub', () => adp.queue.length === 0);
+    await eventually('the hire delivered', () => delivered(aoid).length === 1);
+    // The second hub did not publish the head again: RAW still ends with the first hub's message.
+    expect((await rawOf(accountId))?.seq).toBe(published?.seq);
+    expect(delivered(aoid)).toHaveLength(1);
+    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
+  });
+
+  it('refused credentials: the poll state shows SWY_ERR_PROVIDER_UNAUTHORIZED and the queue is left as it was', async () => {
+    const accountId = await connectAccount('wrong-secret');
+    adp.hire({ givenName: 'Di', familyName1: 'Nash' });
+    const state = await eventually('the failure recorded', async () => {
+      const s = await pollState(accountId);
+      return s?.last_error && s;
+    });
+    expect(state.last_error).toMatchObject({ code: 'SWY_ERR_PROVIDER_UNAUTHORIZED' });
+    expect(state.events_emitted).toBe(0);
+    expect(adp.queue).toHaveLength(1);
+    expect(await rawOf(accountId)).toBeNull();
+    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
+    adp.queue.length = 0;
+  });
+});

@@ -107,6 +107,10 @@ describe('polling: ADP Workforce Now event notifications', () => {
     expect(delivered(aoid)[1]).toMatchObject({ origin: 'poll', data: { remote_id: aoid, employment_status: 'terminated' } });
     expect(await pollState(accountId)).toMatchObject({ events_emitted: 2, head: null, last_error: null });
     adp.onDelete = undefined;
+    // The unified read of the same workers, paged with $top/$skip.
+    const listed = await hub.call('GET', `/unified/hris/employees?integrated_account_id=${accountId}&limit=1`, { token: env.apiKey });
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body.result[0]).toMatchObject({ remote_id: aoid, first_name: 'Ana', employment_status: 'terminated', termination_date: '2026-03-10' });
     await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
   });
 

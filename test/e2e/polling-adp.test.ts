@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { rememberSecret } from '../harness/log-audit.js';
 import { startTestNats } from '../harness/nats.js';
@@ -29,6 +29,8 @@ describe('polling: ADP Workforce Now event notifications', () => {
   let dir: string;
   let hub: TestHub;
   let env: { id: string; apiKey: string };
+  /** Accounts of the running test: all share the simulator's one client queue, so each test removes its own. */
+  let accounts: string[] = [];
   const hubEnv = (): Record<string, string> => ({
     SWITCHYARD_MAPPINGS_DIR: dir,
     SWITCHYARD_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
@@ -41,6 +43,7 @@ describe('polling: ADP Workforce Now event notifications', () => {
   const connectAccount = async (secret = 'adp-secret') => {
     const created = await hub.call('POST', '/v1/integrated-accounts', { token: env.apiKey, body: { provider: SLUG, credentials: { client_id: 'adp-client', client_secret: secret }, config: { base_url: adp.url } } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
+    accounts.push(created.body.id);
     return created.body.id as string;
   };
   const delivered = (recordId: string) => receiver.delivered().map((d) => JSON.parse(d.body)).filter((e) => e.record_id === recordId);
@@ -70,6 +73,14 @@ describe('polling: ADP Workforce Now event notifications', () => {
     env = await hub.createEnvironment('adp');
     const subscription = await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*'] } });
     expect(subscription.status).toBe(201);
+  });
+
+  afterEach(async () => {
+    adp.onDelete = undefined;
+    adp.throttleReads = 0;
+    for (const id of accounts) await hub.call('DELETE', `/v1/integrated-accounts/${id}`, { token: env.apiKey });
+    accounts = [];
+    adp.queue.length = 0;
   });
 
   afterAll(async () => {
@@ -105,13 +116,11 @@ describe('polling: ADP Workforce Now event notifications', () => {
     await eventually('the termination delivered', () => delivered(aoid).length === 2);
     expect(delivered(aoid).map((e) => e.type)).toEqual(['hris/employees:created', 'hris/employees:deleted']);
     expect(delivered(aoid)[1]).toMatchObject({ origin: 'poll', data: { remote_id: aoid, employment_status: 'terminated' } });
-    expect(await pollState(accountId)).toMatchObject({ events_emitted: 2, head: null, last_error: null });
-    adp.onDelete = undefined;
+    await eventually('the final state', async () => { const s = await pollState(accountId); return s?.events_emitted === 2 && s.head === null && s.last_error === null; });
     // The unified read of the same workers, paged with $top/$skip.
     const listed = await hub.call('GET', `/unified/hris/employees?integrated_account_id=${accountId}&limit=1`, { token: env.apiKey });
     expect(listed.status, JSON.stringify(listed.body)).toBe(200);
     expect(listed.body.result[0]).toMatchObject({ remote_id: aoid, first_name: 'Ana', employment_status: 'terminated', termination_date: '2026-03-10' });
-    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
   });
 
   it('a DELETE ADP refuses leaves the message at the head; the next poll only deletes it, and the change is delivered once', async () => {
@@ -128,9 +137,7 @@ describe('polling: ADP Workforce Now event notifications', () => {
     await eventually('the rename delivered', () => delivered(aoid).length === 2);
     expect(delivered(aoid).map((e) => e.type)).toEqual(['hris/employees:created', 'hris/employees:updated']);
     expect(delivered(aoid)[1]).toMatchObject({ origin: 'poll', data: { last_name: 'Lindqvist' } });
-    expect(await pollState(accountId)).toMatchObject({ events_emitted: 2, head: null, last_error: null });
-    adp.onDelete = undefined;
-    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
+    await eventually('the final state', async () => { const s = await pollState(accountId); return s?.events_emitted === 2 && s.head === null && s.last_error === null; });
   });
 
   it('a hub stopped between the publish and the DELETE: another hub finds the head already published and delivers nothing twice', async () => {
@@ -154,7 +161,21 @@ describe('polling: ADP Workforce Now event notifications', () => {
     // The second hub did not publish the head again: RAW still ends with the first hub's message.
     expect((await rawOf(accountId))?.seq).toBe(published?.seq);
     expect(delivered(aoid)).toHaveLength(1);
-    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
+  });
+
+  it('a throttled queue read (429, Retry-After) is recorded as SWY_ERR_PROVIDER_RATE_LIMITED and the message is delivered once afterwards', async () => {
+    const accountId = await connectAccount();
+    adp.throttleReads = 1;
+    const aoid = adp.hire({ givenName: 'Ed', familyName1: 'Holm' });
+    const state = await eventually('the throttling recorded', async () => {
+      const s = await pollState(accountId);
+      return s?.last_error && s;
+    });
+    expect(state.last_error).toMatchObject({ code: 'SWY_ERR_PROVIDER_RATE_LIMITED', provider_status: 429 });
+    expect(state.events_emitted).toBe(0);
+    await eventually('the hire delivered after the wait', () => delivered(aoid).length === 1);
+    expect(adp.queue).toHaveLength(0);
+    await eventually('the final state', async () => { const s = await pollState(accountId); return s?.events_emitted === 1 && s.last_error === null; });
   });
 
   it('refused credentials: the poll state shows SWY_ERR_PROVIDER_UNAUTHORIZED and the queue is left as it was', async () => {
@@ -168,7 +189,5 @@ describe('polling: ADP Workforce Now event notifications', () => {
     expect(state.events_emitted).toBe(0);
     expect(adp.queue).toHaveLength(1);
     expect(await rawOf(accountId)).toBeNull();
-    await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey });
-    adp.queue.length = 0;
   });
 });

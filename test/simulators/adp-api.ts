@@ -30,6 +30,8 @@ export interface AdpApi {
   terminate(aoid: string): void;
   /** Called on each DELETE of the head before it is removed; answer a status to refuse it instead (e.g. 503). */
   onDelete: ((id: string) => Promise<number | undefined>) | undefined;
+  /** How many of the next queue reads to answer 429 with `Retry-After: 1` (ADP throttles per client, S). */
+  throttleReads: number;
   /** Tokens issued so far. */
   readonly tokensIssued: number;
   close(): Promise<void>;
@@ -83,6 +85,10 @@ export async function startAdpApi(options: { clientId: string; clientSecret: str
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (!token || !tokens.has(token)) return json(response, 401, { response: { responseCode: 401, methodCode: 'GET', resourceUri: url.pathname, serverRequestDateTime: new Date().toISOString(), applicationCode: { code: 401, typeCode: 'error', message: 'Invalid Token' } } });
     if (url.pathname === '/core/v1/event-notification-messages' && request.method === 'GET') {
+      if (api.throttleReads > 0) {
+        api.throttleReads--;
+        return json(response, 429, { error: 'too many requests' }, { 'retry-after': '1' });
+      }
       const head = queue[0];
       if (!head) return response.writeHead(204).end();
       return json(response, 200, head.body, { 'adp-msg-msgid': head.id });
@@ -123,6 +129,7 @@ export async function startAdpApi(options: { clientId: string; clientSecret: str
     workers,
     calls,
     onDelete: undefined,
+    throttleReads: 0,
     get tokensIssued() {
       return issued;
     },

@@ -23,8 +23,31 @@ export const QueueSource = z.object({
 });
 export type QueueSource = z.infer<typeof QueueSource>;
 
+/**
+ * A "what changed since" list (SuccessFactors OData v2 `lastModifiedDateTime gt datetimeoffset'…'`):
+ * each run reads `(cursor − overlap_s, now]` page by page; a record whose fingerprint (SHA-256 of the
+ * provider's record, kept per remote id in `poll_fingerprints`) is new is `created`, a changed one
+ * `updated`, an unchanged one (the overlap re-read) nothing. The cursor advances only after every
+ * record of the run is durable on RAW (docs/polling.md).
+ */
+export const ModifiedSinceSource = z.object({
+  type: z.literal('modified_since'),
+  /** The list call; `query` is JSONata over `{since, until, top, skip, account}` (ISO times). */
+  list: RegistrationCall,
+  /** JSONata over `{status, headers, body}`: the page's records (none → the last page). */
+  records: z.string().min(1),
+  /** JSONata over one record: its provider id. */
+  remote_id: z.string().min(1),
+  /** JSONata over one record: its change version (the modification time), part of the event key. */
+  version: z.string().min(1),
+  /** Seconds re-read before the cursor each run (clock skew, late commits); fingerprints drop the repeats. */
+  overlap_s: z.number().int().min(0).default(300),
+  page_size: z.number().int().min(1).max(10_000).default(100),
+});
+export type ModifiedSinceSource = z.infer<typeof ModifiedSinceSource>;
+
 /** Where a polled resource's changes come from. More source types join this union, never service code. */
-export const PollSource = z.discriminatedUnion('type', [QueueSource]);
+export const PollSource = z.discriminatedUnion('type', [QueueSource, ModifiedSinceSource]);
 export type PollSource = z.infer<typeof PollSource>;
 
 /** How one resource is polled. */

@@ -4,6 +4,7 @@ import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { RegistrationCalls } from '@switchyard/provider-client';
 import type { AccountRecord, AccountStore } from '@switchyard/stores';
 import { failureOf } from '../registration/outcome.js';
+import { pollModifiedSince } from './modified-since.js';
 import { drainQueue } from './queue.js';
 import type { PollRecord, PollStore } from './store.js';
 
@@ -58,7 +59,9 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
       const target = { provider: loaded, account, credentials: parts.accounts.credentials(account) };
       let record: PollRecord = { ...before, last_run_at: new Date(now).toISOString() };
       try {
-        record = await drainQueue({ ...parts, publishTimeoutMs: options.publishTimeoutMs }, target, resource, polled.source, record);
+        const run = { ...parts, publishTimeoutMs: options.publishTimeoutMs };
+        const source = polled.source;
+        record = source.type === 'queue' ? await drainQueue(run, target, resource, source, record) : await pollModifiedSince(run, target, resource, source, record);
         await parts.store.put({ ...record, failures: 0, last_error: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
       } catch (error) {
         const { failure, retryAfterMs } = failureOf(error, new Date().toISOString());

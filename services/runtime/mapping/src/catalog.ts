@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ProviderDefinition, SwitchyardError } from '@switchyard/contracts';
 import { sha256Hex } from '@switchyard/kernel';
 import { MappingEngine } from './mapping-engine.js';
+import { pollSourceExpressions } from './provider-expressions.js';
 
 /** A JSONata file of a provider, with the version it stamps on events. */
 export interface MappingSource {
@@ -160,8 +161,7 @@ async function loadPollMapping(engine: MappingEngine, definition: ProviderDefini
   const polling = definition.polling;
   if (!polling) return undefined;
   for (const [resource, polled] of Object.entries(polling.resources)) {
-    const source = polled.source;
-    for (const field of ['empty', 'message_id', 'event_key'] as const) engine.compile(`${definition.slug}/provider.json#polling.resources.${resource}.source.${field}`, source[field]);
+    for (const [field, expression] of pollSourceExpressions(polled.source)) engine.compile(`${definition.slug}/provider.json#polling.resources.${resource}.source.${field}`, expression);
   }
   if (!polling.mapping) return webhookMapping;
   const source = await readFile(join(providerDir, polling.mapping), 'utf8');

@@ -3,7 +3,7 @@ import { keyToken } from '@switchyard/bus';
 import { sha256Hex } from '@switchyard/kernel';
 import type { RegistrationTarget } from '@switchyard/provider-client';
 import { RegistrationFailed } from '../registration/outcome.js';
-import { checked, publishPolled, required, scopeOf, type PollParts } from './poll-calls.js';
+import { checked, publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
 import type { PollRecord } from './store.js';
 
 /** The payload a modified-since poll publishes to RAW per changed record (what the poll mapping reads). */
@@ -48,6 +48,7 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
       emitted++;
     }
     if (records.length < source.page_size) break;
+    await stillHeld(parts, slug);
   }
   return parts.store.put({ ...start, cursor: until.toISOString(), events_emitted: start.events_emitted + emitted });
 }

@@ -15,6 +15,16 @@ export interface PollParts {
   calls: RegistrationCalls;
   store: PollStore;
   publishTimeoutMs: number;
+  /**
+   * Extends the account's poll lock; called between messages and pages so a long run (a first
+   * backfill) keeps it. False when another replica took it over: the run stops there.
+   */
+  keepLock: () => Promise<boolean>;
+}
+
+/** Stops a run whose account lock was taken over (its state is consistent up to the last message or page). */
+export async function stillHeld(parts: PollParts, slug: string): Promise<void> {
+  if (!(await parts.keepLock())) throw new RegistrationFailed('SWY_ERR_POLL_LOCK_LOST', `${slug}: the account's poll lock was taken over; the run stopped`);
 }
 
 /** Publishes one polled payload to RAW, as the edge publishes a verified webhook, with `origin: poll`. */

@@ -59,7 +59,7 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
       const target = { provider: loaded, account, credentials: parts.accounts.credentials(account) };
       let record: PollRecord = { ...before, last_run_at: new Date(now).toISOString() };
       try {
-        const run = { ...parts, publishTimeoutMs: options.publishTimeoutMs };
+        const run = { ...parts, publishTimeoutMs: options.publishTimeoutMs, keepLock: () => attempt.lock.renew() };
         const source = polled.source;
         record = source.type === 'queue' ? await drainQueue(run, target, resource, source, record) : await pollModifiedSince(run, target, resource, source, record);
         await parts.store.put({ ...record, failures: 0, last_error: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });

@@ -1,7 +1,7 @@
 import type { QueueSource } from '@switchyard/contracts';
 import type { RegistrationTarget } from '@switchyard/provider-client';
 import { RegistrationFailed } from '../registration/outcome.js';
-import { checked, publishPolled, required, scopeOf, type PollParts } from './poll-calls.js';
+import { checked, publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
 import type { PollRecord } from './store.js';
 
 /**
@@ -29,6 +29,7 @@ export async function drainQueue(parts: PollParts, target: RegistrationTarget, r
     // 404: someone (a previous run whose answer was lost) already removed it.
     checked(slug, 'ack', await parts.calls.send(target, `polling.${resource}.ack`, source.ack, scopeOf(target), messageId), [404]);
     record = await parts.store.put({ ...record, head: null });
+    await stillHeld(parts, slug);
   }
   return record;
 }

@@ -187,6 +187,12 @@ describe('polling: ADP Workforce Now event notifications', () => {
     });
     expect(state.last_error).toMatchObject({ code: 'SWY_ERR_PROVIDER_UNAUTHORIZED' });
     expect(state.events_emitted).toBe(0);
+    const view = await hub.call('GET', `/v1/integrated-accounts/${accountId}/polling`, { token: env.apiKey });
+    expect(view.body).toMatchObject({ integrated_account_id: accountId, provider: SLUG });
+    expect(view.body.resources).toEqual([
+      expect.objectContaining({ resource: 'hris/employees', source: 'queue', events_emitted: 0, pending_ack: false, cursor: null, last_error: expect.objectContaining({ code: 'SWY_ERR_PROVIDER_UNAUTHORIZED' }) }),
+    ]);
+    expect(JSON.stringify(view.body)).not.toContain('wrong-secret');
     expect(adp.queue).toHaveLength(1);
     expect(await rawOf(accountId)).toBeNull();
   });

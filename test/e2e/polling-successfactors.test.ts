@@ -106,6 +106,9 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     const state = await pollState(accountId);
     expect(state).toMatchObject({ events_emitted: 2, last_error: null });
     expect(Date.parse(state.cursor)).toBeGreaterThan(Date.parse(created.timestamp) - 1);
+    const view = await hub.call('GET', `/v1/integrated-accounts/${accountId}/polling`, { token: env.apiKey });
+    expect(view.body.resources).toEqual([expect.objectContaining({ resource: 'hris/employees', source: 'modified_since', events_emitted: 2, last_error: null, lag_seconds: expect.any(Number) })]);
+    expect(Date.parse(view.body.resources[0].cursor)).toBeGreaterThan(Date.parse(created.timestamp) - 1);
   });
 
   it('with two hubs polling the same account, a change is delivered once', async () => {
@@ -121,6 +124,11 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('the poll state of an account that does not exist is SWY_ERR_NOT_FOUND', async () => {
+    const unknown = await hub.call('GET', '/v1/integrated-accounts/acc_missing/polling', { token: env.apiKey });
+    expect(unknown).toMatchObject({ status: 404, body: { code: 'SWY_ERR_NOT_FOUND' } });
   });
 
   it('refused credentials: SWY_ERR_PROVIDER_UNAUTHORIZED in the poll state, the cursor not moved, nothing published', async () => {

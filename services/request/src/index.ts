@@ -3,6 +3,7 @@ import type { Closeable } from '@switchyard/kernel';
 import type { RequestParts } from './parts.js';
 import { PollingEnv, RegistrationEnv, type PollingConfig, type RegistrationConfig } from './config.js';
 import { openPolling } from './polling/index.js';
+import { registerPollingRoutes } from './routes/polling.js';
 import { openRegistration } from './registration/index.js';
 import { openApiDocument } from './openapi.js';
 import { registerConnectRoutes } from './routes/connect.js';
@@ -60,6 +61,7 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   registerUnifiedRoutes(app, ctx, environments, accounts);
   await registerProxyRoutes(app, ctx, environments, accounts);
   const polling = await openPolling(ctx, options.polling ?? PollingEnv.parse({}), options.publishTimeoutMs);
+  registerPollingRoutes(app, ctx, environments, accounts, polling.store);
   return {
     close: async () => {
       await polling.close();

@@ -169,7 +169,7 @@ describe('polling: ADP Workforce Now event notifications', () => {
     const aoid = adp.hire({ givenName: 'Ed', familyName1: 'Holm' });
     const state = await eventually('the throttling recorded', async () => {
       const s = await pollState(accountId);
-      return s?.last_error && s;
+      return s?.last_error ? s : undefined;
     });
     expect(state.last_error).toMatchObject({ code: 'SWY_ERR_PROVIDER_RATE_LIMITED', provider_status: 429 });
     expect(state.events_emitted).toBe(0);
@@ -183,7 +183,7 @@ describe('polling: ADP Workforce Now event notifications', () => {
     adp.hire({ givenName: 'Di', familyName1: 'Nash' });
     const state = await eventually('the failure recorded', async () => {
       const s = await pollState(accountId);
-      return s?.last_error && s;
+      return s?.last_error ? s : undefined;
     });
     expect(state.last_error).toMatchObject({ code: 'SWY_ERR_PROVIDER_UNAUTHORIZED' });
     expect(state.events_emitted).toBe(0);

@@ -126,6 +126,22 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     }
   });
 
+  it('a malformed page is SWY_ERR_POLL_ANSWER_INVALID with the cursor unchanged, and the change still arrives once', async () => {
+    const accountId = await connectAccount();
+    await eventually('a first clean run', async () => (await pollState(accountId))?.cursor);
+    const before = (await pollState(accountId)).cursor;
+    sf.garbage = 1;
+    sf.upsert({ userId: 'pvoss', firstName: 'Pia', lastName: 'Voss', email: 'pia.voss@example.com', status: 't' });
+    const failed = await eventually('the failure recorded', async () => {
+      const s = await pollState(accountId);
+      return s?.last_error ? s : undefined;
+    });
+    expect(failed).toMatchObject({ cursor: before, last_error: { code: 'SWY_ERR_POLL_ANSWER_INVALID', provider_status: 200 } });
+    await eventually('the created event', () => delivered('pvoss').length > 0);
+    await morePolls(2);
+    expect(delivered('pvoss').map((e) => e.type)).toEqual(['hris/employees:created']);
+  });
+
   it('the poll state of an account that does not exist is SWY_ERR_NOT_FOUND', async () => {
     const unknown = await hub.call('GET', '/v1/integrated-accounts/acc_missing/polling', { token: env.apiKey });
     expect(unknown).toMatchObject({ status: 404, body: { code: 'SWY_ERR_NOT_FOUND' } });
@@ -135,7 +151,7 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     const accountId = await connectAccount('wrong-password');
     const state = await eventually('the failure recorded', async () => {
       const s = await pollState(accountId);
-      return s?.last_error && s;
+      return s?.last_error ? s : undefined;
     });
     expect(state).toMatchObject({ cursor: null, events_emitted: 0, last_error: { code: 'SWY_ERR_PROVIDER_UNAUTHORIZED', provider_status: 401 } });
   });

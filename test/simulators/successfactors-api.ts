@@ -14,6 +14,8 @@ export interface SuccessFactorsApi {
   readonly users: Map<string, SfUser>;
   /** Every list call's `$filter`, in order. */
   readonly filters: string[];
+  /** How many of the next list calls answer a truncated JSON body (a proxy cutting the answer short). */
+  garbage: number;
   /** Creates or changes a user, stamping `lastModifiedDateTime` with the simulator's clock. */
   upsert(user: Omit<SfUser, 'lastModifiedDateTime'>): void;
   close(): Promise<void>;
@@ -44,6 +46,10 @@ export async function startSuccessFactorsApi(options: { username: string; passwo
     const expected = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
     if (request.headers.authorization !== expected) return odataError(response, 401, 'COE_AUTHENTICATION_FAILED', 'Authentication failed');
     const url = new URL(request.url ?? '/', 'http://sf');
+    if (url.pathname === '/odata/v2/User' && api.garbage > 0) {
+      api.garbage--;
+      return response.writeHead(200, { 'content-type': 'application/json' }).end('{"d": {"results": [{"userId": "tru');
+    }
     if (url.pathname === '/odata/v2/User') {
       const filter = url.searchParams.get('$filter') ?? '';
       filters.push(filter);
@@ -72,7 +78,8 @@ export async function startSuccessFactorsApi(options: { username: string; passwo
     request.on('end', () => handle(request, response));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  const api: SuccessFactorsApi = {
+    garbage: 0,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     users,
     filters,
@@ -83,4 +90,5 @@ export async function startSuccessFactorsApi(options: { username: string; passwo
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+  return api;
 }

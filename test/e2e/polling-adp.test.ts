@@ -193,6 +193,11 @@ describe('polling: ADP Workforce Now event notifications', () => {
       expect.objectContaining({ resource: 'hris/employees', source: 'queue', events_emitted: 0, pending_ack: false, cursor: null, last_error: expect.objectContaining({ code: 'SWY_ERR_PROVIDER_UNAUTHORIZED' }) }),
     ]);
     expect(JSON.stringify(view.body)).not.toContain('wrong-secret');
+    // Operators see it in /metrics: the error count by code, and the lag of the stuck queue.
+    await eventually('the poll error in /metrics', async () => {
+      const metrics = await (await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${hub.metricsToken}` } })).text();
+      return /switchyard_poll_errors_total\{provider="adp-workforce-now",code="SWY_ERR_PROVIDER_UNAUTHORIZED"\} [1-9]/.test(metrics) && /switchyard_poll_lag_seconds\{provider="adp-workforce-now",resource="hris\/employees"\} \d/.test(metrics);
+    });
     expect(adp.queue).toHaveLength(1);
     expect(await rawOf(accountId)).toBeNull();
   });

@@ -1,5 +1,5 @@
 import { KvLock, type Bus } from '@switchyard/bus';
-import { randomId, type Closeable, type Logger } from '@switchyard/kernel';
+import { randomId, type Closeable, type Logger, type Metrics } from '@switchyard/kernel';
 import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { RegistrationCalls } from '@switchyard/provider-client';
 import type { AccountRecord, AccountStore } from '@switchyard/stores';
@@ -31,6 +31,7 @@ export interface PollerParts {
   accounts: AccountStore;
   calls: RegistrationCalls;
   store: PollStore;
+  metrics?: Metrics | undefined;
 }
 
 /**
@@ -63,11 +64,14 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
         const source = polled.source;
         record = source.type === 'queue' ? await drainQueue(run, target, resource, source, record) : await pollModifiedSince(run, target, resource, source, record);
         await parts.store.put({ ...record, failures: 0, last_error: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
+        const labels = { provider: account.provider, resource };
+        parts.metrics?.polledEvents.inc(labels, record.events_emitted - before.events_emitted);
       } catch (error) {
         const { failure, retryAfterMs } = failureOf(error, new Date().toISOString());
         const current = (await parts.store.get(account.id, resource)) ?? record;
         const backoff = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** current.failures);
         await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
+        parts.metrics?.pollErrors.inc({ provider: account.provider, code: failure.code });
         parts.logger.warn({ provider: account.provider, account: account.id, resource, code: failure.code, provider_status: failure.provider_status }, 'poll failed; cursor unchanged');
       }
     } finally {
@@ -76,6 +80,7 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
   };
 
   const tick = async (): Promise<void> => {
+    if (parts.metrics) setLag(parts.metrics, parts.store);
     const attempt = await lease.tryAcquire(POLLER_LEASE);
     if (!attempt.acquired) return;
     try {
@@ -110,6 +115,20 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
       await running;
     },
   };
+}
+
+/** Sets the lag gauge from this replica's mirror of the cluster-wide bucket. */
+function setLag(metrics: Metrics, store: PollStore): void {
+  const now = Date.now();
+  const lag = new Map<string, { provider: string; resource: string; seconds: number }>();
+  for (const record of store.all()) {
+    const since = record.cursor ?? (record.last_error ? record.last_run_at : null);
+    const seconds = since ? Math.max(0, Math.round((now - Date.parse(since)) / 1000)) : 0;
+    const key = `${record.provider} ${record.resource}`;
+    if ((lag.get(key)?.seconds ?? -1) < seconds) lag.set(key, { provider: record.provider, resource: record.resource, seconds });
+  }
+  metrics.pollLag.reset();
+  for (const { provider, resource, seconds } of lag.values()) metrics.pollLag.set({ provider, resource }, seconds);
 }
 
 /** The state of a pair never polled: due now. */

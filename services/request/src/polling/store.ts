@@ -60,6 +60,11 @@ export class PollStore {
     return next;
   }
 
+  /** Every poll state (snapshot of the watched mirror). */
+  all(): PollRecord[] {
+    return this.#entries.values();
+  }
+
   /** The mirrored state (no KV read), for the sweep. */
   peek(accountId: string, resource: string): PollRecord | undefined {
     return this.#entries.peek(pollKey(accountId, resource))?.value;

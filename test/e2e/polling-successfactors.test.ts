@@ -51,7 +51,8 @@ describe('polling: SAP SuccessFactors modified-since', () => {
   const delivered = (recordId: string) => receiver.delivered().map((d) => JSON.parse(d.body)).filter((e) => e.record_id === recordId);
   const pollState = async (accountId: string) => {
     const message = await jsm.streams.getMessage('KV_polls', { last_by_subj: `$KV.polls.${accountId}_hris_employees` }).catch(() => null);
-    return message ? message.json<any>() : undefined;
+    // A deleted entry ends in an empty marker.
+    return message && message.data.length > 0 ? message.json<any>() : undefined;
   };
   /** Waits until the simulator has answered `n` more list calls. */
   const morePolls = async (n: number) => {
@@ -140,6 +141,24 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     await eventually('the created event', () => delivered('pvoss').length > 0);
     await morePolls(2);
     expect(delivered('pvoss').map((e) => e.type)).toEqual(['hris/employees:created']);
+  });
+
+  it('deleting the account removes its poll state and fingerprints', async () => {
+    sf.upsert({ userId: 'rgone', firstName: 'Ro', lastName: 'Gone', email: 'ro.gone@example.com', status: 't' });
+    const accountId = await connectAccount();
+    await eventually('the created event', () => delivered('rgone').length > 0);
+    const fingerprints = async () => {
+      // Live fingerprints: subjects whose last message is a value, not a purge marker.
+      const info = await jsm.streams.info('KV_poll_fingerprints', { subjects_filter: `$KV.poll_fingerprints.${accountId}.>` });
+      let live = 0;
+      for (const subject of Object.keys(info.state.subjects ?? {})) if (((await jsm.streams.getMessage('KV_poll_fingerprints', { last_by_subj: subject }))?.data.length ?? 0) > 0) live++;
+      return live;
+    };
+    expect(await fingerprints()).toBeGreaterThan(0);
+    expect((await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey })).status).toBe(204);
+    accounts = accounts.filter((id) => id !== accountId);
+    await eventually('the poll state removed', async () => (await pollState(accountId)) === undefined);
+    await eventually('the fingerprints purged', async () => (await fingerprints()) === 0);
   });
 
   it('the poll state of an account that does not exist is SWY_ERR_NOT_FOUND', async () => {

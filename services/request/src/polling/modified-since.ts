@@ -6,6 +6,21 @@ import { RegistrationFailed } from '../registration/outcome.js';
 import { checked, publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
 import type { PollRecord } from './store.js';
 
+/**
+ * A record's key in `poll_fingerprints`: `<account>.<resource>.<hash of the remote id>`, dot-separated
+ * so an account's fingerprints are found (and purged) with the `<account>.>` filter.
+ */
+export function fingerprintKey(accountId: string, resource: string, remoteId: string): string {
+  return `${keyToken(accountId)}.${resource.replace(/[^A-Za-z0-9]/g, '_')}.${sha256Hex(remoteId).slice(0, 32)}`;
+}
+
+/** Forgets every fingerprint of an account (it was deleted). */
+export async function purgeFingerprints(kv: PollParts['bus']['kv']['poll_fingerprints'], accountId: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const key of await kv.keys(`${keyToken(accountId)}.>`)) keys.push(key);
+  for (const key of keys) await kv.purge(key);
+}
+
 /** The payload a modified-since poll publishes to RAW per changed record (what the poll mapping reads). */
 export interface PolledRecord {
   resource: string;
@@ -37,7 +52,7 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
     for (const record of records) {
       const remoteId = await required(parts.engine, `${where}.remote_id`, source.remote_id, record, slug, 'remote id', answer.status);
       const version = await required(parts.engine, `${where}.version`, source.version, record, slug, 'version', answer.status);
-      const key = keyToken(`${target.account.id}_${resource.replace(/[^A-Za-z0-9]/g, '_')}_${sha256Hex(remoteId).slice(0, 32)}`);
+      const key = fingerprintKey(target.account.id, resource, remoteId);
       const fingerprint = sha256Hex(JSON.stringify(record));
       const known = await fingerprints.get(key);
       const previous = known?.operation === 'PUT' ? known.string() : undefined;

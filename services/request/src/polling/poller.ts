@@ -4,7 +4,7 @@ import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { RegistrationCalls } from '@switchyard/provider-client';
 import type { AccountRecord, AccountStore } from '@switchyard/stores';
 import { failureOf } from '../registration/outcome.js';
-import { pollModifiedSince } from './modified-since.js';
+import { pollModifiedSince, purgeFingerprints } from './modified-since.js';
 import { drainQueue } from './queue.js';
 import type { PollRecord, PollStore } from './store.js';
 
@@ -85,6 +85,7 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
     if (!attempt.acquired) return;
     try {
       const now = Date.now();
+      await forgetDeleted(parts);
       for (const account of parts.accounts.all()) {
         const polling = account.status === 'active' ? parts.catalog.get(account.provider)?.definition.polling : undefined;
         for (const resource of Object.keys(polling?.resources ?? {})) {
@@ -115,6 +116,19 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
       await running;
     },
   };
+}
+
+/**
+ * Removes the poll state and fingerprints of accounts that no longer exist, so nothing of a deleted
+ * account stays behind. An id missing from the mirror is confirmed by a read (the mirror may lag a new account).
+ */
+async function forgetDeleted(parts: PollerParts): Promise<void> {
+  const live = new Set(parts.accounts.all().map((a) => a.id));
+  for (const record of parts.store.all()) {
+    if (live.has(record.account_id) || (await parts.accounts.get(record.account_id))) continue;
+    await purgeFingerprints(parts.bus.kv.poll_fingerprints, record.account_id);
+    await parts.store.delete(record.account_id, record.resource);
+  }
 }
 
 /** Sets the lag gauge from this replica's mirror of the cluster-wide bucket. */

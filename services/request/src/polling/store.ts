@@ -60,6 +60,10 @@ export class PollStore {
     return next;
   }
 
+  async delete(accountId: string, resource: string): Promise<void> {
+    await this.#entries.delete(pollKey(accountId, resource));
+  }
+
   /** Every poll state (snapshot of the watched mirror). */
   all(): PollRecord[] {
     return this.#entries.values();

@@ -123,6 +123,28 @@ describe('polling: ADP Workforce Now event notifications', () => {
     expect(listed.body.result[0]).toMatchObject({ remote_id: aoid, first_name: 'Ana', employment_status: 'terminated', termination_date: '2026-03-10' });
   });
 
+  it('replaying RAW runs polled messages through the poll mapping again: nothing dead-lettered, nothing delivered twice', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const accountId = await connectAccount();
+    const aoid = adp.hire({ givenName: 'Fay', familyName1: 'Orr' });
+    await eventually('the hire delivered', () => delivered(aoid).length === 1);
+    const replay = await hub.call('POST', '/v1/raw/replay', { token: env.apiKey, body: { since, integrated_account_id: accountId } });
+    expect(replay.status, JSON.stringify(replay.body)).toBe(202);
+    const job = await eventually('the replay done', async () => {
+      const state = (await hub.call('GET', `/v1/replays/${replay.body.id}`, { token: env.apiKey })).body;
+      return state.status === 'done' && state;
+    });
+    expect(job.republished).toBe(1);
+    // The replayed message went through the mapping (RAW → normalizer) and made the same event id.
+    const replayed = await eventually('the replayed message normalized', async () => {
+      const info = await jsm.consumers.info('RAW', 'normalizer');
+      return info.num_pending === 0 && info.num_ack_pending === 0 && info;
+    });
+    expect(replayed).toBeTruthy();
+    expect((await hub.call('GET', '/v1/dead-letters', { token: env.apiKey })).body.data).toEqual([]);
+    expect(delivered(aoid)).toHaveLength(1);
+  });
+
   it('a DELETE ADP refuses leaves the message at the head; the next poll only deletes it, and the change is delivered once', async () => {
     const accountId = await connectAccount();
     const aoid = adp.hire({ givenName: 'Bo', familyName1: 'Lind' });

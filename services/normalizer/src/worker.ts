@@ -50,8 +50,8 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
     const accountId = message.headers?.get(H.account) ?? '';
     const loaded = ctx.catalog.get(slug);
     const origin = EventOrigin.safeParse(message.headers?.get(H.origin)).data ?? 'webhook';
-    // A polled payload (docs/polling.md) runs the provider's poll mapping; everything else the webhook's.
-    const polled = origin === 'poll' && loaded?.pollMapping !== undefined && loaded.pollMapping !== loaded.webhookMapping ? loaded.pollMapping : undefined;
+    // A polled payload (docs/polling.md), first time or replayed, runs the provider's poll mapping; everything else the webhook's.
+    const polled = message.headers?.get(H.polled) === '1' && loaded?.pollMapping !== undefined && loaded.pollMapping !== loaded.webhookMapping ? loaded.pollMapping : undefined;
     if (!polled && (!loaded?.definition.webhook || !loaded.webhookMapping)) return deadLetter(message, 'SWY_ERR_MAPPING_MISSING', `no webhook mapping for provider '${slug}'`);
     const account = await accounts.get(accountId);
     if (!account) return deadLetter(message, 'SWY_ERR_ACCOUNT_UNKNOWN', `account '${accountId}' no longer exists`);

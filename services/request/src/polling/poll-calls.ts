@@ -38,6 +38,7 @@ export async function publishPolled(parts: PollParts, target: RegistrationTarget
   h.set(RAW_HEADERS.contentType, 'application/json');
   h.set(RAW_HEADERS.eventKey, eventKey);
   h.set(RAW_HEADERS.origin, 'poll');
+  h.set(RAW_HEADERS.polled, '1');
   const msgID = `${account.id}:poll:${sha256Hex(eventKey).slice(0, 40)}`;
   await publishDurable(parts.bus.js, rawSubject({ provider: provider.definition.slug, account: account.id }), JSON.stringify(body), { msgID, headers: h }, parts.publishTimeoutMs);
 }

@@ -185,6 +185,22 @@ describe('polling: ADP Workforce Now event notifications', () => {
     expect(delivered(aoid)).toHaveLength(1);
   });
 
+  it('with two hubs on the same NATS, each message is taken by one of them and delivered once', async () => {
+    const second = await startTestHub(nats.url, hubEnv());
+    try {
+      await connectAccount();
+      const callsBefore = adp.calls.length;
+      const hired = [adp.hire({ givenName: 'Gil', familyName1: 'Pratt' }), adp.hire({ givenName: 'Hal', familyName1: 'Quist' }), adp.hire({ givenName: 'Ida', familyName1: 'Roe' })];
+      await eventually('every hire delivered', () => hired.every((aoid) => delivered(aoid).length >= 1));
+      await eventually('the queue drained', () => adp.queue.length === 0);
+      for (const aoid of hired) expect(delivered(aoid).map((e) => e.type)).toEqual(['hris/employees:created']);
+      // One lock per account: no message was read and deleted by both hubs.
+      expect(adp.calls.slice(callsBefore).filter((c) => c.startsWith('DELETE '))).toHaveLength(3);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('a throttled queue read (429, Retry-After) is recorded as SWY_ERR_PROVIDER_RATE_LIMITED and the message is delivered once afterwards', async () => {
     const accountId = await connectAccount();
     adp.throttleReads = 1;

@@ -286,3 +286,26 @@ export const WebhookRegistrationView = z.object({
   updated_at: z.string(),
 });
 export type WebhookRegistrationView = z.infer<typeof WebhookRegistrationView>;
+
+/** One polled resource of an account (`GET /v1/integrated-accounts/{id}/polling`, docs/polling.md). */
+export const PollStateView = z.object({
+  resource: z.string(),
+  source: z.enum(['queue', 'modified_since']),
+  /** Null until the first run. */
+  last_run_at: z.string().nullable(),
+  next_poll_at: z.string().nullable(),
+  /** Modified-since sources: changes up to this time are on JetStream. Null for queues. */
+  cursor: z.string().nullable(),
+  /** Seconds between now and the cursor (modified-since) or the last successful run; null before one. */
+  lag_seconds: z.number().nullable(),
+  /** Events published to RAW so far. */
+  events_emitted: z.number().int(),
+  /** A queue message published but not yet acknowledged at the provider (acknowledged on the next run). */
+  pending_ack: z.boolean(),
+  last_error: RegistrationError.nullable(),
+});
+export type PollStateView = z.infer<typeof PollStateView>;
+
+/** Every polled resource of an account. */
+export const PollingView = z.object({ integrated_account_id: z.string(), provider: z.string(), resources: z.array(PollStateView) });
+export type PollingView = z.infer<typeof PollingView>;

@@ -76,6 +76,8 @@ export const ERRORS = {
   SWY_ERR_REGISTRATION_URL_REFUSED: { status: 422, title: 'The provider refused the webhook URL (not public, not HTTPS, or not reachable)' },
   SWY_ERR_REGISTRATION_LIMIT: { status: 409, title: "The provider's limit on webhooks is reached" },
   SWY_ERR_REGISTRATION_VERIFICATION_PENDING: { status: 409, title: 'The provider has not sent its verification token yet' },
+  SWY_ERR_POLL_ANSWER_INVALID: { status: 502, title: "The provider's answer to a poll call could not be read" },
+  SWY_ERR_POLL_LOCK_LOST: { status: 409, title: "Another replica took over this account's poll" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CATEGORIES } from './event-type.js';
 import { ProviderApi } from './provider-api.js';
 import { ProviderRegistration } from './provider-registration.js';
+import { ProviderPolling } from './provider-polling.js';
 
 /** One piece of the string a provider signs; pieces are concatenated in order. */
 export const SignedPart = z.discriminatedUnion('part', [
@@ -321,9 +322,15 @@ export const ProviderDefinition = z
   api: ProviderApi.optional(),
   /** How the hub sets up and keeps alive its webhook at the provider, or the manual steps (docs/registration.md). */
   registration: ProviderRegistration.optional(),
+  /** Resources whose changes the hub polls for (docs/polling.md). */
+  polling: ProviderPolling.optional(),
 })
   .refine((d) => d.registration?.mode !== 'api' || (d.api !== undefined && d.webhook !== undefined), {
     message: 'registration through the API needs an api section (base URL, auth) and a webhook section',
     path: ['registration'],
+  })
+  .refine((d) => !d.polling || (d.api !== undefined && (d.polling.mapping !== undefined || d.webhook !== undefined)), {
+    message: 'polling needs an api section (base URL, auth) and a mapping: polling.mapping, or a webhook section',
+    path: ['polling'],
   });
 export type ProviderDefinition = z.infer<typeof ProviderDefinition>;

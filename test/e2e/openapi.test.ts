@@ -41,6 +41,7 @@ describe('GET /openapi.json', () => {
       ['put', '/v1/integrated-accounts/{id}/webhook-registration'],
       ['get', '/v1/integrated-accounts/{id}/webhook-registration'],
       ['delete', '/v1/integrated-accounts/{id}/webhook-registration'],
+      ['get', '/v1/integrated-accounts/{id}/polling'],
       ['post', '/v1/subscriptions/{id}/rotate-secret'],
       ['get', '/v1/subscriptions/{id}/attempts'],
       ['post', '/v1/events/{id}/resend'],

@@ -132,6 +132,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
         eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
         registration: config,
+        polling: config,
       }),
     );
     await app.listen({ port, host: config.HOST });

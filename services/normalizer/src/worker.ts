@@ -49,14 +49,18 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
     const slug = message.headers?.get(H.provider) ?? '';
     const accountId = message.headers?.get(H.account) ?? '';
     const loaded = ctx.catalog.get(slug);
-    if (!loaded?.definition.webhook || !loaded.webhookMapping) return deadLetter(message, 'SWY_ERR_MAPPING_MISSING', `no webhook mapping for provider '${slug}'`);
+    const origin = EventOrigin.safeParse(message.headers?.get(H.origin)).data ?? 'webhook';
+    // A polled payload (docs/polling.md), first time or replayed, runs the provider's poll mapping; everything else the webhook's.
+    const polled = message.headers?.get(H.polled) === '1' && loaded?.pollMapping !== undefined && loaded.pollMapping !== loaded.webhookMapping ? loaded.pollMapping : undefined;
+    if (!polled && (!loaded?.definition.webhook || !loaded.webhookMapping)) return deadLetter(message, 'SWY_ERR_MAPPING_MISSING', `no webhook mapping for provider '${slug}'`);
     const account = await accounts.get(accountId);
     if (!account) return deadLetter(message, 'SWY_ERR_ACCOUNT_UNKNOWN', `account '${accountId}' no longer exists`);
     // Base ▸ environment ▸ account, from the watched overrides: an edited override applies to the next delivery.
-    const mapping = mappings.resolve(loaded, account.environment_id, account.id);
+    // A separate poll mapping has no overrides yet (docs/polling.md).
+    const mapping: ResolvedMapping = polled ? { ...polled, revisions: { environment: null, account: null }, tenantWritten: false } : mappings.resolve(loaded!, account.environment_id, account.id);
 
     const contentType = message.headers?.get(H.contentType) ?? 'application/json';
-    const format = loaded.definition.webhook.content_types[contentType] ?? 'json';
+    const format = loaded!.definition.webhook?.content_types[contentType] ?? 'json';
     let payload: unknown;
     try {
       payload = parseBody(format, message.data);
@@ -65,7 +69,6 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
     }
     const kept: Record<string, string> = {};
     for (const [key, value] of copyHeaders(message.headers)) if (key.startsWith(H.keptPrefix)) kept[key.slice(H.keptPrefix.length)] = value;
-    const origin = EventOrigin.safeParse(message.headers?.get(H.origin)).data ?? 'webhook';
 
     let envelopes;
     try {
@@ -90,7 +93,7 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
       }
       return deadLetter(message, coded.code, coded.message, mapping);
     }
-    const enriched = await enrich(loaded, account, envelopes, message.info.deliveryCount);
+    const enriched = await enrich(loaded!, account, envelopes, message.info.deliveryCount);
     if (enriched.kind === 'later') {
       message.nak(enriched.delayMs);
       return;

@@ -37,3 +37,15 @@ export const RegistrationEnv = z.object({
   SWITCHYARD_REGISTRATION_MAX_LIFETIME_S: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).optional()),
 });
 export type RegistrationConfig = z.output<typeof RegistrationEnv>;
+
+/** The poller (docs/polling.md). */
+export const PollingEnv = z.object({
+  /** How often the poller looks for due (account, resource) pairs, in ms (default 1 s; a tick reads memory, not KV). */
+  SWITCHYARD_POLL_TICK_MS: z.coerce.number().int().min(50).default(1_000),
+  /** Overrides every polled resource's `interval_s`, in ms (unset: the definition's). */
+  SWITCHYARD_POLL_INTERVAL_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(50).optional()),
+  /** First retry after a failed poll, in ms (default 30 s), doubled per failure up to the max (default 1 h), or the provider's Retry-After. */
+  SWITCHYARD_POLL_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
+  SWITCHYARD_POLL_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+});
+export type PollingConfig = z.output<typeof PollingEnv>;

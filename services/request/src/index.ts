@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable } from '@switchyard/kernel';
 import type { RequestParts } from './parts.js';
-import { RegistrationEnv, type RegistrationConfig } from './config.js';
+import { PollingEnv, RegistrationEnv, type PollingConfig, type RegistrationConfig } from './config.js';
+import { openPolling } from './polling/index.js';
+import { registerPollingRoutes } from './routes/polling.js';
 import { openRegistration } from './registration/index.js';
 import { openApiDocument } from './openapi.js';
 import { registerConnectRoutes } from './routes/connect.js';
@@ -16,7 +18,7 @@ import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerProviderAppRoutes } from './routes/provider-apps.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 
-export { AdminEnv, QuotaEnv, RegistrationEnv, RotationEnv, type RegistrationConfig } from './config.js';
+export { AdminEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv, type PollingConfig, type RegistrationConfig } from './config.js';
 export { requestParts, type RequestParts } from './parts.js';
 
 /** Request-service options. */
@@ -33,6 +35,8 @@ export interface RequestOptions {
   eventsLookupWindow: number;
   /** The registration reconciler's settings (`RegistrationEnv`); defaults when left out. */
   registration?: RegistrationConfig | undefined;
+  /** The poller's settings (`PollingEnv`); defaults when left out. */
+  polling?: PollingConfig | undefined;
 }
 
 /**
@@ -56,5 +60,12 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs, maxRunningReplays: options.maxRunningReplays });
   registerUnifiedRoutes(app, ctx, environments, accounts);
   await registerProxyRoutes(app, ctx, environments, accounts);
-  return registration;
+  const polling = await openPolling(ctx, options.polling ?? PollingEnv.parse({}), options.publishTimeoutMs);
+  registerPollingRoutes(app, ctx, environments, accounts, polling.store);
+  return {
+    close: async () => {
+      await polling.close();
+      await registration.close();
+    },
+  };
 }

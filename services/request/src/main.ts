@@ -1,9 +1,9 @@
 import { PublishEnv } from '@switchyard/bus';
 import { ServiceEnv, runStandalone } from '@switchyard/runtime';
-import { AdminEnv, QuotaEnv, RegistrationEnv, RotationEnv } from './config.js';
+import { AdminEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv } from './config.js';
 import { requestParts, startRequest } from './index.js';
 
-const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(QuotaEnv.shape).extend(PublishEnv.shape).extend(RegistrationEnv.shape);
+const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(QuotaEnv.shape).extend(PublishEnv.shape).extend(RegistrationEnv.shape).extend(PollingEnv.shape);
 
 await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) =>
   startRequest(app, await requestParts(runtime), {
@@ -13,5 +13,6 @@ await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) 
     maxRunningReplays: config.SWITCHYARD_REPLAY_MAX_RUNNING,
     eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
     registration: config,
+    polling: config,
   }),
 );

@@ -44,6 +44,7 @@ export function openApiDocument(serverUrl: string): Schema {
     DeliveryAttempt: schema(api.DeliveryAttempt),
     ApiKey: schema(api.ApiKeyView),
     WebhookRegistration: schema(api.WebhookRegistrationView),
+    Polling: schema(api.PollingView),
   };
   for (const key of unified) schemas[key.replace('/', '_')] = schema(UNIFIED_MODELS[key]!);
 
@@ -88,6 +89,9 @@ export function openApiDocument(serverUrl: string): Schema {
       put: op("Register the hub's webhook once for every account of the app (providers with registration.scope app: HubSpot)", { params: ['id'], body: schema(api.EnsureWebhookRegistration, 'input'), response: ref('WebhookRegistration') }),
       get: op("The app's registration", { params: ['id'], response: ref('WebhookRegistration') }),
       delete: op("Remove the app's webhook at the provider and forget the registration", { params: ['id'], status: '204' }),
+    },
+    '/v1/integrated-accounts/{id}/polling': {
+      get: op('The poll state of each polled resource: last run, cursor, lag, events emitted, last error (docs/polling.md)', { params: ['id'], response: ref('Polling') }),
     },
     '/v1/subscriptions': {
       post: op('Subscribe an endpoint (the secret or public key is returned once)', { body: schema(api.CreateSubscription, 'input'), response: ref('Subscription'), status: '201' }),

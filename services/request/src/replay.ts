@@ -37,6 +37,7 @@ const RAW_HEADER_NAMES = new Set<string>([
   RAW_HEADERS.receivedAt,
   RAW_HEADERS.contentType,
   RAW_HEADERS.eventKey,
+  RAW_HEADERS.polled,
 ]);
 
 /**

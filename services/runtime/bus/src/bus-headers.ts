@@ -12,6 +12,8 @@ export const RAW_HEADERS = {
   /** The provider's delivery key (what `Nats-Msg-Id` dedupes on), used in deterministic event ids. */
   eventKey: 'swy-event-key',
   origin: 'swy-origin',
+  /** `1` on a payload a poll fetched (docs/polling.md): it runs the poll mapping, replayed or not. */
+  polled: 'swy-polled',
   /** `k/n` on one account's share of an app-level batch split across n accounts. */
   split: 'swy-split',
   /** Prefix for provider headers a definition keeps (`keep_headers`). */

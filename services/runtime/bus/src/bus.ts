@@ -20,9 +20,11 @@ const HOUR_MS = 3_600_000;
 
 /**
  * The KV buckets of DESIGN §3; `tokens` holds each OAuth2 grant's current tokens, sealed (provider-client/oauth2-tokens.ts);
- * `registrations` the state of the hub's webhook at each provider (request service, docs/registration.md).
+ * `registrations` the state of the hub's webhook at each provider (request service, docs/registration.md);
+ * `polls` each polled (account, resource)'s cursor, queue head and last error, `poll_fingerprints` a hash per polled
+ * record (created vs updated; request service, docs/polling.md).
  */
-export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency', 'tokens', 'replay_keys', 'registrations'] as const;
+export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency', 'tokens', 'replay_keys', 'registrations', 'polls', 'poll_fingerprints'] as const;
 export type BucketName = (typeof BUCKETS)[number];
 
 /** Stream names, one place. */

@@ -12,6 +12,11 @@ export interface HeldLock {
   readonly key: string;
   /** Deletes the entry if this holder still owns it; a lock taken over after expiry is left alone. */
   release(): Promise<void>;
+  /**
+   * Extends the lease by the lock's TTL from now, at the revision this holder last wrote. False when the
+   * lease was taken over meanwhile (it had expired): the holder must stop what the lease guards.
+   */
+  renew(): Promise<boolean>;
 }
 
 /** The outcome of one attempt: the lock, or who holds it now. */
@@ -70,15 +75,25 @@ export class KvLock {
 
   #held(key: string, revision: number): LockAttempt {
     const kv = this.#kv;
+    let current = revision;
     const release = async (): Promise<void> => {
       try {
-        await kv.delete(key, { previousSeq: revision });
+        await kv.delete(key, { previousSeq: current });
       } catch (error) {
         // Someone took the lease over after it expired: theirs now, not ours to delete.
         if (!isCasConflict(error)) throw error;
       }
     };
-    return { acquired: true, lock: { key, release } };
+    const renew = async (): Promise<boolean> => {
+      try {
+        current = await kv.update(key, JSON.stringify({ owner: this.#owner, expires_at: this.#now() + this.#ttlMs } satisfies LockValue), current);
+        return true;
+      } catch (error) {
+        if (!isCasConflict(error)) throw error;
+        return false;
+      }
+    };
+    return { acquired: true, lock: { key, release, renew } };
   }
 }
 

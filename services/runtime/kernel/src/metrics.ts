@@ -65,6 +65,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Events a poll published to RAW, by provider and resource (docs/polling.md). */
+  readonly polledEvents = new Counter({
+    name: 'switchyard_poll_events_total',
+    help: 'Events published to RAW by polls, by provider and resource',
+    labelNames: ['provider', 'resource'] as const,
+    registers: [this.registry],
+  });
+
+  /** Failed poll runs, by provider and SWY_ERR_* code: the cursor and the queue were left as they were. */
+  readonly pollErrors = new Counter({
+    name: 'switchyard_poll_errors_total',
+    help: 'Failed poll runs, by provider and error code',
+    labelNames: ['provider', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * The largest poll lag over a provider's accounts, in seconds: modified-since sources now minus the
+   * cursor; queues 0 while their runs succeed, else the time since the failing run started. Set from the
+   * cluster-wide `polls` bucket, so every replica reports the same.
+   */
+  readonly pollLag = new Gauge({
+    name: 'switchyard_poll_lag_seconds',
+    help: 'Largest poll lag over the accounts of a provider and resource, in seconds',
+    labelNames: ['provider', 'resource'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ProviderDefinition, SwitchyardError } from '@switchyard/contracts';
 import { sha256Hex } from '@switchyard/kernel';
 import { MappingEngine } from './mapping-engine.js';
+import { pollSourceExpressions } from './provider-expressions.js';
 
 /** A JSONata file of a provider, with the version it stamps on events. */
 export interface MappingSource {
@@ -28,6 +29,8 @@ export interface LoadedProvider {
   dir: string;
   /** The webhook mapping, when the provider receives webhooks. */
   webhookMapping: MappingSource | undefined;
+  /** The mapping of polled payloads (`polling.mapping`, else the webhook mapping), when the provider is polled. */
+  pollMapping?: MappingSource | undefined;
 }
 
 /** The repository's `mappings/` folder, found relative to this module (works from src/ and dist/). */
@@ -91,7 +94,8 @@ export class ProviderCatalog {
       if (secret?.max_length !== undefined && secret.as === 'random' && encodedLength(secret.bytes, secret.encoding) > secret.max_length) {
         throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `${file}: registration.secret: ${secret.bytes} bytes in ${secret.encoding} exceed the provider's ${secret.max_length} characters`);
       }
-      providers.set(definition.slug, { definition, dir: providerDir, webhookMapping });
+      const pollMapping = await loadPollMapping(engine, definition, providerDir, webhookMapping);
+      providers.set(definition.slug, { definition, dir: providerDir, webhookMapping, pollMapping });
     }
     return new ProviderCatalog(providers);
   }
@@ -155,4 +159,18 @@ function registrationExpressions(registration: ProviderDefinition['registration'
 /** Characters `bytes` random bytes take in an encoding (base64url unpadded). */
 function encodedLength(bytes: number, encoding: 'hex' | 'base64url'): number {
   return encoding === 'hex' ? bytes * 2 : Math.ceil((bytes * 4) / 3);
+}
+
+/** The poll mapping of a polled provider, compiled with the `polling` section's expressions (a typo stops start-up). */
+async function loadPollMapping(engine: MappingEngine, definition: ProviderDefinition, providerDir: string, webhookMapping: MappingSource | undefined): Promise<MappingSource | undefined> {
+  const polling = definition.polling;
+  if (!polling) return undefined;
+  for (const [resource, polled] of Object.entries(polling.resources)) {
+    for (const [field, expression] of pollSourceExpressions(polled.source)) engine.compile(`${definition.slug}/provider.json#polling.resources.${resource}.source.${field}`, expression);
+  }
+  if (!polling.mapping) return webhookMapping;
+  const source = await readFile(join(providerDir, polling.mapping), 'utf8');
+  const name = `${definition.slug}/${polling.mapping}`;
+  engine.compile(name, source);
+  return { name, source, bindings: {}, version: mappingVersion(definition.slug, definition.version, source, {}) };
 }

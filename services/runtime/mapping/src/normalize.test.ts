@@ -50,7 +50,7 @@ describe('every provider mapping against its golden fixtures', async () => {
   it.each(cases)('%s', async (_name, provider, fixture) => {
     const run = normalize(
       engine,
-      provider.webhookMapping!,
+      (provider.webhookMapping ?? provider.pollMapping)!,
       delivery(fixture.input, 'key-1', { provider: provider.definition.slug, headers: fixture.headers ?? {}, config: fixture.config ?? {} }),
     );
     if (fixture.error) {

@@ -1,4 +1,5 @@
 import type { LoadedProvider } from './catalog.js';
+import type { PollSource } from '@switchyard/contracts';
 
 /** One JSONata expression of a provider definition and where it sits (`bamboohr/webhook.jsonata`, `…#api.resources.…map`). */
 export interface ProviderExpression {
@@ -40,5 +41,20 @@ export function providerExpressions(provider: LoadedProvider): ProviderExpressio
       }
     }
   }
+  if (provider.pollMapping && provider.pollMapping !== provider.webhookMapping) out.push({ where: provider.pollMapping.name, source: provider.pollMapping.source });
+  for (const [resource, polled] of Object.entries(definition.polling?.resources ?? {})) {
+    for (const [field, source] of pollSourceExpressions(polled.source)) out.push({ where: at(`polling.resources.${resource}.source.${field}`), source });
+  }
   return out;
+}
+
+/** The JSONata expressions of one poll source, by field. */
+export function pollSourceExpressions(source: PollSource): Array<[string, string]> {
+  const calls = source.type === 'queue' ? { next: source.next, ack: source.ack } : { list: source.list };
+  const fields: Array<[string, string | undefined]> =
+    source.type === 'queue'
+      ? [['empty', source.empty], ['message_id', source.message_id], ['event_key', source.event_key]]
+      : [['records', source.records], ['remote_id', source.remote_id], ['version', source.version]];
+  for (const [name, call] of Object.entries(calls)) fields.push([`${name}.query`, call.query], [`${name}.body`, call.body]);
+  return fields.filter((f): f is [string, string] => f[1] !== undefined);
 }

@@ -148,6 +148,11 @@ export class AccountStore {
     return record?.environment_id === environmentId ? record : undefined;
   }
 
+  /** Every account of every environment (snapshot of the watched mirror; the poller's sweep). */
+  all(): AccountRecord[] {
+    return this.#accounts.values();
+  }
+
   /** Accounts of one environment, oldest first. */
   list(environmentId: string): AccountRecord[] {
     return this.#accounts

@@ -63,7 +63,7 @@ describe('compiled mappings', () => {
   });
 
   it.each(fixtures)('%s: the webhook mapping gives the identical value or error compiled and interpreted', async (_name, provider, fixture) => {
-    await expectSame(provider.webhookMapping!.source, mappingInput(fixture), provider.webhookMapping!.bindings);
+    await expectSame((provider.webhookMapping ?? provider.pollMapping)!.source, mappingInput(fixture), (provider.webhookMapping ?? provider.pollMapping)!.bindings);
   });
 
   it.each(fixtures)('%s: normalize() publishes byte-identical envelopes compiled and interpreted', async (_name, provider, fixture) => {
@@ -77,7 +77,7 @@ describe('compiled mappings', () => {
       headers: fixture.headers ?? {},
     };
     const run = (engine: MappingEngine) =>
-      normalize(engine, provider.webhookMapping!, delivery).then(
+      normalize(engine, (provider.webhookMapping ?? provider.pollMapping)!, delivery).then(
         (events) => JSON.stringify(events),
         (error: { code: string; message: string }) => `${error.code} ${error.message}`,
       );

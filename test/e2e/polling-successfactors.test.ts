@@ -1,0 +1,177 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { rememberSecret } from '../harness/log-audit.js';
+import { startTestNats } from '../harness/nats.js';
+import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { eventually } from '../harness/wait.js';
+import { startSuccessFactorsApi, type SuccessFactorsApi } from '../simulators/successfactors-api.js';
+
+const MAPPINGS = fileURLToPath(new URL('../../mappings', import.meta.url));
+const SLUG = 'sap-successfactors';
+
+/**
+ * Polling SAP SuccessFactors' OData v2 `lastModifiedDateTime` window (docs/polling.md) through a real
+ * hub on a real nats-server: a user created and then changed is one `created` and one `updated` event,
+ * however often the overlapping windows re-read it and however many hubs run.
+ */
+describe('polling: SAP SuccessFactors modified-since', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let receiver: Receiver;
+  let sf: SuccessFactorsApi;
+  let dir: string;
+  let hub: TestHub;
+  let env: { id: string; apiKey: string };
+  let accounts: string[] = [];
+  const hubEnv = (): Record<string, string> => ({
+    SWITCHYARD_MAPPINGS_DIR: dir,
+    SWITCHYARD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+    SWITCHYARD_POLL_TICK_MS: '100',
+    SWITCHYARD_POLL_INTERVAL_MS: '150',
+    SWITCHYARD_POLL_BACKOFF_MS: '150',
+    SWITCHYARD_POLL_BACKOFF_MAX_MS: '300',
+    SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150',
+  });
+  const connectAccount = async (password = 'sf-password') => {
+    const created = await hub.call('POST', '/v1/integrated-accounts', {
+      token: env.apiKey,
+      body: { provider: SLUG, credentials: { username: 'apiuser@acmeco', password }, config: { api_host: 'api4.successfactors.com', base_url: `${sf.url}/odata/v2` } },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    accounts.push(created.body.id);
+    return created.body.id as string;
+  };
+  const delivered = (recordId: string) => receiver.delivered().map((d) => JSON.parse(d.body)).filter((e) => e.record_id === recordId);
+  const pollState = async (accountId: string) => {
+    const message = await jsm.streams.getMessage('KV_polls', { last_by_subj: `$KV.polls.${accountId}_hris_employees` }).catch(() => null);
+    // A deleted entry ends in an empty marker.
+    return message && message.data.length > 0 ? message.json<any>() : undefined;
+  };
+  /** Waits until the simulator has answered `n` more list calls. */
+  const morePolls = async (n: number) => {
+    const target = sf.filters.length + n;
+    await eventually(`${n} more polls`, () => sf.filters.length >= target);
+  };
+
+  beforeAll(async () => {
+    sf = await startSuccessFactorsApi({ username: 'apiuser@acmeco', password: 'sf-password' });
+    rememberSecret('SuccessFactors password', 'sf-password');
+    dir = await mkdtemp(join(tmpdir(), 'swy-sf-'));
+    await cp(join(MAPPINGS, SLUG), join(dir, SLUG), { recursive: true });
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    jsm = await jetstreamManager(nc);
+    receiver = await startReceiver();
+    hub = await startTestHub(nats.url, hubEnv());
+    env = await hub.createEnvironment('sf');
+    expect((await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*'] } })).status).toBe(201);
+  });
+
+  afterEach(async () => {
+    for (const id of accounts) await hub.call('DELETE', `/v1/integrated-accounts/${id}`, { token: env.apiKey });
+    accounts = [];
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    await receiver?.close();
+    await nc?.close();
+    await nats?.stop();
+    await sf?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a user created, then changed, is one created and one updated event across overlapping windows', async () => {
+    sf.upsert({ userId: 'lbrandt', firstName: 'Lea', lastName: 'Brandt', email: 'Lea.Brandt@example.com', status: 't' });
+    const accountId = await connectAccount();
+    const [created] = await eventually('the created event', () => delivered('lbrandt').length > 0 && delivered('lbrandt'));
+    expect(created).toMatchObject({ type: 'hris/employees:created', origin: 'poll', provider: SLUG, integrated_account_id: accountId, data: { remote_id: 'lbrandt', first_name: 'Lea', work_email: 'lea.brandt@example.com', employment_status: 'active' } });
+    await morePolls(3);
+    expect(delivered('lbrandt')).toHaveLength(1);
+
+    sf.upsert({ userId: 'lbrandt', firstName: 'Lea', lastName: 'Brandt-Ott', email: 'Lea.Brandt@example.com', status: 't' });
+    await eventually('the updated event', () => delivered('lbrandt').length === 2);
+    await morePolls(3);
+    expect(delivered('lbrandt').map((e) => [e.type, e.data.last_name])).toEqual([['hris/employees:created', 'Brandt'], ['hris/employees:updated', 'Brandt-Ott']]);
+
+    // Each window starts overlap_s (300 s) before the previous one ended, so the change was read again, and dropped.
+    const windows = sf.filters.slice(-2).map((f) => [...f.matchAll(/datetimeoffset'([^']+)'/g)].map((m) => Date.parse(m[1]!)));
+    expect(windows[1]![0]).toBeLessThan(windows[0]![1]!);
+    const state = await pollState(accountId);
+    expect(state).toMatchObject({ events_emitted: 2, last_error: null });
+    expect(Date.parse(state.cursor)).toBeGreaterThan(Date.parse(created.timestamp) - 1);
+    const view = await hub.call('GET', `/v1/integrated-accounts/${accountId}/polling`, { token: env.apiKey });
+    expect(view.body.resources).toEqual([expect.objectContaining({ resource: 'hris/employees', source: 'modified_since', events_emitted: 2, last_error: null, lag_seconds: expect.any(Number) })]);
+    expect(Date.parse(view.body.resources[0].cursor)).toBeGreaterThan(Date.parse(created.timestamp) - 1);
+  });
+
+  it('with two hubs polling the same account, a change is delivered once', async () => {
+    const second = await startTestHub(nats.url, hubEnv());
+    try {
+      await connectAccount();
+      sf.upsert({ userId: 'okim', firstName: 'Ok', lastName: 'Kim', email: 'ok.kim@example.com', status: 't' });
+      await eventually('the created event', () => delivered('okim').length > 0);
+      sf.upsert({ userId: 'okim', firstName: 'Ok', lastName: 'Kim', email: 'ok.kim@example.com', status: 'f' });
+      await eventually('the updated event', () => delivered('okim').length >= 2);
+      await morePolls(4);
+      expect(delivered('okim').map((e) => [e.type, e.data.employment_status])).toEqual([['hris/employees:created', 'active'], ['hris/employees:updated', 'inactive']]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a malformed page is SWY_ERR_POLL_ANSWER_INVALID with the cursor unchanged, and the change still arrives once', async () => {
+    const accountId = await connectAccount();
+    await eventually('a first clean run', async () => (await pollState(accountId))?.cursor);
+    const before = (await pollState(accountId)).cursor;
+    sf.garbage = 1;
+    sf.upsert({ userId: 'pvoss', firstName: 'Pia', lastName: 'Voss', email: 'pia.voss@example.com', status: 't' });
+    const failed = await eventually('the failure recorded', async () => {
+      const s = await pollState(accountId);
+      return s?.last_error ? s : undefined;
+    });
+    expect(failed).toMatchObject({ cursor: before, last_error: { code: 'SWY_ERR_POLL_ANSWER_INVALID', provider_status: 200 } });
+    await eventually('the created event', () => delivered('pvoss').length > 0);
+    await morePolls(2);
+    expect(delivered('pvoss').map((e) => e.type)).toEqual(['hris/employees:created']);
+  });
+
+  it('deleting the account removes its poll state and fingerprints', async () => {
+    sf.upsert({ userId: 'rgone', firstName: 'Ro', lastName: 'Gone', email: 'ro.gone@example.com', status: 't' });
+    const accountId = await connectAccount();
+    await eventually('the created event', () => delivered('rgone').length > 0);
+    const fingerprints = async () => {
+      // Live fingerprints: subjects whose last message is a value, not a purge marker.
+      const info = await jsm.streams.info('KV_poll_fingerprints', { subjects_filter: `$KV.poll_fingerprints.${accountId}.>` });
+      let live = 0;
+      for (const subject of Object.keys(info.state.subjects ?? {})) if (((await jsm.streams.getMessage('KV_poll_fingerprints', { last_by_subj: subject }))?.data.length ?? 0) > 0) live++;
+      return live;
+    };
+    expect(await fingerprints()).toBeGreaterThan(0);
+    expect((await hub.call('DELETE', `/v1/integrated-accounts/${accountId}`, { token: env.apiKey })).status).toBe(204);
+    accounts = accounts.filter((id) => id !== accountId);
+    await eventually('the poll state removed', async () => (await pollState(accountId)) === undefined);
+    await eventually('the fingerprints purged', async () => (await fingerprints()) === 0);
+  });
+
+  it('the poll state of an account that does not exist is SWY_ERR_NOT_FOUND', async () => {
+    const unknown = await hub.call('GET', '/v1/integrated-accounts/acc_missing/polling', { token: env.apiKey });
+    expect(unknown).toMatchObject({ status: 404, body: { code: 'SWY_ERR_NOT_FOUND' } });
+  });
+
+  it('refused credentials: SWY_ERR_PROVIDER_UNAUTHORIZED in the poll state, the cursor not moved, nothing published', async () => {
+    const accountId = await connectAccount('wrong-password');
+    const state = await eventually('the failure recorded', async () => {
+      const s = await pollState(accountId);
+      return s?.last_error ? s : undefined;
+    });
+    expect(state).toMatchObject({ cursor: null, events_emitted: 0, last_error: { code: 'SWY_ERR_PROVIDER_UNAUTHORIZED', provider_status: 401 } });
+  });
+});

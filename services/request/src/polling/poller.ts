@@ -1,4 +1,4 @@
-import { KvLock, type Bus } from '@switchyard/bus';
+import { KvLock, startLeasedLoop, type Bus } from '@switchyard/bus';
 import { randomId, type Closeable, type Logger, type Metrics } from '@switchyard/kernel';
 import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { RegistrationCalls } from '@switchyard/provider-client';
@@ -41,12 +41,7 @@ export interface PollerParts {
  * at once. State lives in KV only: a restarted or different replica carries on where the last stopped.
  */
 export function startPoller(parts: PollerParts, options: PollerOptions): Closeable {
-  const lease = new KvLock(parts.bus.kv.locks, { owner: randomId('poller'), ttlMs: options.leaseMs });
   const accountLocks = new KvLock(parts.bus.kv.locks, { owner: randomId('poll'), ttlMs: 120_000 });
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-
   const pollOne = async (account: AccountRecord, resource: string): Promise<void> => {
     const attempt = await accountLocks.tryAcquire(`poll.${account.id}`);
     if (!attempt.acquired) return;
@@ -79,43 +74,28 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
     }
   };
 
-  const tick = async (): Promise<void> => {
-    if (parts.metrics) setLag(parts.metrics, parts.store);
-    const attempt = await lease.tryAcquire(POLLER_LEASE);
-    if (!attempt.acquired) return;
-    try {
+  return startLeasedLoop({
+    kv: parts.bus.kv.locks,
+    lease: POLLER_LEASE,
+    owner: randomId('poller'),
+    leaseMs: options.leaseMs,
+    everyMs: options.tickMs,
+    logger: parts.logger,
+    always: () => parts.metrics && setLag(parts.metrics, parts.store),
+    round: async (stopped) => {
       const now = Date.now();
       await forgetDeleted(parts);
       for (const account of parts.accounts.all()) {
         const polling = account.status === 'active' ? parts.catalog.get(account.provider)?.definition.polling : undefined;
         for (const resource of Object.keys(polling?.resources ?? {})) {
-          if (stopped) return;
+          if (stopped()) return;
           const known = parts.store.peek(account.id, resource);
           if (known && Date.parse(known.next_poll_at) > now) continue;
           await pollOne(account, resource).catch((error: unknown) => parts.logger.error({ err: error, account: account.id, resource }, 'poll failed unexpectedly'));
         }
       }
-    } finally {
-      await attempt.lock.release();
-    }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick()
-        .catch((error: unknown) => parts.logger.warn({ err: error }, 'poller tick failed'))
-        .finally(schedule);
-    }, options.tickMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    close: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
     },
-  };
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KvLock, type Bus } from '@switchyard/bus';
+import { startLeasedLoop, type Bus } from '@switchyard/bus';
 import { randomId, type Closeable, type Logger, type Metrics } from '@switchyard/kernel';
 import type { Registrar } from './registrar.js';
 import type { RegistrationStore } from './store.js';
@@ -14,41 +14,21 @@ export const RECONCILER_LEASE = 'registration-reconciler';
  * a tick, and each account's own lock keeps the API from racing it.
  */
 export function startReconciler(parts: { bus: Bus; logger: Logger; store: RegistrationStore; registrar: Registrar; metrics?: Metrics | undefined }, options: { intervalMs: number; leaseMs: number }): Closeable {
-  const lease = new KvLock(parts.bus.kv.locks, { owner: randomId('reconciler'), ttlMs: options.leaseMs });
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-
-  const tick = async (): Promise<void> => {
-    if (parts.metrics) countStates(parts.metrics, parts.store);
-    const attempt = await lease.tryAcquire(RECONCILER_LEASE);
-    if (!attempt.acquired) return;
-    try {
+  return startLeasedLoop({
+    kv: parts.bus.kv.locks,
+    lease: RECONCILER_LEASE,
+    owner: randomId('reconciler'),
+    leaseMs: options.leaseMs,
+    everyMs: options.intervalMs,
+    logger: parts.logger,
+    always: () => parts.metrics && countStates(parts.metrics, parts.store),
+    round: async (stopped) => {
       for (const record of parts.store.due(Date.now())) {
-        if (stopped) break;
+        if (stopped()) break;
         await parts.registrar.reconcile(record.account_id).catch((error: unknown) => parts.logger.error({ err: error, account: record.account_id }, 'registration reconcile failed'));
       }
-    } finally {
-      await attempt.lock.release();
-    }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick()
-        .catch((error: unknown) => parts.logger.warn({ err: error }, 'registration reconciler tick failed'))
-        .finally(schedule);
-    }, options.intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    close: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
     },
-  };
+  });
 }
 
 /** Sets the registrations gauge from this replica's mirror of the cluster-wide bucket. */

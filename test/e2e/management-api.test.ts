@@ -39,7 +39,12 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     }
     const ok = await scrape(`Bearer ${hub.metricsToken}`);
     expect(ok.status).toBe(200);
-    expect(await ok.text()).toContain('switchyard_');
+    const text = await ok.text();
+    expect(text).toContain('switchyard_');
+    // As promtool checks: `_total` only on counters, and every counter ends in `_total`.
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    expect(types.filter((t) => t.name.endsWith('_total') !== (t.type === 'counter'))).toEqual([]);
+    expect(types.map((t) => t.name)).toContain('switchyard_nodejs_active_resources');
     const file = join(hub.dataDir, 'metrics-token');
     expect((await readFile(file, 'utf8')).trim()).toBe(hub.metricsToken);
     expect((await stat(file)).mode & 0o777).toBe(0o600);

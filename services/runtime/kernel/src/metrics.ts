@@ -94,6 +94,24 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+    if (options.defaultMetrics === false) return;
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+    // prom-client names three gauges `*_total`, a suffix Prometheus keeps for counters (`promtool check
+    // metrics` rejects them): replaced by one gauge of the same facts, named as a gauge.
+    for (const name of ['nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_requests', 'nodejs_active_requests_total', 'nodejs_active_resources', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(`switchyard_${name}`);
+    }
+    new Gauge({
+      name: 'switchyard_nodejs_active_resources',
+      help: 'Resources keeping the event loop alive (handles, requests, timers), by type',
+      labelNames: ['type'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+        for (const [type, count] of counts) this.set({ type }, count);
+      },
+    });
   }
 }

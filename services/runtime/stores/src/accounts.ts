@@ -181,11 +181,17 @@ export class AccountStore {
   async updateIf<R>(record: AccountRecord, decide: (current: AccountRecord) => { changes: AccountChanges } | { refused: R }): Promise<{ record: AccountRecord } | { refused: R }> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
       // The cache first (usually current: writes here update it at once); after a lost race, KV itself.
-      const current = (attempt === 0 ? this.#accounts.peek(record.id) : undefined) ?? (await this.#accounts.read(record.id));
+      const cached = attempt === 0 ? this.#accounts.peek(record.id) : undefined;
+      const current = cached ?? (await this.#accounts.read(record.id));
       if (!current) throw new SwitchyardError('SWY_ERR_ACCOUNT_UNKNOWN', `account ${record.id} no longer exists`);
       const base = current.value;
       const decision = decide(base);
-      if ('refused' in decision) return decision;
+      // A refusal stands only on the record as stored: this replica's cache may not yet show a change
+      // another one just made (a verification window opened there a moment ago).
+      if ('refused' in decision) {
+        if (cached) continue;
+        return decision;
+      }
       const next = this.#changed(base, decision.changes);
       // Claiming is idempotent for the same account, so a retry after a lost race claims again harmlessly.
       if (next.remote_key !== base.remote_key && base.provider_app_id && next.remote_key) await this.#claim(base.provider_app_id, next.remote_key, base.id);

@@ -62,6 +62,9 @@ describe('ExpressionSandbox', () => {
 
   it('lets another tenant through while one tenant keeps a worker busy', async () => {
     open({ workers: 2, perTenant: 1, graceMs: 500 });
+    // Both workers up first: on a loaded machine starting one can take longer than the hostile budget,
+    // and the race below is about scheduling, not start-up.
+    expect(await Promise.all([sandbox!.mappings('env_warm_a').evaluate('warm-up', '1', {}), sandbox!.mappings('env_warm_b').evaluate('warm-up', '2', {})])).toEqual([1, 2]);
     const order: string[] = [];
     const hostile = [1, 2, 3].map((n) => track(order, `hostile ${n}`, sandbox!.forTenant('env_hostile', 200).evaluate('override', ONE_LONG_STEP, {})));
     const victim = track(order, 'victim', sandbox!.mappings('env_victim').evaluate('override', '"ok"', {}));

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
-import { DELIVERY_SHARDS, deliveryShardFilters, deliverySubjects } from '@switchyard/contracts';
+import { DELIVERY_SHARDS, deliveryShard, deliveryShardFilters, deliverySubjects } from '@switchyard/contracts';
 import { deleteMatching, runConsumer, startShardLeases, STREAMS } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import { EndpointGate } from './endpoint-gate.js';
@@ -41,7 +41,8 @@ export interface DeliveryLaneOptions extends Partial<LaneTuning> {
  * they come up.
  */
 export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLaneOptions): Promise<Closeable> {
-  const tuning = { ...DEFAULTS, ...definedOnly(options) };
+  const { handle, ...overrides } = options;
+  const tuning: LaneTuning = { ...DEFAULTS, ...overrides };
   await migrateLegacyLanes(ctx);
 
   const shards = new Map<number, Closeable>();
@@ -57,7 +58,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
         concurrency: tuning.window,
         maxAckPending: tuning.window,
         logger: ctx.logger,
-        handle: (message) => options.handle(message, gate, 'tasks'),
+        handle: (message) => handle(message, gate, 'tasks'),
       }),
       runConsumer(ctx.bus, {
         stream: STREAMS.DELIVERIES,
@@ -69,7 +70,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
         pullExpiresMs: 15_000,
         idleHeartbeatMs: 5_000,
         logger: ctx.logger,
-        handle: (message) => options.handle(message, gate, 'retries'),
+        handle: (message) => handle(message, gate, 'retries'),
       }),
     ]);
     shards.set(shard, {
@@ -100,9 +101,10 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
     stop,
   });
 
-  // A deleted subscription's waiting tasks go with it (every process sees the change; deleting twice is harmless).
+  // A deleted subscription's waiting tasks go with it. The shard's holder deletes them (one process, not
+  // every one); tasks of a shard held by nobody at that moment are dropped when they come up.
   const unsubscribe = ctx.subscriptions.onChange((id) => {
-    if (ctx.subscriptions.cached(id)) return;
+    if (ctx.subscriptions.cached(id) || !shards.has(deliveryShard(id))) return;
     for (const filter of deliverySubjects(id)) {
       void deleteMatching(ctx.bus.jsm, STREAMS.DELIVERIES, filter).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s tasks not deleted; they are dropped when they come up'));
     }
@@ -114,8 +116,4 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
       await leases.close();
     },
   };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function')) as Partial<T>;
 }

@@ -18,11 +18,11 @@ const PUBLISH_WINDOW = 512;
 export async function startFanout(ctx: DeliveryParts, options: { concurrency: number; publishTimeoutMs: number }): Promise<Closeable> {
   const { subscriptions } = ctx;
 
-  const passes = async (subscription: SubscriptionRecord, envelope: { id?: unknown }) => {
-    if (!subscription.filter) return true;
+  /** Whether the event passes a subscription's filter (only called for subscriptions that have one). */
+  const passes = async (subscription: SubscriptionRecord, filter: string, envelope: { id?: unknown }) => {
     try {
       const filters = ctx.sandbox.filters(subscription.environment_id);
-      return Boolean(await filters.evaluate(`subscription ${subscription.id} filter`, subscription.filter, envelope));
+      return Boolean(await filters.evaluate(`subscription ${subscription.id} filter`, filter, envelope));
     } catch (error) {
       const code = error instanceof SwitchyardError ? error.code : 'SWY_ERR_MAPPING_FAILED';
       if (code === 'SWY_ERR_MAPPING_BUSY') throw error;
@@ -51,7 +51,7 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
     // once, a window at a time, and the event acked only when all are stored: an event fanned out to
     // 10 000 endpoints costs 10 000 pipelined publishes, not 10 000 round trips.
     const targets: SubscriptionRecord[] = [];
-    for (const subscription of subscriptions.subscribed(environmentId, type)) if (!subscription.filter || (await passes(subscription, envelope))) targets.push(subscription);
+    for (const subscription of subscriptions.subscribed(environmentId, type)) if (!subscription.filter || (await passes(subscription, subscription.filter, envelope))) targets.push(subscription);
     for (let i = 0; i < targets.length; i += PUBLISH_WINDOW) {
       await Promise.all(
         targets.slice(i, i + PUBLISH_WINDOW).map((subscription) =>

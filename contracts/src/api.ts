@@ -161,6 +161,15 @@ const Filter = z.string().min(1).max(4000);
 /** Deliveries per second to the endpoint (per delivery process). */
 const RateLimit = z.number().positive().max(10_000);
 
+/**
+ * Delivery order: `none` (default) delivers in parallel; `record` delivers the events of one record
+ * (account, resource, record id) in the order the hub took them in, a failing event holding back only the
+ * later events of its own record (docs/ordering.md). Chosen at creation: fan-out splits subscriptions
+ * by it, and a change while events are in flight could hand an event to neither side.
+ */
+export const Ordering = z.enum(['none', 'record']);
+export type Ordering = z.infer<typeof Ordering>;
+
 /** Signature key type: Standard Webhooks v1 (HMAC-SHA256, `whsec_`) or v1a (ed25519, `whpk_` public key). */
 export const KeyType = z.enum(['hmac-sha256', 'ed25519']);
 
@@ -174,6 +183,7 @@ export const CreateSubscription = z
     metadata: z.record(z.string(), z.string()).optional(),
     headers: DeliveryHeaders.optional(),
     rate_limit: RateLimit.optional(),
+    ordering: Ordering.default('none'),
     key_type: KeyType.default('hmac-sha256'),
   })
   .strict();
@@ -210,6 +220,7 @@ export const SubscriptionView = z.object({
   metadata: z.record(z.string(), z.string()),
   headers: z.record(z.string(), z.string()),
   rate_limit: z.number().nullable(),
+  ordering: Ordering,
   key_type: KeyType,
   status: SubscriptionStatus,
   /** Why the hub disabled it: `endpoint_gone` (HTTP 410) or `failing` (failing continuously too long). */

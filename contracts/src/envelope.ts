@@ -24,6 +24,12 @@ export const EventEnvelope = z.object({
   record_id: z.string().min(1),
   origin: EventOrigin,
   mapping_version: z.string(),
+  /**
+   * The event's place among the events of its record (account, resource, record_id), in the order the hub
+   * took them in: a later change has a higher number (not consecutive). Absent on events published by
+   * versions before it existed. docs/ordering.md.
+   */
+  sequence: z.number().int().nonnegative().optional(),
   data: z.record(z.string(), z.unknown()),
   remote_data: z.unknown().optional(),
   /**
@@ -66,3 +72,11 @@ export const OperationalEvent = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 export type OperationalEvent = z.infer<typeof OperationalEvent>;
+
+/**
+ * What per-record order is kept by (docs/ordering.md): the record's account, category/resource and id.
+ * Events with the same key reach an ordered subscription in `sequence` order.
+ */
+export function recordOrderKey(envelope: Pick<EventEnvelope, 'integrated_account_id' | 'category' | 'resource' | 'record_id'>): string {
+  return `${envelope.integrated_account_id}:${envelope.category}/${envelope.resource}:${envelope.record_id}`;
+}

@@ -13,7 +13,7 @@ export {
   type Category,
   type ParsedEventType,
 } from './event-type.js';
-export { EventEnvelope, EventOrigin, MappedEvent, OperationalEvent } from './envelope.js';
+export { EventEnvelope, EventOrigin, MappedEvent, OperationalEvent, recordOrderKey } from './envelope.js';
 export {
   BasicScheme,
   BearerScheme,
@@ -86,6 +86,11 @@ export {
   parseEventSubject,
   parseRawSubject,
   rawFilterSubject,
+  legacyRawFilterSubject,
+  rawShardFilter,
+  rawProviderSubject,
+  RAW_SHARDS,
+  shardOf,
   operationalSubject,
   rawSubject,
   rootSubject,

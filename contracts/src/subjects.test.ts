@@ -19,6 +19,11 @@ import {
   parseDeliverySubject,
   parseEventSubject,
   parseRawSubject,
+  legacyRawFilterSubject,
+  rawShardFilter,
+  rawProviderSubject,
+  RAW_SHARDS,
+  shardOf,
   rawFilterSubject,
   rawSubject,
 } from './subjects.js';
@@ -70,14 +75,28 @@ describe('event subjects', () => {
 });
 
 describe('raw and delivery subjects', () => {
-  it('builds and parses raw subjects and filters', () => {
-    expect(rawSubject({ provider: 'bamboohr', account: 'acc_1' })).toBe('raw.bamboohr.acc_1');
+  it('builds and parses raw subjects and filters, each account in one fixed shard', () => {
+    const shard = shardOf('acc_1', RAW_SHARDS);
+    const token = `p${String(shard).padStart(2, '0')}`;
+    expect(rawSubject({ provider: 'bamboohr', account: 'acc_1' })).toBe(`raw.bamboohr.acc_1.${token}`);
+    expect(rawSubject({ provider: 'hubspot', account: 'acc_1' })).toBe(`raw.hubspot.acc_1.${token}`);
+    expect(rawShardFilter(shard)).toBe(`raw.*.*.${token}`);
+    expect(parseRawSubject(`raw.bamboohr.acc_1.${token}`)).toEqual({ provider: 'bamboohr', account: 'acc_1' });
     expect(parseRawSubject('raw.bamboohr.acc_1')).toEqual({ provider: 'bamboohr', account: 'acc_1' });
     expect(parseRawSubject('raw.bamboohr')).toBeUndefined();
-    expect(rawFilterSubject()).toBe('raw.*.*');
-    expect(rawFilterSubject({ provider: 'hubspot' })).toBe('raw.hubspot.*');
-    expect(rawFilterSubject({ account: 'acc_1' })).toBe('raw.*.acc_1');
+    expect(rawFilterSubject()).toBe('raw.*.*.*');
+    expect(rawFilterSubject({ provider: 'hubspot' })).toBe('raw.hubspot.*.*');
+    expect(rawFilterSubject({ account: 'acc_1' })).toBe('raw.*.acc_1.*');
+    expect(legacyRawFilterSubject({ account: 'acc_1' })).toBe('raw.*.acc_1');
+    expect(rawProviderSubject('bamboohr')).toBe('raw.bamboohr.>');
+    expect(rawProviderSubject()).toBe('raw.>');
     expect(() => rawSubject({ provider: 'hub.spot', account: 'acc_1' })).toThrow(TypeError);
+    expect(() => rawShardFilter(RAW_SHARDS)).toThrow(RangeError);
+  });
+
+  it('spreads accounts over the raw shards', () => {
+    const seen = new Set(Array.from({ length: 2_000 }, (_, i) => shardOf(`acc_${i.toString(36)}`, RAW_SHARDS)));
+    expect(seen.size).toBe(RAW_SHARDS);
   });
 
   it('builds and parses delivery subjects, each subscription in one fixed shard', () => {

@@ -99,13 +99,41 @@ export interface RawSubjectParts {
   account: string;
 }
 
-/** The subject a verified delivery is stored on: `raw.bamboohr.acc_1`. Throws on a bad token. */
-export function rawSubject(parts: RawSubjectParts): string {
-  return [SUBJECT_ROOTS.raw, token('provider', parts.provider), token('account', parts.account)].join('.');
+/**
+ * RAW is cut into {@link RAW_SHARDS} shards by integrated account, so one normalizer process works all of an
+ * account's deliveries in the order the hub took them in (per-record order, docs/ordering.md) while
+ * accounts spread over processes. Fixed: a delivery's subject is derived from it.
+ */
+export const RAW_SHARDS = 32;
+
+/** FNV-1a of a key mod `shards`: stable across processes and versions. */
+export function shardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
 }
 
-/** A filter over raw deliveries; each part left out is `*`: `raw.bamboohr.*`, `raw.*.acc_1`. */
+const shardToken = (shard: number) => `p${String(shard).padStart(2, '0')}`;
+
+/** The subject a verified delivery is stored on: `raw.bamboohr.acc_1.p07` (the account's shard). Throws on a bad token. */
+export function rawSubject(parts: RawSubjectParts): string {
+  const account = token('account', parts.account);
+  return [SUBJECT_ROOTS.raw, token('provider', parts.provider), account, shardToken(shardOf(account, RAW_SHARDS))].join('.');
+}
+
+/**
+ * A filter over raw deliveries; each part left out is `*`: `raw.bamboohr.*.*`, `raw.*.acc_1.*`. Deliveries
+ * stored by versions before the shards (`raw.<provider>.<account>`) match {@link legacyRawFilterSubject}.
+ */
 export function rawFilterSubject(filter: Partial<RawSubjectParts> = {}): string {
+  return `${legacyRawFilterSubject(filter)}.*`;
+}
+
+/** The same filter over deliveries stored before RAW had shards: `raw.bamboohr.*`. */
+export function legacyRawFilterSubject(filter: Partial<RawSubjectParts> = {}): string {
   return [
     SUBJECT_ROOTS.raw,
     filter.provider === undefined ? '*' : token('provider', filter.provider),
@@ -113,10 +141,24 @@ export function rawFilterSubject(filter: Partial<RawSubjectParts> = {}): string 
   ].join('.');
 }
 
-/** Splits a raw-delivery subject; undefined for any other subject. */
+/**
+ * Every raw delivery of one provider, or of all, in either layout (sharded or from before the shards):
+ * `raw.bamboohr.>`, `raw.>`. For readers that must see old deliveries too (replay, registration notices).
+ */
+export function rawProviderSubject(provider?: string): string {
+  return provider === undefined ? rootSubject('raw') : `${SUBJECT_ROOTS.raw}.${token('provider', provider)}.>`;
+}
+
+/** One RAW shard's deliveries: `raw.*.*.p07`. */
+export function rawShardFilter(shard: number): string {
+  if (!Number.isInteger(shard) || shard < 0 || shard >= RAW_SHARDS) throw new RangeError(`raw shard ${shard} is not 0…${RAW_SHARDS - 1}`);
+  return `${SUBJECT_ROOTS.raw}.*.*.${shardToken(shard)}`;
+}
+
+/** Splits a raw-delivery subject (sharded or from before the shards); undefined for any other subject. */
 export function parseRawSubject(subject: string): RawSubjectParts | undefined {
   const parts = subject.split('.');
-  if (parts.length !== 3 || parts[0] !== SUBJECT_ROOTS.raw) return undefined;
+  if ((parts.length !== 3 && parts.length !== 4) || parts[0] !== SUBJECT_ROOTS.raw) return undefined;
   const [, provider, account] = parts as [string, string, string];
   return isSubjectToken(provider) && isSubjectToken(account) ? { provider, account } : undefined;
 }
@@ -131,15 +173,8 @@ export const DELIVERY_SHARDS = 32;
 
 /** A subscription's shard, 0 … DELIVERY_SHARDS-1: FNV-1a of its id, stable across processes and versions. */
 export function deliveryShard(subscription: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < subscription.length; i++) {
-    hash ^= subscription.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % DELIVERY_SHARDS;
+  return shardOf(subscription, DELIVERY_SHARDS);
 }
-
-const shardToken = (shard: number) => `p${String(shard).padStart(2, '0')}`;
 
 /** The subject of a subscription's new delivery tasks: `deliveries.q.p07.sub_1`. Throws on a bad token. */
 export function deliverySubject(subscription: string): string {

@@ -1,13 +1,12 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import { DELIVERY_SHARDS, deliveryShard, deliveryShardFilters, deliverySubjects } from '@switchyard/contracts';
-import { deleteMatching, runConsumer, startShardLeases, STREAMS } from '@switchyard/bus';
+import { deleteMatching, runConsumer, startShardLeases, STREAMS, leaseOwner } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import { EndpointGate } from './endpoint-gate.js';
 import { migrateLegacyLanes } from './legacy-lanes.js';
 import type { DeliveryParts } from './parts.js';
-import type { LaneKind } from './worker.js';
+import { RecordOrder } from './record-order.js';
+import type { LaneKind, ShardState } from './worker.js';
 
 /** Lane tuning; the defaults suit production, tests shorten the lease times. */
 export interface LaneTuning {
@@ -29,7 +28,7 @@ const RETRY_LANE_PENDING = 1_000_000;
 
 /** Options for {@link startDeliveryLanes}. */
 export interface DeliveryLaneOptions extends Partial<LaneTuning> {
-  handle(message: JsMsg, gate: EndpointGate, lane: LaneKind): Promise<void>;
+  handle(message: JsMsg, shard: ShardState, lane: LaneKind): Promise<void>;
 }
 
 /**
@@ -46,9 +45,14 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
   await migrateLegacyLanes(ctx);
 
   const shards = new Map<number, Closeable>();
+  const orders = new Map<number, RecordOrder>();
   const start = async (shard: number) => {
     const filters = deliveryShardFilters(shard);
     const gate = new EndpointGate({ maxWaitMs: tuning.maxWaitMs });
+    // The records waiting at ordered subscriptions, as the last holder left them, before any task is taken.
+    const order = await RecordOrder.load(ctx.bus.kv.delivery_order, shard, ctx.logger, async (id) => (await ctx.subscriptions.get(id)) !== undefined);
+    const state: ShardState = { gate, order };
+    orders.set(shard, order);
     const token = String(shard).padStart(2, '0');
     const lanes = await Promise.all([
       runConsumer(ctx.bus, {
@@ -58,7 +62,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
         concurrency: tuning.window,
         maxAckPending: tuning.window,
         logger: ctx.logger,
-        handle: (message) => handle(message, gate, 'tasks'),
+        handle: (message) => handle(message, state, 'tasks'),
       }),
       runConsumer(ctx.bus, {
         stream: STREAMS.DELIVERIES,
@@ -70,7 +74,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
         pullExpiresMs: 15_000,
         idleHeartbeatMs: 5_000,
         logger: ctx.logger,
-        handle: (message) => handle(message, gate, 'retries'),
+        handle: (message) => handle(message, state, 'retries'),
       }),
     ]);
     shards.set(shard, {
@@ -85,6 +89,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
   const stop = async (shard: number) => {
     const running = shards.get(shard);
     shards.delete(shard);
+    orders.delete(shard);
     ctx.metrics.deliveryShardsHeld.set(shards.size);
     await running?.close();
   };
@@ -92,7 +97,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
   const leases = await startShardLeases({
     kv: ctx.bus.kv.locks,
     name: 'delivery',
-    owner: `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    owner: leaseOwner(),
     shards: DELIVERY_SHARDS,
     ttlMs: tuning.leaseTtlMs,
     tickMs: tuning.leaseTickMs,
@@ -105,6 +110,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
   // every one); tasks of a shard held by nobody at that moment are dropped when they come up.
   const unsubscribe = ctx.subscriptions.onChange((id) => {
     if (ctx.subscriptions.cached(id) || !shards.has(deliveryShard(id))) return;
+    void orders.get(deliveryShard(id))?.forget(id).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s record queues not removed; they go when its shard is next taken'));
     for (const filter of deliverySubjects(id)) {
       void deleteMatching(ctx.bus.jsm, STREAMS.DELIVERIES, filter).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: id }, 'deleted subscription’s tasks not deleted; they are dropped when they come up'));
     }

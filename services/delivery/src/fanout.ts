@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { rootSubject, SwitchyardError } from '@switchyard/contracts';
-import { enqueueDelivery, runConsumer, STREAMS, terminate } from '@switchyard/bus';
-import type { Closeable } from '@switchyard/kernel';
+import { recordOrderKey, rootSubject, SwitchyardError } from '@switchyard/contracts';
+import { enqueueDelivery, leaseOwner, runConsumer, startShardLeases, STREAMS, terminate } from '@switchyard/bus';
+import { KeyedSequencer, sha256Hex, type Closeable, type Ticket } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import type { SubscriptionRecord } from '@switchyard/stores';
 
@@ -14,8 +14,14 @@ const PUBLISH_WINDOW = 512;
  * the tenant's sandbox, on the filter budget; a filter that fails or overruns delivers nothing and is
  * logged by code and ids only (JSONata's message can quote event data). A full sandbox queue retries
  * the event later rather than skip the subscription.
+ *
+ * Two consumers: `delivery-fanout`, shared by every delivery process, for subscriptions without order,
+ * and `delivery-fanout-ordered` for `ordering: "record"` subscriptions (docs/ordering.md), worked by one
+ * process at a time (a lease) so events of one record become tasks in EVENTS order: each event takes a
+ * ticket as it arrives and waits only for earlier events of its own record. Its tasks carry the record's
+ * key (a hash) and the event's `sequence` for the worker's per-record queues.
  */
-export async function startFanout(ctx: DeliveryParts, options: { concurrency: number; publishTimeoutMs: number }): Promise<Closeable> {
+export async function startFanout(ctx: DeliveryParts, options: { concurrency: number; publishTimeoutMs: number; leaseTtlMs?: number; leaseTickMs?: number }): Promise<Closeable> {
   const { subscriptions } = ctx;
 
   /** Whether the event passes a subscription's filter (only called for subscriptions that have one). */
@@ -31,8 +37,9 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
     }
   };
 
-  const handle = async (message: JsMsg) => {
-    let envelope: { id?: unknown; type?: unknown; environment_id?: unknown };
+  /** Tasks for one event: the unordered subscriptions, or (`ticket` given) the ordered ones in record order. */
+  const handle = async (message: JsMsg, ticket?: Ticket) => {
+    let envelope: { id?: unknown; type?: unknown; environment_id?: unknown; integrated_account_id?: unknown; category?: unknown; resource?: unknown; record_id?: unknown; sequence?: unknown };
     try {
       envelope = JSON.parse(new TextDecoder().decode(message.data));
     } catch {
@@ -46,28 +53,90 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
       terminate(message, 'not an event envelope');
       return;
     }
+    const ordered = ticket !== undefined;
+    // A record event has a record to order by; operational events (and events from before `sequence`) have none.
+    const order =
+      ordered && typeof envelope.record_id === 'string' && typeof envelope.sequence === 'number'
+        ? { record: sha256Hex(recordOrderKey(envelope as Parameters<typeof recordOrderKey>[0])).slice(0, 32), sequence: envelope.sequence }
+        : undefined;
+    if (ticket) await ticket.keys(order ? [order.record] : []);
     // Disabled subscriptions included: their tasks become dead letters that recover can bring back.
-    // Filters first (they may throw BUSY, which retries the whole event), then every task published at
-    // once, a window at a time, and the event acked only when all are stored: an event fanned out to
-    // 10 000 endpoints costs 10 000 pipelined publishes, not 10 000 round trips.
+    // Filters first (they may throw BUSY, which retries the whole event — in place when ordered, so no
+    // later event of the record overtakes it), then every task published at once, a window at a time,
+    // and the event acked only when all are stored: an event fanned out to 10 000 endpoints costs 10 000
+    // pipelined publishes, not 10 000 round trips.
     const targets: SubscriptionRecord[] = [];
-    for (const subscription of subscriptions.subscribed(environmentId, type)) if (!subscription.filter || (await passes(subscription, subscription.filter, envelope))) targets.push(subscription);
+    for (const subscription of subscriptions.subscribed(environmentId, type)) {
+      if ((subscription.ordering === 'record') !== ordered) continue;
+      for (;;) {
+        try {
+          if (!subscription.filter || (await passes(subscription, subscription.filter, envelope))) targets.push(subscription);
+          break;
+        } catch (error) {
+          if (!ordered) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }
+    }
     for (let i = 0; i < targets.length; i += PUBLISH_WINDOW) {
       await Promise.all(
         targets.slice(i, i + PUBLISH_WINDOW).map((subscription) =>
-          enqueueDelivery(ctx.bus, { subscriptionId: subscription.id, eventId: id, eventType: type, taskId: 'o', eventSeq: message.seq, body: message.data }, options.publishTimeoutMs),
+          enqueueDelivery(ctx.bus, { subscriptionId: subscription.id, eventId: id, eventType: type, taskId: 'o', eventSeq: message.seq, order, body: message.data }, options.publishTimeoutMs),
         ),
       );
     }
     message.ack();
   };
 
-  return runConsumer(ctx.bus, {
+  const unordered = await runConsumer(ctx.bus, {
     stream: STREAMS.EVENTS,
     durable: 'delivery-fanout',
     filterSubject: rootSubject('events'),
     concurrency: options.concurrency,
     logger: ctx.logger,
-    handle,
+    handle: (message) => handle(message),
   });
+
+  let ordered: Closeable | undefined;
+  const sequencer = new KeyedSequencer();
+  const leases = await startShardLeases({
+    kv: ctx.bus.kv.locks,
+    name: 'fanout-ordered',
+    owner: leaseOwner(),
+    shards: 1,
+    ttlMs: options.leaseTtlMs ?? 6_000,
+    tickMs: options.leaseTickMs ?? 2_000,
+    logger: ctx.logger,
+    start: async () => {
+      ordered = await runConsumer(ctx.bus, {
+        stream: STREAMS.EVENTS,
+        durable: 'delivery-fanout-ordered',
+        filterSubject: rootSubject('events'),
+        concurrency: options.concurrency,
+        logger: ctx.logger,
+        handle: (message) => {
+          // An environment without ordered subscriptions costs an ack, not a parse.
+          const environment = message.subject.split('.')[1] ?? '';
+          if (!subscriptions.hasOrdered(environment)) {
+            message.ack();
+            return Promise.resolve();
+          }
+          const ticket = sequencer.ticket();
+          return handle(message, ticket).finally(() => ticket.done());
+        },
+      });
+    },
+    stop: async () => {
+      const running = ordered;
+      ordered = undefined;
+      await running?.close();
+    },
+  });
+
+  return {
+    close: async () => {
+      await leases.close();
+      await unordered.close();
+    },
+  };
 }

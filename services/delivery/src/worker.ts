@@ -7,6 +7,7 @@ import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
 import { attemptsSoFar, recordAttempt } from './attempt-log.js';
 import { startDeliveryLanes, type LaneTuning } from './delivery-lanes.js';
 import type { EndpointGate } from './endpoint-gate.js';
+import type { RecordOrder } from './record-order.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { Slots } from './slots.js';
 import { decide, type Decision } from './retry-policy.js';
@@ -35,6 +36,12 @@ export interface DeliveryWorkerOptions {
 
 /** Which lane a task came from: new tasks, or the retry lane (retries, and tasks stepped aside). */
 export type LaneKind = 'tasks' | 'retries';
+
+/** What a delivery shard's holder keeps for it: the endpoints' in-flight caps and the records' order. */
+export interface ShardState {
+  gate: EndpointGate;
+  order: RecordOrder;
+}
 
 /**
  * DELIVERIES → customer endpoints. Each attempt is signed afresh (Standard Webhooks, the attempt's
@@ -85,8 +92,12 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     ctx.logger.warn({ subscription: subscription.id, reason }, 'endpoint disabled');
   };
 
-  /** Moves a task to the retry lane, due in `delayMs`, without an attempt; acked once it is there. */
-  const stepAside = async (message: JsMsg, task: Task, delayMs: number, lane: LaneKind) => {
+  /**
+   * Moves a task to the retry lane, due in `delayMs`, without an attempt; acked once it is there. A task
+   * of an ordered subscription first joins its record's queue, so the record's later tasks wait behind it.
+   */
+  const stepAside = async (message: JsMsg, task: Task, delayMs: number, lane: LaneKind, order: RecordOrder) => {
+    await joinQueue(order, task, Date.now() + delayMs);
     if (lane === 'retries') {
       message.nak(delayMs);
       return;
@@ -100,8 +111,58 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     message.ack();
   };
 
-  const handle = async (message: JsMsg, gate: EndpointGate, lane: LaneKind) => {
+  const joinQueue = async (order: RecordOrder, task: Task, due: number) => {
+    if (task.record) await order.join(task.subscriptionId, task.record, { event: task.eventId, task: task.taskId, sequence: task.sequence ?? 0, due });
+  };
+  const finishQueued = async (order: RecordOrder, task: Task) => {
+    if (task.record) await order.finish(task.subscriptionId, task.record, task.eventId, task.taskId);
+  };
+
+  /**
+   * One task, in its lane. Tasks of ordered subscriptions (docs/ordering.md) carry their record: in the
+   * task lane they chain behind the record's previous task (stepping aside into the record's queue when
+   * that takes longer than the endpoint wait, or when the record already has a queue); in the retry
+   * lane only the head of the record's queue is attempted.
+   */
+  const handle = async (message: JsMsg, shard: ShardState, lane: LaneKind) => {
     const task = readTask(message);
+    if (!task.record) return attempt(message, task, shard, lane);
+    if (lane === 'tasks') {
+      const link = shard.order.enter(task.subscriptionId, task.record);
+      try {
+        const inTime = await Promise.race([link.ready.then(() => true), sleep(tuningMaxWaitMs).then(() => false)]);
+        if (!inTime || shard.order.waiting(task.subscriptionId, task.record)) {
+          await stepAside(message, task, 0, lane, shard.order);
+          return;
+        }
+        await attempt(message, task, shard, lane);
+      } finally {
+        link.leave();
+      }
+      return;
+    }
+    if (task.notBefore !== null && task.notBefore > Date.now()) {
+      message.nak(task.notBefore - Date.now());
+      return;
+    }
+    const turn = shard.order.turn(task.subscriptionId, task.record, task.eventId, task.taskId);
+    if (turn.kind === 'gone') {
+      ctx.logger.info({ subscription: task.subscriptionId, event: task.eventId }, 'ordered task already finished; copy dropped');
+      terminate(message, 'already finished');
+      return;
+    }
+    if (turn.kind === 'behind') {
+      message.nak(turn.retryInMs);
+      return;
+    }
+    try {
+      await attempt(message, task, shard, lane);
+    } finally {
+      shard.order.attempted(task.subscriptionId, task.record);
+    }
+  };
+
+  const attempt = async (message: JsMsg, task: Task, { gate, order }: ShardState, lane: LaneKind) => {
     if (task.notBefore !== null && task.notBefore > Date.now()) {
       // A retry-lane task not yet due: back to the lane until then (it holds no place of the endpoint's).
       message.nak(task.notBefore - Date.now());
@@ -110,16 +171,18 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     const subscription = await subscriptions.get(task.subscriptionId);
     if (!subscription) {
       ctx.logger.info({ subscription: task.subscriptionId, event: task.eventId }, 'subscription deleted; task dropped');
+      await finishQueued(order, task);
       terminate(message, 'subscription deleted');
       return;
     }
     if (subscription.status === 'paused') {
       // Held in the retry lane, looking again every recheck, until the endpoint is resumed.
-      await stepAside(message, task, options.pauseRecheckMs, lane);
+      await stepAside(message, task, options.pauseRecheckMs, lane, order);
       return;
     }
     if (subscription.status === 'disabled') {
       await deadLetter(message, subscription, task, 'SWY_ERR_ENDPOINT_DISABLED', `endpoint disabled (${subscription.disabled_reason ?? 'unknown'})`);
+      await finishQueued(order, task);
       terminate(message, 'endpoint disabled');
       return;
     }
@@ -130,7 +193,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     }
     if (turn === 'defer') {
       ctx.metrics.deliveryDeferrals.inc();
-      await stepAside(message, task, deferDelayMs(message.info.deliveryCount), lane);
+      await stepAside(message, task, deferDelayMs(message.info.deliveryCount), lane, order);
       return;
     }
     let posted: Posted;
@@ -145,7 +208,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     } finally {
       gate.leave(subscription.id);
     }
-    await settle(message, subscription, task, posted);
+    await settle(message, subscription, task, posted, order);
   };
 
   /**
@@ -182,7 +245,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
   };
 
   /** After the POST: the endpoint's failure streak, the attempt record, then ack, retry lane or dead letter. */
-  const settle = async (message: JsMsg, subscription: SubscriptionRecord, task: Task, { attempt, result }: Posted) => {
+  const settle = async (message: JsMsg, subscription: SubscriptionRecord, task: Task, { attempt, result }: Posted, order: RecordOrder) => {
     let decision: Decision = decide(result, attempt, policy);
     let current = subscription;
     if (decision.kind === 'delivered') current = await subscriptions.setFailingSince(subscription, null);
@@ -218,12 +281,15 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     } else knownAttempts.delete(taskKey);
 
     if (decision.kind === 'delivered') {
+      await finishQueued(order, task);
       message.ack();
       return;
     }
     ctx.logger.info({ subscription: subscription.id, event: task.eventId, attempt, status: result.status, error: result.errorClass }, 'delivery attempt failed');
     if (decision.kind === 'retry') {
       // To the retry lane, then ack: waiting in backoff must not hold one of the endpoint's in-flight places.
+      // An ordered task joins its record's queue first: the record's later events wait until it is done.
+      await joinQueue(order, task, Date.now() + decision.delayMs);
       await enqueueRetry(
         ctx.bus,
         { subscriptionId: subscription.id, eventId: task.eventId, taskId: task.taskId, headers: task.headers, attempts: attempt, notBefore: Date.now() + decision.delayMs, body: message.data },
@@ -249,9 +315,11 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
         options.publishTimeoutMs,
       );
     }
+    await finishQueued(order, task);
     terminate(message, 'no more attempts');
   };
 
+  const tuningMaxWaitMs = options.lanes?.maxWaitMs ?? 2_000;
   return startDeliveryLanes(ctx, { handle, ...(options.lanes ?? {}) });
 }
 
@@ -276,9 +344,14 @@ interface Task {
   /** Retry lane only: attempts made so far, and when the next is due (ms since the epoch). */
   attempts: number | null;
   notBefore: number | null;
+  /** Ordered subscriptions only: the record's order key and the event's `sequence`. */
+  record: string | null;
+  sequence: number | null;
   /** The task's own headers, carried onto its dead letter so recovery can rebuild it. */
   headers: Record<string, string>;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 function readTask(message: JsMsg): Task {
   const get = (name: string) => message.headers?.get(name) ?? '';
@@ -292,6 +365,8 @@ function readTask(message: JsMsg): Task {
     eventSeq: get(TASK_HEADERS.eventSeq) ? Number(get(TASK_HEADERS.eventSeq)) : null,
     attempts: get(TASK_HEADERS.attempts) ? Number(get(TASK_HEADERS.attempts)) : null,
     notBefore: get(TASK_HEADERS.notBefore) ? Number(get(TASK_HEADERS.notBefore)) : null,
+    record: get(TASK_HEADERS.record) || null,
+    sequence: get(TASK_HEADERS.sequence) ? Number(get(TASK_HEADERS.sequence)) : null,
     headers,
   };
 }

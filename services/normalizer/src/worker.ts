@@ -1,26 +1,41 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { enricher } from './enrich.js';
-import { envelopeSubject, EventOrigin, rootSubject, SwitchyardError, type ErrorCode } from '@switchyard/contracts';
-import { DEAD_HEADERS, publishDeadLetter, publishDurable, RAW_HEADERS as H, runConsumer, STREAMS, TASK_HEADERS } from '@switchyard/bus';
-import type { Closeable } from '@switchyard/kernel';
+import { envelopeSubject, EventOrigin, recordOrderKey, SwitchyardError, type ErrorCode, type EventEnvelope } from '@switchyard/contracts';
+import { DEAD_HEADERS, publishDeadLetter, publishDurable, RAW_HEADERS as H, STREAMS, TASK_HEADERS } from '@switchyard/bus';
+import type { Closeable, Ticket } from '@switchyard/kernel';
 import { normalize, parseBody } from '@switchyard/mapping';
 import type { ResolvedMapping } from '@switchyard/stores';
 import type { NormalizerParts } from './parts.js';
+import { startRawLanes, type RawLaneTuning } from './raw-lanes.js';
 
 /** Normalizer tuning. */
 export interface NormalizerOptions {
-  /** Raw deliveries handled at once. */
+  /** Raw deliveries handled at once per RAW shard this process holds (32 shards). */
   concurrency: number;
   /** Per-publish deadline while NATS is unavailable, in ms (then the raw message is retried). */
   publishTimeoutMs: number;
+  /** Shard lease timing (tests); defaults suit production. */
+  lanes?: Partial<RawLaneTuning>;
 }
+
+/** Events of one raw delivery past this many share its last sequence number. */
+const SEQUENCE_STRIDE = 1_000;
+/** Longest wait held in place while the events of later deliveries of the same record wait behind, in ms. */
+const MAX_HOLD_MS = 10_000;
 
 /**
  * RAW → EVENTS. For each verified delivery: parse the body, run the provider's webhook mapping,
  * validate each event against its unified schema and publish it with its deterministic id (JetStream
  * dedupes). A delivery that cannot be normalized is kept in DEAD with a coded error and acked; a bus
  * failure naks it for a later retry. Nothing is dropped.
+ *
+ * Order (docs/ordering.md): deliveries of one account arrive through one RAW shard held by one process;
+ * each takes a ticket as it arrives and, once mapped, waits only for earlier deliveries that produced
+ * events of the same record, so events of one record reach EVENTS in the order the hub took them in,
+ * each with its `sequence` (RAW sequence × 1000 + its place in the delivery). What would let a later
+ * delivery overtake an earlier one — a busy tenant sandbox, a throttled enrichment, a publish that
+ * could not be confirmed — is waited out in place for that delivery's records instead of nak'ed.
  */
 export async function startNormalizer(ctx: NormalizerParts, options: NormalizerOptions): Promise<Closeable> {
   const { accounts, mappings } = ctx;
@@ -45,7 +60,18 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
     message.ack();
   };
 
-  const handle = async (message: JsMsg) => {
+  let closing = false;
+  const hold = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, MAX_HOLD_MS)));
+
+  const handle = async (message: JsMsg, ticket: Ticket | undefined) => {
+    try {
+      await normalizeOne(message, ticket);
+    } finally {
+      ticket?.done();
+    }
+  };
+
+  const normalizeOne = async (message: JsMsg, ticket: Ticket | undefined) => {
     const slug = message.headers?.get(H.provider) ?? '';
     const accountId = message.headers?.get(H.account) ?? '';
     const loaded = ctx.catalog.get(slug);
@@ -70,53 +96,72 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
     const kept: Record<string, string> = {};
     for (const [key, value] of copyHeaders(message.headers)) if (key.startsWith(H.keptPrefix)) kept[key.slice(H.keptPrefix.length)] = value;
 
-    let envelopes;
-    try {
-      // A tenant's own expression runs in the sandbox (hard deadline, off this event loop); ours run here.
-      const evaluator = mapping.tenantWritten ? ctx.sandbox.mappings(account.environment_id) : ctx.engine;
-      envelopes = await normalize(evaluator, mapping, {
-        provider: slug,
-        account,
-        eventKey: message.headers?.get(H.eventKey) || `raw:${message.seq}`,
-        receivedAt: message.headers?.get(H.receivedAt) || new Date(message.info.timestampNanos / 1e6).toISOString(),
-        origin,
-        payload,
-        headers: kept,
-      });
-    } catch (error) {
-      const coded = error instanceof SwitchyardError ? error : new SwitchyardError('SWY_ERR_MAPPING_FAILED', String(error));
-      if (coded.code === 'SWY_ERR_MAPPING_BUSY') {
-        // The environment's sandbox queue is full: its own backlog, not a bad delivery. Try again later.
+    let envelopes: EventEnvelope[] | undefined;
+    for (;;) {
+      try {
+        // A tenant's own expression runs in the sandbox (hard deadline, off this event loop); ours run here.
+        const evaluator = mapping.tenantWritten ? ctx.sandbox.mappings(account.environment_id) : ctx.engine;
+        envelopes = await normalize(evaluator, mapping, {
+          provider: slug,
+          account,
+          eventKey: message.headers?.get(H.eventKey) || `raw:${message.seq}`,
+          receivedAt: message.headers?.get(H.receivedAt) || new Date(message.info.timestampNanos / 1e6).toISOString(),
+          origin,
+          payload,
+          headers: kept,
+        });
+        break;
+      } catch (error) {
+        const coded = error instanceof SwitchyardError ? error : new SwitchyardError('SWY_ERR_MAPPING_FAILED', String(error));
+        if (coded.code !== 'SWY_ERR_MAPPING_BUSY') return deadLetter(message, coded.code, coded.message, mapping);
+        // The environment's sandbox queue is full: its own backlog, not a bad delivery. Try again later —
+        // in place when later deliveries of this account wait on this one's order (only they wait).
         ctx.logger.warn({ provider: slug, account: accountId, code: coded.code, rawSeq: message.seq }, 'tenant mapping busy; delivery retried later');
-        message.nak(1_000);
+        if (!ticket || closing) {
+          message.nak(1_000);
+          return;
+        }
+        await hold(1_000);
+      }
+    }
+    envelopes.forEach((envelope, i) => (envelope.sequence = message.seq * SEQUENCE_STRIDE + Math.min(i, SEQUENCE_STRIDE - 1)));
+    await ticket?.keys(envelopes.map(recordOrderKey));
+
+    let enriched = await enrich(loaded!, account, envelopes, message.info.deliveryCount);
+    for (let tries = message.info.deliveryCount; enriched.kind === 'later'; ) {
+      if (!ticket || closing) {
+        message.nak(enriched.delayMs);
         return;
       }
-      return deadLetter(message, coded.code, coded.message, mapping);
-    }
-    const enriched = await enrich(loaded!, account, envelopes, message.info.deliveryCount);
-    if (enriched.kind === 'later') {
-      message.nak(enriched.delayMs);
-      return;
+      await hold(enriched.delayMs);
+      enriched = await enrich(loaded!, account, envelopes, ++tries);
     }
     for (const envelope of enriched.envelopes) {
       const subject = envelopeSubject(envelope);
       const h = natsHeaders();
       h.set(TASK_HEADERS.eventType, envelope.type);
-      await publishDurable(ctx.bus.js, subject, JSON.stringify(envelope), { msgID: envelope.id, headers: h }, options.publishTimeoutMs);
+      for (;;) {
+        try {
+          await publishDurable(ctx.bus.js, subject, JSON.stringify(envelope), { msgID: envelope.id, headers: h }, options.publishTimeoutMs);
+          break;
+        } catch (error) {
+          // Unordered, or shutting down: nak (via the consumer) and let JetStream bring it back.
+          if (!ticket || closing || !(error instanceof SwitchyardError) || error.code !== 'SWY_ERR_BUS_UNAVAILABLE') throw error;
+          ctx.logger.warn({ provider: slug, account: accountId, rawSeq: message.seq, code: error.code }, 'event not confirmed by JetStream; retrying in place to keep its record in order');
+        }
+      }
     }
     ctx.metrics.normalized.inc({ provider: slug, outcome: 'published' });
     message.ack();
   };
 
-  return runConsumer(ctx.bus, {
-    stream: STREAMS.RAW,
-    durable: 'normalizer',
-    filterSubject: rootSubject('raw'),
-    concurrency: options.concurrency,
-    logger: ctx.logger,
-    handle,
-    retryDelayMs: 2_000,
-  });
+  const lanes = await startRawLanes(ctx, { concurrency: options.concurrency, handle, ...(options.lanes ?? {}) });
+  return {
+    close: async () => {
+      closing = true;
+      await lanes.close();
+    },
+  };
 }
 
 function copyHeaders(headers: MsgHdrs | undefined): Array<[string, string]> {

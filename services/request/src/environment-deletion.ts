@@ -1,4 +1,4 @@
-import { attemptsFilterSubject, deadFilterSubject, deliverySubjects, environmentEventsSubject, rawFilterSubject } from '@switchyard/contracts';
+import { attemptsFilterSubject, deadFilterSubject, deliverySubjects, environmentEventsSubject, legacyRawFilterSubject, rawFilterSubject } from '@switchyard/contracts';
 import { deleteMatching, keyToken, STREAMS, type Bus } from '@switchyard/bus';
 import type { AccountRecord } from '@switchyard/stores';
 import type { RequestParts } from './parts.js';
@@ -39,6 +39,7 @@ export async function deleteEnvironment(ctx: RequestParts, environmentId: string
     await purgeKeys(bus.kv.tokens, `oauth2.${keyToken(account.id)}.>`);
     report.mapping_overrides += await purgeKeys(bus.kv.mappings, `account.${account.id}.>`);
     await purgeStream(STREAMS.RAW, rawFilterSubject({ account: account.id }));
+    await purgeStream(STREAMS.RAW, legacyRawFilterSubject({ account: account.id }));
     await purgeStream(STREAMS.DEAD, deadFilterSubject('normalizer', { account: account.id }));
     report.integrated_accounts++;
   }

@@ -1,5 +1,5 @@
 import { RAW_HEADERS, runConsumer, STREAMS } from '@switchyard/bus';
-import { rawFilterSubject } from '@switchyard/contracts';
+import { rawProviderSubject } from '@switchyard/contracts';
 import { closeAll, type Closeable, type Logger } from '@switchyard/kernel';
 import { parseBody, type LoadedProvider, type MappingEngine, type ProviderCatalog } from '@switchyard/mapping';
 import type { Bus } from '@switchyard/bus';
@@ -25,7 +25,7 @@ export async function startLifecycleReaders(parts: { bus: Bus; logger: Logger; e
       await runConsumer(parts.bus, {
         stream: STREAMS.RAW,
         durable: `registration-lifecycle-${slug}`,
-        filterSubject: rawFilterSubject({ provider: slug }),
+        filterSubject: rawProviderSubject(slug),
         concurrency: 4,
         logger: parts.logger,
         retryDelayMs: 5_000,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { SwitchyardError, deadFilterSubject, rawFilterSubject } from '@switchyard/contracts';
+import { SwitchyardError, deadFilterSubject, rawProviderSubject } from '@switchyard/contracts';
 import { DEAD_HEADERS, RAW_HEADERS, readStream, STREAMS } from '@switchyard/bus';
 import { parseInput } from '@switchyard/kernel';
 import type { RequestParts } from '../parts.js';
@@ -99,10 +99,15 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts
       {
         kind: 'raw',
         stream: STREAMS.RAW,
-        subject: rawFilterSubject({ provider: input.provider, account: input.integrated_account_id }),
+        // Both RAW layouts (sharded, and from before the shards): the account is matched on its header.
+        subject: rawProviderSubject(input.provider),
         since: new Date(input.since),
         // Earlier replays sit on RAW too; replaying them again would only repeat this one.
-        match: (entry) => belongs(entry) && entry.headers[RAW_HEADERS.origin] !== 'replay' && entry.time.getTime() <= until,
+        match: (entry) =>
+          belongs(entry) &&
+          (input.integrated_account_id === undefined || entry.headers[RAW_HEADERS.account] === input.integrated_account_id) &&
+          entry.headers[RAW_HEADERS.origin] !== 'replay' &&
+          entry.time.getTime() <= until,
         deleteAfter: false,
       },
       { publishTimeoutMs: options.publishTimeoutMs, maxRunning: options.maxRunningReplays },

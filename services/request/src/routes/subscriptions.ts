@@ -63,6 +63,7 @@ export function registerSubscriptionRoutes(
       metadata: input.metadata ?? {},
       headers: input.headers ?? {},
       rate_limit: input.rate_limit ?? null,
+      ordering: input.ordering,
       key_type: input.key_type,
     });
     return reply.status(201).send({ ...subscriptions.view(record), ...credential });

@@ -46,4 +46,7 @@ export const TASK_HEADERS = {
   attempts: 'swy-attempts',
   /** On a task in the retry lane: when it is due, in ms since the epoch. */
   notBefore: 'swy-not-before',
+  /** On a task of an ordered subscription: its record's order key and the event's `sequence` (docs/ordering.md). */
+  record: 'swy-record',
+  sequence: 'swy-sequence',
 } as const;

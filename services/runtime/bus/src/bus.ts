@@ -22,9 +22,10 @@ const HOUR_MS = 3_600_000;
  * The KV buckets of DESIGN §3; `tokens` holds each OAuth2 grant's current tokens, sealed (provider-client/oauth2-tokens.ts);
  * `registrations` the state of the hub's webhook at each provider (request service, docs/registration.md);
  * `polls` each polled (account, resource)'s cursor, queue head and last error, `poll_fingerprints` a hash per polled
- * record (created vs updated; request service, docs/polling.md).
+ * record (created vs updated; request service, docs/polling.md); `delivery_order` the queue of each record whose
+ * events wait behind a failed one at an ordered subscription (delivery, docs/ordering.md).
  */
-export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency', 'tokens', 'replay_keys', 'registrations', 'polls', 'poll_fingerprints'] as const;
+export const BUCKETS = ['environments', 'api_keys', 'accounts', 'provider_apps', 'remote_keys', 'subscriptions', 'mappings', 'jobs', 'locks', 'idempotency', 'tokens', 'replay_keys', 'registrations', 'polls', 'poll_fingerprints', 'delivery_order'] as const;
 export type BucketName = (typeof BUCKETS)[number];
 
 /** Stream names, one place. */
@@ -182,7 +183,7 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
       // Replay keys (edge, providers without signed timestamps) must outlive every RAW message they guard.
       const ttl = name === 'jobs' || name === 'idempotency' ? { ttl: 86_400_000 } : name === 'replay_keys' ? { ttl: options.rawRetentionHours * HOUR_MS } : {};
       // Tokens keep no history: earlier versions are secrets nobody needs (a non-rotating refresh token stays live).
-      const history = name === 'mappings' ? 64 : name === 'tokens' || name === 'replay_keys' ? 1 : 10;
+      const history = name === 'mappings' ? 64 : name === 'tokens' || name === 'replay_keys' || name === 'delivery_order' ? 1 : 10;
       kv[name] = await untilReady(() => kvm.create(name, { history, replicas: options.replicas, ...ttl }), options.logger);
     }
     return {

@@ -16,6 +16,8 @@ export interface DeliveryTask {
   taskId: string;
   /** The event's sequence in EVENTS, when it came from there. */
   eventSeq?: number | undefined;
+  /** For an ordered subscription: the event's record order key and `sequence` (docs/ordering.md). */
+  order?: { record: string; sequence: number } | undefined;
   /** The envelope bytes, delivered as they are. */
   body: Uint8Array;
 }
@@ -31,6 +33,10 @@ export async function enqueueDelivery(bus: Bus, task: DeliveryTask, deadlineMs: 
   h.set(TASK_HEADERS.eventType, task.eventType);
   h.set(TASK_HEADERS.taskId, task.taskId);
   if (task.eventSeq !== undefined) h.set(TASK_HEADERS.eventSeq, String(task.eventSeq));
+  if (task.order) {
+    h.set(TASK_HEADERS.record, task.order.record);
+    h.set(TASK_HEADERS.sequence, String(task.order.sequence));
+  }
   const ack = await publishDurable(bus.js, deliverySubject(task.subscriptionId), task.body, { msgID: `${task.eventId}:${task.subscriptionId}:${task.taskId}`, headers: h }, deadlineMs);
   return { duplicate: ack.duplicate };
 }

@@ -14,7 +14,7 @@ export { isCasConflict, keyToken } from './kv-cas.js';
 export { KvCollection } from './kv-collection.js';
 export { KvLock, type HeldLock, type LockAttempt, type LockValue } from './kv-lock.js';
 export { startLeasedLoop, type LeasedLoopOptions } from './leased-loop.js';
-export { startShardLeases, type ShardLeaseOptions, type ShardLeases } from './shard-leases.js';
+export { leaseOwner, startShardLeases, type ShardLeaseOptions, type ShardLeases } from './shard-leases.js';
 export { publishOperationalEvent } from './operational-events.js';
 export { publishDurable } from './publish.js';
 export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';

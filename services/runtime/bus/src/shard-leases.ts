@@ -1,6 +1,13 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { isCasConflict } from './kv-cas.js';
 import type { Closeable, Logger } from '@switchyard/kernel';
+
+/** A name for this process among lease holders: host, pid and a random part (a KV key token). */
+export function leaseOwner(): string {
+  return `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
 
 /** Options for {@link startShardLeases}. */
 export interface ShardLeaseOptions {

@@ -7,6 +7,7 @@ export { bool, csv, EgressEnv, HttpEnv, loadConfig, LogEnv, optionalString, Secr
 export { egressConnector, EgressPolicy, parseAllowEntry, parseCidr, type AllowEntry } from './egress.js';
 export { canonicalIp, isBlockedAddress } from './egress-ranges.js';
 export { deterministicId, randomId, sha256Hex } from './ids.js';
+export { KeyedSequencer, type Ticket } from './keyed-sequencer.js';
 export { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 export { jsonOf, valueAt } from './json-value.js';
 export { closeAll, closeOnSignals, type Closeable } from './lifecycle.js';

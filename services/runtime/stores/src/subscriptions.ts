@@ -22,6 +22,8 @@ export interface SubscriptionRecord {
    */
   headers: Sealed | Record<string, string> | null;
   rate_limit: number | null;
+  /** Delivery order; records written before the option existed lack it (`none`). */
+  ordering?: api.Ordering;
   key_type: SigningKey['type'];
   status: Status;
   disabled_reason: DisabledReason | null;
@@ -35,7 +37,7 @@ export interface SubscriptionRecord {
 /** Fields accepted when creating a subscription: the record's own settings, before ids, keys and status exist. */
 export type NewSubscription = Pick<
   SubscriptionRecord,
-  'environment_id' | 'url' | 'event_types' | 'filter' | 'description' | 'metadata' | 'rate_limit' | 'key_type'
+  'environment_id' | 'url' | 'event_types' | 'filter' | 'description' | 'metadata' | 'rate_limit' | 'key_type' | 'ordering'
 > & { headers: Record<string, string> };
 
 /** Changes to a subscription; `undefined` leaves a field as it is. */
@@ -154,6 +156,11 @@ export class SubscriptionStore {
    */
   subscribed(environmentId: string, type: string): SubscriptionRecord[] {
     return this.#inEnvironment(environmentId).filter((s) => s.event_types.some((p) => eventTypeMatches(p, type)));
+  }
+
+  /** Whether an environment has a subscription with `ordering: "record"` (fan-out's ordered consumer skips the others). */
+  hasOrdered(environmentId: string): boolean {
+    return this.#inEnvironment(environmentId).some((s) => s.ordering === 'record');
   }
 
   update(record: SubscriptionRecord, changes: SubscriptionChanges): Promise<SubscriptionRecord> {
@@ -292,6 +299,7 @@ export function subscriptionView(record: SubscriptionRecord, headers: Record<str
     metadata: record.metadata,
     headers,
     rate_limit: record.rate_limit,
+    ordering: record.ordering ?? 'none',
     key_type: record.key_type,
     status: record.status,
     disabled_reason: record.disabled_reason,

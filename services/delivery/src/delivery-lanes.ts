@@ -61,6 +61,8 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
         filterSubject: filters.tasks,
         concurrency: tuning.window,
         maxAckPending: tuning.window,
+        // Ordered subscriptions' tasks must come in stream order, also after a holder died mid-flight.
+        resumeInOrder: true,
         logger: ctx.logger,
         handle: (message) => handle(message, state, 'tasks'),
       }),

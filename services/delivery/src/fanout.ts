@@ -113,6 +113,7 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
         durable: 'delivery-fanout-ordered',
         filterSubject: rootSubject('events'),
         concurrency: options.concurrency,
+        resumeInOrder: true,
         logger: ctx.logger,
         handle: (message) => {
           // An environment without ordered subscriptions costs an ack, not a parse.

@@ -60,6 +60,7 @@ export async function startRawLanes(ctx: NormalizerParts, options: RawLaneOption
       concurrency: options.concurrency,
       logger: ctx.logger,
       retryDelayMs: 2_000,
+      resumeInOrder: true,
       // The ticket is taken here, synchronously, in the order the consumer hands deliveries out.
       handle: (message) => options.handle(message, ticketFor(message)),
     });

@@ -39,6 +39,14 @@ export interface ConsumerOptions {
    */
   pullExpiresMs?: number;
   idleHeartbeatMs?: number;
+  /**
+   * For a consumer worked by one process at a time (a lease) whose order matters: at start, if the
+   * last holder left messages taken and not acked (it died), the consumer is re-created from its ack
+   * floor so they come again in stream order, before anything newer. JetStream would otherwise hand out
+   * newer messages at once and the orphaned ones only after `ackWaitMs`. Messages after the floor that
+   * the last holder did ack come again too (at-least-once).
+   */
+  resumeInOrder?: boolean;
 }
 
 /** Pull requests expire after this and are renewed, in ms: a pull parked on a lost leader lasts no longer. */
@@ -96,6 +104,7 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
     }
   };
 
+  if (options.resumeInOrder) await rewindOrphaned(bus, options.stream, options.durable, options.logger);
   let messages = await open();
   const inflight = new Set<Promise<void>>();
   const handleOne = async (message: JsMsg) => {
@@ -187,6 +196,25 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<C
       await Promise.allSettled([...inflight]);
     },
   };
+}
+
+/**
+ * Re-creates a durable from its ack floor when messages are still awaiting an ack from a holder that
+ * is gone (see `resumeInOrder`). A consumer with nothing pending is left as it is.
+ */
+async function rewindOrphaned(bus: Bus, stream: string, durable: string, logger: Logger): Promise<void> {
+  let info;
+  try {
+    info = await bus.jsm.consumers.info(stream, durable);
+  } catch {
+    return; // not created yet: it starts at the beginning anyway
+  }
+  if (info.num_ack_pending === 0) return;
+  const from = info.ack_floor.stream_seq + 1;
+  const { name: _name, deliver_policy: _policy, opt_start_seq: _seq, opt_start_time: _time, ...config } = info.config;
+  await bus.jsm.consumers.delete(stream, durable);
+  await bus.jsm.consumers.add(stream, { ...config, durable_name: durable, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+  logger.info({ stream, durable, consumer_event: 'rewound', from_seq: from, orphaned: info.num_ack_pending }, 'consumer taken over with messages in flight; handing them out again in order');
 }
 
 /** Creates the durable, or brings an existing one's mutable settings in line. */

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import jsonata from 'jsonata';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { normalizeBatchPayload, normalizeEventPayload } from './normalizer-payloads.js';
+import { rawSubject } from '@switchyard/contracts';
 import { publishDurable, RAW_HEADERS, STREAMS } from '@switchyard/bus';
 import { createLogger, generateKey, sha256Hex } from '@switchyard/kernel';
 import { MappingEngine, normalize, ProviderCatalog, registerMappingFunctions, type MappingSource } from '@switchyard/mapping';
@@ -213,7 +214,7 @@ async function preloadRaw(ctx: Runtime, account: AccountRecord, kind: PayloadKin
     h.set(RAW_HEADERS.origin, 'webhook');
     const ack = await publishDurable(
       ctx.bus.js,
-      `raw.bamboohr.${account.id}`,
+      rawSubject({ provider: 'bamboohr', account: account.id }),
       body,
       { msgID: `${account.id}:${sha256Hex(eventKey).slice(0, 40)}`, headers: h },
       PUBLISH_TIMEOUT_MS,

@@ -9,7 +9,9 @@ import { startTestHub, type TestHub } from '../harness/hub.js';
 import { rememberSecret } from '../harness/log-audit.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { normalizerCaughtUp } from '../harness/streams.js';
 import { eventually } from '../harness/wait.js';
+import { rawSubject } from '@switchyard/contracts';
 import { startAdpApi, type AdpApi } from '../simulators/adp-api.js';
 
 const MAPPINGS = fileURLToPath(new URL('../../mappings', import.meta.url));
@@ -48,7 +50,7 @@ describe('polling: ADP Workforce Now event notifications', () => {
   };
   const delivered = (recordId: string) => receiver.delivered().map((d) => JSON.parse(d.body)).filter((e) => e.record_id === recordId);
   /** RAW's newest message for the account, if any. */
-  const rawOf = (accountId: string) => jsm.streams.getMessage('RAW', { last_by_subj: `raw.${SLUG}.${accountId}` }).catch(() => null);
+  const rawOf = (accountId: string) => jsm.streams.getMessage('RAW', { last_by_subj: rawSubject({ provider: SLUG, account: accountId }) }).catch(() => null);
   /** The account's poll state, read from the `polls` bucket. */
   const pollState = async (accountId: string) => {
     const message = await jsm.streams.getMessage('KV_polls', { last_by_subj: `$KV.polls.${accountId}_hris_employees` }).catch(() => null);
@@ -136,11 +138,8 @@ describe('polling: ADP Workforce Now event notifications', () => {
     });
     expect(job.republished).toBe(1);
     // The replayed message went through the mapping (RAW → normalizer) and made the same event id.
-    const replayed = await eventually('the replayed message normalized', async () => {
-      const info = await jsm.consumers.info('RAW', 'normalizer');
-      return info.num_pending === 0 && info.num_ack_pending === 0 && info;
-    });
-    expect(replayed).toBeTruthy();
+    const replayed = await eventually('the replayed message normalized', () => normalizerCaughtUp(jsm));
+    expect(replayed).toBe(true);
     expect((await hub.call('GET', '/v1/dead-letters', { token: env.apiKey })).body.data).toEqual([]);
     expect(delivered(aoid)).toHaveLength(1);
   });

@@ -14,10 +14,10 @@ export interface EnvelopeContext {
  * A valid EventEnvelope of ~600 bytes (the report gives the exact size), shaped as the normalizer makes
  * them for BambooHR: `remote_data` is the provider's payload.
  */
-export function envelopeBody(context: EnvelopeContext, sequence: number, timestamp = new Date().toISOString()): { id: string; body: string } {
+export function envelopeBody(context: EnvelopeContext, sequence: number, timestamp = new Date().toISOString(), record?: string): { id: string; body: string } {
   const hex = sequence.toString(16).padStart(8, '0');
   const id = `evt_${runId}${hex}`;
-  const employeeId = `${runId}-${sequence}`;
+  const employeeId = record ?? `${runId}-${sequence}`;
   const envelope = {
     id,
     type: 'hris/employees:updated',
@@ -31,6 +31,8 @@ export function envelopeBody(context: EnvelopeContext, sequence: number, timesta
     record_id: employeeId,
     origin: 'webhook',
     mapping_version: 'bench-1',
+    // Given a record, the event's place among that record's events (per-record ordering bench).
+    ...(record === undefined ? {} : { sequence }),
     data: { id: `rec_${runId}${hex}`, remote_id: employeeId },
     remote_data: { companyId: '12345', employeeId, changedFields: CHANGED_FIELDS },
   };

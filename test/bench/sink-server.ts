@@ -12,7 +12,8 @@
  * wall clock at sub-millisecond resolution, which the bench process on the same machine shares.
  *
  * Control is over IPC, not HTTP, so that reading the figures never queues behind (or counts as) load:
- * `{ id, op: 'reset', expect? }` starts a new window (noting when `expect` distinct ids have arrived);
+ * `{ id, op: 'reset', expect?, failRate? }` starts a new window (noting when `expect` distinct ids have
+ * arrived; answering a random `failRate` of requests 500, which are not counted as arrivals);
  * `{ id, op: 'stats', latencies?, arrivals? }` answers with {@link SinkStats}.
  */
 import { createServer } from 'node:http';
@@ -37,6 +38,13 @@ export interface SinkStats {
   latencies?: number[];
   /** First arrival (wall-clock ms) per id, only when asked for: lets the bench split latency by stage. */
   arrivals?: Record<string, number>;
+  /** Requests answered 500 on purpose (`failRate`). */
+  failed: number;
+  /**
+   * First arrivals of an event whose body has a `record_id` and a `sequence` lower than one already
+   * delivered for the same (path, record): a per-record order violation.
+   */
+  orderViolations: number;
 }
 
 /** A control message from the bench. */
@@ -45,14 +53,30 @@ export interface SinkCommand {
   op: 'reset' | 'stats';
   /** With `reset`: the number of distinct ids whose arrival time to note (`reachedAtMs`). */
   expect?: number;
+  /** With `reset`: the share of requests (0…1) to answer 500. */
+  failRate?: number;
   latencies?: boolean;
   arrivals?: boolean;
 }
 
 const nowMs = () => performance.timeOrigin + performance.now();
 
-function freshWindow(expect = 0) {
-  return { expect, reachedAtMs: 0, count: 0, unparsable: 0, duplicates: 0, firstAtMs: 0, lastAtMs: 0, ids: new Map<string, number>(), latencies: [] as number[] };
+function freshWindow(expect = 0, failRate = 0) {
+  return {
+    expect,
+    failRate,
+    reachedAtMs: 0,
+    count: 0,
+    unparsable: 0,
+    duplicates: 0,
+    failed: 0,
+    orderViolations: 0,
+    firstAtMs: 0,
+    lastAtMs: 0,
+    ids: new Map<string, number>(),
+    lastSequence: new Map<string, number>(),
+    latencies: [] as number[],
+  };
 }
 let current = freshWindow();
 
@@ -61,9 +85,9 @@ function record(arrivalMs: number, path: string, headerId: string | undefined, b
   w.count++;
   if (w.firstAtMs === 0) w.firstAtMs = arrivalMs;
   w.lastAtMs = arrivalMs;
-  let parsed: { id?: unknown; timestamp?: unknown } | undefined;
+  let parsed: { id?: unknown; timestamp?: unknown; record_id?: unknown; sequence?: unknown } | undefined;
   try {
-    parsed = JSON.parse(body.toString('utf8')) as { id?: unknown; timestamp?: unknown };
+    parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
   } catch {
     w.unparsable++;
   }
@@ -78,6 +102,11 @@ function record(arrivalMs: number, path: string, headerId: string | undefined, b
     }
     w.ids.set(id, arrivalMs);
     if (w.ids.size === w.expect) w.reachedAtMs = arrivalMs;
+    if (typeof parsed?.record_id === 'string' && typeof parsed.sequence === 'number') {
+      const record = `${path}|${parsed.record_id}`;
+      if ((w.lastSequence.get(record) ?? -1) > parsed.sequence) w.orderViolations++;
+      else w.lastSequence.set(record, parsed.sequence);
+    }
   }
   if (typeof parsed?.timestamp === 'string') {
     const sentMs = Date.parse(parsed.timestamp);
@@ -90,6 +119,11 @@ const server = createServer((request, response) => {
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
     const arrivalMs = nowMs();
+    if (current.failRate > 0 && Math.random() < current.failRate) {
+      current.failed++;
+      response.writeHead(500, { 'content-type': 'text/plain', 'content-length': '4' }).end('fail');
+      return;
+    }
     // Answer first: the sender's latency must not include our bookkeeping.
     response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' }).end('ok');
     const headerId = request.headers['webhook-id'];
@@ -103,7 +137,7 @@ server.headersTimeout = 121_000;
 
 process.on('message', (message: SinkCommand) => {
   if (message.op === 'reset') {
-    current = freshWindow(message.expect ?? 0);
+    current = freshWindow(message.expect ?? 0, message.failRate ?? 0);
     process.send?.({ id: message.id, ok: true });
     return;
   }
@@ -116,6 +150,8 @@ process.on('message', (message: SinkCommand) => {
     firstAtMs: w.firstAtMs,
     lastAtMs: w.lastAtMs,
     reachedAtMs: w.reachedAtMs,
+    failed: w.failed,
+    orderViolations: w.orderViolations,
     ...(message.latencies ? { latencies: w.latencies } : {}),
     ...(message.arrivals ? { arrivals: Object.fromEntries(w.ids) } : {}),
   };

@@ -10,7 +10,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 export interface Sink extends ChildHandle {
   readonly url: string;
   readonly origin: string;
-  reset(expect?: number): Promise<void>;
+  reset(expect?: number, options?: { failRate?: number }): Promise<void>;
   stats(options?: { latencies?: boolean; arrivals?: boolean }): Promise<SinkStats>;
 }
 
@@ -42,7 +42,7 @@ export async function startSink(): Promise<Sink> {
     ...child,
     origin,
     url: `${origin}/hooks`,
-    reset: async (expect) => void (await call({ op: 'reset', ...(expect ? { expect } : {}) })),
+    reset: async (expect, options = {}) => void (await call({ op: 'reset', ...(expect ? { expect } : {}), ...options })),
     stats: async (options = {}) => {
       const { stats } = await call({ op: 'stats', ...options });
       if (!stats) throw new Error('sink answered stats without stats');

@@ -54,7 +54,7 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
     const state: ShardState = { gate, order };
     orders.set(shard, order);
     const token = String(shard).padStart(2, '0');
-    const lanes = await Promise.all([
+    const started = await Promise.allSettled([
       runConsumer(ctx.bus, {
         stream: STREAMS.DELIVERIES,
         durable: `dq_${token}_tasks`,
@@ -79,6 +79,13 @@ export async function startDeliveryLanes(ctx: DeliveryParts, options: DeliveryLa
         handle: (message) => handle(message, state, 'retries'),
       }),
     ]);
+    const lanes = started.flatMap((lane) => (lane.status === 'fulfilled' ? [lane.value] : []));
+    const failed = started.find((lane) => lane.status === 'rejected');
+    if (failed) {
+      // Neither lane may keep running when the shard is handed back for a failed start.
+      await Promise.all(lanes.map((lane) => lane.close()));
+      throw failed.reason;
+    }
     shards.set(shard, {
       close: async () => {
         // Waiting tasks go back at once (the next holder takes them); attempts in flight finish here.

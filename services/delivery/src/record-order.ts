@@ -1,12 +1,16 @@
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '@switchyard/kernel';
 
-/** One task waiting in a record's queue: which (event, task), its `sequence`, and when it is due (ms since the epoch). */
+/**
+ * One task waiting in a record's queue: which (event, task), its `sequence`, when it is due (ms since the
+ * epoch), and the stream sequence of its newest copy in the retry lane (0 while unknown).
+ */
 export interface QueuedTask {
   event: string;
   task: string;
   sequence: number;
   due: number;
+  copy: number;
 }
 
 interface Queue {
@@ -15,8 +19,6 @@ interface Queue {
   items: QueuedTask[];
   /** The head is being attempted now (a second copy of it waits). */
   attempting: boolean;
-  /** KV writes of this queue, one after the other, so the stored order is the order they were made. */
-  writes: Promise<void>;
 }
 
 interface Chain {
@@ -45,6 +47,11 @@ export class RecordOrder {
   readonly #logger: Logger;
   readonly #queues = new Map<string, Queue>();
   readonly #chains = new Map<string, Chain>();
+  /**
+   * KV writes per record key, one after the other, so the stored state is the last one made — also
+   * across a queue that emptied (a delete) and a new one for the same record (a put) right after.
+   */
+  readonly #writes = new Map<string, Promise<void>>();
 
   private constructor(kv: KV, shard: number, logger: Logger) {
     this.#kv = kv;
@@ -65,7 +72,7 @@ export class RecordOrder {
         await kv.delete(key);
         continue;
       }
-      order.#queues.set(id(stored.subscription, stored.record), { ...stored, attempting: false, writes: Promise.resolve() });
+      order.#queues.set(id(stored.subscription, stored.record), { ...stored, attempting: false });
     }
     return order;
   }
@@ -101,14 +108,18 @@ export class RecordOrder {
   }
 
   /**
-   * Where a task of the retry lane stands: `head` (attempt it now, and call {@link attempted} after),
-   * `behind` (nak it for `retryInMs`), or `gone` (not queued: it was finished already, e.g. delivered just
-   * before a crash lost its ack).
+   * Where a copy of a task in the retry lane (stream sequence `copy`) stands: `head` (attempt it now, and
+   * call {@link attempted} after), `behind` (nak it for `retryInMs`), or `gone` (not queued: it was finished
+   * already, e.g. delivered just before a crash lost its ack; or an older copy than the task's newest).
    */
-  turn(subscription: string, record: string, event: string, task: string): { kind: 'head' } | { kind: 'behind'; retryInMs: number } | { kind: 'gone' } {
+  turn(subscription: string, record: string, event: string, task: string, copy: number): { kind: 'head' } | { kind: 'behind'; retryInMs: number } | { kind: 'gone' } {
     const queue = this.#queues.get(id(subscription, record));
     const index = queue?.items.findIndex((item) => item.event === event && item.task === task) ?? -1;
     if (!queue || index < 0) return { kind: 'gone' };
+    const item = queue.items[index]!;
+    // Copies only ever get newer (stream sequences grow): an older one was superseded when the queue moved on.
+    if (copy < item.copy) return { kind: 'gone' };
+    item.copy = copy;
     if (index === 0 && !queue.attempting && !this.#chains.has(id(subscription, record))) {
       queue.attempting = true;
       return { kind: 'head' };
@@ -125,28 +136,46 @@ export class RecordOrder {
   }
 
   /** Puts a task in its record's queue (in `sequence` order; again is a no-op save for its due time), stored before it resolves. */
-  async join(subscription: string, record: string, item: QueuedTask): Promise<void> {
+  async join(subscription: string, record: string, item: Omit<QueuedTask, 'copy'>): Promise<void> {
     const key = id(subscription, record);
     let queue = this.#queues.get(key);
-    if (!queue) this.#queues.set(key, (queue = { subscription, record, items: [], attempting: false, writes: Promise.resolve() }));
+    if (!queue) this.#queues.set(key, (queue = { subscription, record, items: [], attempting: false }));
     const existing = queue.items.find((entry) => entry.event === item.event && entry.task === item.task);
     if (existing) existing.due = item.due;
     else {
       let at = queue.items.length;
       while (at > 0 && queue.items[at - 1]!.sequence > item.sequence) at--;
-      queue.items.splice(at, 0, item);
+      queue.items.splice(at, 0, { ...item, copy: 0 });
     }
     await this.#store(queue);
   }
 
-  /** Removes a finished task (delivered or dead-lettered) from its record's queue; the queue goes when empty. */
-  async finish(subscription: string, record: string, event: string, task: string): Promise<void> {
+  /** Notes a task's newest copy in the retry lane, so the queue can move it on at once after a takeover too. */
+  copied(subscription: string, record: string, event: string, task: string, copy: number): void {
     const queue = this.#queues.get(id(subscription, record));
-    if (!queue) return;
-    queue.attempting = false;
+    const item = queue?.items.find((entry) => entry.event === event && entry.task === task);
+    if (!queue || !item || copy <= item.copy) return;
+    item.copy = copy;
+    // Not awaited: the copy is already stored; a lost write only makes the next head wait for its own look.
+    void this.#store(queue).catch(() => undefined);
+  }
+
+  /**
+   * Removes a finished task (delivered or dead-lettered) from its record's queue; the queue goes when
+   * empty. Resolves to the new head when it is due now and its copy is known: the caller moves it on at
+   * once (a fresh copy in the retry lane) instead of leaving it to its next look.
+   */
+  async finish(subscription: string, record: string, event: string, task: string): Promise<QueuedTask | undefined> {
+    const queue = this.#queues.get(id(subscription, record));
+    if (!queue) return undefined;
+    const before = queue.items.length;
     queue.items = queue.items.filter((item) => !(item.event === event && item.task === task));
+    if (queue.items.length === before) return undefined;
+    queue.attempting = false;
     if (queue.items.length === 0) this.#queues.delete(id(subscription, record));
     await this.#store(queue);
+    const next = queue.items[0];
+    return next && next.copy > 0 && next.due <= Date.now() ? { ...next } : undefined;
   }
 
   /** Forgets a deleted subscription's queues (memory and KV). */
@@ -167,12 +196,16 @@ export class RecordOrder {
   #store(queue: Queue): Promise<void> {
     const key = `${this.#shard}.${queue.subscription}.${queue.record}`;
     const snapshot = queue.items.length === 0 ? undefined : JSON.stringify({ subscription: queue.subscription, record: queue.record, items: queue.items });
-    const write = queue.writes.then(async () => {
+    const write = (this.#writes.get(key) ?? Promise.resolve()).then(async () => {
       if (snapshot === undefined) await this.#kv.delete(key);
       else await this.#kv.put(key, snapshot);
     });
     // The next write waits for this one whatever its outcome; this caller sees the failure.
-    queue.writes = write.catch((error: unknown) => this.#logger.warn({ err: error, subscription: queue.subscription }, 'record order queue not stored'));
+    const settled = write.catch((error: unknown) => this.#logger.warn({ err: error, subscription: queue.subscription }, 'record order queue not stored'));
+    this.#writes.set(key, settled);
+    void settled.then(() => {
+      if (this.#writes.get(key) === settled) this.#writes.delete(key);
+    });
     return write;
   }
 }

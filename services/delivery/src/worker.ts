@@ -1,13 +1,13 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { api, ErrorCode } from '@switchyard/contracts';
-import { enqueueRetry, publishDeadLetter, publishOperationalEvent, RAW_HEADERS, TASK_HEADERS, terminate } from '@switchyard/bus';
+import { enqueueRetry, publishDeadLetter, publishOperationalEvent, RAW_HEADERS, STREAMS, TASK_HEADERS, terminate } from '@switchyard/bus';
 import type { Closeable } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
 import { attemptsSoFar, recordAttempt } from './attempt-log.js';
 import { startDeliveryLanes, type LaneTuning } from './delivery-lanes.js';
 import type { EndpointGate } from './endpoint-gate.js';
-import type { RecordOrder } from './record-order.js';
+import type { QueuedTask, RecordOrder } from './record-order.js';
 import { EndpointLimiter } from './endpoint-limiter.js';
 import { Slots } from './slots.js';
 import { decide, type Decision } from './retry-policy.js';
@@ -103,19 +103,43 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
       return;
     }
     const attempts = await attemptsBefore(message, task);
-    await enqueueRetry(
+    const copy = await enqueueRetry(
       ctx.bus,
       { subscriptionId: task.subscriptionId, eventId: task.eventId, taskId: task.taskId, headers: task.headers, attempts, notBefore: Date.now() + delayMs, body: message.data },
       options.publishTimeoutMs,
     );
+    if (task.record) order.copied(task.subscriptionId, task.record, task.eventId, task.taskId, copy);
     message.ack();
   };
 
   const joinQueue = async (order: RecordOrder, task: Task, due: number) => {
     if (task.record) await order.join(task.subscriptionId, task.record, { event: task.eventId, task: task.taskId, sequence: task.sequence ?? 0, due });
   };
+  /** Takes a finished task out of its record's queue; the record's next task, if it was only waiting for this one, goes now. */
   const finishQueued = async (order: RecordOrder, task: Task) => {
-    if (task.record) await order.finish(task.subscriptionId, task.record, task.eventId, task.taskId);
+    if (!task.record) return;
+    const next = await order.finish(task.subscriptionId, task.record, task.eventId, task.taskId);
+    if (next) void moveOn(order, task.subscriptionId, task.record, next).catch((error: unknown) => ctx.logger.warn({ err: error, subscription: task.subscriptionId }, 'ordered record’s next task not moved on; it goes at its next look'));
+  };
+  /**
+   * A fresh copy of a queue's new head in the retry lane, due now: its own copy sleeps until its next
+   * look (up to 30 s), and a record with many waiting events would otherwise drain one look at a time.
+   * The older copy is dropped when it comes up (RecordOrder.turn).
+   */
+  const moveOn = async (order: RecordOrder, subscriptionId: string, record: string, next: QueuedTask) => {
+    const stored = await ctx.bus.jsm.streams.getMessage(STREAMS.DELIVERIES, { seq: next.copy });
+    if (!stored) return;
+    const headers: Record<string, string> = {};
+    for (const name of Object.values(TASK_HEADERS)) {
+      const value = stored.header?.get(name);
+      if (value) headers[name] = value;
+    }
+    const copy = await enqueueRetry(
+      ctx.bus,
+      { subscriptionId, eventId: next.event, taskId: next.task, headers, attempts: Number(headers[TASK_HEADERS.attempts] ?? 0), notBefore: Date.now(), body: stored.data, copy: `m${next.copy}` },
+      options.publishTimeoutMs,
+    );
+    order.copied(subscriptionId, record, next.event, next.task, copy);
   };
 
   /**
@@ -145,7 +169,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
       message.nak(task.notBefore - Date.now());
       return;
     }
-    const turn = shard.order.turn(task.subscriptionId, task.record, task.eventId, task.taskId);
+    const turn = shard.order.turn(task.subscriptionId, task.record, task.eventId, task.taskId, message.seq);
     if (turn.kind === 'gone') {
       ctx.logger.info({ subscription: task.subscriptionId, event: task.eventId }, 'ordered task already finished; copy dropped');
       terminate(message, 'already finished');
@@ -290,11 +314,12 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
       // To the retry lane, then ack: waiting in backoff must not hold one of the endpoint's in-flight places.
       // An ordered task joins its record's queue first: the record's later events wait until it is done.
       await joinQueue(order, task, Date.now() + decision.delayMs);
-      await enqueueRetry(
+      const copy = await enqueueRetry(
         ctx.bus,
         { subscriptionId: subscription.id, eventId: task.eventId, taskId: task.taskId, headers: task.headers, attempts: attempt, notBefore: Date.now() + decision.delayMs, body: message.data },
         options.publishTimeoutMs,
       );
+      if (task.record) order.copied(subscription.id, task.record, task.eventId, task.taskId, copy);
       message.ack();
       return;
     }

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Bus } from './bus.js';
 import { watchConsumer } from './consumer-watch.js';
@@ -212,8 +212,10 @@ async function rewindOrphaned(bus: Bus, stream: string, durable: string, logger:
   if (info.num_ack_pending === 0) return;
   const from = info.ack_floor.stream_seq + 1;
   const { name: _name, deliver_policy: _policy, opt_start_seq: _seq, opt_start_time: _time, ...config } = info.config;
+  // A work queue keeps only what is not acked yet: "all" is its floor (and the only policy it accepts).
+  const workQueue = (await bus.jsm.streams.info(stream)).config.retention === RetentionPolicy.Workqueue;
   await bus.jsm.consumers.delete(stream, durable);
-  await bus.jsm.consumers.add(stream, { ...config, durable_name: durable, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+  await bus.jsm.consumers.add(stream, workQueue ? { ...config, durable_name: durable, deliver_policy: DeliverPolicy.All } : { ...config, durable_name: durable, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
   logger.info({ stream, durable, consumer_event: 'rewound', from_seq: from, orphaned: info.num_ack_pending }, 'consumer taken over with messages in flight; handing them out again in order');
 }
 

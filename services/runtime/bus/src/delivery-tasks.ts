@@ -51,17 +51,22 @@ export interface RetryTask {
   attempts: number;
   notBefore: number;
   body: Uint8Array;
+  /** Tells a deliberate new copy of the same attempt state from a repeat (an ordered record's queue moving on). */
+  copy?: string | undefined;
 }
 
 /**
  * Moves a failed (or deferred) task to its subscription's retry lane (`deliveries.q.<shard>.<subscription>.r`), due at
  * `notBefore`. The caller acks the original only after this resolves, so a crash in between retries
  * the attempt rather than losing the task; the message id (task and attempt count) dedupes a repeat.
+ * Resolves to the copy's stream sequence.
  */
-export async function enqueueRetry(bus: Bus, task: RetryTask, deadlineMs: number): Promise<void> {
+export async function enqueueRetry(bus: Bus, task: RetryTask, deadlineMs: number): Promise<number> {
   const h = natsHeaders();
   for (const [name, value] of Object.entries(task.headers)) if (name !== TASK_HEADERS.attempts && name !== TASK_HEADERS.notBefore) h.set(name, value);
   h.set(TASK_HEADERS.attempts, String(task.attempts));
   h.set(TASK_HEADERS.notBefore, String(task.notBefore));
-  await publishDurable(bus.js, deliveryRetrySubject(task.subscriptionId), task.body, { msgID: `${task.eventId}:${task.subscriptionId}:${task.taskId}:a${task.attempts}`, headers: h }, deadlineMs);
+  const msgID = `${task.eventId}:${task.subscriptionId}:${task.taskId}:a${task.attempts}${task.copy ? `:${task.copy}` : ''}`;
+  const ack = await publishDurable(bus.js, deliveryRetrySubject(task.subscriptionId), task.body, { msgID, headers: h }, deadlineMs);
+  return ack.seq;
 }

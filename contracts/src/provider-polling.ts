@@ -74,6 +74,11 @@ export const ModifiedSinceSource = z.object({
   remote_id: z.string().min(1),
   /** JSONata over one record: its change version (the modification time), part of the event key. */
   version: z.string().min(1),
+  /**
+   * JSONata over one record: what its fingerprint hashes (default: the whole record). Leave out parts
+   * that change without the record changing (Workday's transaction log entries, which follow the window).
+   */
+  fingerprint: z.string().min(1).optional(),
   /** Seconds re-read before the cursor each run (clock skew, late commits); fingerprints drop the repeats. */
   overlap_s: z.number().int().min(0).default(300),
   page_size: z.number().int().min(1).max(10_000).default(100),

@@ -54,7 +54,7 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
       const remoteId = await required(parts.engine, `${where}.remote_id`, source.remote_id, record, slug, 'remote id', answer.status);
       const version = await required(parts.engine, `${where}.version`, source.version, record, slug, 'version', answer.status);
       const key = fingerprintKey(target.account.id, resource, remoteId);
-      const fingerprint = sha256Hex(JSON.stringify(record));
+      const fingerprint = sha256Hex(JSON.stringify(source.fingerprint ? await parts.engine.evaluate(`${where}.fingerprint`, source.fingerprint, record) : record));
       const known = await fingerprints.get(key);
       const previous = known?.operation === 'PUT' ? known.string() : undefined;
       if (previous === fingerprint) continue;

@@ -78,8 +78,7 @@ describe('polling: Workday Get_Workers transaction log', () => {
     const target = wd.calls.length + n;
     await eventually(`${n} more Get_Workers calls`, () => wd.calls.length >= target);
   };
-  const hire = (first: string, last: string) => {
-    const id = String(21000 + ++seq);
+  const hire = (first: string, last: string, id = String(21000 + ++seq)) => {
     wd.hire({ id, firstName: first, lastName: last, email: `${first}.${last}@acme.example`, title: 'Analyst', hireDate: '2026-02-01' });
     return id;
   };
@@ -166,7 +165,9 @@ describe('polling: Workday Get_Workers transaction log', () => {
     // The in-process hub steps aside so the child process is the one polling.
     await hub.close();
     hubStopped = true;
-    const hired = ['Ana', 'Ben', 'Cai', 'Dov', 'Eda'].map((name) => hire(name, 'Kill'));
+    // Ids that sort before earlier tests' workers (pages are in id order), which a window's overlap may
+    // read again: page 1 is two of these hires.
+    const hired = ['Ana', 'Ben', 'Cai', 'Dov', 'Eda'].map((name, i) => hire(name, 'Kill', String(10001 + i)));
     const port = await freePort();
     const childEnv = {
       ...hubEnv(),
@@ -236,6 +237,22 @@ describe('polling: Workday Get_Workers transaction log', () => {
       return view?.last_error ? view : undefined;
     });
     expect(failed).toMatchObject({ cursor: before, last_error: { code: 'SWY_ERR_POLL_PROVIDER_FAULT', provider_status: 500, detail: expect.stringContaining('SOAP-ENV:Server') } });
+    await eventually('the created event', () => delivered(id).length > 0);
+    await morePolls(2);
+    expect(delivered(id).map((e) => e.type)).toEqual(['hris/employees:created']);
+  });
+
+  it('a truncated page is SWY_ERR_POLL_ANSWER_INVALID with the cursor unchanged, and the change still arrives once', async () => {
+    const accountId = await connectAccount();
+    await eventually('a first clean run', async () => (await pollState(accountId))?.cursor);
+    const before = (await pollState(accountId)).cursor;
+    wd.garbage = 1;
+    const id = hire('Noa', 'Cut');
+    const failed = await eventually('the failure recorded', async () => {
+      const state = await pollState(accountId);
+      return state?.last_error ? state : undefined;
+    });
+    expect(failed).toMatchObject({ cursor: before, last_error: { code: 'SWY_ERR_POLL_ANSWER_INVALID', provider_status: 200 } });
     await eventually('the created event', () => delivered(id).length > 0);
     await morePolls(2);
     expect(delivered(id).map((e) => e.type)).toEqual(['hris/employees:created']);

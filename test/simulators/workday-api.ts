@@ -19,7 +19,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
  *   `SOAP-ENV:Client.validationError` and a `Validation_Fault` detail.
  * - RaaS `GET /ccx/service/customreport2/{tenant}/{owner}/{report}?format=json[&Employee_ID=…]` →
  *   `{"Report_Entry": [...]}` (no pagination), HTTP Basic with the same ISU pair; refused → 401.
- * - Throttled (`throttle` > 0): 429 with `Retry-After` on either API.
+ * - Throttled (`throttle` > 0): 429 with `Retry-After` on either API; `garbage` > 0: a truncated envelope.
  */
 export interface WorkdayApi {
   readonly url: string;
@@ -30,6 +30,8 @@ export interface WorkdayApi {
   throttle: number;
   /** How many of the next Get_Workers calls answer a `SOAP-ENV:Server` processing fault (a tenant-side failure). */
   serverFaults: number;
+  /** How many of the next Get_Workers calls answer 200 with the envelope cut short (a proxy truncating it). */
+  garbage: number;
   /** Awaited before a Get_Workers page is answered (a test kills the caller here). */
   beforePage?: ((page: number) => Promise<void>) | undefined;
   hire(worker: Omit<WorkdayWorker, 'id' | 'active' | 'terminated' | 'terminationDate' | 'history'> & { id: string }): void;
@@ -134,6 +136,11 @@ export async function startWorkdayApi(options: { tenant: string; username: strin
       calls.push({ from: range?.Updated_From ?? '', through: range?.Updated_Through ?? '', page, count, status: 500 });
       return xml(response, 500, fault('SOAP-ENV:Server', 'Processing error occurred. The tenant could not complete the request'));
     }
+    if (api.garbage > 0) {
+      api.garbage--;
+      calls.push({ from: range?.Updated_From ?? '', through: range?.Updated_Through ?? '', page, count, status: 200 });
+      return xml(response, 200, envelope('<wd:Get_Workers_Response xmlns:wd="urn:com.workday/bsvc"><wd:Response_Results><wd:Total_Re').slice(0, -30));
+    }
     const excludeInactive = get.Request_Criteria?.Exclude_Inactive_Workers === 'true';
     // Workers with a transaction entered in the window, each as of the As_Of_Entry_DateTime moment.
     const selected = [...workers.values()]
@@ -196,6 +203,7 @@ export async function startWorkdayApi(options: { tenant: string; username: strin
     calls,
     throttle: 0,
     serverFaults: 0,
+    garbage: 0,
     hire: (worker) => record({ ...worker, active: true, terminated: false, terminationDate: null, history: [] }, 'Hire'),
     change: (id, patch) => {
       const worker = existing(id);

@@ -43,6 +43,7 @@ describe('poll list answers', () => {
     expect(await codeOf(answer(429, 'Too Many Requests', true))).toBe('SWY_ERR_PROVIDER_RATE_LIMITED');
     // An error page that is not XML is judged by its status.
     expect(await codeOf(answer(502, 'Bad Gateway'))).toBe('SWY_ERR_PROVIDER_ERROR');
+    expect(await codeOf(answer(401, '<html><body>Unauthorized<br></body></html>'))).toBe('SWY_ERR_PROVIDER_UNAUTHORIZED');
     const error = await readListAnswer(engine, 'demo', 'w', source, answer(500, fault('SOAP-ENV:Server', 'Processing error occurred'))).catch((e: Error) => e);
     expect((error as Error).message).toContain('SOAP-ENV:Server: Processing error occurred');
   });

@@ -48,9 +48,13 @@ export async function readListAnswer(engine: MappingEngine, slug: string, where:
   const status = answer.status;
   let body: unknown;
   if (source.answer === 'xml') {
-    // An HTTP error without an XML body (a proxy's 401 or 502 page) is judged by its status alone.
-    if (status >= 400 && !/^\s*</.test(typeof answer.body === 'string' ? answer.body : '')) checked(slug, 'list', answer);
-    body = parseXmlAnswer(slug, answer.body, status);
+    // An HTTP error without a readable XML body (a proxy's 401 text or 502 HTML page) is judged by its status alone.
+    try {
+      body = parseXmlAnswer(slug, answer.body, status);
+    } catch (error) {
+      if (status >= 400) checked(slug, 'list', answer);
+      throw error;
+    }
   } else {
     if (answer.malformed) checked(slug, 'list', answer);
     if (answer.malformed) throw new RegistrationFailed('SWY_ERR_POLL_ANSWER_INVALID', `${slug} answered the change list with a body that is not JSON`, { providerStatus: status });

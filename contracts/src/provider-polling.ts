@@ -81,6 +81,12 @@ export const ModifiedSinceSource = z.object({
   fingerprint: z.string().min(1).optional(),
   /** Seconds re-read before the cursor each run (clock skew, late commits); fingerprints drop the repeats. */
   overlap_s: z.number().int().min(0).default(300),
+  /**
+   * Seconds the window's end stays behind the hub's clock (default 0), for providers that refuse a
+   * window ending after their own current moment (Workday: "Updated Through must be less than or equal
+   * to Current Moment!") when the hub's clock runs slightly ahead. Changes arrive that much later.
+   */
+  lag_s: z.number().int().min(0).max(3_600).optional(),
   page_size: z.number().int().min(1).max(10_000).default(100),
 });
 export type ModifiedSinceSource = z.infer<typeof ModifiedSinceSource>;

@@ -93,6 +93,8 @@ describe('polling: Workday Get_Workers transaction log', () => {
     definition.polling.resources['hris/employees'].source.page_size = 2;
     // A 1 s overlap: a window holds the changes since the last run, not every test's workers.
     definition.polling.resources['hris/employees'].source.overlap_s = 1;
+    // Same clock as the simulator: no need to stay behind it (changes show up at once).
+    definition.polling.resources['hris/employees'].source.lag_s = 0;
     await writeFile(join(dir, SLUG, 'provider.json'), JSON.stringify(definition));
     nats = await startTestNats();
     nc = await connect({ servers: nats.url });

@@ -40,7 +40,7 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
   const slug = target.provider.definition.slug;
   const where = `${slug}/provider.json#polling.resources.${resource}.source`;
   const fingerprints = parts.bus.kv.poll_fingerprints;
-  const until = new Date();
+  const until = new Date(Date.now() - (source.lag_s ?? 0) * 1000);
   const since = new Date(start.cursor === null ? 0 : Date.parse(start.cursor) - source.overlap_s * 1000);
   let emitted = 0;
   for (let page = 0; ; page++) {

@@ -41,7 +41,8 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
   const where = `${slug}/provider.json#polling.resources.${resource}.source`;
   const fingerprints = parts.bus.kv.poll_fingerprints;
   const until = new Date(Date.now() - (source.lag_s ?? 0) * 1000);
-  const since = new Date(start.cursor === null ? 0 : Date.parse(start.cursor) - source.overlap_s * 1000);
+  // Never a window ending before it starts (a lag_s longer than overlap_s, runs close together).
+  const since = new Date(Math.min(until.getTime(), start.cursor === null ? 0 : Date.parse(start.cursor) - source.overlap_s * 1000));
   let emitted = 0;
   for (let page = 0; ; page++) {
     const scope = { ...scopeOf(target), since: since.toISOString(), until: until.toISOString(), top: source.page_size, skip: page * source.page_size, page: page + 1 };

@@ -77,6 +77,7 @@ export const ERRORS = {
   SWY_ERR_REGISTRATION_LIMIT: { status: 409, title: "The provider's limit on webhooks is reached" },
   SWY_ERR_REGISTRATION_VERIFICATION_PENDING: { status: 409, title: 'The provider has not sent its verification token yet' },
   SWY_ERR_POLL_ANSWER_INVALID: { status: 502, title: "The provider's answer to a poll call could not be read" },
+  SWY_ERR_POLL_PROVIDER_FAULT: { status: 502, title: 'The provider answered a poll call with a fault' },
   SWY_ERR_POLL_LOCK_LOST: { status: 409, title: "Another replica took over this account's poll" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -24,24 +24,69 @@ export const QueueSource = z.object({
 export type QueueSource = z.infer<typeof QueueSource>;
 
 /**
+ * A provider fault inside an answer (a SOAP `Fault`, which comes with HTTP 500 whatever its cause).
+ * Expressions are JSONata over `{status, headers, body}` (the body decoded as `answer` says). A fault
+ * leaves the cursor where it was and is recorded as `SWY_ERR_POLL_PROVIDER_FAULT` — or
+ * `SWY_ERR_PROVIDER_UNAUTHORIZED` when `unauthorized` holds (a refused WS-Security token).
+ */
+export const AnswerFault = z.object({
+  /** The fault's code (SOAP `faultcode`) when the answer is a fault; nothing otherwise. */
+  code: z.string().min(1),
+  /** The fault's text (SOAP `faultstring`), shown shortened in the poll state's `last_error.detail`. */
+  message: z.string().min(1).optional(),
+  /** True when the fault means the credentials were refused. */
+  unauthorized: z.string().min(1).optional(),
+});
+export type AnswerFault = z.infer<typeof AnswerFault>;
+
+/**
  * A "what changed since" list (SuccessFactors OData v2 `lastModifiedDateTime gt datetimeoffset'…'`):
  * each run reads `(cursor − overlap_s, now]` page by page; a record whose fingerprint (SHA-256 of the
  * provider's record, kept per remote id in `poll_fingerprints`) is new is `created`, a changed one
  * `updated`, an unchanged one (the overlap re-read) nothing. The cursor advances only after every
- * record of the run is durable on RAW (docs/polling.md).
+ * record of the run is durable on RAW (docs/polling.md). SOAP sources (Workday `Get_Workers`) add a
+ * text body, an XML answer, a fault and a page count.
  */
 export const ModifiedSinceSource = z.object({
   type: z.literal('modified_since'),
-  /** The list call; `query` is JSONata over `{since, until, top, skip, account}` (ISO times). */
+  /**
+   * The list call; `query` and `body` are JSONata over `{since, until, top, skip, page, account}` (ISO
+   * times; `page` counts from 1). A SOAP source builds its envelope in `body` (`body_format: text`).
+   */
   list: RegistrationCall,
+  /**
+   * How the answer's body is read: `json` (default), or `xml`: parsed to JSON with namespace prefixes
+   * stripped from element and attribute names, attributes as `@_<name>`, an element's text as `#text`
+   * when it has attributes, every value a string (ids keep their leading zeros). An answer that is not
+   * well-formed XML, or declares a DOCTYPE, is `SWY_ERR_POLL_ANSWER_INVALID`.
+   */
+  answer: z.enum(['json', 'xml']).optional(),
+  /** A fault the provider reports inside its answer (SOAP). */
+  fault: AnswerFault.optional(),
+  /**
+   * JSONata over `{status, headers, body}`: the window's page count (Workday `Response_Results/Total_Pages`);
+   * the run stops after that page. Without it, a page shorter than `page_size` is the last.
+   */
+  pages: z.string().min(1).optional(),
   /** JSONata over `{status, headers, body}`: the page's records (none → the last page). */
   records: z.string().min(1),
   /** JSONata over one record: its provider id. */
   remote_id: z.string().min(1),
   /** JSONata over one record: its change version (the modification time), part of the event key. */
   version: z.string().min(1),
+  /**
+   * JSONata over one record: what its fingerprint hashes (default: the whole record). Leave out parts
+   * that change without the record changing (Workday's transaction log entries, which follow the window).
+   */
+  fingerprint: z.string().min(1).optional(),
   /** Seconds re-read before the cursor each run (clock skew, late commits); fingerprints drop the repeats. */
   overlap_s: z.number().int().min(0).default(300),
+  /**
+   * Seconds the window's end stays behind the hub's clock (default 0), for providers that refuse a
+   * window ending after their own current moment (Workday: "Updated Through must be less than or equal
+   * to Current Moment!") when the hub's clock runs slightly ahead. Changes arrive that much later.
+   */
+  lag_s: z.number().int().min(0).max(3_600).optional(),
   page_size: z.number().int().min(1).max(10_000).default(100),
 });
 export type ModifiedSinceSource = z.infer<typeof ModifiedSinceSource>;

@@ -18,6 +18,18 @@ export const RegistrationCall = z.object({
   query: z.string().optional(),
   headers: z.record(z.string(), z.string()).default({}),
   body: z.string().optional(),
+  /**
+   * `json` (default): the body's JSONata result is sent as JSON. `text`: it must give a string, sent as
+   * is with the `Content-Type` the call's `headers` declare (`text/xml` when they declare none) — a
+   * SOAP envelope built by the template (docs/polling.md).
+   */
+  body_format: z.enum(['json', 'text']).optional(),
+  /**
+   * Account credentials the body's JSONata sees as `credentials.<name>`, for providers that
+   * authenticate inside the body (a SOAP WS-Security `UsernameToken`). Opt-in per call and per name;
+   * bodies are never logged. Every other call's scope holds no credential.
+   */
+  body_credentials: z.array(z.string().min(1)).optional(),
 });
 export type RegistrationCall = z.infer<typeof RegistrationCall>;
 

@@ -47,5 +47,11 @@ export const PollingEnv = z.object({
   /** First retry after a failed poll, in ms (default 30 s), doubled per failure up to the max (default 1 h), or the provider's Retry-After. */
   SWITCHYARD_POLL_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
   SWITCHYARD_POLL_BACKOFF_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+  /**
+   * How long the cluster-wide `poller` lease (default 300 s) and an account's poll lock (default 120 s)
+   * outlive a replica that died holding them (kill -9), in ms; live holders renew the lock per page.
+   */
+  SWITCHYARD_POLL_LEASE_MS: z.coerce.number().int().min(1_000).default(300_000),
+  SWITCHYARD_POLL_LOCK_MS: z.coerce.number().int().min(1_000).default(120_000),
 });
 export type PollingConfig = z.output<typeof PollingEnv>;

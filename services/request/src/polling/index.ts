@@ -19,7 +19,8 @@ export async function openPolling(ctx: RequestParts, config: PollingConfig, publ
       intervalMs: config.SWITCHYARD_POLL_INTERVAL_MS,
       backoffBaseMs: config.SWITCHYARD_POLL_BACKOFF_MS,
       backoffMaxMs: config.SWITCHYARD_POLL_BACKOFF_MAX_MS,
-      leaseMs: 300_000,
+      leaseMs: config.SWITCHYARD_POLL_LEASE_MS,
+      lockMs: config.SWITCHYARD_POLL_LOCK_MS,
       publishTimeoutMs,
     },
   );

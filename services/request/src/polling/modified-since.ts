@@ -3,7 +3,8 @@ import { keyToken } from '@switchyard/bus';
 import { sha256Hex } from '@switchyard/kernel';
 import type { RegistrationTarget } from '@switchyard/provider-client';
 import { RegistrationFailed } from '../registration/outcome.js';
-import { checked, publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
+import { readListAnswer, pageCount } from './answers.js';
+import { publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
 import type { PollRecord } from './store.js';
 
 /**
@@ -39,21 +40,22 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
   const slug = target.provider.definition.slug;
   const where = `${slug}/provider.json#polling.resources.${resource}.source`;
   const fingerprints = parts.bus.kv.poll_fingerprints;
-  const until = new Date();
-  const since = new Date(start.cursor === null ? 0 : Date.parse(start.cursor) - source.overlap_s * 1000);
+  const until = new Date(Date.now() - (source.lag_s ?? 0) * 1000);
+  // Never a window ending before it starts (a lag_s longer than overlap_s, runs close together).
+  const since = new Date(Math.min(until.getTime(), start.cursor === null ? 0 : Date.parse(start.cursor) - source.overlap_s * 1000));
   let emitted = 0;
   for (let page = 0; ; page++) {
-    const scope = { ...scopeOf(target), since: since.toISOString(), until: until.toISOString(), top: source.page_size, skip: page * source.page_size };
-    const answer = checked(slug, 'list', await parts.calls.send(target, `polling.${resource}.list`, source.list, scope));
-    if (answer.malformed) throw new RegistrationFailed('SWY_ERR_POLL_ANSWER_INVALID', `${slug} answered the change list with a body that is not JSON`, { providerStatus: answer.status });
-    const picked = answer.body === undefined ? [] : await parts.engine.evaluate(`${where}.records`, source.records, { status: answer.status, headers: answer.headers, body: answer.body }).catch(() => null);
+    const scope = { ...scopeOf(target), since: since.toISOString(), until: until.toISOString(), top: source.page_size, skip: page * source.page_size, page: page + 1 };
+    const answer = await readListAnswer(parts.engine, slug, where, source, await parts.calls.send(target, `polling.${resource}.list`, source.list, scope));
+    const pages = await pageCount(parts.engine, slug, where, source, answer);
+    const picked = answer.body === undefined ? [] : await parts.engine.evaluate(`${where}.records`, source.records, answer).catch(() => null);
     const records = picked === undefined ? [] : Array.isArray(picked) ? picked : picked === null ? null : [picked];
     if (records === null) throw new RegistrationFailed('SWY_ERR_POLL_ANSWER_INVALID', `${slug}'s change list has no readable records`, { providerStatus: answer.status });
     for (const record of records) {
       const remoteId = await required(parts.engine, `${where}.remote_id`, source.remote_id, record, slug, 'remote id', answer.status);
       const version = await required(parts.engine, `${where}.version`, source.version, record, slug, 'version', answer.status);
       const key = fingerprintKey(target.account.id, resource, remoteId);
-      const fingerprint = sha256Hex(JSON.stringify(record));
+      const fingerprint = sha256Hex(JSON.stringify(source.fingerprint ? await parts.engine.evaluate(`${where}.fingerprint`, source.fingerprint, record) : record));
       const known = await fingerprints.get(key);
       const previous = known?.operation === 'PUT' ? known.string() : undefined;
       if (previous === fingerprint) continue;
@@ -62,7 +64,7 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
       await fingerprints.put(key, fingerprint);
       emitted++;
     }
-    if (records.length < source.page_size) break;
+    if (pages === undefined ? records.length < source.page_size : page + 1 >= pages) break;
     await stillHeld(parts, slug);
   }
   return parts.store.put({ ...start, cursor: until.toISOString(), events_emitted: start.events_emitted + emitted });

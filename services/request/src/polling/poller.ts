@@ -19,6 +19,8 @@ export interface PollerOptions {
   backoffBaseMs: number;
   backoffMaxMs: number;
   leaseMs: number;
+  /** TTL of an account's poll lock (renewed per message and page). */
+  lockMs?: number | undefined;
   publishTimeoutMs: number;
 }
 
@@ -41,7 +43,7 @@ export interface PollerParts {
  * at once. State lives in KV only: a restarted or different replica carries on where the last stopped.
  */
 export function startPoller(parts: PollerParts, options: PollerOptions): Closeable {
-  const accountLocks = new KvLock(parts.bus.kv.locks, { owner: randomId('poll'), ttlMs: 120_000 });
+  const accountLocks = new KvLock(parts.bus.kv.locks, { owner: randomId('poll'), ttlMs: options.lockMs ?? 120_000 });
   const pollOne = async (account: AccountRecord, resource: string): Promise<void> => {
     const attempt = await accountLocks.tryAcquire(`poll.${account.id}`);
     if (!attempt.acquired) return;

@@ -71,10 +71,14 @@ export class RegistrationCalls {
     }
     const query = call.query ? ((await this.#engine.evaluate(name('query'), call.query, scope)) as Record<string, unknown> | undefined) : undefined;
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
-    const body = call.body ? JSON.stringify(await this.#engine.evaluate(name('body'), call.body, scope)) : undefined;
-    const headers: Record<string, string> = { accept: 'application/json', ...call.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const auth = override?.scheme ?? api.auth;
     const credentials = override ? Object.fromEntries(Object.entries(override.credentials).map(([name, from]) => [name, target.credentials[from]])) : target.credentials;
+    const body = call.body ? renderBody(slug, call, await this.#engine.evaluate(name('body'), call.body, bodyScope(call, scope, credentials))) : undefined;
+    // A text body (a SOAP envelope) keeps the content type its call declares; a JSON body is always JSON.
+    const headers: Record<string, string> =
+      call.body_format === 'text'
+        ? { accept: 'application/json', 'content-type': 'text/xml; charset=utf-8', ...call.headers }
+        : { accept: 'application/json', ...call.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const authed = authorizedUrl(auth, credentials, url.toString());
     const send = (accessToken: string | undefined) =>
       this.#http.send({ method: call.method, url: authed, headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: authed }, accessToken) }, body });
@@ -94,4 +98,20 @@ export class RegistrationCalls {
     const rateLimit = normalizeRateLimit(api.rate_limits, { status: reply.status, headers: reply.headers, body: parsed });
     return { status: reply.status, headers: reply.headers, body: parsed, malformed, rateLimit };
   }
+}
+
+/**
+ * The body's JSONata scope: the call's scope, plus `credentials.<name>` for the names the call opts in
+ * to (`body_credentials`, a SOAP WS-Security `UsernameToken`). Other calls never see a credential.
+ */
+function bodyScope(call: RegistrationCall, scope: Record<string, unknown>, credentials: Record<string, unknown>): Record<string, unknown> {
+  if (!call.body_credentials?.length) return scope;
+  return { ...scope, credentials: Object.fromEntries(call.body_credentials.map((key) => [key, credentials[key]])) };
+}
+
+/** The body as sent: JSON, or for `body_format: text` the template's string (anything else is a definition error). */
+function renderBody(slug: string, call: RegistrationCall, value: unknown): string | undefined {
+  if (call.body_format !== 'text') return JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  throw new SwitchyardError('SWY_ERR_MAPPING_FAILED', `${slug}: a call with body_format text must build a string body, got ${value === undefined ? 'nothing' : typeof value}`);
 }

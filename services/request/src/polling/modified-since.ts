@@ -1,18 +1,10 @@
 import type { ModifiedSinceSource } from '@switchyard/contracts';
-import { keyToken } from '@switchyard/bus';
+import { fingerprintKey, keyToken } from '@switchyard/bus';
 import { sha256Hex } from '@switchyard/kernel';
 import type { RegistrationTarget } from '@switchyard/provider-client';
 import { RegistrationFailed } from '../registration/outcome.js';
 import { checked, publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
 import type { PollRecord } from './store.js';
-
-/**
- * A record's key in `poll_fingerprints`: `<account>.<resource>.<hash of the remote id>`, dot-separated
- * so an account's fingerprints are found (and purged) with the `<account>.>` filter.
- */
-export function fingerprintKey(accountId: string, resource: string, remoteId: string): string {
-  return `${keyToken(accountId)}.${resource.replace(/[^A-Za-z0-9]/g, '_')}.${sha256Hex(remoteId).slice(0, 32)}`;
-}
 
 /** Forgets every fingerprint of an account (it was deleted). */
 export async function purgeFingerprints(kv: PollParts['bus']['kv']['poll_fingerprints'], accountId: string): Promise<void> {

@@ -78,6 +78,7 @@ export const ERRORS = {
   SWY_ERR_REGISTRATION_VERIFICATION_PENDING: { status: 409, title: 'The provider has not sent its verification token yet' },
   SWY_ERR_POLL_ANSWER_INVALID: { status: 502, title: "The provider's answer to a poll call could not be read" },
   SWY_ERR_POLL_LOCK_LOST: { status: 409, title: "Another replica took over this account's poll" },
+  SWY_ERR_POLLING_NONE: { status: 409, title: 'The account polls nothing (its provider is not polled, or reconciliation is not enabled for it)' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

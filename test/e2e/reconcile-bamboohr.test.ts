@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../harness/hub.js';
 import { rememberSecret } from '../harness/log-audit.js';
@@ -11,6 +14,9 @@ import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.j
  * unified employee list, delivered once with `origin: reconcile` and counted in the poll state; a change
  * whose webhook did come is not delivered again. Walks here run only on `poll-now` (the interval is an hour).
  */
+const CLI = fileURLToPath(new URL('../../services/hub/dist/cli.js', import.meta.url));
+const run = promisify(execFile);
+
 describe('reconciliation: BambooHR webhooks dropped on the floor', () => {
   let rig: RegistrationRig;
   let hub: TestHub;
@@ -96,6 +102,20 @@ describe('reconciliation: BambooHR webhooks dropped on the floor', () => {
       expect(await control(account.id, action)).toMatchObject({ status: 409, body: { code: 'SWY_ERR_POLLING_NONE' } });
     }
     expect(await hub.call('GET', `/v1/integrated-accounts/${account.id}/polling`, { token: env.apiKey })).toMatchObject({ status: 404, body: { code: 'SWY_ERR_NOT_FOUND' } });
+    await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
+  });
+
+  it('switchyard polling now|pause|status: follows the run to its end and shows the state', async () => {
+    const account = await connect({ reconcile: true });
+    const cli = (...args: string[]) => run(process.execPath, [CLI, 'polling', ...args, account.id, '--url', hub.url], { env: { ...process.env, SWITCHYARD_API_KEY: env.apiKey } });
+    await eventually('the baseline walk', async () => (await polling(account.id))?.cursor !== null);
+    const now = await cli('now');
+    expect(now.stdout).toMatch(/hris\/employees \(reconcile\) {2}active {2}last run 20\S+ {2}cursor 20\S+ {2}lag \d+s {2}events 0 {2}missed 0 last run, 0 total/);
+    const state = await polling(account.id);
+    expect(state.last_run_at >= state.poll_requested_at).toBe(true);
+    expect((await cli('pause')).stdout).toContain('hris/employees (reconcile)  PAUSED');
+    expect((await cli('status')).stdout).toContain('PAUSED');
+    expect((await cli('resume')).stdout).toContain('hris/employees (reconcile)  active');
     await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });
   });
 });

@@ -4,7 +4,7 @@ import { sha256Hex } from '@switchyard/kernel';
 import type { RegistrationTarget } from '@switchyard/provider-client';
 import { RegistrationFailed } from '../registration/outcome.js';
 import { checked, publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
-import type { PollRecord } from './store.js';
+import { reportProgress, type PollRecord } from './store.js';
 
 /** Forgets every fingerprint of an account (it was deleted). */
 export async function purgeFingerprints(kv: PollParts['bus']['kv']['poll_fingerprints'], accountId: string): Promise<void> {
@@ -34,6 +34,7 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
   const until = new Date();
   const since = new Date(start.cursor === null ? 0 : Date.parse(start.cursor) - source.overlap_s * 1000);
   let emitted = 0;
+  let read = 0;
   for (let page = 0; ; page++) {
     const scope = { ...scopeOf(target), since: since.toISOString(), until: until.toISOString(), top: source.page_size, skip: page * source.page_size };
     const answer = checked(slug, 'list', await parts.calls.send(target, `polling.${resource}.list`, source.list, scope));
@@ -55,6 +56,8 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
       emitted++;
     }
     if (records.length < source.page_size) break;
+    read += records.length;
+    await reportProgress(parts.store, start, read, page + 1);
     await stillHeld(parts, slug);
   }
   return parts.store.put({ ...start, cursor: until.toISOString(), events_emitted: start.events_emitted + emitted });

@@ -65,14 +65,14 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
           const source = polling.resources[resource]!.source;
           record = source.type === 'queue' ? await drainQueue(run, target, resource, source, record) : await pollModifiedSince(run, target, resource, source, record);
         }
-        await parts.store.put({ ...record, failures: 0, last_error: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
+        await parts.store.put({ ...record, failures: 0, last_error: null, progress: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
         const labels = { provider: account.provider, resource };
         parts.metrics?.polledEvents.inc(labels, record.events_emitted - before.events_emitted);
       } catch (error) {
         const { failure, retryAfterMs } = failureOf(error, new Date().toISOString());
         const current = (await parts.store.get(account.id, resource)) ?? record;
         const backoff = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** current.failures);
-        await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
+        await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, progress: null, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
         parts.metrics?.pollErrors.inc({ provider: account.provider, code: failure.code });
         parts.logger.warn({ provider: account.provider, account: account.id, resource, code: failure.code, provider_status: failure.provider_status }, 'poll failed; cursor unchanged');
       }

@@ -3,7 +3,7 @@ import { decodeSeen, encodeSeen, fingerprintKey, unifiedFingerprint, type Bus } 
 import type { Logger, Metrics } from '@switchyard/kernel';
 import type { UnifiedEngine, UnifiedTarget } from '@switchyard/provider-client';
 import { publishPolled, stillHeld } from './poll-calls.js';
-import type { PollRecord, PollStore } from './store.js';
+import { reportProgress, type PollRecord, type PollStore } from './store.js';
 
 /** What a reconcile walk works with. */
 export interface ReconcileParts {
@@ -38,6 +38,8 @@ export async function reconcileWalk(parts: ReconcileParts, target: UnifiedTarget
   const walkStart = new Date();
   const updatedAfter = spec.updated_after && start.cursor !== null ? new Date(Date.parse(start.cursor) - spec.overlap_s * 1000).toISOString() : undefined;
   let missed = 0;
+  let read = 0;
+  let pages = 0;
   let cursor: string | undefined;
   for (;;) {
     const page = await parts.unified.list(target, resource, { limit: spec.page_size, cursor, updated_after: updatedAfter, filters: {}, include_remote_data: false });
@@ -57,6 +59,8 @@ export async function reconcileWalk(parts: ReconcileParts, target: UnifiedTarget
     }
     if (page.value.next_cursor === null) break;
     cursor = page.value.next_cursor;
+    read += page.value.result.length;
+    await reportProgress(parts.store, start, read, ++pages);
     await stillHeld(parts, slug);
   }
   const at = new Date().toISOString();

@@ -63,6 +63,14 @@ export function pollRequested(record: PollRecord): boolean {
   return !!record.poll_requested_at && (record.last_run_at === null || record.poll_requested_at > record.last_run_at);
 }
 
+/**
+ * Records how far a run that pages (a first backfill, a reconcile walk) has come — records read and
+ * pages — for the poll state and the CLI's progress line. The run's final write clears it.
+ */
+export async function reportProgress(store: PollStore, start: PollRecord, records: number, pages: number): Promise<void> {
+  await store.put({ ...start, progress: { records, pages, at: new Date().toISOString() } });
+}
+
 /** Poll states in KV, mirrored in memory by a watch; the account's lock serializes changes (see the poller). */
 export class PollStore {
   readonly #entries: KvCollection<PollRecord>;

@@ -141,6 +141,29 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     expect(((await asOfToday.json()) as { d: { results: Array<{ jobTitle: string }> } }).d.results.map((r) => r.jobTitle)).toEqual(['Analyst']);
   });
 
+  it('a pause holds across a hub restart; resume delivers what changed meanwhile, once', async () => {
+    const paused = await connectAccount();
+    const clock = await connectAccount(); // keeps polling: its runs show the poller is working
+    const to = (accountId: string) => delivered('qpause').filter((e) => e.integrated_account_id === accountId);
+    await eventually('both polled once', async () => (await pollState(paused))?.cursor && (await pollState(clock))?.cursor);
+    const answer = await hub.call('POST', `/v1/integrated-accounts/${paused}/polling/pause`, { token: env.apiKey });
+    expect(answer.body.resources.map((r: { paused: boolean }) => r.paused)).toEqual([true, true]);
+    await hub.close();
+    hub = await startTestHub(nats.url, hubEnv());
+
+    sf.upsert({ userId: 'qpause', firstName: 'Quinn', lastName: 'Pause', email: 'q.pause@example.com', status: 't' });
+    await eventually('the unpaused account gets it', () => to(clock).length === 1);
+    await morePolls(3);
+    expect(to(paused)).toHaveLength(0);
+    expect((await hub.call('GET', `/v1/integrated-accounts/${paused}/polling`, { token: env.apiKey })).body.resources[0]).toMatchObject({ paused: true });
+
+    await hub.call('POST', `/v1/integrated-accounts/${paused}/polling/resume`, { token: env.apiKey });
+    const [event] = await eventually('delivered after the resume', () => to(paused).length > 0 && to(paused));
+    expect(event).toMatchObject({ type: 'hris/employees:created', origin: 'poll', data: { first_name: 'Quinn' } });
+    await morePolls(2);
+    expect(to(paused)).toHaveLength(1);
+  });
+
   it('with two hubs polling the same account, a change is delivered once', async () => {
     const second = await startTestHub(nats.url, hubEnv());
     try {

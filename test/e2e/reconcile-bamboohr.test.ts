@@ -35,7 +35,7 @@ describe('reconciliation: BambooHR webhooks dropped on the floor', () => {
   beforeAll(async () => {
     bamboo = await startBambooHrApi({ employees: 5 });
     rememberSecret('BambooHR API key', 'bamboo-key');
-    rig = await startRegistrationRig(['hris/employees:*'], {
+    rig = await startRegistrationRig(['hris/employees:*', 'webhook/source:silent'], {
       SWITCHYARD_POLL_TICK_MS: '100',
       SWITCHYARD_POLL_INTERVAL_MS: '3600000',
       SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150',
@@ -80,6 +80,10 @@ describe('reconciliation: BambooHR webhooks dropped on the floor', () => {
     expect(Date.parse(found.missed.last_at)).toBeGreaterThanOrEqual(Date.parse(requested.poll_requested_at));
     const [missed] = await eventually('the reconciled delivery', () => events('103').length > 0 && events('103'));
     expect(missed).toMatchObject({ type: 'hris/employees:updated', origin: 'reconcile', integrated_account_id: account.id, data: { remote_id: '103', first_name: 'Chiara' } });
+    const silent = () => rig.receiver.delivered().map((d) => JSON.parse(d.body)).filter((e) => e.type === 'webhook/source:silent' && e.data.integrated_account_id === account.id);
+    const [alert] = await eventually('the operational event', () => silent().length > 0 && silent());
+    expect(alert).toMatchObject({ environment_id: env.id, data: { provider: 'bamboohr', resource: 'hris/employees', missed: 1, gap: { from: baseline.cursor, to: expect.any(String) } } });
+    expect(JSON.stringify(alert)).not.toContain('Chiara');
 
     // Another walk finds nothing new: neither change is delivered again.
     const before = found.last_run_at;
@@ -91,6 +95,7 @@ describe('reconciliation: BambooHR webhooks dropped on the floor', () => {
     expect(again.missed.total).toBe(1);
     expect(events('103')).toHaveLength(1);
     expect(events('102')).toHaveLength(1);
+    expect(silent()).toHaveLength(1);
     const metrics = await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${hub.metricsToken}` } }).then((r) => r.text());
     expect(metrics).toMatch(/switchyard_reconcile_missed_total\{provider="bamboohr"\} 1/);
     await hub.call('DELETE', `/v1/integrated-accounts/${account.id}`, { token: env.apiKey });

@@ -1,5 +1,5 @@
 import type { ReconciledResource } from '@switchyard/contracts';
-import { decodeSeen, encodeSeen, fingerprintKey, unifiedFingerprint, type Bus } from '@switchyard/bus';
+import { decodeSeen, encodeSeen, fingerprintKey, publishOperationalEvent, unifiedFingerprint, type Bus } from '@switchyard/bus';
 import type { Logger, Metrics } from '@switchyard/kernel';
 import type { UnifiedEngine, UnifiedTarget } from '@switchyard/provider-client';
 import { publishPolled, stillHeld } from './poll-calls.js';
@@ -28,7 +28,8 @@ export interface ReconciledChange {
  * normalizer when a webhook's enrichment fetched the record, or by the previous walk. A record whose
  * fingerprint differs changed without a webhook: it goes to RAW with `origin: reconcile` (event key
  * `<resource>:<remote id>:<fingerprint>`, so two walks or two hubs emit it once) and its fingerprint is
- * kept only after the publish. The first walk of an account only records (the baseline). The cursor
+ * kept only after the publish; a walk that found any also publishes `webhook/source:silent` (account,
+ * resource, count, gap). The first walk of an account only records (the baseline). The cursor
  * (the walk's start) moves only after every page is done; a failure repeats the walk, never skips it.
  */
 export async function reconcileWalk(parts: ReconcileParts, target: UnifiedTarget, resource: string, spec: ReconciledResource, start: PollRecord): Promise<PollRecord> {
@@ -64,12 +65,7 @@ export async function reconcileWalk(parts: ReconcileParts, target: UnifiedTarget
     await stillHeld(parts, slug);
   }
   const at = new Date().toISOString();
-  if (missed > 0) {
-    parts.metrics?.reconcileMissed.inc({ provider: slug }, missed);
-    // Counts only: the records themselves stay out of the logs.
-    parts.logger.warn({ provider: slug, account: target.account.id, resource, missed }, 'reconciliation found changes no webhook announced');
-  }
-  return parts.store.put({
+  const done = await parts.store.put({
     ...start,
     cursor: walkStart.toISOString(),
     events_emitted: start.events_emitted + missed,
@@ -77,4 +73,24 @@ export async function reconcileWalk(parts: ReconcileParts, target: UnifiedTarget
     missed_total: (start.missed_total ?? 0) + missed,
     last_missed_at: missed > 0 ? at : (start.last_missed_at ?? null),
   });
+  if (missed > 0) await reportSilence(parts, target, resource, missed, { from: start.cursor, to: walkStart.toISOString() });
+  return done;
+}
+
+/**
+ * Tells about a walk that found misses: the metric, one log line and `webhook/source:silent` — counts
+ * and the gap only, never the records. The events themselves are already durable: a failed operational
+ * publish is logged, not retried (the counters in the poll state keep the fact).
+ */
+async function reportSilence(parts: ReconcileParts, target: UnifiedTarget, resource: string, missed: number, gap: { from: string | null; to: string }): Promise<void> {
+  const slug = target.provider.definition.slug;
+  const account = target.account;
+  parts.metrics?.reconcileMissed.inc({ provider: slug }, missed);
+  parts.logger.warn({ provider: slug, account: account.id, resource, missed }, 'reconciliation found changes no webhook announced');
+  await publishOperationalEvent(parts.bus, {
+    type: 'webhook/source:silent',
+    environmentId: account.environment_id,
+    key: `${account.id}:${resource}:${gap.to}`,
+    data: { integrated_account_id: account.id, provider: slug, resource, missed, gap },
+  }).catch((error: unknown) => parts.logger.warn({ provider: slug, account: account.id, err: String((error as Error).message) }, 'webhook/source:silent not published'));
 }

@@ -301,7 +301,8 @@ export type WebhookRegistrationView = z.infer<typeof WebhookRegistrationView>;
 /** One polled resource of an account (`GET /v1/integrated-accounts/{id}/polling`, docs/polling.md). */
 export const PollStateView = z.object({
   resource: z.string(),
-  source: z.enum(['queue', 'modified_since']),
+  /** `reconcile`: a walk of a pushed resource's list that finds changes no webhook announced. */
+  source: z.enum(['queue', 'modified_since', 'reconcile']),
   /** Null until the first run. */
   last_run_at: z.string().nullable(),
   next_poll_at: z.string().nullable(),
@@ -314,6 +315,14 @@ export const PollStateView = z.object({
   /** A queue message published but not yet acknowledged at the provider (acknowledged on the next run). */
   pending_ack: z.boolean(),
   last_error: RegistrationError.nullable(),
+  /** Paused by the operator (`POST …/polling/pause`): no run until resumed, on any replica, across restarts. */
+  paused: z.boolean(),
+  /** A `poll-now` the poller has not started yet. */
+  poll_requested_at: z.string().nullable(),
+  /** A run in progress (a first backfill): records and pages so far. */
+  progress: z.object({ records: z.number().int(), pages: z.number().int(), at: z.string() }).nullable(),
+  /** Reconcile walks: changes found that no webhook announced (each emitted with `origin: reconcile`). */
+  missed: z.object({ last_run: z.number().int(), total: z.number().int(), last_at: z.string().nullable() }).nullable(),
 });
 export type PollStateView = z.infer<typeof PollStateView>;
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACTIONS, EventType, OperationalEventType } from './event-type.js';
 
 /** Where an event came from. */
-export const EventOrigin = z.enum(['webhook', 'poll', 'replay']);
+export const EventOrigin = z.enum(['webhook', 'poll', 'reconcile', 'replay']);
 export type EventOrigin = z.infer<typeof EventOrigin>;
 
 /**

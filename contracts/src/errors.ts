@@ -79,6 +79,7 @@ export const ERRORS = {
   SWY_ERR_POLL_ANSWER_INVALID: { status: 502, title: "The provider's answer to a poll call could not be read" },
   SWY_ERR_POLL_PROVIDER_FAULT: { status: 502, title: 'The provider answered a poll call with a fault' },
   SWY_ERR_POLL_LOCK_LOST: { status: 409, title: "Another replica took over this account's poll" },
+  SWY_ERR_POLLING_NONE: { status: 409, title: 'The account polls nothing (its provider is not polled, or reconciliation is not enabled for it)' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

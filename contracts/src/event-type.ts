@@ -34,6 +34,12 @@ export const OPERATIONAL_EVENT_TYPES = [
   'webhook/registration:renewed',
   'webhook/registration:failed',
   'webhook/registration:expiring',
+  /**
+   * A reconcile walk (docs/polling.md#reconciliation) found changes no webhook announced: the account's
+   * webhooks may have gone silent. Data: account, provider, resource, how many, and the gap (the previous
+   * walk's start to this walk's start).
+   */
+  'webhook/source:silent',
 ] as const;
 export const OperationalEventType = z.enum(OPERATIONAL_EVENT_TYPES);
 export type OperationalEventType = z.infer<typeof OperationalEventType>;
@@ -44,7 +50,7 @@ export function isOperationalEventType(type: string): type is OperationalEventTy
 }
 
 const RECORD_PATTERN = new RegExp(`^(\\*|${SEGMENT}/\\*|${SEGMENT}/${SEGMENT}:(\\*|created|updated|deleted))$`);
-const OPERATIONAL_PATTERNS = new Set<string>(['webhook/*', 'webhook/endpoint:*', 'webhook/message:*', 'webhook/registration:*', 'integrated_account:*', ...OPERATIONAL_EVENT_TYPES]);
+const OPERATIONAL_PATTERNS = new Set<string>(['webhook/*', 'webhook/endpoint:*', 'webhook/message:*', 'webhook/registration:*', 'webhook/source:*', 'integrated_account:*', ...OPERATIONAL_EVENT_TYPES]);
 
 /**
  * A subscription pattern: an exact type, `hris/employees:*`, `hris/*` or `*`, or an operational type

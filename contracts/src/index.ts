@@ -37,7 +37,7 @@ export {
   WebhookDefinition,
 } from './provider-definition.js';
 export * as api from './api.js';
-export { ModifiedSinceSource, PolledResource, PollSource, ProviderPolling, QueueSource } from './provider-polling.js';
+export { ModifiedSinceSource, PolledResource, PollSource, ProviderPolling, QueueSource, ReconciledResource } from './provider-polling.js';
 export {
   UNIFIED_MODELS,
   AccountingContact,

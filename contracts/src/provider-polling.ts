@@ -104,6 +104,29 @@ export const PolledResource = z.object({
 export type PolledResource = z.infer<typeof PolledResource>;
 
 /**
+ * Reconciliation of a resource the provider pushes (docs/polling.md#reconciliation): every `interval_s`
+ * the hub walks the provider's declared unified list (`api.resources.<resource>.list`: its pagination,
+ * auth and rate-limit governor) and compares each record's fingerprint (SHA-256 of the unified record)
+ * with the one the normalizer recorded when a webhook's enrichment fetched it. A record changed without
+ * a webhook becomes a normal event with `origin: reconcile`. The first walk of an account only records
+ * the fingerprints (a baseline: nothing is reported missed before the hub watched). Opt-in per account
+ * (`config.reconcile: true`): nobody pays provider calls they did not ask for.
+ */
+export const ReconciledResource = z.object({
+  /** Seconds between walks, per account (low frequency: a walk reads the whole list). */
+  interval_s: z.number().int().min(60).default(3600),
+  /** Records per list call. */
+  page_size: z.number().int().min(1).max(1000).default(100),
+  /**
+   * Pass `updated_after` (the previous walk's start minus `overlap_s`) to the list, for providers whose
+   * list filters by modification time; false walks everything (deletes are not detected either way).
+   */
+  updated_after: z.boolean().default(false),
+  overlap_s: z.number().int().min(0).default(300),
+});
+export type ReconciledResource = z.infer<typeof ReconciledResource>;
+
+/**
  * A definition's `polling` section: resources whose changes the hub fetches instead of receiving
  * (docs/polling.md). What a poll fetches goes to RAW with `origin: poll` and through `mapping` (the
  * webhook mapping when unset: one mapping, one mapping version, for both shapes of a change).
@@ -113,6 +136,11 @@ export const ProviderPolling = z.object({
   mapping: z.string().regex(/^[\w.-]+\.jsonata$/).optional(),
   /** Keyed by unified resource (`hris/employees`). */
   resources: z.record(z.string().regex(/^[a-z]+\/[a-z-]+$/), PolledResource),
+  /**
+   * Pushed resources to reconcile (keyed by unified resource, which must not also be in `resources`);
+   * the events go through the webhook mapping as `{reconcile: {resource, action, record}}`.
+   */
+  reconcile: z.record(z.string().regex(/^[a-z]+\/[a-z-]+$/), ReconciledResource).optional(),
   notes: z.array(z.string()).default([]),
 });
 export type ProviderPolling = z.infer<typeof ProviderPolling>;

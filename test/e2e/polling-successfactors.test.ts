@@ -71,7 +71,7 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     receiver = await startReceiver();
     hub = await startTestHub(nats.url, hubEnv());
     env = await hub.createEnvironment('sf');
-    expect((await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*'] } })).status).toBe(201);
+    expect((await hub.call('POST', '/v1/subscriptions', { token: env.apiKey, body: { url: receiver.url, event_types: ['hris/employees:*', 'hris/employments:*'] } })).status).toBe(201);
   });
 
   afterEach(async () => {
@@ -108,8 +108,60 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     expect(state).toMatchObject({ events_emitted: 2, last_error: null });
     expect(Date.parse(state.cursor)).toBeGreaterThan(Date.parse(created.timestamp) - 1);
     const view = await hub.call('GET', `/v1/integrated-accounts/${accountId}/polling`, { token: env.apiKey });
-    expect(view.body.resources).toEqual([expect.objectContaining({ resource: 'hris/employees', source: 'modified_since', events_emitted: 2, last_error: null, lag_seconds: expect.any(Number) })]);
+    expect(view.body.resources).toEqual([
+      expect.objectContaining({ resource: 'hris/employees', source: 'modified_since', events_emitted: 2, last_error: null, lag_seconds: expect.any(Number), paused: false, missed: null }),
+      expect.objectContaining({ resource: 'hris/employments', source: 'modified_since' }),
+    ]);
     expect(Date.parse(view.body.resources[0].cursor)).toBeGreaterThan(Date.parse(created.timestamp) - 1);
+  });
+
+  it('EmpJob: a future-dated job change is one created segment, and the segment it ends one update, across overlapping windows', async () => {
+    const day = (offsetDays: number) => new Date(Math.floor(Date.now() / 86_400_000 + offsetDays) * 86_400_000).toISOString().slice(0, 10);
+    const segment = (start: string) => `mnagel|${Date.parse(`${start}T00:00:00Z`)}|1`;
+    const [current, future] = [day(-400), day(30)];
+    sf.upsertJob({ userId: 'mnagel', startDate: current, jobTitle: 'Analyst', employmentType: 'FT' });
+    await connectAccount();
+    const [hired] = await eventually('the current segment', () => delivered(segment(current)).length > 0 && delivered(segment(current)));
+    expect(hired).toMatchObject({ type: 'hris/employments:created', origin: 'poll', data: { employee_id: 'mnagel', job_title: 'Analyst', employment_type: 'full_time', effective_date: current, end_date: null } });
+
+    // A promotion effective in 30 days, entered today.
+    sf.upsertJob({ userId: 'mnagel', startDate: future, jobTitle: 'Team Lead', employmentType: 'FT' });
+    const [promoted] = await eventually('the future segment', () => delivered(segment(future)).length > 0 && delivered(segment(future)));
+    expect(promoted).toMatchObject({ type: 'hris/employments:created', data: { job_title: 'Team Lead', effective_date: future, end_date: null } });
+    await eventually('the ended segment', () => delivered(segment(current)).length === 2);
+    await morePolls(3);
+    expect(delivered(segment(future))).toHaveLength(1);
+    expect(delivered(segment(current)).map((e) => [e.type, e.data.end_date])).toEqual([['hris/employments:created', null], ['hris/employments:updated', day(29)]]);
+    expect(sf.empJobs.calls.at(-1)).toMatchObject({ fromDate: '1900-01-01', toDate: '9999-12-31' });
+
+    // Why the date range: asked as of today (OData's default), the same window answers only today's unchanged segment.
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const auth = `Basic ${Buffer.from('apiuser@acmeco:sf-password').toString('base64')}`;
+    const asOfToday = await fetch(`${sf.url}/odata/v2/EmpJob?$format=json&$filter=${encodeURIComponent(`lastModifiedDateTime gt datetimeoffset'${since}'`)}`, { headers: { authorization: auth } });
+    expect(((await asOfToday.json()) as { d: { results: Array<{ jobTitle: string }> } }).d.results.map((r) => r.jobTitle)).toEqual(['Analyst']);
+  });
+
+  it('a pause holds across a hub restart; resume delivers what changed meanwhile, once', async () => {
+    const paused = await connectAccount();
+    const clock = await connectAccount(); // keeps polling: its runs show the poller is working
+    const to = (accountId: string) => delivered('qpause').filter((e) => e.integrated_account_id === accountId);
+    await eventually('both polled once', async () => (await pollState(paused))?.cursor && (await pollState(clock))?.cursor);
+    const answer = await hub.call('POST', `/v1/integrated-accounts/${paused}/polling/pause`, { token: env.apiKey });
+    expect(answer.body.resources.map((r: { paused: boolean }) => r.paused)).toEqual([true, true]);
+    await hub.close();
+    hub = await startTestHub(nats.url, hubEnv());
+
+    sf.upsert({ userId: 'qpause', firstName: 'Quinn', lastName: 'Pause', email: 'q.pause@example.com', status: 't' });
+    await eventually('the unpaused account gets it', () => to(clock).length === 1);
+    await morePolls(3);
+    expect(to(paused)).toHaveLength(0);
+    expect((await hub.call('GET', `/v1/integrated-accounts/${paused}/polling`, { token: env.apiKey })).body.resources[0]).toMatchObject({ paused: true });
+
+    await hub.call('POST', `/v1/integrated-accounts/${paused}/polling/resume`, { token: env.apiKey });
+    const [event] = await eventually('delivered after the resume', () => to(paused).length > 0 && to(paused));
+    expect(event).toMatchObject({ type: 'hris/employees:created', origin: 'poll', data: { first_name: 'Quinn' } });
+    await morePolls(2);
+    expect(to(paused)).toHaveLength(1);
   });
 
   it('with two hubs polling the same account, a change is delivered once', async () => {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EmpJobs } from './successfactors-empjob.js';
 
 /**
  * SAP SuccessFactors OData v2, the parts a modified-since poll uses (providers.md §21.12):
@@ -18,6 +19,10 @@ export interface SuccessFactorsApi {
   garbage: number;
   /** Creates or changes a user, stamping `lastModifiedDateTime` with the simulator's clock. */
   upsert(user: Omit<SfUser, 'lastModifiedDateTime'>): void;
+  /** The effective-dated `EmpJob` entity set (successfactors-empjob.ts). */
+  readonly empJobs: EmpJobs;
+  /** Creates or changes a job segment (start date `YYYY-MM-DD`), stamped with the simulator's clock. */
+  upsertJob(segment: Parameters<EmpJobs['upsert']>[0]): void;
   close(): Promise<void>;
 }
 
@@ -34,11 +39,30 @@ export interface SfUser {
 const FILTER = /^lastModifiedDateTime gt datetimeoffset'([^']+)'(?: and lastModifiedDateTime le datetimeoffset'([^']+)')?$/;
 const millis = (odataDate: string) => Number(/-?\d+/.exec(odataDate)?.[0]);
 
+/** `$skip`/`$top` over a result list. */
+function page<T>(query: URLSearchParams, list: T[]): T[] {
+  const skip = Number(query.get('$skip') ?? 0);
+  return list.slice(skip, skip + Number(query.get('$top') ?? 1000));
+}
+
+/** The `lastModifiedDateTime` window of a `$filter` (undefined: no filter; null: one it cannot parse). */
+function windowOf(filter: string): ((stamp: number) => boolean) | undefined | null {
+  if (filter === '') return undefined;
+  const match = FILTER.exec(filter);
+  const from = match ? Date.parse(match[1]!) : NaN;
+  const to = match?.[2] ? Date.parse(match[2]) : Infinity;
+  if (Number.isNaN(from) || Number.isNaN(to)) return null;
+  return (stamp) => stamp > from && stamp <= to;
+}
+
 /** Starts the simulator on loopback for the user `username@companyId` with `password`. */
 export async function startSuccessFactorsApi(options: { username: string; password: string }): Promise<SuccessFactorsApi> {
   const users = new Map<string, SfUser>();
   const filters: string[] = [];
+  const empJobs = new EmpJobs();
   let lastStamp = 0;
+  // Strictly increasing stamps, as a database's commit times of successive changes.
+  const stamp = () => (lastStamp = Math.max(Date.now(), lastStamp + 1));
   const json = (response: ServerResponse, status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json;charset=utf-8' }).end(JSON.stringify(body));
   const odataError = (response: ServerResponse, status: number, code: string, value: string) => json(response, status, { error: { code, message: { lang: 'en-US', value } } });
 
@@ -50,21 +74,19 @@ export async function startSuccessFactorsApi(options: { username: string; passwo
       api.garbage--;
       return response.writeHead(200, { 'content-type': 'application/json' }).end('{"d": {"results": [{"userId": "tru');
     }
+    if (url.pathname === '/odata/v2/EmpJob') {
+      const window = windowOf(url.searchParams.get('$filter') ?? '');
+      const list = window === null ? undefined : empJobs.list(url.searchParams, window);
+      if (!list) return odataError(response, 400, 'COE_GENERAL_BAD_REQUEST', 'Invalid filter or date parameter');
+      return json(response, 200, { d: { results: page(url.searchParams, list) } });
+    }
     if (url.pathname === '/odata/v2/User') {
       const filter = url.searchParams.get('$filter') ?? '';
       filters.push(filter);
-      let list = [...users.values()].sort((a, b) => millis(a.lastModifiedDateTime) - millis(b.lastModifiedDateTime));
-      if (filter !== '') {
-        const match = FILTER.exec(filter);
-        if (!match) return odataError(response, 400, 'COE_GENERAL_BAD_REQUEST', `Invalid filter: ${filter}`);
-        const from = Date.parse(match[1]!);
-        const to = match[2] ? Date.parse(match[2]) : Infinity;
-        if (Number.isNaN(from) || Number.isNaN(to)) return odataError(response, 400, 'COE_GENERAL_BAD_REQUEST', 'Invalid datetimeoffset');
-        list = list.filter((u) => millis(u.lastModifiedDateTime) > from && millis(u.lastModifiedDateTime) <= to);
-      }
-      const top = Number(url.searchParams.get('$top') ?? 1000);
-      const skip = Number(url.searchParams.get('$skip') ?? 0);
-      return json(response, 200, { d: { results: list.slice(skip, skip + top) } });
+      const window = windowOf(filter);
+      if (window === null) return odataError(response, 400, 'COE_GENERAL_BAD_REQUEST', `Invalid filter: ${filter}`);
+      const list = [...users.values()].filter((u) => !window || window(millis(u.lastModifiedDateTime))).sort((a, b) => millis(a.lastModifiedDateTime) - millis(b.lastModifiedDateTime));
+      return json(response, 200, { d: { results: page(url.searchParams, list) } });
     }
     const one = /^\/odata\/v2\/User\('([^']+)'\)$/.exec(decodeURIComponent(url.pathname));
     if (one) {
@@ -83,11 +105,9 @@ export async function startSuccessFactorsApi(options: { username: string; passwo
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     users,
     filters,
-    upsert: (user) => {
-      // Strictly increasing stamps, as a database's commit times of successive changes.
-      lastStamp = Math.max(Date.now(), lastStamp + 1);
-      users.set(user.userId, { ...user, lastModifiedDateTime: `/Date(${lastStamp}+0000)/` });
-    },
+    empJobs,
+    upsert: (user) => users.set(user.userId, { ...user, lastModifiedDateTime: `/Date(${stamp()}+0000)/` }),
+    upsertJob: (segment) => empJobs.upsert(segment, stamp()),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return api;

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { deepMerge, MappingDocument, MappingOverride, SwitchyardError } from '@switchyard/contracts';
 import { MappingEngine, mappingVersion, normalize, ProviderCatalog, providerExpressions } from '@switchyard/mapping';
 import { syntheticAccount } from '@switchyard/stores';
+import { isPollingCommand, pollingCommand, POLLING_USAGE } from './cli-polling.js';
 
 const USAGE = `usage:
   switchyard mappings lint [--dir <mappings dir>]
@@ -12,7 +13,8 @@ const USAGE = `usage:
       compiled and which on the jsonata interpreter, and why
   switchyard mappings test <provider> <payload.json> [--account-override <override.json>] [--config <config.json>] [--dir <mappings dir>]
       print the events a webhook payload produces (nothing is published); the override is a partial
-      mapping document ({"webhook": {"mapping"?, "bindings"?}}), deep-merged over the base`;
+      mapping document ({"webhook": {"mapping"?, "bindings"?}}), deep-merged over the base
+${POLLING_USAGE}`;
 
 const readJson = async (path: string): Promise<unknown> => JSON.parse(await readFile(resolve(path), 'utf8'));
 
@@ -72,9 +74,15 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { dir: { type: 'string' }, 'account-override': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { dir: { type: 'string' }, 'account-override': { type: 'string' }, config: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [group, command, ...rest] = positionals;
+  if (!values.help && group === 'polling' && isPollingCommand(command) && rest.length === 1) {
+    const apiKey = process.env.SWITCHYARD_API_KEY;
+    if (!apiKey) throw new SwitchyardError('SWY_ERR_UNAUTHORIZED', 'set SWITCHYARD_API_KEY to an environment API key');
+    const url = values.url ?? process.env.SWITCHYARD_URL ?? 'http://127.0.0.1:8080';
+    return pollingCommand(command!, rest[0]!, { url, apiKey, out: (text) => process.stdout.write(text) });
+  }
   if (values.help || group !== 'mappings') {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;

@@ -3,6 +3,7 @@ import type { LoadedProvider } from '@switchyard/mapping';
 import { ProviderThrottled } from '@switchyard/provider-client';
 import type { AccountRecord } from '@switchyard/stores';
 import type { NormalizerParts } from './parts.js';
+import { recordSeen } from './seen-records.js';
 
 /** What enrichment decided for one delivery's events. */
 export type EnrichOutcome = { kind: 'ready'; envelopes: EventEnvelope[] } | { kind: 'later'; delayMs: number };
@@ -12,9 +13,10 @@ export type EnrichOutcome = { kind: 'ready'; envelopes: EventEnvelope[] } | { ki
  * unified engine as `GET /unified/...` (same auth, egress policy and rate limits). A provider that is
  * throttling asks for the delivery to come back later, up to `maxTries` deliveries; after that, or on
  * any other failure (record gone, credentials refused, no API declared), the event goes out thin with
- * `enrichment.status: failed` — never held back for good, never dropped.
+ * `enrichment.status: failed` — never held back for good, never dropped. With `bus`, the fingerprint of a
+ * fetched record of a reconciled resource is recorded, so reconciliation knows the webhook arrived.
  */
-export function enricher(ctx: Pick<NormalizerParts, 'unified' | 'accounts' | 'logger'>, options: { maxTries: number }) {
+export function enricher(ctx: Pick<NormalizerParts, 'unified' | 'accounts' | 'logger'> & { bus?: NormalizerParts['bus'] }, options: { maxTries: number }) {
   const { unified, accounts } = ctx;
   return async (provider: LoadedProvider, account: AccountRecord, envelopes: EventEnvelope[], deliveryCount: number): Promise<EnrichOutcome> => {
     const out: EventEnvelope[] = [];
@@ -31,6 +33,7 @@ export function enricher(ctx: Pick<NormalizerParts, 'unified' | 'accounts' | 'lo
       try {
         const target = { provider, account, credentials: accounts.credentials(account) };
         const { value } = await unified.get(target, want.resource, want.remote_id, false);
+        if (ctx.bus) await recordSeen(ctx.bus, ctx.logger, provider, account, want.resource, value);
         out.push({ ...envelope, data: { ...value, ...pick(envelope.data, ['id', 'remote_id']) }, enrichment: { ...want, status: 'done' } });
       } catch (error) {
         if (error instanceof ProviderThrottled && deliveryCount < options.maxTries) {

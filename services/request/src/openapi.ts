@@ -91,7 +91,16 @@ export function openApiDocument(serverUrl: string): Schema {
       delete: op("Remove the app's webhook at the provider and forget the registration", { params: ['id'], status: '204' }),
     },
     '/v1/integrated-accounts/{id}/polling': {
-      get: op('The poll state of each polled resource: last run, cursor, lag, events emitted, last error (docs/polling.md)', { params: ['id'], response: ref('Polling') }),
+      get: op('The poll state of each polled or reconciled resource: last run, cursor, lag, events emitted, missed changes, pause, last error (docs/polling.md)', { params: ['id'], response: ref('Polling') }),
+    },
+    '/v1/integrated-accounts/{id}/polling/pause': {
+      post: op('Pause every poll and reconcile walk of the account, on every replica and across restarts (SWY_ERR_POLLING_NONE when it polls nothing)', { params: ['id'], response: ref('Polling') }),
+    },
+    '/v1/integrated-accounts/{id}/polling/resume': {
+      post: op('Resume a paused account: due resources run at the next tick', { params: ['id'], response: ref('Polling') }),
+    },
+    '/v1/integrated-accounts/{id}/polling/poll-now': {
+      post: op('Run every resource of the account at the next tick, whichever replica holds the poller lease (not while paused)', { params: ['id'], response: ref('Polling') }),
     },
     '/v1/subscriptions': {
       post: op('Subscribe an endpoint (the secret or public key is returned once)', { body: schema(api.CreateSubscription, 'input'), response: ref('Subscription'), status: '201' }),

@@ -5,6 +5,7 @@ import { startPoller } from './poller.js';
 import { PollStore } from './store.js';
 
 export { PollStore, type PollRecord } from './store.js';
+export { pairsOf, type PairKind } from './poller.js';
 
 /**
  * Opens polling for the request service (docs/polling.md): the `polls` store and the cluster-wide
@@ -13,7 +14,7 @@ export { PollStore, type PollRecord } from './store.js';
 export async function openPolling(ctx: RequestParts, config: PollingConfig, publishTimeoutMs: number): Promise<Closeable & { store: PollStore }> {
   const store = await PollStore.open(ctx.bus, ctx.logger);
   const poller = startPoller(
-    { bus: ctx.bus, logger: ctx.logger, engine: ctx.engine, catalog: ctx.catalog, accounts: ctx.accounts, calls: ctx.client.registration, store, metrics: ctx.metrics },
+    { bus: ctx.bus, logger: ctx.logger, engine: ctx.engine, catalog: ctx.catalog, accounts: ctx.accounts, calls: ctx.client.registration, unified: ctx.client.unified, store, metrics: ctx.metrics },
     {
       tickMs: config.SWITCHYARD_POLL_TICK_MS,
       intervalMs: config.SWITCHYARD_POLL_INTERVAL_MS,

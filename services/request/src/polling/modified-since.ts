@@ -1,19 +1,11 @@
 import type { ModifiedSinceSource } from '@switchyard/contracts';
-import { keyToken } from '@switchyard/bus';
+import { fingerprintKey, keyToken } from '@switchyard/bus';
 import { sha256Hex } from '@switchyard/kernel';
 import type { RegistrationTarget } from '@switchyard/provider-client';
 import { RegistrationFailed } from '../registration/outcome.js';
 import { readListAnswer, pageCount } from './answers.js';
 import { publishPolled, required, scopeOf, stillHeld, type PollParts } from './poll-calls.js';
-import type { PollRecord } from './store.js';
-
-/**
- * A record's key in `poll_fingerprints`: `<account>.<resource>.<hash of the remote id>`, dot-separated
- * so an account's fingerprints are found (and purged) with the `<account>.>` filter.
- */
-export function fingerprintKey(accountId: string, resource: string, remoteId: string): string {
-  return `${keyToken(accountId)}.${resource.replace(/[^A-Za-z0-9]/g, '_')}.${sha256Hex(remoteId).slice(0, 32)}`;
-}
+import { reportProgress, type PollRecord } from './store.js';
 
 /** Forgets every fingerprint of an account (it was deleted). */
 export async function purgeFingerprints(kv: PollParts['bus']['kv']['poll_fingerprints'], accountId: string): Promise<void> {
@@ -44,6 +36,7 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
   // Never a window ending before it starts (a lag_s longer than overlap_s, runs close together).
   const since = new Date(Math.min(until.getTime(), start.cursor === null ? 0 : Date.parse(start.cursor) - source.overlap_s * 1000));
   let emitted = 0;
+  let read = 0;
   for (let page = 0; ; page++) {
     const scope = { ...scopeOf(target), since: since.toISOString(), until: until.toISOString(), top: source.page_size, skip: page * source.page_size, page: page + 1 };
     const answer = await readListAnswer(parts.engine, slug, where, source, await parts.calls.send(target, `polling.${resource}.list`, source.list, scope));
@@ -64,6 +57,8 @@ export async function pollModifiedSince(parts: PollParts, target: RegistrationTa
       await fingerprints.put(key, fingerprint);
       emitted++;
     }
+    read += records.length;
+    await reportProgress(parts.store, start, read, page + 1);
     if (pages === undefined ? records.length < source.page_size : page + 1 >= pages) break;
     await stillHeld(parts, slug);
   }

@@ -23,12 +23,15 @@ export interface PollParts {
 }
 
 /** Stops a run whose account lock was taken over (its state is consistent up to the last message or page). */
-export async function stillHeld(parts: PollParts, slug: string): Promise<void> {
+export async function stillHeld(parts: Pick<PollParts, 'keepLock'>, slug: string): Promise<void> {
   if (!(await parts.keepLock())) throw new RegistrationFailed('SWY_ERR_POLL_LOCK_LOST', `${slug}: the account's poll lock was taken over; the run stopped`);
 }
 
-/** Publishes one polled payload to RAW, as the edge publishes a verified webhook, with `origin: poll`. */
-export async function publishPolled(parts: PollParts, target: RegistrationTarget, eventKey: string, body: unknown): Promise<void> {
+/**
+ * Publishes one polled payload to RAW, as the edge publishes a verified webhook, with `origin: poll`
+ * (or `reconcile`: a change a push provider's webhook never announced).
+ */
+export async function publishPolled(parts: Pick<PollParts, 'bus' | 'publishTimeoutMs'>, target: RegistrationTarget, eventKey: string, body: unknown, origin: 'poll' | 'reconcile' = 'poll'): Promise<void> {
   const { account, provider } = target;
   const h = natsHeaders();
   h.set(RAW_HEADERS.provider, provider.definition.slug);
@@ -37,9 +40,9 @@ export async function publishPolled(parts: PollParts, target: RegistrationTarget
   h.set(RAW_HEADERS.receivedAt, new Date().toISOString());
   h.set(RAW_HEADERS.contentType, 'application/json');
   h.set(RAW_HEADERS.eventKey, eventKey);
-  h.set(RAW_HEADERS.origin, 'poll');
+  h.set(RAW_HEADERS.origin, origin);
   h.set(RAW_HEADERS.polled, '1');
-  const msgID = `${account.id}:poll:${sha256Hex(eventKey).slice(0, 40)}`;
+  const msgID = `${account.id}:${origin}:${sha256Hex(eventKey).slice(0, 40)}`;
   await publishDurable(parts.bus.js, rawSubject({ provider: provider.definition.slug, account: account.id }), JSON.stringify(body), { msgID, headers: h }, parts.publishTimeoutMs);
 }
 

@@ -1,12 +1,13 @@
-import { KvLock, startLeasedLoop, type Bus } from '@switchyard/bus';
+import { KvLock, reconciles, startLeasedLoop, type Bus } from '@switchyard/bus';
 import { randomId, type Closeable, type Logger, type Metrics } from '@switchyard/kernel';
 import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
-import type { RegistrationCalls } from '@switchyard/provider-client';
+import type { RegistrationCalls, UnifiedEngine } from '@switchyard/provider-client';
 import type { AccountRecord, AccountStore } from '@switchyard/stores';
 import { failureOf } from '../registration/outcome.js';
 import { pollModifiedSince, purgeFingerprints } from './modified-since.js';
 import { drainQueue } from './queue.js';
-import type { PollRecord, PollStore } from './store.js';
+import { reconcileWalk } from './reconcile.js';
+import { freshPollRecord, pollRequested, type PollRecord, type PollStore } from './store.js';
 
 /** The lease key of the one poller that runs at a time, cluster-wide. */
 export const POLLER_LEASE = 'poller';
@@ -32,6 +33,8 @@ export interface PollerParts {
   catalog: ProviderCatalog;
   accounts: AccountStore;
   calls: RegistrationCalls;
+  /** Reconcile walks read the provider's unified list. */
+  unified: Pick<UnifiedEngine, 'list'>;
   store: PollStore;
   metrics?: Metrics | undefined;
 }
@@ -44,30 +47,34 @@ export interface PollerParts {
  */
 export function startPoller(parts: PollerParts, options: PollerOptions): Closeable {
   const accountLocks = new KvLock(parts.bus.kv.locks, { owner: randomId('poll'), ttlMs: options.lockMs ?? 120_000 });
-  const pollOne = async (account: AccountRecord, resource: string): Promise<void> => {
+  const pollOne = async (account: AccountRecord, resource: string, kind: PairKind): Promise<void> => {
     const attempt = await accountLocks.tryAcquire(`poll.${account.id}`);
     if (!attempt.acquired) return;
     try {
       const now = Date.now();
-      const before = (await parts.store.get(account.id, resource)) ?? fresh(account, resource, now);
-      if (Date.parse(before.next_poll_at) > now) return;
+      const before = (await parts.store.get(account.id, resource)) ?? freshPollRecord(account, resource, now);
+      if (!due(before, now)) return;
       const loaded = parts.catalog.get(account.provider)!;
-      const polled = loaded.definition.polling!.resources[resource]!;
-      const intervalMs = options.intervalMs ?? polled.interval_s * 1000;
+      const polling = loaded.definition.polling!;
+      const declared = kind === 'poll' ? polling.resources[resource]! : polling.reconcile![resource]!;
+      const intervalMs = options.intervalMs ?? declared.interval_s * 1000;
       const target = { provider: loaded, account, credentials: parts.accounts.credentials(account) };
       let record: PollRecord = { ...before, last_run_at: new Date(now).toISOString() };
       try {
         const run = { ...parts, publishTimeoutMs: options.publishTimeoutMs, keepLock: () => attempt.lock.renew() };
-        const source = polled.source;
-        record = source.type === 'queue' ? await drainQueue(run, target, resource, source, record) : await pollModifiedSince(run, target, resource, source, record);
-        await parts.store.put({ ...record, failures: 0, last_error: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
+        if (kind === 'reconcile') record = await reconcileWalk(run, target, resource, polling.reconcile![resource]!, record);
+        else {
+          const source = polling.resources[resource]!.source;
+          record = source.type === 'queue' ? await drainQueue(run, target, resource, source, record) : await pollModifiedSince(run, target, resource, source, record);
+        }
+        await parts.store.put({ ...record, failures: 0, last_error: null, progress: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
         const labels = { provider: account.provider, resource };
         parts.metrics?.polledEvents.inc(labels, record.events_emitted - before.events_emitted);
       } catch (error) {
         const { failure, retryAfterMs } = failureOf(error, new Date().toISOString());
         const current = (await parts.store.get(account.id, resource)) ?? record;
         const backoff = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** current.failures);
-        await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
+        await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, progress: null, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
         parts.metrics?.pollErrors.inc({ provider: account.provider, code: failure.code });
         parts.logger.warn({ provider: account.provider, account: account.id, resource, code: failure.code, provider_status: failure.provider_status }, 'poll failed; cursor unchanged');
       }
@@ -88,12 +95,11 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
       const now = Date.now();
       await forgetDeleted(parts);
       for (const account of parts.accounts.all()) {
-        const polling = account.status === 'active' ? parts.catalog.get(account.provider)?.definition.polling : undefined;
-        for (const resource of Object.keys(polling?.resources ?? {})) {
+        for (const [resource, kind] of pairsOf(parts.catalog, account)) {
           if (stopped()) return;
           const known = parts.store.peek(account.id, resource);
-          if (known && Date.parse(known.next_poll_at) > now) continue;
-          await pollOne(account, resource).catch((error: unknown) => parts.logger.error({ err: error, account: account.id, resource }, 'poll failed unexpectedly'));
+          if (known && !due(known, now)) continue;
+          await pollOne(account, resource, kind).catch((error: unknown) => parts.logger.error({ err: error, account: account.id, resource }, 'poll failed unexpectedly'));
         }
       }
     },
@@ -127,8 +133,22 @@ function setLag(metrics: Metrics, store: PollStore): void {
   for (const { provider, resource, seconds } of lag.values()) metrics.pollLag.set({ provider, resource }, seconds);
 }
 
-/** The state of a pair never polled: due now. */
-function fresh(account: AccountRecord, resource: string, now: number): PollRecord {
-  const at = new Date(now).toISOString();
-  return { account_id: account.id, environment_id: account.environment_id, provider: account.provider, resource, next_poll_at: at, last_run_at: null, cursor: null, head: null, events_emitted: 0, failures: 0, last_error: null, updated_at: at };
+/** How a pair is worked: a poll source, or a reconcile walk of a pushed resource. */
+export type PairKind = 'poll' | 'reconcile';
+
+/**
+ * The (resource, kind) pairs the poller works for an account: every polled resource of its provider,
+ * and the reconciled ones when the account opted in (`config.reconcile: true`).
+ */
+export function pairsOf(catalog: ProviderCatalog, account: AccountRecord): Array<[string, PairKind]> {
+  const definition = account.status === 'active' ? catalog.get(account.provider)?.definition : undefined;
+  if (!definition?.polling) return [];
+  const polled = Object.keys(definition.polling.resources).map((r): [string, PairKind] => [r, 'poll']);
+  const reconciled = Object.keys(definition.polling.reconcile ?? {}).filter((r) => reconciles(definition, account.config, r));
+  return [...polled, ...reconciled.map((r): [string, PairKind] => [r, 'reconcile'])];
+}
+
+/** Not paused, and its time has come or the operator asked for a run (`poll-now`). */
+function due(record: PollRecord, now: number): boolean {
+  return !record.paused && (Date.parse(record.next_poll_at) <= now || pollRequested(record));
 }

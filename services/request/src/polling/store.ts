@@ -1,5 +1,6 @@
-import { type Bus, KvCollection, keyToken } from '@switchyard/bus';
+import { type Bus, isCasConflict, KvCollection, keyToken } from '@switchyard/bus';
 import type { Logger } from '@switchyard/kernel';
+import type { AccountRecord } from '@switchyard/stores';
 import type { RegistrationFailure } from '../registration/store.js';
 
 /** The head of a provider queue that is durable on RAW but not yet acknowledged at the provider. */
@@ -29,11 +30,45 @@ export interface PollRecord {
   failures: number;
   last_error: RegistrationFailure | null;
   updated_at: string;
+  /** Reconcile walks: changes the last walk found that no webhook announced (docs/polling.md#reconciliation). */
+  missed_last_run?: number;
+  /** Reconcile walks: every such change so far. */
+  missed_total?: number;
+  /** Reconcile walks: when the last such change was found. */
+  last_missed_at?: string | null;
+  /** Operator pause (`POST …/polling/pause`): the poller skips the pair until resumed; survives restarts (KV). */
+  paused?: boolean;
+  /** `POST …/polling/poll-now`: the poller treats the pair as due at its next tick, whoever holds the lease. */
+  poll_requested_at?: string | null;
+  /** A run in progress: records and pages so far (the CLI's backfill progress line). */
+  progress?: { records: number; pages: number; at: string } | null;
 }
 
 /** The bucket key of one (account, resource): KV keys take no `/`. */
 export function pollKey(accountId: string, resource: string): string {
   return keyToken(`${accountId}_${resource.replace(/[^A-Za-z0-9]/g, '_')}`);
+}
+
+/** The operator's controls on a pair: written only by the API (`POST …/polling/pause|resume|poll-now`). */
+export type PollControls = Pick<PollRecord, 'paused' | 'poll_requested_at'>;
+
+/** The state of a pair never polled: due now. */
+export function freshPollRecord(account: Pick<AccountRecord, 'id' | 'environment_id' | 'provider'>, resource: string, now = Date.now()): PollRecord {
+  const at = new Date(now).toISOString();
+  return { account_id: account.id, environment_id: account.environment_id, provider: account.provider, resource, next_poll_at: at, last_run_at: null, cursor: null, head: null, events_emitted: 0, failures: 0, last_error: null, updated_at: at };
+}
+
+/** True when the operator asked for a run the pair has not started since. */
+export function pollRequested(record: PollRecord): boolean {
+  return !!record.poll_requested_at && (record.last_run_at === null || record.poll_requested_at > record.last_run_at);
+}
+
+/**
+ * Records how far a run that pages (a first backfill, a reconcile walk) has come — records read and
+ * pages — for the poll state and the CLI's progress line. The run's final write clears it.
+ */
+export async function reportProgress(store: PollStore, start: PollRecord, records: number, pages: number): Promise<void> {
+  await store.put({ ...start, progress: { records, pages, at: new Date().toISOString() } });
 }
 
 /** Poll states in KV, mirrored in memory by a watch; the account's lock serializes changes (see the poller). */
@@ -54,10 +89,31 @@ export class PollStore {
     return this.#entries.get(pollKey(accountId, resource));
   }
 
+  /**
+   * Writes the poller's view of a pair. The operator's controls are kept as stored, never taken from
+   * `record` (a run started before a pause must not undo it): compare-and-set on the stored revision.
+   */
   async put(record: PollRecord): Promise<PollRecord> {
-    const next = { ...record, updated_at: new Date().toISOString() };
-    await this.#entries.put(pollKey(record.account_id, record.resource), next);
-    return next;
+    return this.#write(pollKey(record.account_id, record.resource), (current) => ({ ...record, paused: current?.paused, poll_requested_at: current?.poll_requested_at }));
+  }
+
+  /** Changes only the operator's controls of a pair (created due now if never polled). */
+  async control(account: Pick<AccountRecord, 'id' | 'environment_id' | 'provider'>, resource: string, controls: PollControls): Promise<PollRecord> {
+    return this.#write(pollKey(account.id, resource), (current) => ({ ...(current ?? freshPollRecord(account, resource)), ...controls }));
+  }
+
+  async #write(key: string, change: (current: PollRecord | undefined) => PollRecord): Promise<PollRecord> {
+    for (;;) {
+      const current = await this.#entries.read(key);
+      const next = { ...change(current?.value), updated_at: new Date().toISOString() };
+      try {
+        if (current) await this.#entries.update(key, next, current.revision);
+        else await this.#entries.create(key, next);
+        return next;
+      } catch (error) {
+        if (!isCasConflict(error)) throw error;
+      }
+    }
   }
 
   async delete(accountId: string, resource: string): Promise<void> {

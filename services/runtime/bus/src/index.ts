@@ -19,3 +19,4 @@ export { publishOperationalEvent } from './operational-events.js';
 export { publishDurable } from './publish.js';
 export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
 export { deleteMatching, readStream, type ReadStreamOptions, type StoredEntry, type StreamPage } from './stream-reader.js';
+export { decodeSeen, encodeSeen, fingerprintKey, reconciles, unifiedFingerprint, type SeenRecord } from './record-fingerprints.js';

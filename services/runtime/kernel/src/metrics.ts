@@ -82,6 +82,17 @@ export class Metrics {
   });
 
   /**
+   * Changes a reconcile walk found that no webhook announced (docs/polling.md#reconciliation): each was
+   * emitted as an event with `origin: reconcile`. A rising rate means the provider's webhooks went silent.
+   */
+  readonly reconcileMissed = new Counter({
+    name: 'switchyard_reconcile_missed_total',
+    help: 'Changes found by reconciliation that no webhook announced, by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  /**
    * The largest poll lag over a provider's accounts, in seconds: modified-since sources now minus the
    * cursor; queues 0 while their runs succeed, else the time since the failing run started. Set from the
    * cluster-wide `polls` bucket, so every replica reports the same.

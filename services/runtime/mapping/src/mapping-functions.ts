@@ -1,4 +1,5 @@
 import type jsonata from 'jsonata';
+import { fastIsoMs, NOT_FAST } from './iso-instant.js';
 
 /**
  * The function library every mapping can use, beside JSONata's built-ins. Each function is pure and
@@ -55,6 +56,9 @@ function parseInstant(value: unknown): number | undefined {
   else if (typeof value !== 'string') return undefined;
   else {
     const text = value.trim();
+    // The one common shape first, without the regex (see iso-instant.ts); anything else below.
+    const quick = fastIsoMs(text);
+    if (quick !== NOT_FAST) return quick !== undefined && Number.isFinite(quick) && Math.abs(quick) <= MAX_DATE_MS ? quick : undefined;
     const numeric = /^-?\d+(\.\d+)?$/.test(text);
     const iso = numeric ? null : ISO.exec(text);
     const us = numeric || iso ? null : US.exec(text);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isoStringOf } from './iso-instant.js';
 import { isoDate, isoDateTime } from './mapping-functions.js';
 
 /** mulberry32: seeded, so a failure reproduces. */
@@ -59,5 +60,15 @@ describe('isoDateTime fast form', () => {
       expect(isoDateTime(text), `seed ${seed} case ${i}: ${JSON.stringify(text)} vs ${JSON.stringify(general)}`).toBe(isoDateTime(general));
       expect(isoDate(text), `seed ${seed} case ${i}: ${JSON.stringify(text)}`).toBe(isoDate(general));
     }
+  });
+});
+
+describe('isoStringOf', () => {
+  it('writes what Date#toISOString writes, across the whole date range', () => {
+    const seed = 4120;
+    const next = random(seed);
+    const edges = [0, -1, 1, -62_167_219_200_000, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000, 951_782_400_000, 8.64e15, -8.64e15, 1.5, -0.5];
+    const samples = [...edges, ...Array.from({ length: 20_000 }, () => Math.round((next() * 2 - 1) * 2.6e14)), ...Array.from({ length: 2_000 }, () => Math.round((next() * 2 - 1) * 8.64e15))];
+    for (const ms of samples) expect(isoStringOf(ms), `seed ${seed}: ${ms}`).toBe(new Date(ms).toISOString());
   });
 });

@@ -84,3 +84,33 @@ export function fastIsoMs(text: string): number | undefined | typeof NOT_FAST {
   if (!validDate(year, month, day) || hour > 23 || minute > 59 || second > 59) return undefined;
   return Date.UTC(year, month - 1, day, hour, minute, second) + Math.round(fraction * 1000) - offset * 60_000;
 }
+
+const DAY_MS = 86_400_000;
+/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the years `toISOString` writes with four digits. */
+const FOUR_DIGIT_YEARS = [-62_167_219_200_000, 253_402_300_799_999] as const;
+const TWO = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+
+/**
+ * `new Date(ms).toISOString()`, without the Date: that call alone cost ~0.45 µs, more than reading
+ * the timestamp. Civil date from the day number (H. Hinnant's `civil_from_days`); anything outside
+ * four-digit years or not a whole millisecond goes to `toISOString` itself.
+ */
+export function isoStringOf(ms: number): string {
+  if (!Number.isInteger(ms) || ms < FOUR_DIGIT_YEARS[0] || ms > FOUR_DIGIT_YEARS[1]) return new Date(ms).toISOString();
+  const days = Math.floor(ms / DAY_MS);
+  const time = ms - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(time / 3_600_000);
+  const minute = Math.floor(time / 60_000) % 60;
+  const second = Math.floor(time / 1000) % 60;
+  const milli = time % 1000;
+  return `${TWO[Math.floor(year / 100)]}${TWO[year % 100]}-${TWO[month]}-${TWO[day]}T${TWO[hour]}:${TWO[minute]}:${TWO[second]}.${milli < 100 ? '0' : ''}${milli < 10 ? '0' : ''}${milli}Z`;
+}

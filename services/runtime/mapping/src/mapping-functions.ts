@@ -1,5 +1,5 @@
 import type jsonata from 'jsonata';
-import { fastIsoMs, NOT_FAST } from './iso-instant.js';
+import { fastIsoMs, isoStringOf, NOT_FAST } from './iso-instant.js';
 
 /**
  * The function library every mapping can use, beside JSONata's built-ins. Each function is pure and
@@ -108,7 +108,7 @@ export function isoDateTime(value: unknown): string | undefined {
   // Its own output comes back unchanged (normalize() reads the `occurred_at` mappings made with it).
   if (typeof value === 'string' && isCanonical(value)) return value;
   const ms = parseInstant(value);
-  return ms === undefined ? undefined : new Date(ms).toISOString();
+  return ms === undefined ? undefined : isoStringOf(ms);
 }
 
 /**

@@ -228,12 +228,13 @@ function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   const args = node.arguments!.map((a) => compileNode(a, ctx, scope));
   const position = node.position;
   if (builtin) {
-    const signature = builtin.signature;
+    // The argument count is fixed here, so the signature check is specialised for it once.
+    const check = builtin.signature ? builtin.signature.forCount(args.length) : (values: unknown[]) => values;
     const impl = builtin.implementation;
     return (input, frame) => {
       const values = evaluateArgs(args, input, frame);
       try {
-        return settle(impl(signature ? signature.validate(values, input) : values, input));
+        return settle(impl(check(values, input), input));
       } catch (error) {
         return stampCall(error, key, position);
       }

@@ -40,7 +40,7 @@ export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>
   const orderedKeys = order.map((i) => literalKeys[i]!);
   const orderedValues = order.map((i) => pairs[i]![1]);
   const generic = groupBy(position, pairs);
-  if (!allLiteral) return generic;
+  if (!allLiteral) return pairs.length === 1 ? onePair(position, pairs[0]!, generic) : generic;
   return (value, frame) => {
     if (Array.isArray(value)) return generic(value, frame);
     const result = nullProtoObject();
@@ -48,6 +48,25 @@ export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>
       const v = orderedValues[i]!(value, frame);
       if (v !== undefined) result[orderedKeys[i]!] = v;
     }
+    return result;
+  };
+}
+
+/**
+ * `{key: value}` with a computed key over a single value (`$each`'s `{ $k: $v }`): grouping one item
+ * by one key expression makes at most one group, holding that item, so the key and then the value
+ * are evaluated once, with jsonata's checks in jsonata's order.
+ */
+function onePair(position: number | undefined, [keyOf, valueOf]: [Compiled, Compiled], generic: Compiled): Compiled {
+  return (value, frame) => {
+    if (Array.isArray(value)) return generic(value, frame);
+    const key = keyOf(value, frame);
+    if (typeof key !== 'string' && key !== undefined) throw jsonataError('T1003', { position, value: key });
+    const result = nullProtoObject();
+    if (key === undefined) return result;
+    if (key === '_jsonata_lambda' || key === '_jsonata_function') throw jsonataError('D1013', { position, value: key });
+    const v = valueOf(value, frame);
+    if (v !== undefined) result[key] = v;
     return result;
   };
 }

@@ -22,6 +22,31 @@ const ARRAY_TYPE: Record<string, string> = { a: 'arrays', b: 'booleans', f: 'fun
 export interface Signature {
   definition: string;
   validate(args: unknown[], context: unknown): unknown[];
+  /**
+   * `validate` specialised for calls that pass `count` arguments (a call site's count is fixed in the
+   * expression text): when each argument can only pair with its own parameter, a per-parameter type
+   * test replaces the regex match, and parameters of any type are not tested at all. Any argument
+   * that fails its test goes through `validate`, which throws jsonata's error.
+   */
+  forCount(count: number): (args: unknown[], context: unknown) => unknown[];
+}
+
+/** A type test equivalent to `class.includes(typeSymbol(value))` for one parameter's type class. */
+function typeTest(typeClass: string): ((value: unknown) => boolean) | undefined {
+  switch (typeClass) {
+    case 'asnblfom':
+      return undefined; // x (and a, which never takes this path): every value
+    case 'asnblom':
+      return (value) => typeSymbol(value) !== 'f';
+    case 'sm':
+      return (value) => value === undefined || typeof value === 'string';
+    case 'nm':
+      return (value) => value === undefined || typeof value === 'number';
+    case 'bm':
+      return (value) => value === undefined || typeof value === 'boolean';
+    default:
+      return (value) => typeClass.includes(typeSymbol(value));
+  }
 }
 
 /** The one-letter type jsonata gives a value when matching it against a signature. */
@@ -132,66 +157,74 @@ export function parseSignature(signature: string): Signature {
   // each argument with its own parameter: checking each type against its class is the same test.
   const simple = params.every((p) => !p.regex.includes('+') && p.type !== 'a');
   const classes = params.map((p) => p.regex.replace(/[[\]?]/g, ''));
-  return {
-    definition: signature,
-    validate(args, context) {
-      if (simple && args.length === params.length) {
-        let ok = true;
-        for (let i = 0; i < args.length; i++) if (!classes[i]!.includes(typeSymbol(args[i]))) ok = false;
-        if (ok) return args;
-      }
-      let supplied = '';
-      for (let i = 0; i < args.length; i++) supplied += typeSymbol(args[i]);
-      let valid = matches.get(supplied);
-      if (valid === undefined) {
-        valid = regex.exec(supplied);
-        if (matches.size < 256) matches.set(supplied, valid);
-      }
-      if (!valid) return fail(args, supplied);
-      const out: unknown[] = [];
-      let argIndex = 0;
-      for (let index = 0; index < params.length; index++) {
-        const param = params[index]!;
-        let arg = args[argIndex];
-        const match = valid[index + 1]!;
-        if (match === '') {
-          if (param.context && param.contextRegex) {
-            if (param.contextRegex.test(typeSymbol(context))) out.push(context);
-            else throw jsonataError('T0411', { value: context, index: argIndex + 1 });
-          } else {
-            out.push(arg);
-            argIndex++;
-          }
-          continue;
-        }
-        if (match.length === 1 && param.type !== 'a') {
+  const validate = (args: unknown[], context: unknown): unknown[] => {
+    if (simple && args.length === params.length) {
+      let ok = true;
+      for (let i = 0; i < args.length; i++) if (!classes[i]!.includes(typeSymbol(args[i]))) ok = false;
+      if (ok) return args;
+    }
+    let supplied = '';
+    for (let i = 0; i < args.length; i++) supplied += typeSymbol(args[i]);
+    let valid = matches.get(supplied);
+    if (valid === undefined) {
+      valid = regex.exec(supplied);
+      if (matches.size < 256) matches.set(supplied, valid);
+    }
+    if (!valid) return fail(args, supplied);
+    const out: unknown[] = [];
+    let argIndex = 0;
+    for (let index = 0; index < params.length; index++) {
+      const param = params[index]!;
+      let arg = args[argIndex];
+      const match = valid[index + 1]!;
+      if (match === '') {
+        if (param.context && param.contextRegex) {
+          if (param.contextRegex.test(typeSymbol(context))) out.push(context);
+          else throw jsonataError('T0411', { value: context, index: argIndex + 1 });
+        } else {
           out.push(arg);
           argIndex++;
-          continue;
         }
-        for (const single of match) {
-          arg = args[argIndex];
-          if (param.type === 'a') {
-            if (single === 'm') arg = undefined;
-            else {
-              let arrayOK = true;
-              if (param.subtype !== undefined) {
-                if (single !== 'a' && match !== param.subtype) arrayOK = false;
-                else if (single === 'a' && (arg as unknown[]).length > 0) {
-                  const itemType = typeSymbol((arg as unknown[])[0]);
-                  if (itemType !== param.subtype.charAt(0)) arrayOK = false;
-                  else arrayOK = (arg as unknown[]).every((item) => typeSymbol(item) === itemType);
-                }
+        continue;
+      }
+      if (match.length === 1 && param.type !== 'a') {
+        out.push(arg);
+        argIndex++;
+        continue;
+      }
+      for (const single of match) {
+        arg = args[argIndex];
+        if (param.type === 'a') {
+          if (single === 'm') arg = undefined;
+          else {
+            let arrayOK = true;
+            if (param.subtype !== undefined) {
+              if (single !== 'a' && match !== param.subtype) arrayOK = false;
+              else if (single === 'a' && (arg as unknown[]).length > 0) {
+                const itemType = typeSymbol((arg as unknown[])[0]);
+                if (itemType !== param.subtype.charAt(0)) arrayOK = false;
+                else arrayOK = (arg as unknown[]).every((item) => typeSymbol(item) === itemType);
               }
-              if (!arrayOK) throw jsonataError('T0412', { value: arg, index: argIndex + 1, type: ARRAY_TYPE[param.subtype!] });
-              if (single !== 'a') arg = [arg];
             }
+            if (!arrayOK) throw jsonataError('T0412', { value: arg, index: argIndex + 1, type: ARRAY_TYPE[param.subtype!] });
+            if (single !== 'a') arg = [arg];
           }
-          out.push(arg);
-          argIndex++;
         }
+        out.push(arg);
+        argIndex++;
       }
-      return out;
-    },
+    }
+    return out;
   };
+  const forCount = (count: number): ((args: unknown[], context: unknown) => unknown[]) => {
+    if (!simple || count !== params.length) return validate;
+    const tests = classes.map(typeTest);
+    const tested = tests.flatMap((test, i) => (test ? [[i, test] as const] : []));
+    if (tested.length === 0) return (args) => args;
+    return (args, context) => {
+      for (let t = 0; t < tested.length; t++) if (!tested[t]![1](args[tested[t]![0]])) return validate(args, context);
+      return args;
+    };
+  };
+  return { definition: signature, validate, forCount };
 }

@@ -1,4 +1,4 @@
-import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin, type ParsedEventType } from '@switchyard/contracts';
+import { MappedEvent, SwitchyardError, UNIFIED_MODEL_PARSERS, parseEventType, type EventEnvelope, type EventOrigin, type ParsedEventType } from '@switchyard/contracts';
 import type { MappingSource } from './catalog.js';
 import { deterministicId } from '@switchyard/kernel';
 import { readMappedEvent } from './mapped-event.js';
@@ -81,10 +81,11 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
       mapped = parsed.data;
       type = parseEventType(mapped.type);
     }
-    const model = type ? UNIFIED_MODELS[`${type.category}/${type.resource}`] : undefined;
-    if (!type || !model) throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: no unified model for '${mapped.type}'`);
+    const parse = type ? UNIFIED_MODEL_PARSERS[`${type.category}/${type.resource}`] : undefined;
+    if (!type || !parse) throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: no unified model for '${mapped.type}'`);
     const data = withId(mapped.data, deterministicId('rec', [account.id, `${type.category}/${type.resource}`, String(mapped.data.remote_id ?? mapped.record_id)]));
-    const valid = model.safeParse(data);
+    // zod's result, precompiled (the model's every field visited per event cost ~0.5 µs).
+    const valid = parse(data);
     if (!valid.success) {
       throw new SwitchyardError(
         'SWY_ERR_EVENT_INVALID',
@@ -112,17 +113,16 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
       origin: delivery.origin,
       mapping_version: mapping.version,
       data: valid.data as Record<string, unknown>,
-      ...(mapped.remote_data === undefined ? {} : { remote_data: mapped.remote_data }),
-      ...(mapped.enrich === undefined
-        ? {}
-        : {
-            enrichment: {
-              status: 'pending' as const,
-              resource: (mapped.enrich !== true && mapped.enrich.resource) || `${type.category}/${type.resource}`,
-              remote_id: (mapped.enrich !== true && mapped.enrich.remote_id) || String(mapped.data.remote_id ?? mapped.record_id),
-            },
-          }),
     };
+    // Assigned rather than spread in (same key order): spreading a fresh object per event cost more than the rest of the envelope.
+    if (mapped.remote_data !== undefined) envelope.remote_data = mapped.remote_data;
+    if (mapped.enrich !== undefined) {
+      envelope.enrichment = {
+        status: 'pending',
+        resource: (mapped.enrich !== true && mapped.enrich.resource) || `${type.category}/${type.resource}`,
+        remote_id: (mapped.enrich !== true && mapped.enrich.remote_id) || String(mapped.data.remote_id ?? mapped.record_id),
+      };
+    }
     return envelope;
   });
 }

@@ -40,9 +40,6 @@ export * as api from './api.js';
 export { ModifiedSinceSource, PolledResource, PollSource, ProviderPolling, QueueSource } from './provider-polling.js';
 export {
   UNIFIED_MODELS,
-  UNIFIED_MODEL_PARSERS,
-  modelParser,
-  type ModelParse,
   AccountingContact,
   AccountingInvoice,
   AccountingLineItem,

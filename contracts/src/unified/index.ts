@@ -2,9 +2,7 @@ import type { z } from 'zod';
 import { AccountingContact, AccountingInvoice, AccountingPurchaseOrder } from './accounting.js';
 import { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
 import { HrisEmployee, HrisEmployment, HrisGroup, HrisLocation, HrisTimeOff } from './hris.js';
-import { modelParser, type ModelParse } from './model-parser.js';
 
-export { modelParser, type ModelParse } from './model-parser.js';
 export { Address, CurrencyCode, DecimalAmount, EmailAddress, IsoDate, IsoDateTime, Money, PhoneNumber, UnifiedBase } from './common.js';
 export { AccountingContact, AccountingInvoice, AccountingLineItem, AccountingPurchaseOrder } from './accounting.js';
 export { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
@@ -30,12 +28,3 @@ export const UNIFIED_MODELS: Readonly<Record<string, z.ZodType>> = {
   'accounting/invoices': AccountingInvoice,
   'accounting/purchase_orders': AccountingPurchaseOrder,
 };
-
-/**
- * `UNIFIED_MODELS[key].safeParse`, precompiled ({@link modelParser}): the same result, without zod's
- * visit of every field of the model for every record. normalize() and the unified API validate each
- * record with these.
- */
-export const UNIFIED_MODEL_PARSERS: Readonly<Record<string, (value: unknown) => ModelParse>> = Object.fromEntries(
-  Object.entries(UNIFIED_MODELS).map(([key, schema]) => [key, modelParser(schema)]),
-);

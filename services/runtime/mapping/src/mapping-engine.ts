@@ -89,7 +89,9 @@ export class MappingEngine implements ExpressionEvaluator {
   async evaluate(name: string, source: string, input: unknown, bindings?: Record<string, unknown>): Promise<unknown> {
     const expression = this.compile(name, source);
     try {
-      return await expression.evaluate(input, bindings);
+      // The compiled closures' value comes back as it is, so only this function's promise is made.
+      const value = expression.evaluateNow(input, bindings);
+      return value instanceof Promise ? await value : value;
     } catch (error) {
       throw wrap(name, error);
     }

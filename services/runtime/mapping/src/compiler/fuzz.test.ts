@@ -143,6 +143,11 @@ function specialised(gen: Gen): string {
     () => `$join(${e()}, ${e()})`,
     () => `$number(${e()})`,
     () => `$string(${e()}, ${e()})`,
+    // Fewer arguments than parameters: the optional ones left over are filled in.
+    () => `$${gen.pick(['string', 'round', 'fromMillis', 'toMillis', 'phone', 'money', 'enum', 'substring', 'split', 'sift'])}(${e()})`,
+    () => `$${gen.pick(['pad', 'fromMillis', 'enum', 'replace', 'substring', 'match'])}(${e()}, ${e()})`,
+    () => `$config(${gen.pick(['"organization_id"', '"a"', e()])})`,
+    () => `$string()`,
   ])();
 }
 

@@ -217,13 +217,22 @@ export function parseSignature(signature: string): Signature {
     return out;
   };
   const forCount = (count: number): ((args: unknown[], context: unknown) => unknown[]) => {
-    if (!simple || count !== params.length) return validate;
-    const tests = classes.map(typeTest);
+    if (!simple || count > params.length) return validate;
+    // Fewer arguments than parameters (`$string(x)` of `<x-b?:s>`): when every parameter left over is
+    // optional and takes no context, the regex can still only pair each argument with its own
+    // parameter (each group takes at most one symbol, greedily), and `validate` fills the rest with
+    // undefined; a context parameter left over is `validate`'s to fill.
+    const rest = params.slice(count);
+    if (!rest.every((p) => p.regex.endsWith('?') && !p.context)) return validate;
+    const tests = classes.slice(0, count).map(typeTest);
     const tested = tests.flatMap((test, i) => (test ? [[i, test] as const] : []));
-    if (tested.length === 0) return (args) => args;
+    const padded = count < params.length;
     return (args, context) => {
       for (let t = 0; t < tested.length; t++) if (!tested[t]![1](args[tested[t]![0]])) return validate(args, context);
-      return args;
+      if (!padded) return args;
+      const out = args.slice();
+      for (let i = count; i < params.length; i++) out.push(undefined);
+      return out;
     };
   };
   return { definition: signature, validate, forCount };

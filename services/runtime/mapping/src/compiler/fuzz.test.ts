@@ -148,6 +148,11 @@ function specialised(gen: Gen): string {
     () => `$${gen.pick(['pad', 'fromMillis', 'enum', 'replace', 'substring', 'match'])}(${e()}, ${e()})`,
     () => `$config(${gen.pick(['"organization_id"', '"a"', e()])})`,
     () => `$string()`,
+    // Array parameters given arrays (taken as they are) and other values (wrapped).
+    () => `$${gen.pick(['merge', 'count', 'sum', 'max', 'distinct', 'reverse', 'sort'])}([${e()}, ${e()}])`,
+    () => `$${gen.pick(['merge', 'count', 'sum', 'join', 'zip'])}(${e()})`,
+    () => `$join([${e()}, ${gen.pick(['"a"', '1', e()])}], ${gen.pick(['","', e()])})`,
+    () => `$${gen.pick(['map', 'filter'])}([${e()}, ${e()}], function($v) { $v })`,
   ])();
 }
 

@@ -31,6 +31,19 @@ export interface Signature {
   forCount(count: number): (args: unknown[], context: unknown) => unknown[];
 }
 
+/** `validate`'s acceptance of an actual array for an `a` (or `a<x>`) parameter, unchanged. */
+function arrayTest(subtype: string | undefined): (value: unknown) => boolean {
+  return (value) => {
+    if (typeSymbol(value) !== 'a') return false;
+    const items = value as unknown[];
+    if (subtype === undefined || items.length === 0) return true;
+    const itemType = typeSymbol(items[0]);
+    if (itemType !== subtype.charAt(0)) return false;
+    for (let i = 1; i < items.length; i++) if (typeSymbol(items[i]) !== itemType) return false;
+    return true;
+  };
+}
+
 /** A type test equivalent to `class.includes(typeSymbol(value))` for one parameter's type class. */
 function typeTest(typeClass: string): ((value: unknown) => boolean) | undefined {
   switch (typeClass) {
@@ -217,14 +230,15 @@ export function parseSignature(signature: string): Signature {
     return out;
   };
   const forCount = (count: number): ((args: unknown[], context: unknown) => unknown[]) => {
-    if (!simple || count > params.length) return validate;
+    if (params.some((p) => p.regex.includes('+')) || count > params.length) return validate;
     // Fewer arguments than parameters (`$string(x)` of `<x-b?:s>`): when every parameter left over is
     // optional and takes no context, the regex can still only pair each argument with its own
     // parameter (each group takes at most one symbol, greedily), and `validate` fills the rest with
     // undefined; a context parameter left over is `validate`'s to fill.
     const rest = params.slice(count);
     if (!rest.every((p) => p.regex.endsWith('?') && !p.context)) return validate;
-    const tests = classes.slice(0, count).map(typeTest);
+    // An array parameter given an array (of the subtype's items) takes it as it is; anything else is wrapped, which `validate` does.
+    const tests = params.slice(0, count).map((p, i) => (p.type === 'a' ? arrayTest(p.subtype) : typeTest(classes[i]!)));
     const tested = tests.flatMap((test, i) => (test ? [[i, test] as const] : []));
     const padded = count < params.length;
     return (args, context) => {

@@ -68,15 +68,28 @@ export function lookupOf(scope: Scope | undefined, name: string, builtins: Reado
       return value !== UNBOUND ? value : global();
     };
   }
+  if (where.length === 1) {
+    // One scope outwards binds it (a function defined at the top, called inside a lambda): climb and read.
+    const [hops, slot] = where[0]!;
+    return (_input, frame) => {
+      let at: Frame = frame;
+      for (let h = 0; h < hops; h++) at = at.parent!;
+      const value = at.slots[slot];
+      return value !== UNBOUND ? value : global();
+    };
+  }
+  const hopsOf = where.map(([hops]) => hops);
+  const slotOf = where.map(([, slot]) => slot);
   return (_input, frame) => {
     let at: Frame = frame;
     let climbed = 0;
-    for (const [hops, slot] of where) {
+    for (let c = 0; c < hopsOf.length; c++) {
+      const hops = hopsOf[c]!;
       while (climbed < hops) {
         at = at.parent!;
         climbed++;
       }
-      const value = at.slots[slot];
+      const value = at.slots[slotOf[c]!];
       if (value !== UNBOUND) return value;
     }
     return global();

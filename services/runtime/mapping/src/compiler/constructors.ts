@@ -6,6 +6,7 @@
  */
 import type { Node } from './ast.js';
 import { jsonataError } from './errors.js';
+import { literalObjectBuilder } from './object-shape.js';
 import type { Compiled } from './runtime.js';
 import { append, nullProtoObject, sequenceOf } from './sequence.js';
 
@@ -41,15 +42,8 @@ export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>
   const orderedValues = order.map((i) => pairs[i]![1]);
   const generic = groupBy(position, pairs);
   if (!allLiteral) return pairs.length === 1 ? onePair(position, pairs[0]!, generic) : generic;
-  return (value, frame) => {
-    if (Array.isArray(value)) return generic(value, frame);
-    const result = nullProtoObject();
-    for (let i = 0; i < orderedKeys.length; i++) {
-      const v = orderedValues[i]!(value, frame);
-      if (v !== undefined) result[orderedKeys[i]!] = v;
-    }
-    return result;
-  };
+  const build = literalObjectBuilder(orderedKeys, orderedValues);
+  return (value, frame) => (Array.isArray(value) ? generic(value, frame) : build(value, frame));
 }
 
 /**

@@ -148,6 +148,8 @@ function specialised(gen: Gen): string {
     () => `$${gen.pick(['pad', 'fromMillis', 'enum', 'replace', 'substring', 'match'])}(${e()}, ${e()})`,
     () => `$config(${gen.pick(['"organization_id"', '"a"', e()])})`,
     () => `$string()`,
+    // Literal keys that must stay data in the generated object builders (quotes, escapes, line separators, __proto__).
+    () => `{ ${gen.pick(['"__proto__"', '"a\\"b"', '"\\u2028"', '"\\\\"', '"1"', '"${x}"', '"`"'])}: ${e()}, "b": ${e()}, ${gen.pick(['"constructor"', '"0"', '"é"'])}: ${e()} }`,
     // Array parameters given arrays (taken as they are) and other values (wrapped).
     () => `$${gen.pick(['merge', 'count', 'sum', 'max', 'distinct', 'reverse', 'sort'])}([${e()}, ${e()}])`,
     () => `$${gen.pick(['merge', 'count', 'sum', 'join', 'zip'])}(${e()})`,

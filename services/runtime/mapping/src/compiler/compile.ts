@@ -188,7 +188,7 @@ function variable(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   if (key === '$') return () => run().root;
   const where = candidates(scope, key);
   if (where.length === 0 && JSONATA_FUNCTIONS.has(key) && !ctx.builtins.has(key)) throw new Unsupported(`function $${key}`);
-  return settled(lookupOf(scope, key, ctx.builtins));
+  return lookupOf(scope, key, ctx.builtins, true);
 }
 
 function lambda(node: Node, ctx: CompileContext, scope: Scope): Compiled {

@@ -29,6 +29,12 @@ export interface Signature {
    * that fails its test goes through `validate`, which throws jsonata's error.
    */
   forCount(count: number): (args: unknown[], context: unknown) => unknown[];
+  /**
+   * The per-argument tests behind `forCount(count)`'s fast path (undefined: none needed for that
+   * argument), and how many arguments the function then receives (the parameters' count: the ones
+   * left over are undefined); undefined when `forCount(count)` is `validate` itself.
+   */
+  argTests(count: number): { tests: Array<((value: unknown) => boolean) | undefined>; arity: number } | undefined;
 }
 
 /** `validate`'s acceptance of an actual array for an `a` (or `a<x>`) parameter, unchanged. */
@@ -229,16 +235,21 @@ export function parseSignature(signature: string): Signature {
     }
     return out;
   };
-  const forCount = (count: number): ((args: unknown[], context: unknown) => unknown[]) => {
-    if (params.some((p) => p.regex.includes('+')) || count > params.length) return validate;
+  const argTests = (count: number) => {
+    if (params.some((p) => p.regex.includes('+')) || count > params.length) return undefined;
     // Fewer arguments than parameters (`$string(x)` of `<x-b?:s>`): when every parameter left over is
     // optional and takes no context, the regex can still only pair each argument with its own
     // parameter (each group takes at most one symbol, greedily), and `validate` fills the rest with
     // undefined; a context parameter left over is `validate`'s to fill.
     const rest = params.slice(count);
-    if (!rest.every((p) => p.regex.endsWith('?') && !p.context)) return validate;
+    if (!rest.every((p) => p.regex.endsWith('?') && !p.context)) return undefined;
     // An array parameter given an array (of the subtype's items) takes it as it is; anything else is wrapped, which `validate` does.
-    const tests = params.slice(0, count).map((p, i) => (p.type === 'a' ? arrayTest(p.subtype) : typeTest(classes[i]!)));
+    return { tests: params.slice(0, count).map((p, i) => (p.type === 'a' ? arrayTest(p.subtype) : typeTest(classes[i]!))), arity: params.length };
+  };
+  const forCount = (count: number): ((args: unknown[], context: unknown) => unknown[]) => {
+    const fast = argTests(count);
+    if (!fast) return validate;
+    const tests = fast.tests;
     const tested = tests.flatMap((test, i) => (test ? [[i, test] as const] : []));
     const padded = count < params.length;
     return (args, context) => {
@@ -249,5 +260,5 @@ export function parseSignature(signature: string): Signature {
       return out;
     };
   };
-  return { definition: signature, validate, forCount };
+  return { definition: signature, validate, forCount, argTests };
 }

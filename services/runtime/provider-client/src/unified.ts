@@ -1,4 +1,4 @@
-import { SwitchyardError, UNIFIED_MODELS, type ApiOperation, type Pagination } from '@switchyard/contracts';
+import { SwitchyardError, UNIFIED_MODEL_CHECKS, UNIFIED_MODELS, type ApiOperation, type Pagination } from '@switchyard/contracts';
 import { openCursor, sealCursor, type CursorKey } from './cursor/index.js';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import { deterministicId } from '@switchyard/kernel';
@@ -206,8 +206,8 @@ export class UnifiedEngine {
     if (!mapped || mapped.remote_id === undefined || mapped.remote_id === null) throw new SwitchyardError('SWY_ERR_MAPPING_FAILED', `${resource} map gave no remote_id`);
     const data: Record<string, unknown> = { ...mapped, remote_id: String(mapped.remote_id), id: deterministicId('rec', [target.account.id, resource, String(mapped.remote_id)]) };
     if (includeRemoteData) data.remote_data = record;
-    const model = UNIFIED_MODELS[resource];
-    const valid = model?.safeParse(data);
+    // zod only when the precompiled check cannot vouch for the record (~3 µs per record otherwise).
+    const valid = UNIFIED_MODEL_CHECKS[resource]?.(data) ? undefined : UNIFIED_MODELS[resource]?.safeParse(data);
     if (valid && !valid.success) {
       throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${resource} record ${String(mapped.remote_id)}: ${valid.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }

@@ -40,6 +40,8 @@ export * as api from './api.js';
 export { ModifiedSinceSource, PolledResource, PollSource, ProviderPolling, QueueSource, ReconciledResource } from './provider-polling.js';
 export {
   UNIFIED_MODELS,
+  UNIFIED_MODEL_CHECKS,
+  modelCheck,
   AccountingContact,
   AccountingInvoice,
   AccountingLineItem,

@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import { AccountingContact, AccountingInvoice, AccountingPurchaseOrder } from './accounting.js';
 import { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
 import { HrisEmployee, HrisEmployment, HrisGroup, HrisLocation, HrisTimeOff } from './hris.js';
+import { modelCheck } from './model-check.js';
 
+export { modelCheck } from './model-check.js';
 export { Address, CurrencyCode, DecimalAmount, EmailAddress, IsoDate, IsoDateTime, Money, PhoneNumber, UnifiedBase } from './common.js';
 export { AccountingContact, AccountingInvoice, AccountingLineItem, AccountingPurchaseOrder } from './accounting.js';
 export { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
@@ -28,3 +30,11 @@ export const UNIFIED_MODELS: Readonly<Record<string, z.ZodType>> = {
   'accounting/invoices': AccountingInvoice,
   'accounting/purchase_orders': AccountingPurchaseOrder,
 };
+
+/**
+ * Per resource, `true` only when `UNIFIED_MODELS[key].safeParse(record)` would succeed ({@link modelCheck}):
+ * the unified API checks each record with it and runs zod only on `false`.
+ */
+export const UNIFIED_MODEL_CHECKS: Readonly<Record<string, (record: unknown) => boolean>> = Object.fromEntries(
+  Object.entries(UNIFIED_MODELS).map(([key, schema]) => [key, modelCheck(schema)]),
+);

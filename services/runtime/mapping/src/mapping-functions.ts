@@ -1,4 +1,5 @@
 import type jsonata from 'jsonata';
+import { fastIsoMs, isoStringOf, NOT_FAST } from './iso-instant.js';
 
 /**
  * The function library every mapping can use, beside JSONata's built-ins. Each function is pure and
@@ -55,6 +56,9 @@ function parseInstant(value: unknown): number | undefined {
   else if (typeof value !== 'string') return undefined;
   else {
     const text = value.trim();
+    // The one common shape first, without the regex (see iso-instant.ts); anything else below.
+    const quick = fastIsoMs(text);
+    if (quick !== NOT_FAST) return quick !== undefined && Number.isFinite(quick) && Math.abs(quick) <= MAX_DATE_MS ? quick : undefined;
     const numeric = /^-?\d+(\.\d+)?$/.test(text);
     const iso = numeric ? null : ISO.exec(text);
     const us = numeric || iso ? null : US.exec(text);
@@ -81,17 +85,28 @@ function offsetMinutes(zone: string): number | undefined {
   return Number(hours) > 23 || Number(minutes ?? 0) > 59 ? undefined : sign === '-' ? -total : total;
 }
 
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const digits = (text: string, at: number, count: number) => {
   let n = 0;
-  for (let i = at; i < at + count; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  for (let i = at; i < at + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
   return n;
 };
 
 /** Whether `text` is already what {@link isoDateTime} would return for it: a valid `YYYY-MM-DDTHH:MM:SS.sssZ`. */
 function isCanonical(text: string): boolean {
-  if (text.length !== 24 || !CANONICAL.test(text)) return false;
-  return validDate(digits(text, 0, 4), digits(text, 5, 2), digits(text, 8, 2)) && digits(text, 11, 2) <= 23 && digits(text, 14, 2) <= 59 && digits(text, 17, 2) <= 59;
+  // Char codes, not a regex: normalize() asks this of every event's `occurred_at`.
+  if (text.length !== 24 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58) return false;
+  if (text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90 || digits(text, 20, 3) < 0) return false;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  return year >= 0 && month >= 0 && day >= 0 && hour >= 0 && minute >= 0 && second >= 0 && validDate(year, month, day) && hour <= 23 && minute <= 59 && second <= 59;
 }
 
 /**
@@ -104,7 +119,7 @@ export function isoDateTime(value: unknown): string | undefined {
   // Its own output comes back unchanged (normalize() reads the `occurred_at` mappings made with it).
   if (typeof value === 'string' && isCanonical(value)) return value;
   const ms = parseInstant(value);
-  return ms === undefined ? undefined : new Date(ms).toISOString();
+  return ms === undefined ? undefined : isoStringOf(ms);
 }
 
 /**

@@ -112,17 +112,16 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
       origin: delivery.origin,
       mapping_version: mapping.version,
       data: valid.data as Record<string, unknown>,
-      ...(mapped.remote_data === undefined ? {} : { remote_data: mapped.remote_data }),
-      ...(mapped.enrich === undefined
-        ? {}
-        : {
-            enrichment: {
-              status: 'pending' as const,
-              resource: (mapped.enrich !== true && mapped.enrich.resource) || `${type.category}/${type.resource}`,
-              remote_id: (mapped.enrich !== true && mapped.enrich.remote_id) || String(mapped.data.remote_id ?? mapped.record_id),
-            },
-          }),
     };
+    // Assigned rather than spread in (same key order): spreading a fresh object per event cost more than the rest of the envelope.
+    if (mapped.remote_data !== undefined) envelope.remote_data = mapped.remote_data;
+    if (mapped.enrich !== undefined) {
+      envelope.enrichment = {
+        status: 'pending',
+        resource: (mapped.enrich !== true && mapped.enrich.resource) || `${type.category}/${type.resource}`,
+        remote_id: (mapped.enrich !== true && mapped.enrich.remote_id) || String(mapped.data.remote_id ?? mapped.record_id),
+      };
+    }
     return envelope;
   });
 }

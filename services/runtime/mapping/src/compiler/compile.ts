@@ -188,7 +188,7 @@ function variable(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   if (key === '$') return () => run().root;
   const where = candidates(scope, key);
   if (where.length === 0 && JSONATA_FUNCTIONS.has(key) && !ctx.builtins.has(key)) throw new Unsupported(`function $${key}`);
-  return settled(lookupOf(scope, key, ctx.builtins));
+  return lookupOf(scope, key, ctx.builtins, true);
 }
 
 function lambda(node: Node, ctx: CompileContext, scope: Scope): Compiled {
@@ -228,12 +228,15 @@ function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
   const args = node.arguments!.map((a) => compileNode(a, ctx, scope));
   const position = node.position;
   if (builtin) {
-    const signature = builtin.signature;
+    const positional = positionalCall(builtin, args, key, position);
+    if (positional) return positional;
+    // The argument count is fixed here, so the signature check is specialised for it once.
+    const check = builtin.signature ? builtin.signature.forCount(args.length) : (values: unknown[]) => values;
     const impl = builtin.implementation;
     return (input, frame) => {
       const values = evaluateArgs(args, input, frame);
       try {
-        return settle(impl(signature ? signature.validate(values, input) : values, input));
+        return settle(impl(check(values, input), input));
       } catch (error) {
         return stampCall(error, key, position);
       }
@@ -252,6 +255,48 @@ function call(node: Node, ctx: CompileContext, scope: Scope): Compiled {
     } catch (error) {
       return stampCall(error, key, position);
     }
+  };
+}
+
+/**
+ * A built-in called with one or two arguments whose types its signature can check one by one: the
+ * arguments stay in locals and the function is called with them directly, without the argument
+ * array, the signature call and the spreading wrapper. An argument that fails its test takes the
+ * general path (`validate`, which throws jsonata's error or wraps the value).
+ */
+function positionalCall(builtin: BuiltinFunction, args: Compiled[], key: string, position: number | undefined): Compiled | undefined {
+  const fast = builtin.signature?.argTests(args.length);
+  const direct = builtin.direct;
+  if (!fast || !direct || fast.arity > 3 || args.length === 0 || args.length > 2) return undefined;
+  const signature = builtin.signature!;
+  const impl = builtin.implementation;
+  const slow = (values: unknown[], input: unknown) => {
+    try {
+      return settle(impl(signature.validate(values, input), input));
+    } catch (error) {
+      return stampCall(error, key, position);
+    }
+  };
+  const call = (a: unknown, b: unknown) => {
+    try {
+      // Parameters beyond the arguments are undefined, as validate pads them.
+      return settle(fast.arity === 1 ? direct(a) : fast.arity === 2 ? direct(a, b) : direct(a, b, undefined));
+    } catch (error) {
+      return stampCall(error, key, position);
+    }
+  };
+  const [first, second] = args as [Compiled, Compiled | undefined];
+  const [t0, t1] = fast.tests;
+  if (second === undefined) {
+    return (input, frame) => {
+      const a = first(input, frame);
+      return t0 === undefined || t0(a) ? call(a, undefined) : slow([a], input);
+    };
+  }
+  return (input, frame) => {
+    const a = first(input, frame);
+    const b = second(input, frame);
+    return (t0 === undefined || t0(a)) && (t1 === undefined || t1(b)) ? call(a, b) : slow([a, b], input);
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Node } from './ast.js';
 import { jsonataError } from './errors.js';
+import { literalObjectBuilder } from './object-shape.js';
 import type { Compiled } from './runtime.js';
 import { append, nullProtoObject, sequenceOf } from './sequence.js';
 
@@ -40,14 +41,26 @@ export function objectConstructor(node: Node, pairs: Array<[Compiled, Compiled]>
   const orderedKeys = order.map((i) => literalKeys[i]!);
   const orderedValues = order.map((i) => pairs[i]![1]);
   const generic = groupBy(position, pairs);
-  if (!allLiteral) return generic;
+  if (!allLiteral) return pairs.length === 1 ? onePair(position, pairs[0]!, generic) : generic;
+  const build = literalObjectBuilder(orderedKeys, orderedValues);
+  return (value, frame) => (Array.isArray(value) ? generic(value, frame) : build(value, frame));
+}
+
+/**
+ * `{key: value}` with a computed key over a single value (`$each`'s `{ $k: $v }`): grouping one item
+ * by one key expression makes at most one group, holding that item, so the key and then the value
+ * are evaluated once, with jsonata's checks in jsonata's order.
+ */
+function onePair(position: number | undefined, [keyOf, valueOf]: [Compiled, Compiled], generic: Compiled): Compiled {
   return (value, frame) => {
     if (Array.isArray(value)) return generic(value, frame);
+    const key = keyOf(value, frame);
+    if (typeof key !== 'string' && key !== undefined) throw jsonataError('T1003', { position, value: key });
     const result = nullProtoObject();
-    for (let i = 0; i < orderedKeys.length; i++) {
-      const v = orderedValues[i]!(value, frame);
-      if (v !== undefined) result[orderedKeys[i]!] = v;
-    }
+    if (key === undefined) return result;
+    if (key === '_jsonata_lambda' || key === '_jsonata_function') throw jsonataError('D1013', { position, value: key });
+    const v = valueOf(value, frame);
+    if (v !== undefined) result[key] = v;
     return result;
   };
 }

@@ -120,6 +120,44 @@ class Gen {
   }
 }
 
+/**
+ * Expressions aimed at the compiler's specialisations, each beside the general case it shortcuts:
+ * computed object keys over one value and over many, built-in calls with each argument count
+ * (the per-count signature checks) and with arguments of the wrong type.
+ */
+function specialised(gen: Gen): string {
+  const e = () => gen.expr(1 + gen.int(2));
+  const key = () => gen.pick(['$string(a)', 'type', '$k', 'id', '"a"', '1', 'items', '$lowercase(name)', 'b ? "x" : "y"']);
+  return gen.pick([
+    () => `{ ${key().replace('$k', '"k"')}: ${e()} }`,
+    () => `${gen.path()}.{ ${key().replace('$k', 'name')}: ${e()} }`,
+    () => `$each(${e()}, function($v, $k) { { ${key()}: $v } })`,
+    () => `{ ${key().replace('$k', 'a')}: ${e()}, ${key().replace('$k', 'b')}: ${e()} }`,
+    () => `$merge([$each(${e()}, function($v, $k) { $substring($k, 0, 1) = "a" ? {} : { $k: $type($v) = "string" ? $v : null } })])`,
+    () => `$lookup(${e()}, ${e()})`,
+    () => `$substring(${e()}, ${e()}, ${e()})`,
+    () => `$substring(${e()}, ${e()})`,
+    () => `$contains(${e()}, ${gen.pick(['"a"', '/[eE]/', e()])})`,
+    () => `$replace(${e()}, ${gen.pick(['/^[^:]*:/', '"a"', e()])}, ${gen.pick(['""', e()])})`,
+    () => `$isoDateTime(${gen.pick([e(), '"2026-01-31T18:42:00+0000"', '"2026-13-01T00:00:00Z"', '$string'])})`,
+    () => `$join(${e()}, ${e()})`,
+    () => `$number(${e()})`,
+    () => `$string(${e()}, ${e()})`,
+    // Fewer arguments than parameters: the optional ones left over are filled in.
+    () => `$${gen.pick(['string', 'round', 'fromMillis', 'toMillis', 'phone', 'money', 'enum', 'substring', 'split', 'sift'])}(${e()})`,
+    () => `$${gen.pick(['pad', 'fromMillis', 'enum', 'replace', 'substring', 'match'])}(${e()}, ${e()})`,
+    () => `$config(${gen.pick(['"organization_id"', '"a"', e()])})`,
+    () => `$string()`,
+    // Literal keys that must stay data in the generated object builders (quotes, escapes, line separators, __proto__).
+    () => `{ ${gen.pick(['"__proto__"', '"a\\"b"', '"\\u2028"', '"\\\\"', '"1"', '"${x}"', '"`"'])}: ${e()}, "b": ${e()}, ${gen.pick(['"constructor"', '"0"', '"é"'])}: ${e()} }`,
+    // Array parameters given arrays (taken as they are) and other values (wrapped).
+    () => `$${gen.pick(['merge', 'count', 'sum', 'max', 'distinct', 'reverse', 'sort'])}([${e()}, ${e()}])`,
+    () => `$${gen.pick(['merge', 'count', 'sum', 'join', 'zip'])}(${e()})`,
+    () => `$join([${e()}, ${gen.pick(['"a"', '1', e()])}], ${gen.pick(['","', e()])})`,
+    () => `$${gen.pick(['map', 'filter'])}([${e()}, ${e()}], function($v) { $v })`,
+  ])();
+}
+
 const UNARY = [
   'string', 'number', 'boolean', 'not', 'exists', 'count', 'sum', 'max', 'min', 'average', 'keys', 'merge', 'append(%, %)', 'distinct', 'reverse',
   'spread', 'type', 'lowercase', 'uppercase', 'trim', 'length', 'substring(%, %, %)', 'substringBefore(%, %)', 'substringAfter(%, %)', 'join(%, %)',
@@ -158,6 +196,16 @@ describe('compiled and interpreted evaluation agree', () => {
     const gen = new Gen(random(seed));
     for (let i = 0; i < 150; i++) {
       const source = gen.expr(1 + gen.int(3));
+      const compiled = compileJsonata(source);
+      expect(compiled.compiled, `${source}: ${compiled.reason}`).toBe(true);
+      for (let j = 0; j < 3; j++) await agree(source, gen.value(), `seed ${seed} #${i}`);
+    }
+  });
+
+  it.each([101, 102, 103, 104])('on expressions aimed at the specialisations (seed %i)', async (seed) => {
+    const gen = new Gen(random(seed));
+    for (let i = 0; i < 150; i++) {
+      const source = specialised(gen);
       const compiled = compileJsonata(source);
       expect(compiled.compiled, `${source}: ${compiled.reason}`).toBe(true);
       for (let j = 0; j < 3; j++) await agree(source, gen.value(), `seed ${seed} #${i}`);

@@ -41,6 +41,8 @@ export interface BuiltinFunction {
   arity: number;
   signature?: Signature;
   implementation(args: unknown[], input: unknown): unknown;
+  /** The function itself, taking its arguments positionally: `implementation(args)` is `direct(...args)`. */
+  direct?: (...args: unknown[]) => unknown;
 }
 
 /** A lambda value (`function($x) { ... }`) closed over the frame and input it was evaluated in. */

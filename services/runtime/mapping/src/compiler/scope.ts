@@ -8,6 +8,7 @@
  */
 import type { Node } from './ast.js';
 import { run, UNBOUND, type BuiltinFunction, type Compiled, type Frame } from './runtime.js';
+import { settle } from './sequence.js';
 
 /** A scope that opens a frame: a binding block, a lambda, or the whole expression. */
 export interface Scope {
@@ -56,27 +57,53 @@ export function globalLookup(name: string, builtins: ReadonlyMap<string, Builtin
   };
 }
 
-/** A variable reference compiled to its slot search. */
-export function lookupOf(scope: Scope | undefined, name: string, builtins: ReadonlyMap<string, BuiltinFunction>): Compiled {
+/**
+ * A variable reference compiled to its slot search. `settled` folds the settling a variable node
+ * applies to its value into the same closure (one call per variable read instead of two).
+ */
+export function lookupOf(scope: Scope | undefined, name: string, builtins: ReadonlyMap<string, BuiltinFunction>, settled = false): Compiled {
   const global = globalLookup(name, builtins);
   const where = candidates(scope, name);
-  if (where.length === 0) return global;
+  if (where.length === 0) return settled ? () => settle(global()) : global;
   if (where.length === 1 && where[0]![0] === 0) {
     const slot = where[0]![1];
+    if (settled) {
+      return (_input, frame) => {
+        const value = frame.slots[slot];
+        return settle(value !== UNBOUND ? value : global());
+      };
+    }
     return (_input, frame) => {
       const value = frame.slots[slot];
       return value !== UNBOUND ? value : global();
     };
   }
+  if (settled) {
+    const unsettled = lookupOf(scope, name, builtins);
+    return (input, frame) => settle(unsettled(input, frame));
+  }
+  if (where.length === 1) {
+    // One scope outwards binds it (a function defined at the top, called inside a lambda): climb and read.
+    const [hops, slot] = where[0]!;
+    return (_input, frame) => {
+      let at: Frame = frame;
+      for (let h = 0; h < hops; h++) at = at.parent!;
+      const value = at.slots[slot];
+      return value !== UNBOUND ? value : global();
+    };
+  }
+  const hopsOf = where.map(([hops]) => hops);
+  const slotOf = where.map(([, slot]) => slot);
   return (_input, frame) => {
     let at: Frame = frame;
     let climbed = 0;
-    for (const [hops, slot] of where) {
+    for (let c = 0; c < hopsOf.length; c++) {
+      const hops = hopsOf[c]!;
       while (climbed < hops) {
         at = at.parent!;
         climbed++;
       }
-      const value = at.slots[slot];
+      const value = at.slots[slotOf[c]!];
       if (value !== UNBOUND) return value;
     }
     return global();

@@ -116,6 +116,7 @@ export function builtinFunctions(options: LibraryOptions = {}): Map<string, Buil
       arity: entry.arity,
       signature: parseSignature(entry.signature),
       implementation: (args: unknown[]) => impl(...args),
+      direct: impl,
     });
   }
   return table;

@@ -47,6 +47,14 @@ describe('unified CRM API over Pipedrive', () => {
     expect((await client.walk('crm/activities', account.id, 50)).ids).toEqual(ids('activities'));
   });
 
+  it('walks leads (v1, start + limit) to the end, reads one, and refuses updated_after the leads list cannot filter by', async () => {
+    const leads = await client.walk('crm/leads', account.id, 50);
+    expect(leads).toEqual({ ids: [...pipedrive.crm.leads.keys()], pages: 3 });
+    const [id, lead] = [...pipedrive.crm.leads.entries()][8]!;
+    expect((await client.get(`/unified/crm/leads/${id}`, account.id)).body).toMatchObject({ remote_id: id, status: 'unqualified', lead_source: 'Web forms', owner_id: '1201', custom_fields: { title: lead.title, person_id: '809' } });
+    expect((await client.get('/unified/crm/leads?updated_after=2026-01-01T00:00:00Z', account.id)).body).toMatchObject({ status: 422, code: 'SWY_ERR_MAPPING_FAILED' });
+  });
+
   it('maps each record, keeps custom fields, reads one, and answers 404 for one Pipedrive lacks', async () => {
     const page = await client.get('/unified/crm/contacts?limit=1', account.id);
     expect(page.body.result[0]).toMatchObject({
@@ -129,8 +137,12 @@ describe('unified CRM API over Pipedrive', () => {
       type: 'crm/contacts:updated', record_id: '805', enrichment: { status: 'done', resource: 'crm/contacts', remote_id: '805' },
       data: { remote_id: '805', first_name: 'Person 4', email_addresses: [{ email_address: 'person4@example.com' }], custom_fields: { [PIPEDRIVE_TIER_FIELD]: null } },
     });
+    const [leadId] = [...pipedrive.crm.leads.keys()];
+    expect((await send({ action: 'create', entity: 'lead', entity_id: leadId }, { id: leadId, title: 'Lead 0' })).status).toBe(200);
+    const lead = JSON.parse((await eventually('the enriched lead', () => receiver.delivered()[1])).body);
+    expect(lead).toMatchObject({ type: 'crm/leads:created', enrichment: { status: 'done', resource: 'crm/leads' }, data: { remote_id: leadId, status: 'working', lead_source: 'Manually created' } });
     expect((await send({ action: 'delete', entity: 'deal', entity_id: '4010' }, null)).status).toBe(200);
-    const deleted = JSON.parse((await eventually('the delete', () => receiver.delivered()[1])).body);
+    const deleted = JSON.parse((await eventually('the delete', () => receiver.delivered()[2])).body);
     expect(deleted).toMatchObject({ type: 'crm/opportunities:deleted', record_id: '4010', data: { remote_id: '4010' } });
     expect(deleted.enrichment).toBeUndefined();
   });

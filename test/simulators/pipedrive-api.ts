@@ -48,7 +48,7 @@ const fail = (reply: FastifyReply, status: number, error: string) => reply.code(
  * 40 webhooks per user. Pipedrive's answer to the 41st is not in these sources: the simulator answers 400
  * with an error naming the limit (S). `GET /v1/webhooks` lists, `DELETE /v1/webhooks/{id}` removes.
  */
-export async function startPipedriveApi(options: { apiTokens?: Record<string, number>; counts?: Partial<Record<PipedriveEntity, number>> } = {}): Promise<PipedriveApi> {
+export async function startPipedriveApi(options: { apiTokens?: Record<string, number>; counts?: Partial<Record<PipedriveEntity | 'leads', number>> } = {}): Promise<PipedriveApi> {
   const tokens = new Map(Object.entries(options.apiTokens ?? { 'pipedrive-token': 1201 }));
   const hooks = new Map<number, PipedriveWebhook>();
   let next = 50;

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { mountPipedriveLeads } from './pipedrive-leads.js';
 
 /** The v2 entities the simulator serves, by their URL segment. */
 export type PipedriveEntity = 'persons' | 'organizations' | 'deals' | 'activities';
@@ -7,6 +8,8 @@ export type PipedriveEntity = 'persons' | 'organizations' | 'deals' | 'activitie
 export interface PipedriveCrmState {
   /** Records by entity and id, in id order (deleted ones removed). */
   readonly records: Record<PipedriveEntity, Map<number, Record<string, unknown>>>;
+  /** Leads (v1, UUID ids) in creation order. */
+  readonly leads: Map<string, Record<string, unknown>>;
   /** Requests per route, keyed e.g. `GET /v2/persons/:id` (the root stands for `https://{company}.pipedrive.com/api`). */
   readonly requests: Record<string, number>;
   /** The next `n` CRM requests answer 429 (the burst window is spent), with `x-ratelimit-reset` seconds. */
@@ -77,8 +80,9 @@ const openCursor = (cursor: string): number | undefined => {
  * `custom_fields` keyed by 40-hex field keys. The create status (200) and the exact 400 texts are not in our
  * sources (S). Mounted under the webhooks simulator, behind its `x-api-token` check.
  */
-export function mountPipedriveCrm(app: FastifyInstance, options: { counts?: Partial<Record<PipedriveEntity, number>> } = {}): PipedriveCrmState {
-  const counts: Record<PipedriveEntity, number> = { persons: 230, organizations: 40, deals: 120, activities: 60, ...options.counts };
+export function mountPipedriveCrm(app: FastifyInstance, options: { counts?: Partial<Record<PipedriveEntity | 'leads', number>> } = {}): PipedriveCrmState {
+  const { leads: leadCount = 130, ...sizes } = options.counts ?? {};
+  const counts: Record<PipedriveEntity, number> = { persons: 230, organizations: 40, deals: 120, activities: 60, ...sizes };
   const base = Date.parse('2026-03-01T08:00:00Z');
   const records = Object.fromEntries(
     (Object.keys(counts) as PipedriveEntity[]).map((e) => [e, new Map([...Array(counts[e]).keys()].map((i) => [FIRST_ID[e] + i, seed(e, i, base)]))]),
@@ -87,7 +91,8 @@ export function mountPipedriveCrm(app: FastifyInstance, options: { counts?: Part
   const requests: Record<string, number> = {};
   let throttled = 0;
   let resetS = 2;
-  const state: PipedriveCrmState = { records, requests, throttleNext: (n, reset = 2) => ((throttled = n), (resetS = reset)) };
+  const leads = new Map<string, Record<string, unknown>>();
+  const state: PipedriveCrmState = { records, leads, requests, throttleNext: (n, reset = 2) => ((throttled = n), (resetS = reset)) };
 
   app.register(async (crm) => {
     crm.addHook('onRequest', async (req, reply) => {
@@ -101,6 +106,7 @@ export function mountPipedriveCrm(app: FastifyInstance, options: { counts?: Part
       }
       reply.header('x-ratelimit-remaining', String(PIPEDRIVE_BURST.limit - 1));
     });
+    mountPipedriveLeads(crm, leads, leadCount);
     for (const entity of Object.keys(records) as PipedriveEntity[]) {
       const store = records[entity];
       type One = { Params: { id: string } };

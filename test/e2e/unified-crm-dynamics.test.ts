@@ -64,7 +64,7 @@ describe('unified CRM API over Dynamics 365 / Dataverse', () => {
     expect(recent.pages).toBe(3);
   });
 
-  it('creates (return=representation), updates (If-Match: *) and deletes an account; an Idempotency-Key replay reaches Dataverse once', async () => {
+  it('creates (return=representation), updates (If-Match: *) and deletes an account, writes a contact; an Idempotency-Key replay reaches Dataverse once', async () => {
     const key = randomUUID();
     const body = { data: { name: 'Contoso Pharma', website: 'contoso.example.com', number_of_employees: 40, addresses: [{ city: 'Lisbon', country: 'PT' }] } };
     const before = posts();
@@ -82,6 +82,13 @@ describe('unified CRM API over Dynamics 365 / Dataverse', () => {
     // If-Match: * keeps a PATCH of a deleted row from creating it again (Dataverse's upsert).
     expect((await client.call('PATCH', `/unified/crm/accounts/${id}`, account.id, { body: { data: { name: 'Back' } } })).body.code).toBe('SWY_ERR_NOT_FOUND');
     expect(dv.state.tables.accounts!.has(id)).toBe(false);
+
+    const contact = await client.call('POST', '/unified/crm/contacts', account.id, { body: { data: { first_name: 'Ada', last_name: 'Byron', email_addresses: [{ email_address: 'ada@example.com' }] } } });
+    expect(contact.body.result).toMatchObject({ first_name: 'Ada', last_name: 'Byron', email_addresses: [{ email_address: 'ada@example.com' }] });
+    const cleared = await client.call('PATCH', `/unified/crm/contacts/${contact.body.remote_id}`, account.id, { body: { data: { email_addresses: [] } } });
+    expect(cleared.body.result).toMatchObject({ first_name: 'Ada', last_name: 'Byron' });
+    expect(cleared.body.result).not.toHaveProperty('email_addresses');
+    expect(dv.state.contacts.get(contact.body.remote_id)?.emailaddress1).toBeNull();
 
     const opportunity = await client.call('POST', '/unified/crm/opportunities', account.id, { body: { data: { name: 'Pilot', account_id: guid('account-1'), amount: { amount: '900' } } } });
     expect(opportunity.body.result).toMatchObject({ name: 'Pilot', account_id: guid('account-1'), amount: { amount: '900' } });

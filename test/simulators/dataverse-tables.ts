@@ -24,7 +24,7 @@ const AUDIT = ['_ownerid_value', 'createdon', 'modifiedon', 'versionnumber'] as 
  * every activity type (task, phonecall, appointment, email) with `activitytypecode`.
  */
 export const TABLES: Record<string, DataverseTable> = {
-  contacts: { logical: 'contact', key: 'contactid', columns: ['contactid', 'firstname', 'lastname', 'fullname', 'emailaddress1', 'createdon', 'modifiedon', 'versionnumber'], required: ['lastname'], binds: {}, writable: false },
+  contacts: { logical: 'contact', key: 'contactid', columns: ['contactid', 'firstname', 'lastname', 'fullname', 'emailaddress1', 'createdon', 'modifiedon', 'versionnumber'], required: ['lastname'], binds: {}, writable: true },
   accounts: {
     logical: 'account', key: 'accountid',
     columns: ['accountid', 'name', 'description', 'websiteurl', 'numberofemployees', 'revenue', 'telephone1', 'address1_line1', 'address1_city', 'address1_stateorprovince', 'address1_postalcode', 'address1_country', ...AUDIT],

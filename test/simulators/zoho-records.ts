@@ -61,17 +61,15 @@ const untoken = (value: string): number | undefined => {
  * `{name, id}`. 429 `TOO_MANY_REQUESTS` when credits are spent. The 204 for an unknown id, the code for deep
  * `page` paging and the 400 shapes follow the docs' examples and community answers (S).
  */
-export function mountZohoRecords(crm: FastifyInstance, state: ZohoRecordsState & { next: { n: number } }): void {
-  let throttled = 0;
-  (state as { throttleNext: (n: number) => void }).throttleNext = (n) => (throttled = n);
+export function mountZohoRecords(crm: FastifyInstance, state: ZohoRecordsState & Internals): void {
   const modules = Object.keys(state.records) as ZohoModule[];
   const known = (module: string): module is ZohoModule => (modules as string[]).includes(module);
   type ModuleRoute = { Params: { version: string; module: string; id?: string } };
   const gate = async (req: { params: { module: string; id?: string }; method: string }, reply: FastifyReply) => {
     if (!known(req.params.module)) return plainError(reply, 400, 'INVALID_MODULE', 'the module name given seems to be invalid');
     state.requests[`${req.method} ${req.params.module}${req.params.id ? '/:id' : ''}`] = (state.requests[`${req.method} ${req.params.module}${req.params.id ? '/:id' : ''}`] ?? 0) + 1;
-    if (throttled > 0) {
-      throttled--;
+    if (state.throttled.n > 0) {
+      state.throttled.n--;
       return plainError(reply, 429, 'TOO_MANY_REQUESTS', 'the API credits of the organization are exhausted');
     }
     return undefined;
@@ -148,9 +146,16 @@ export function mountZohoRecords(crm: FastifyInstance, state: ZohoRecordsState &
 }
 
 /** Seeded records: 250 contacts (more than one page of 200), 60 accounts, 120 deals, 80 leads by default. */
-export function zohoRecordsState(counts: Partial<Record<ZohoModule, number>> = {}): ZohoRecordsState & { next: { n: number } } {
+/** What the routes share with the state object: the id counter and the throttle countdown. */
+interface Internals {
+  next: { n: number };
+  throttled: { n: number };
+}
+
+export function zohoRecordsState(counts: Partial<Record<ZohoModule, number>> = {}): ZohoRecordsState & Internals {
   const sizes: Record<ZohoModule, number> = { Contacts: 250, Accounts: 60, Deals: 120, Leads: 80, ...counts };
   const base = Date.parse('2026-04-01T09:00:00Z');
   const records = Object.fromEntries((Object.keys(sizes) as ZohoModule[]).map((m) => [m, new Map([...Array(sizes[m]).keys()].map((i) => [idOf(m, i), seed(m, i, base)]))])) as ZohoRecordsState['records'];
-  return { records, requests: {}, next: { n: 0 }, throttleNext: () => {} };
+  const throttled = { n: 0 };
+  return { records, requests: {}, next: { n: 0 }, throttled, throttleNext: (n) => void (throttled.n = n) };
 }

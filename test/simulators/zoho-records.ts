@@ -145,13 +145,13 @@ export function mountZohoRecords(crm: FastifyInstance, state: ZohoRecordsState &
   });
 }
 
-/** Seeded records: 250 contacts (more than one page of 200), 60 accounts, 120 deals, 80 leads by default. */
 /** What the routes share with the state object: the id counter and the throttle countdown. */
 interface Internals {
   next: { n: number };
   throttled: { n: number };
 }
 
+/** Seeded records: 250 contacts (more than one page of 200), 60 accounts, 120 deals, 80 leads by default. */
 export function zohoRecordsState(counts: Partial<Record<ZohoModule, number>> = {}): ZohoRecordsState & Internals {
   const sizes: Record<ZohoModule, number> = { Contacts: 250, Accounts: 60, Deals: 120, Leads: 80, ...counts };
   const base = Date.parse('2026-04-01T09:00:00Z');

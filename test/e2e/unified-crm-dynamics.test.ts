@@ -26,6 +26,7 @@ describe('unified CRM API over Dynamics 365 / Dataverse', () => {
     dv = await startDataverseApi();
     receiver = await startReceiver();
     rememberSecret('Dataverse access token', 'dv-access-token');
+    rememberSecret('Dataverse webhook header key', 'dv-header-key');
     const apiKey = (await hub.createEnvironment('dynamics')).apiKey;
     client = unifiedClient(hub, apiKey);
     account = await client.connect('dynamics-365', { access_token: 'dv-access-token' }, { instance_host: 'contoso.crm.dynamics.com', base_url: `${dv.url}/api/data/v9.2` }, { webhook_secret: 'dv-header-key' });

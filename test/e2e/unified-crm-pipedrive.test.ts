@@ -26,6 +26,7 @@ describe('unified CRM API over Pipedrive', () => {
     pipedrive = await startPipedriveApi();
     receiver = await startReceiver();
     rememberSecret('Pipedrive API token', 'pipedrive-token');
+    rememberSecret('Pipedrive webhook basic-auth pair', 'switchyard:hook-pass');
     const apiKey = (await hub.createEnvironment('pipedrive')).apiKey;
     client = unifiedClient(hub, apiKey);
     account = await client.connect('pipedrive', { api_key: 'pipedrive-token' }, { base_url: pipedrive.url }, { webhook_secret: 'switchyard:hook-pass' });

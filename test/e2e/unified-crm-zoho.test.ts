@@ -32,6 +32,7 @@ describe('unified CRM API over Zoho CRM', () => {
     });
     hub = await startTestHub(nats.url, { SWITCHYARD_MAPPINGS_DIR: mappings.dir });
     receiver = await startReceiver();
+    rememberSecret('Zoho channel token', 'zoho-channel-token');
     const apiKey = (await hub.createEnvironment('zoho')).apiKey;
     client = unifiedClient(hub, apiKey);
     const grant = zoho.oauth.issue();

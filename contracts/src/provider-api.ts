@@ -81,6 +81,11 @@ export const ApiOperation = z.object({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
   path: z.string().min(1),
   query: z.string().optional(),
+  /**
+   * Headers sent with the call. A value may name request values — `{limit}`, `{updated_after}`, `{id}`,
+   * `{config.<key>}` (`Prefer: odata.maxpagesize={limit}`, `If-Modified-Since: {updated_after}`); a header
+   * whose value is absent for this request is left out.
+   */
   headers: z.record(z.string(), z.string()).default({}),
   body: z.string().optional(),
   records: z.string().optional(),

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,20 @@ describe('switchyard CLI', () => {
     expect(interpreted.code).toBe(0);
     expect(interpreted.stdout).toMatch(/ok {2}bamboohr .*, 5\/6 expressions compiled/);
     expect(interpreted.stdout).toContain('jsonata  bamboohr/webhook.jsonata: function $eval');
+  });
+
+  it('mappings lint: fails on a webhook mapping that asks to enrich what its provider cannot get, naming the fixture', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'swy-lint-enrich-'));
+    dirs.push(dir);
+    await cp(join(MAPPINGS, 'bamboohr'), join(dir, 'bamboohr'), { recursive: true });
+    const file = join(dir, 'bamboohr', 'provider.json');
+    const definition = JSON.parse(await readFile(file, 'utf8'));
+    delete definition.api.resources['hris/employees'].get; // the shipped definition minus the read its thin events need
+    await writeFile(file, JSON.stringify(definition));
+    const gap = await switchyard('mappings', 'lint', '--dir', dir);
+    expect(gap.code).toBe(1);
+    expect(gap.stdout).toMatch(/error {4}bamboohr\/fixtures\/[\w-]+\.json: hris\/employees:\w+ asks to enrich hris\/employees, which api\.resources cannot get/);
+    expect(gap.stderr).toContain('SWY_ERR_CONFIG_INVALID');
   });
 
   it('mappings test: prints the events of a payload, with an account override deep-merged over the base', async () => {

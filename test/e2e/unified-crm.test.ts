@@ -3,10 +3,9 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
+import { unifiedClient } from '../harness/unified-client.js';
 import { startHubSpotApi, type HubSpotApi, type HubSpotObjectType } from '../simulators/hubspot-api.js';
 import { startSalesforceApi, type SalesforceApi, type SObjectType } from '../simulators/salesforce-api.js';
-
-type Answer = { status: number; headers: Headers; body: any };
 
 /**
  * A loopback relay in front of the HubSpot simulator that can hold a POST until released: the simulator
@@ -53,41 +52,17 @@ describe('unified CRM API over HubSpot and Salesforce', () => {
   let hubspot: HubSpotApi;
   let salesforce: SalesforceApi;
   let gate: Awaited<ReturnType<typeof startGate>>;
-  let apiKey: string;
   let hs: string; // private-app token: its calls carry the daily pair of headers
   let hsOAuth: string; // OAuth token: no daily pair
   let hsGated: string; // behind the gate
   let sf: string;
 
-  const call = async (method: string, path: string, account: string, options: { body?: unknown; key?: string } = {}): Promise<Answer> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, 'x-integrated-account-id': account };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.key) headers['idempotency-key'] = options.key;
-    const response = await fetch(`${hub.url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
-  const get = (path: string, account: string) => call('GET', path, account);
-  const connect = async (provider: string, credentials: Record<string, unknown>, config: Record<string, unknown>) => {
-    const created = await hub.call('POST', '/v1/integrated-accounts', { token: apiKey, body: { provider, credentials, config } });
-    expect(created.status).toBe(201);
-    return created.body.id as string;
-  };
+  let client: ReturnType<typeof unifiedClient>;
+  const call: ReturnType<typeof unifiedClient>['call'] = (...args) => client.call(...args);
+  const get = (path: string, account: string) => client.get(path, account);
+  const connect = async (provider: string, credentials: Record<string, unknown>, config: Record<string, unknown>) => (await client.connect(provider, credentials, config)).id;
   /** Follows `next_cursor` to the end; returns every remote id in order and the number of pages. */
-  const walk = async (resource: string, account: string, limit: number) => {
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const page = await get(`/unified/${resource}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, account);
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      expect(page.body.result.length).toBeLessThanOrEqual(limit);
-      ids.push(...page.body.result.map((r: { remote_id: string }) => r.remote_id));
-      cursor = page.body.next_cursor;
-      pages++;
-    } while (cursor && pages < 50);
-    return { ids, pages };
-  };
+  const walk = (resource: string, account: string, limit: number) => client.walk(resource, account, limit);
   const hubspotIds = (type: HubSpotObjectType) => [...hubspot.state.objects[type].values()].filter((o) => !o.archived).map((o) => o.id);
   const salesforceIds = (type: SObjectType) => [...salesforce.state.records.values()].filter((r) => r.type === type).map((r) => String(r.fields.Id)).sort();
   const hsPosts = () => hubspot.state.requests['POST /crm/v3/objects/contacts'] ?? 0;
@@ -99,7 +74,8 @@ describe('unified CRM API over HubSpot and Salesforce', () => {
     hubspot = await startHubSpotApi();
     salesforce = await startSalesforceApi();
     gate = await startGate(hubspot.url);
-    apiKey = (await hub.createEnvironment('crm')).apiKey;
+    const apiKey = (await hub.createEnvironment('crm')).apiKey;
+    client = unifiedClient(hub, apiKey);
     // `extra_properties` / `extra_fields` name the portal's custom properties and the org's custom fields to read.
     const hsConfig = { base_url: hubspot.url, extra_properties: { contacts: ['customer_tier'] } };
     hs = await connect('hubspot', { access_token: 'pat-na1-simulator' }, hsConfig);

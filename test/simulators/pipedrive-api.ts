@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply } from 'fastify';
 import { rememberSecret } from '../harness/log-audit.js';
+import { mountPipedriveCrm, type PipedriveCrmState, type PipedriveEntity } from './pipedrive-crm.js';
 import { isLoopbackHttp } from './registration-urls.js';
 
 /** A webhook as the simulator stores it (Pipedrive's `POST /v1/webhooks` fields). */
@@ -23,6 +24,8 @@ export interface PipedriveWebhook {
 export interface PipedriveApi {
   readonly url: string;
   readonly hooks: Map<number, PipedriveWebhook>;
+  /** The v2 CRM records (persons, organizations, deals, activities) and their knobs. */
+  readonly crm: PipedriveCrmState;
   /** Sends a v2 event to every active webhook matching `entity` and `action`, with its basic-auth pair; resolves with each status. */
   send(entity: string, action: 'create' | 'change' | 'delete', id: number, data: Record<string, unknown>): Promise<number[]>;
   close(): Promise<void>;
@@ -45,7 +48,7 @@ const fail = (reply: FastifyReply, status: number, error: string) => reply.code(
  * 40 webhooks per user. Pipedrive's answer to the 41st is not in these sources: the simulator answers 400
  * with an error naming the limit (S). `GET /v1/webhooks` lists, `DELETE /v1/webhooks/{id}` removes.
  */
-export async function startPipedriveApi(options: { apiTokens?: Record<string, number> } = {}): Promise<PipedriveApi> {
+export async function startPipedriveApi(options: { apiTokens?: Record<string, number>; counts?: Partial<Record<PipedriveEntity | 'leads', number>> } = {}): Promise<PipedriveApi> {
   const tokens = new Map(Object.entries(options.apiTokens ?? { 'pipedrive-token': 1201 }));
   const hooks = new Map<number, PipedriveWebhook>();
   let next = 50;
@@ -55,6 +58,7 @@ export async function startPipedriveApi(options: { apiTokens?: Record<string, nu
     const token = req.headers['x-api-token'];
     if (typeof token !== 'string' || !tokens.has(token)) return fail(reply, 401, 'You need to be authorized to make this request.');
   });
+  const crm = mountPipedriveCrm(app, { counts: options.counts ?? {} });
   app.post<{ Body: Partial<PipedriveWebhook> }>('/v1/webhooks', async (req, reply) => {
     const body = req.body ?? {};
     const url = typeof body.subscription_url === 'string' ? body.subscription_url : '';
@@ -90,6 +94,7 @@ export async function startPipedriveApi(options: { apiTokens?: Record<string, nu
   return {
     url,
     hooks,
+    crm,
     send: async (entity, action, id, data) => {
       const statuses: number[] = [];
       for (const hook of hooks.values()) {

@@ -1,5 +1,8 @@
 import Fastify, { type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { derived, SCHEMA, seedObject, type SObjectType } from './salesforce-objects.js';
+
+export type { SObjectType };
 
 /** Options for {@link startSalesforceApi}. */
 export interface SalesforceApiOptions {
@@ -9,6 +12,8 @@ export interface SalesforceApiOptions {
   contacts?: number;
   /** Seeded Accounts. Default 25. */
   accounts?: number;
+  /** Seeded Leads, Opportunities, Tasks and Events. Default 230, 150, 60, 40. */
+  objects?: Partial<Record<'Lead' | 'Opportunity' | 'Task' | 'Event', number>>;
   /**
    * Records per query batch when the client sends no `Sforce-Query-Options: batchSize`. Salesforce documents
    * batches as "up to 2 000, may be smaller"; 100 makes the seed span three batches. Default 100.
@@ -24,8 +29,6 @@ export interface SObjectRow {
   fields: Record<string, unknown>;
 }
 
-/** The sObjects this simulator serves. */
-export type SObjectType = 'Contact' | 'Account';
 
 /** Knobs and counters of a running {@link startSalesforceApi}. */
 export interface SalesforceApiState {
@@ -49,16 +52,6 @@ export interface SalesforceApi {
   close(): Promise<void>;
 }
 
-const SCHEMA: Record<SObjectType, { prefix: string; fields: readonly string[]; required: readonly string[] }> = {
-  Contact: {
-    prefix: '003',
-    fields: ['Id', 'FirstName', 'LastName', 'Email', 'AccountId', 'Tier__c', 'CreatedDate', 'LastModifiedDate'],
-    required: ['LastName'],
-  },
-  Account: { prefix: '001', fields: ['Id', 'Name', 'Industry', 'CreatedDate', 'LastModifiedDate'], required: ['Name'] },
-};
-// System fields: Salesforce refuses them in a write body rather than ignoring them.
-const READ_ONLY = new Set(['Id', 'CreatedDate', 'LastModifiedDate']);
 const FIRST = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Esi', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jon'];
 const SEED_EPOCH = Date.UTC(2024, 0, 1);
 
@@ -77,7 +70,7 @@ const sfDate = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
 export async function startSalesforceApi(options: SalesforceApiOptions = {}): Promise<SalesforceApi> {
   const records = new Map<string, SObjectRow>();
   const deleted = new Set<string>();
-  const serial: Record<SObjectType, number> = { Contact: 0, Account: 0 };
+  const serial: Record<SObjectType, number> = { Contact: 0, Account: 0, Lead: 0, Opportunity: 0, Task: 0, Event: 0 };
   const newId = (type: SObjectType) => `${SCHEMA[type].prefix}Dn0000${String(++serial[type]).padStart(6, '0')}AAA`;
   // A query locator keeps the snapshot it was created from, so writes between batches cause no gaps or repeats.
   const locators = new Map<string, Snapshot>();
@@ -110,6 +103,16 @@ export async function startSalesforceApi(options: SalesforceApiOptions = {}): Pr
         CreatedDate: sfDate(SEED_EPOCH), LastModifiedDate: sfDate(modified),
       },
     });
+  }
+
+  const contactIds = [...records.values()].filter((r) => r.type === 'Contact').map((r) => String(r.fields.Id));
+  const counts = { Lead: 230, Opportunity: 150, Task: 60, Event: 40, ...options.objects };
+  for (const type of ['Lead', 'Opportunity', 'Task', 'Event'] as const) {
+    for (let i = 1; i <= counts[type]; i += 1) {
+      const Id = newId(type);
+      const at = { created: sfDate(SEED_EPOCH), modified: sfDate(SEED_EPOCH + i * 13 * 60_000) };
+      records.set(Id, { type, fields: { ...blank(type), Id, ...seedObject(type, i, at, { accounts: accountIds, contacts: contactIds }) } });
+    }
   }
 
   const app = Fastify({ logger: false });
@@ -185,7 +188,8 @@ export async function startSalesforceApi(options: SalesforceApiOptions = {}): Pr
     if (errors.length) return reply.code(400).send(errors);
     const Id = newId(type);
     const now = sfDate(Date.now());
-    records.set(Id, { type, fields: { ...blank(type), ...(req.body as object), Id, CreatedDate: now, LastModifiedDate: now } });
+    const fields: Record<string, unknown> = { ...blank(type), ...(req.body as object), Id, CreatedDate: now, LastModifiedDate: now };
+    records.set(Id, { type, fields: Object.assign(fields, derived(type, fields, records)) });
     return reply.code(201).send({ id: Id, success: true, errors: [] });
   });
 
@@ -195,6 +199,7 @@ export async function startSalesforceApi(options: SalesforceApiOptions = {}): Pr
     const errors = validate(found.type, req.body, found.fields);
     if (errors.length) return reply.code(400).send(errors);
     Object.assign(found.fields, req.body as object, { LastModifiedDate: sfDate(Date.now()) });
+    Object.assign(found.fields, derived(found.type, found.fields, records));
     return reply.code(204).send();
   });
 
@@ -221,7 +226,7 @@ export async function startSalesforceApi(options: SalesforceApiOptions = {}): Pr
     const values = body as Record<string, unknown>;
     for (const name of Object.keys(values)) {
       if (!SCHEMA[type].fields.includes(name)) errors.push(err('INVALID_FIELD', `No such column '${name}' on sobject of type ${type}`));
-      else if (READ_ONLY.has(name))
+      else if (SCHEMA[type].readOnly.includes(name))
         errors.push(err('INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [name]));
     }
     const missing = SCHEMA[type].required.filter((name) => ((name in values ? values[name] : existing?.[name]) ?? '') === '');
@@ -230,6 +235,11 @@ export async function startSalesforceApi(options: SalesforceApiOptions = {}): Pr
       errors.push(err('INVALID_EMAIL_ADDRESS', `Email: invalid email address: ${values.Email}`, ['Email']));
     if (values.AccountId != null && records.get(String(values.AccountId))?.type !== 'Account')
       errors.push(err('MALFORMED_ID', `Account ID: id value of incorrect type: ${String(values.AccountId)}`, ['AccountId']));
+    for (const lookup of ['WhoId', 'WhatId'] as const) {
+      if (values[lookup] != null && !records.has(String(values[lookup]))) errors.push(err('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id`, [lookup]));
+    }
+    if (type === 'Opportunity' && values.Probability != null && !(typeof values.Probability === 'number' && values.Probability >= 0 && values.Probability <= 100))
+      errors.push(err('NUMBER_OUTSIDE_VALID_RANGE', `Probability (%): value outside of valid range on numeric field: ${String(values.Probability)}`, ['Probability']));
     return errors;
   }
 
@@ -248,7 +258,7 @@ const blank = (type: SObjectType) => Object.fromEntries(SCHEMA[type].fields.map(
 const ID_KEY = '__sfId';
 
 /**
- * A small SOQL subset: `SELECT f, … FROM Contact|Account [WHERE f op v [AND …]] [ORDER BY f [ASC|DESC]]
+ * A small SOQL subset: `SELECT f, … FROM <sObject> [WHERE f op v [AND …]] [ORDER BY f [ASC|DESC]]
  * [LIMIT n]`, names case-insensitive as in SOQL, answered with Salesforce's error codes otherwise.
  */
 function runSoql(q: string, records: Map<string, SObjectRow>): { type: SObjectType; rows: Array<Record<string, unknown>> } | { error: SfError } {
@@ -270,7 +280,7 @@ function runSoql(q: string, records: Map<string, SObjectRow>): { type: SObjectTy
     const field = c && resolve(c[1]!);
     if (!c || !field) return { error: err('MALFORMED_QUERY', `unexpected token: '${clause.trim()}'`) };
     const literal = c[3]!.startsWith("'") ? c[3]!.slice(1, -1) : c[3]!.toLowerCase() === 'null' ? null : c[3]!;
-    const isDate = field.endsWith('Date');
+    const isDate = /Date(Time)?$/.test(field);
     const key = (v: unknown) => (v == null ? null : isDate ? Date.parse(String(v).replace('+0000', 'Z')) : String(v));
     const want = key(literal);
     conditions.push((row) => compare(key(row[field]), c[2]!, want));

@@ -3,6 +3,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { rememberSecret } from '../harness/log-audit.js';
 import { startOAuth2Provider, type OAuth2ProviderSimulator } from './oauth2-provider.js';
 import { isLoopbackHttp } from './registration-urls.js';
+import { mountZohoRecords, zohoRecordsState, type ZohoRecordsState } from './zoho-records.js';
 
 /** A watch channel as the simulator stores it. */
 export interface ZohoChannel {
@@ -23,6 +24,8 @@ export interface ZohoApi {
   readonly channels: Map<string, ZohoChannel>;
   /** Every enable (POST) and update (PUT) of a channel: its id and the expiry it replaced (null for a new one). */
   readonly changes: Array<{ channel_id: string; previous: string | null; next: string }>;
+  /** The records API: Contacts, Accounts, Deals, Leads, request counts, throttling. */
+  readonly crm: ZohoRecordsState;
   /** Sends a notification for `module` records to every live channel watching them; resolves with each status. */
   notify(module: string, operation: 'insert' | 'update' | 'delete', ids: string[]): Promise<number[]>;
   close(): Promise<void>;
@@ -48,6 +51,7 @@ export async function startZohoApi(): Promise<ZohoApi> {
   const oauth = await startOAuth2Provider({ clientId: 'zoho-client', clientSecret: 'zoho-secret', accessTokenTtlS: 3_600 });
   const channels = new Map<string, ZohoChannel>();
   const changes: ZohoApi['changes'] = [];
+  const records = zohoRecordsState();
   const live = (c: ZohoChannel | undefined) => (c && Date.parse(c.channel_expiry) > Date.now() ? c : undefined);
   const app = Fastify({ logger: false, forceCloseConnections: true });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -94,6 +98,7 @@ export async function startZohoApi(): Promise<ZohoApi> {
       for (const id of ids) channels.delete(id);
       return { watch: ids.map((id) => ({ code: 'SUCCESS', details: { channel_id: id }, message: 'Successfully unsubscribed from actions-watch', status: 'success' })) };
     });
+    mountZohoRecords(crm, records);
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -103,6 +108,7 @@ export async function startZohoApi(): Promise<ZohoApi> {
     oauth,
     channels,
     changes,
+    crm: records,
     notify: async (module, operation, ids) => {
       const statuses: number[] = [];
       for (const channel of channels.values()) {

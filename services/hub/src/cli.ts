@@ -3,14 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge, MappingDocument, MappingOverride, SwitchyardError } from '@switchyard/contracts';
-import { MappingEngine, mappingVersion, normalize, ProviderCatalog, providerExpressions } from '@switchyard/mapping';
+import { enrichmentGaps, MappingEngine, mappingVersion, normalize, ProviderCatalog, providerExpressions } from '@switchyard/mapping';
 import { syntheticAccount } from '@switchyard/stores';
 import { isPollingCommand, pollingCommand, POLLING_USAGE } from './cli-polling.js';
 
 const USAGE = `usage:
   switchyard mappings lint [--dir <mappings dir>]
       validate every provider definition and compile every JSONata expression; says which run
-      compiled and which on the jsonata interpreter, and why
+      compiled and which on the jsonata interpreter, and why; fails when a webhook mapping asks to
+      enrich a resource its provider's api section cannot get (shown by the provider's fixtures)
   switchyard mappings test <provider> <payload.json> [--account-override <override.json>] [--config <config.json>] [--dir <mappings dir>]
       print the events a webhook payload produces (nothing is published); the override is a partial
       mapping document ({"webhook": {"mapping"?, "bindings"?}}), deep-merged over the base
@@ -21,13 +22,16 @@ const readJson = async (path: string): Promise<unknown> => JSON.parse(await read
 /**
  * `switchyard mappings lint`: loads the catalog, which validates and compiles everything, and says
  * what it found — per provider, how many of its expressions run compiled, and for each one that runs
- * on the jsonata interpreter instead, where it is and why.
+ * on the jsonata interpreter instead, where it is and why. A webhook mapping that asks to enrich a
+ * resource its provider's `api` section has no `get` for is an error (exit 1): its events could only
+ * ever go out `enrichment: failed`.
  */
 async function lint(dir: string | undefined): Promise<number> {
   const engine = new MappingEngine();
   const catalog = await ProviderCatalog.load(dir, engine);
   let total = 0;
   let compiled = 0;
+  let gaps = 0;
   for (const provider of catalog.list()) {
     const d = provider.definition;
     const parts = d.webhook ? [`${d.webhook.verify.map((v) => v.scheme).join('+')}`, `${d.webhook.handshakes.length} handshake(s)`, d.webhook.app_routing ? 'app-level' : 'per-account'] : ['no webhooks'];
@@ -40,8 +44,16 @@ async function lint(dir: string | undefined): Promise<number> {
     parts.push(`${expressions.length - fallbacks.length}/${expressions.length} expressions compiled`);
     process.stdout.write(`ok  ${d.slug.padEnd(20)} ${parts.join(', ')}\n`);
     for (const e of fallbacks) process.stdout.write(`      jsonata  ${e.where}: ${e.compiled.reason}\n`);
+    for (const gap of await enrichmentGaps(engine, provider)) {
+      gaps++;
+      process.stdout.write(`      error    ${d.slug}/fixtures/${gap.fixture}: ${gap.type} asks to enrich ${gap.resource}, which api.resources cannot get\n`);
+    }
   }
   process.stdout.write(`${catalog.list().length} provider definitions valid; ${compiled} of ${total} expressions run compiled, ${total - compiled} on the jsonata interpreter\n`);
+  if (gaps > 0) {
+    process.stderr.write(`switchyard: SWY_ERR_CONFIG_INVALID: ${gaps} enrichment(s) of a resource the provider cannot get\n`);
+    return 1;
+  }
   return 0;
 }
 

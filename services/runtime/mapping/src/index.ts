@@ -15,4 +15,5 @@ export { ExpressionSandbox, type SandboxOptions } from './sandbox.js';
 export { registerMappingFunctions, type MappingFunctionContext, type MoneyValue } from './mapping-functions.js';
 /** The pure functions behind the mapping library (`mappingFunctions.phone('020 7946 0000', 44)`). */
 export * as mappingFunctions from './mapping-functions.js';
+export { enrichmentGaps, type EnrichmentGap } from './enrichment-lint.js';
 export { eventId, normalize, type MappingAccount, type RawDelivery } from './normalize.js';

@@ -19,3 +19,32 @@ export function baseUrlFor(template: string, config: Record<string, unknown>): s
   const override = typeof config.base_url === 'string' && config.base_url !== '' ? config.base_url : undefined;
   return (override ?? renderTemplate(template, { config })).replace(/\/+$/, '');
 }
+
+/** The request values a declared header may name: `{limit}`, `{updated_after}`, `{id}`, `{config.<key>}`. */
+export interface HeaderValues {
+  config: Record<string, unknown>;
+  input: Record<string, unknown>;
+  id?: string | undefined;
+}
+
+/**
+ * Fills the request values of declared headers (`Prefer: odata.maxpagesize={limit}`,
+ * `If-Modified-Since: {updated_after}`), unencoded: they are header text, not URL parts. A header
+ * naming a value this request lacks (no `updated_after` given) is left out, so one declaration serves
+ * calls with and without it; a value with a line break is refused, so no header can be split.
+ */
+export function renderHeaders(headers: Record<string, string>, values: HeaderValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, template] of Object.entries(headers)) {
+    let missing = false;
+    const value = template.replace(/\{(config\.[A-Za-z0-9_]+|id|limit|updated_after)\}/g, (_match, key: string) => {
+      const v = key === 'id' ? values.id : key.startsWith('config.') ? values.config[key.slice('config.'.length)] : values.input[key];
+      if (v === undefined || v === null || v === '') missing = true;
+      return missing ? '' : String(v);
+    });
+    if (missing) continue;
+    if (/[\r\n]/.test(value)) throw new SwitchyardError('SWY_ERR_VALIDATION', `header '${name}' would carry a line break`);
+    out[name] = value;
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import { authorize, authorizedUrl } from './auth.js';
 import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
-import { baseUrlFor, renderTemplate } from './templates.js';
+import { baseUrlFor, renderHeaders, renderTemplate } from './templates.js';
 
 export { ProviderThrottled };
 
@@ -179,7 +179,8 @@ export class UnifiedEngine {
       if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     }
     const body = op.body ? JSON.stringify(await this.#engine.evaluate(`${slug} body`, op.body, scope)) : undefined;
-    const headers: Record<string, string> = { accept: 'application/json', ...op.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const declared = renderHeaders(op.headers, { config: target.account.config, input: options.input, id: options.id });
+    const headers: Record<string, string> = { accept: 'application/json', ...declared, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>
       this.#http.send({ method: op.method, url: authed, headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: authed }, accessToken) }, body });

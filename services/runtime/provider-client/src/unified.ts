@@ -36,6 +36,8 @@ export interface UnifiedAnswer<T> {
 
 interface CallOptions {
   input: Record<string, unknown>;
+  /** The page a list call asks for, for expressions that place it themselves (offset style without params). */
+  page?: { offset: number; limit: number } | undefined;
   id?: string;
   extraQuery?: Record<string, string>;
   url?: string | undefined;
@@ -92,7 +94,8 @@ export class UnifiedEngine {
       state = opened.state;
     }
     const paging = pageQuery(op.pagination, state, input.limit);
-    const reply = await this.#call(target, op, { input: { ...input, cursor: undefined }, extraQuery: paging.query, url: paging.url });
+    const page = { offset: state.o ?? 0, limit: input.limit };
+    const reply = await this.#call(target, op, { input: { ...input, cursor: undefined }, page, extraQuery: paging.query, url: paging.url });
     let records = await this.#records(target, op, reply, true);
     let next: PageState | undefined;
     if (op.pagination.style === 'none') {
@@ -161,7 +164,7 @@ export class UnifiedEngine {
     const api = target.provider.definition.api!;
     const slug = target.provider.definition.slug;
     const base = baseUrlFor(api.base_url, target.account.config);
-    const scope = { input: options.input, account: { id: target.account.id, config: target.account.config } };
+    const scope = { input: options.input, page: options.page, account: { id: target.account.id, config: target.account.config } };
     // Next-page URLs may be relative to the provider (Salesforce's nextRecordsUrl is a path).
     const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id })}`, `${base}/`);
     if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'next-page URL points outside the provider');
@@ -249,7 +252,12 @@ function pageQuery(pagination: Pagination, state: PageState, limit: number): { q
     case 'cursor':
       return { query: { ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}), ...(state.c ? { [pagination.param]: state.c } : {}) } };
     case 'offset':
-      return { query: { [pagination.offset_param]: String(state.o ?? 0), [pagination.limit_param]: String(limit) } };
+      return {
+        query: {
+          ...(pagination.offset_param ? { [pagination.offset_param]: String(state.o ?? 0) } : {}),
+          ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}),
+        },
+      };
     case 'page':
       return { query: { [pagination.page_param]: String(state.p ?? pagination.first_page), [pagination.per_page_param]: String(limit) } };
     case 'next_url':

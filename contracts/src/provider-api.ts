@@ -90,6 +90,13 @@ export const ApiOperation = z.object({
   records: z.string().optional(),
   map: z.string().optional(),
   remote_id: z.string().optional(),
+  /**
+   * For writes: the header that carries the provider's own idempotency key (NetSuite
+   * `X-NetSuite-Idempotency-Key`). When the customer sends `Idempotency-Key`, the hub sends here a UUID
+   * derived from the account and that key, so a retry after a lost answer cannot create a second record
+   * even when the hub's own replay record was never written.
+   */
+  idempotency_header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/).optional(),
   pagination: Pagination.default({ style: 'none' }),
 });
 export type ApiOperation = z.infer<typeof ApiOperation>;

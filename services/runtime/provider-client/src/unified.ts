@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SwitchyardError, UNIFIED_MODELS, type ApiOperation, type Pagination } from '@switchyard/contracts';
 import { openCursor, sealCursor, type CursorKey } from './cursor/index.js';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
@@ -41,6 +42,14 @@ interface CallOptions {
   id?: string;
   extraQuery?: Record<string, string>;
   url?: string | undefined;
+  /** The customer's Idempotency-Key of a write, for operations that declare `idempotency_header`. */
+  idempotencyKey?: string | undefined;
+}
+
+/** Options of a unified write. */
+export interface WriteOptions {
+  /** The customer's `Idempotency-Key`, forwarded (derived) to providers that take one. */
+  idempotencyKey?: string | undefined;
 }
 
 interface PageState {
@@ -118,9 +127,9 @@ export class UnifiedEngine {
     return { value: await this.#toUnified(target, resource, op, record, includeRemoteData), rateLimit: reply.rateLimit };
   }
 
-  async create(target: UnifiedTarget, resource: string, data: Record<string, unknown>): Promise<UnifiedAnswer<{ remote_id: string | null; result: Record<string, unknown> | null }>> {
+  async create(target: UnifiedTarget, resource: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string | null; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'create');
-    const reply = await this.#call(target, op, { input: { data } });
+    const reply = await this.#call(target, op, { input: { data }, idempotencyKey: options.idempotencyKey });
     const remoteId = op.remote_id ? await this.#engine.evaluate(this.#name(target, resource, 'create.remote_id'), op.remote_id, { body: reply.body, headers: reply.headers }) : undefined;
     const [record] = op.map ? await this.#records(target, op, reply, false) : [];
     return {
@@ -132,9 +141,9 @@ export class UnifiedEngine {
     };
   }
 
-  async update(target: UnifiedTarget, resource: string, id: string, data: Record<string, unknown>): Promise<UnifiedAnswer<{ remote_id: string; result: Record<string, unknown> | null }>> {
+  async update(target: UnifiedTarget, resource: string, id: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'update');
-    const reply = await this.#call(target, op, { input: { id, data }, id });
+    const reply = await this.#call(target, op, { input: { id, data }, id, idempotencyKey: options.idempotencyKey });
     const [record] = op.map && reply.body !== undefined && reply.body !== '' ? await this.#records(target, op, reply, false) : [];
     return { value: { remote_id: id, result: record === undefined ? null : await this.#toUnified(target, resource, op, record, false) }, rateLimit: reply.rateLimit };
   }
@@ -174,6 +183,10 @@ export class UnifiedEngine {
     }
     const body = op.body ? JSON.stringify(await this.#engine.evaluate(`${slug} body`, op.body, scope)) : undefined;
     const headers: Record<string, string> = { accept: 'application/json', ...op.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    if (op.idempotency_header && options.idempotencyKey) {
+      // Bound to the account and the resource call, so one customer key never collides across accounts.
+      headers[op.idempotency_header.toLowerCase()] = uuidFrom(deterministicId('idem', [target.account.id, op.method, op.path, options.idempotencyKey]));
+    }
     const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>
       this.#http.send({ method: op.method, url: authed, headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: authed }, accessToken) }, body });
@@ -242,6 +255,12 @@ export class UnifiedEngine {
       }
     }
   }
+}
+
+/** A UUID-shaped value (8-4-4-4-12 hex, version nibble 8: custom) from a deterministic id, for providers that want UUID keys. */
+function uuidFrom(id: string): string {
+  const hex = createHash('sha256').update(id).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The query (or URL) for the page a cursor state names. */

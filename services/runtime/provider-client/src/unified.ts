@@ -185,7 +185,7 @@ export class UnifiedEngine {
     const headers: Record<string, string> = { accept: 'application/json', ...op.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     if (op.idempotency_header && options.idempotencyKey) {
       // Bound to the account and the resource call, so one customer key never collides across accounts.
-      headers[op.idempotency_header.toLowerCase()] = uuidFrom(deterministicId('idem', [target.account.id, op.method, op.path, options.idempotencyKey]));
+      headers[op.idempotency_header.toLowerCase()] = uuidFrom(deterministicId('idem', [target.account.id, op.method, op.path, options.id ?? '', options.idempotencyKey]));
     }
     const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>

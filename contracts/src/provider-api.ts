@@ -59,8 +59,12 @@ export const Pagination = z.discriminatedUnion('style', [
   z.object({ style: z.literal('none') }),
   /** A provider cursor: `next` (JSONata over `{body, headers}`) gives the value for `param` on the next call. */
   z.object({ style: z.literal('cursor'), param: z.string().min(1), next: z.string().min(1), limit_param: z.string().optional() }),
-  /** Offset and limit; `has_more` (JSONata over `{body, headers}`) says whether to go on (default: a full page came back). */
-  z.object({ style: z.literal('offset'), offset_param: z.string().min(1), limit_param: z.string().min(1), has_more: z.string().optional() }),
+  /**
+   * Offset and limit; `has_more` (JSONata over `{body, headers}`) says whether to go on (default: a full page came back).
+   * Without `offset_param`/`limit_param` nothing is added to the URL: the `query` or `body` expression places
+   * `page.offset` and `page.limit` itself (QuickBooks' `STARTPOSITION … MAXRESULTS …` inside its query text).
+   */
+  z.object({ style: z.literal('offset'), offset_param: z.string().min(1).optional(), limit_param: z.string().min(1).optional(), has_more: z.string().optional() }),
   /** Page numbers; `has_more` as above (e.g. from `X-Total-Pages`). */
   z.object({ style: z.literal('page'), page_param: z.string().min(1), per_page_param: z.string().min(1), first_page: z.number().int().default(1), has_more: z.string().optional() }),
   /** A next-page URL in the body (`nextRecordsUrl`, `@odata.nextLink`): `next` gives it, absolute or relative to the base URL. */
@@ -72,8 +76,8 @@ export type Pagination = z.infer<typeof Pagination>;
 
 /**
  * One call to the provider. `path` may hold `{id}` and `{config.<key>}` placeholders. `query` and
- * `body` are JSONata over `{input, account}` (input: the customer's `limit`, `updated_after`, filters,
- * `id`, and for writes the unified record as `data`). `records` picks the provider records out of
+ * `body` are JSONata over `{input, account, page}` (input: the customer's `limit`, `updated_after`, filters,
+ * `id`, and for writes the unified record as `data`; page: `{offset, limit}` of a list call). `records` picks the provider records out of
  * `{body, headers}` (a list for `list`, one for `get`), `map` turns one provider record into the
  * unified model, and `remote_id` reads the id of a created record.
  */
@@ -91,6 +95,13 @@ export const ApiOperation = z.object({
   records: z.string().optional(),
   map: z.string().optional(),
   remote_id: z.string().optional(),
+  /**
+   * For writes: the header that carries the provider's own idempotency key (NetSuite
+   * `X-NetSuite-Idempotency-Key`). When the customer sends `Idempotency-Key`, the hub sends here a UUID
+   * derived from the account and that key, so a retry after a lost answer cannot create a second record
+   * even when the hub's own replay record was never written.
+   */
+  idempotency_header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/).optional(),
   pagination: Pagination.default({ style: 'none' }),
 });
 export type ApiOperation = z.infer<typeof ApiOperation>;

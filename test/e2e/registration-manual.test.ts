@@ -27,7 +27,7 @@ describe('webhook registration: manual providers and bad input', () => {
     return response.body;
   };
 
-  it.each(['hibob', 'rippling', 'salesforce', 'netsuite', 'standard-webhooks'])('%s: the account URL and the steps to paste it', async (provider) => {
+  it.each(['hibob', 'rippling', 'salesforce', 'netsuite', 'standard-webhooks', 'acumatica'])('%s: the account URL and the steps to paste it', async (provider) => {
     const account = await create({ provider, credentials: {}, register_webhooks: true });
     expect(account.webhook_registration).toMatchObject({ mode: 'manual', state: 'manual', provider_ids: [], webhook_url: account.webhook_url, manual: { secret_from: 'provider' } });
     const steps = account.webhook_registration.manual.steps.join('\n');

@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import * as providerAuth from '@switchyard/provider-auth';
+import { registerNetSuiteRecords, seedNetSuiteRecords, suiteQlTables, type NetSuiteInvoice, type NetSuiteVendor, type NetSuiteWrites } from './netsuite-records.js';
+import { suiteql } from './netsuite-suiteql.js';
 
 /** Token-based-auth credentials the simulated account accepts; sign with these unless testing a refusal. */
 export const NETSUITE_TEST_CREDENTIALS: providerAuth.OAuth1Credentials = {
@@ -18,6 +20,9 @@ export interface NetSuiteApiOptions {
   credentials?: providerAuth.OAuth1Credentials;
   /** Seeded customers (internal ids from 101). Default 250. */
   customers?: number;
+  /** Seeded vendors (ids from 2001) and customer invoices (ids from 5001). Default 60 and 130. */
+  vendors?: number;
+  invoices?: number;
   /** Account concurrency limit. Default 15: a standard tier's 5 plus 10 for one SuiteCloud Plus licence. */
   maxConcurrent?: number;
   /** Time each admitted request is held in flight, to make concurrency observable. Default 0. */
@@ -53,6 +58,10 @@ export interface NetSuiteApiState {
   /** Requests received per route (`POST /services/rest/query/v1/suiteql`), refused ones included. */
   readonly requests: Record<string, number>;
   readonly customers: Map<string, NetSuiteCustomer>;
+  readonly vendors: Map<string, NetSuiteVendor>;
+  readonly invoices: Map<string, NetSuiteInvoice>;
+  /** Customer creates and updates the record service ran, and the idempotency keys it remembers. */
+  readonly writes: NetSuiteWrites;
   /** The next `n` authenticated requests answer the concurrency 429 regardless of load. */
   throttleNext(n: number): void;
   resetPeak(): void;
@@ -67,14 +76,11 @@ export interface NetSuiteApi {
 
 const SEED_EPOCH = Date.UTC(2024, 0, 1);
 const RFC9110 = 'https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5';
-// SuiteQL column names (lower-case, as SuiteQL answers) → record-service fields.
-const COLUMNS: Record<string, keyof NetSuiteCustomer> = {
-  id: 'id', entityid: 'entityId', companyname: 'companyName', email: 'email', isperson: 'isPerson', datecreated: 'dateCreated', lastmodifieddate: 'lastModifiedDate',
-};
 
 /**
- * Starts a NetSuite REST web services simulator on 127.0.0.1: the record service (`customer` list and get)
- * and SuiteQL, both paged by `limit`/`offset` with `hasMore`; every request must carry an OAuth 1.0a TBA
+ * Starts a NetSuite REST web services simulator on 127.0.0.1: the record service (`customer` list, get,
+ * create and update with `X-NetSuite-Idempotency-Key`; `vendor` and `invoice` get) and SuiteQL over
+ * `customer`, `vendor` and `transaction`, both paged by `limit`/`offset` with `hasMore`; every request must carry an OAuth 1.0a TBA
  * header (HMAC-SHA256, realm unsigned) that the simulator verifies by recomputing the signature; account
  * concurrency governance answers 429 beyond `maxConcurrent` requests in flight.
  */
@@ -88,6 +94,9 @@ export async function startNetSuiteApi(options: NetSuiteApiOptions = {}): Promis
       dateCreated: iso(SEED_EPOCH), lastModifiedDate: iso(SEED_EPOCH + i * 13 * 60_000),
     });
   }
+  const { vendors, invoices } = seedNetSuiteRecords(customers, { vendors: options.vendors ?? 60, invoices: options.invoices ?? 130 });
+  const tables = suiteQlTables(customers, vendors, invoices);
+  const writes: NetSuiteWrites = { creates: 0, updates: 0, handled: 0, holdNextAnswerMs: 0, lastKey: undefined, keys: new Map() };
   const c = { inFlight: 0, peak: 0, rejected: 0, throttle: 0 };
   const nonces = new Set<string>();
   const state: NetSuiteApiState = {
@@ -98,6 +107,9 @@ export async function startNetSuiteApi(options: NetSuiteApiOptions = {}): Promis
     get concurrencyRejections() { return c.rejected; },
     requests: {},
     customers,
+    vendors,
+    invoices,
+    writes,
     throttleNext: (n) => void (c.throttle = n),
     resetPeak: () => void (c.peak = c.inFlight),
   };
@@ -149,10 +161,12 @@ export async function startNetSuiteApi(options: NetSuiteApiOptions = {}): Promis
     if (!/\btransient\b/i.test(String(req.headers.prefer ?? ''))) return problem(reply, 400, 'Bad Request', 'INVALID_HEADER', 'SuiteQL queries require the Prefer: transient header.', { 'o:errorHeader': 'Prefer' });
     const paging = pagingOf(req.query, reply);
     if (!paging) return reply;
-    const result = typeof req.body?.q === 'string' ? suiteql(req.body.q, customers) : 'Missing q.';
+    const result = typeof req.body?.q === 'string' ? suiteql(req.body.q, tables) : 'Missing q.';
     if (typeof result === 'string') return problem(reply, 400, 'Bad Request', 'INVALID_PARAMETER', `Invalid search query. Detailed unprocessed description follows. Search error occurred: ${result}`);
     return collection(reply, '/services/rest/query/v1/suiteql', paging, result.slice(paging.offset, paging.offset + paging.limit), result.length);
   });
+
+  registerNetSuiteRecords(app, { url: () => url, customers, vendors, invoices, writes, problem, json });
 
   const self = (path: string) => ({ rel: 'self', href: `${url}${path}` });
   function collection(reply: FastifyReply, path: string, { limit, offset }: { limit: number; offset: number }, items: object[], total: number) {
@@ -224,69 +238,3 @@ function problem(reply: FastifyReply, status: number, title: string, code: strin
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-/**
- * A SuiteQL subset over `customer`: `SELECT col | TO_CHAR(col, 'fmt') [AS alias], … FROM customer
- * [WHERE col op literal [AND …]] [ORDER BY col [ASC|DESC]]`; literals may be `TO_TIMESTAMP('…', '…')` or
- * `TO_DATE`. As SuiteQL does, values come back as strings, dates in the user's format (M/D/YYYY), booleans
- * as `T`/`F`, and empty values are left out. Returns the error text on an unsupported query.
- */
-function suiteql(q: string, customers: Map<string, NetSuiteCustomer>): Array<Record<string, unknown>> | string {
-  const m = /^\s*SELECT\s+(.+?)\s+FROM\s+(\w+)(?:\s+WHERE\s+(.+?))?(?:\s+ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?)?\s*$/is.exec(q);
-  if (!m) return 'Invalid or unsupported search.';
-  if (m[2]!.toLowerCase() !== 'customer') return `Record '${m[2]}' was not found.`;
-  const missing = (col: string) => `Field '${col}' for record 'customer' was not found. Reason: NOT_EXPOSED - Not available for channel SEARCH`;
-  const select: Array<{ out: string; col: string; fmt?: string }> = [];
-  for (const item of m[1]!.split(/,(?![^(]*\))/).map((s) => s.trim())) {
-    const f = /^(?:TO_CHAR\(\s*(\w+)\s*,\s*'([^']*)'\s*\)|(\w+))(?:\s+AS\s+(\w+))?$/i.exec(item);
-    const col = (f?.[1] ?? f?.[3])?.toLowerCase();
-    if (!f || !col) return 'Invalid or unsupported search.';
-    if (!COLUMNS[col]) return missing(col);
-    select.push({ out: (f[4] ?? col).toLowerCase(), col, ...(f[2] ? { fmt: f[2] } : {}) });
-  }
-  const tests: Array<(x: NetSuiteCustomer) => boolean> = [];
-  for (const clause of m[3] ? m[3].split(/\s+AND\s+/i) : []) {
-    const w = /^(\w+)\s*(<>|!=|>=|<=|=|>|<)\s*(?:TO_(?:TIMESTAMP|DATE)\(\s*'([^']*)'[^)]*\)|'([^']*)'|(\d+))$/i.exec(clause.trim());
-    const col = w?.[1]?.toLowerCase();
-    if (!w || !col) return 'Invalid or unsupported search.';
-    const field = COLUMNS[col];
-    if (!field) return missing(col);
-    const isDate = field.endsWith('Date') || field === 'dateCreated';
-    const key = (v: unknown) => (v === undefined ? undefined : isDate ? Date.parse(String(v).replace(' ', 'T').replace(/(\d\d:\d\d(:\d\d)?)$/, '$1Z')) : field === 'id' ? Number(v) : String(v));
-    const want = key(w[3] ?? w[4] ?? w[5]);
-    const op = w[2] === '<>' ? '!=' : w[2]!;
-    tests.push((x) => {
-      const have = key(x[field]);
-      if (have === undefined || want === undefined) return false;
-      return op === '=' ? have === want : op === '!=' ? have !== want : op === '>' ? have > want : op === '>=' ? have >= want : op === '<' ? have < want : have <= want;
-    });
-  }
-  const sortCol = m[4]?.toLowerCase() ?? 'id';
-  const sortField = COLUMNS[sortCol];
-  if (!sortField) return missing(sortCol);
-  const dir = m[5]?.toUpperCase() === 'DESC' ? -1 : 1;
-  const sortKey = (x: NetSuiteCustomer) => (sortField === 'id' ? Number(x.id) : String(x[sortField] ?? ''));
-  return [...customers.values()]
-    .filter((x) => tests.every((t) => t(x)))
-    .sort((a, b) => dir * (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
-    .map((x) => {
-      const row: Record<string, unknown> = { links: [] };
-      for (const { out, col, fmt } of select) {
-        const value = x[COLUMNS[col]!];
-        if (value === undefined) continue;
-        row[out] = typeof value === 'boolean' ? (value ? 'T' : 'F') : col.includes('date') ? formatDate(String(value), fmt) : String(value);
-      }
-      return row;
-    });
-}
-
-/** `TO_CHAR` format tokens (YYYY MM DD HH24 MI SS and "quoted" text); without one, NetSuite's default M/D/YYYY. */
-function formatDate(isoValue: string, fmt: string | undefined): string {
-  const d = new Date(isoValue);
-  if (!fmt) return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()}`;
-  const two = (n: number) => String(n).padStart(2, '0');
-  const parts: Record<string, string> = {
-    YYYY: String(d.getUTCFullYear()), MM: two(d.getUTCMonth() + 1), DD: two(d.getUTCDate()), HH24: two(d.getUTCHours()), MI: two(d.getUTCMinutes()), SS: two(d.getUTCSeconds()),
-  };
-  return fmt.replace(/YYYY|MM|DD|HH24|MI|SS|"([^"]*)"/g, (token, literal: string | undefined) => literal ?? parts[token] ?? token);
-}

@@ -107,19 +107,25 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RequestParts, e
   app.post<Params>('/unified/:category/:resource', async (request, reply) => {
     const { environment, resource, target: t } = await target(request);
     const { data } = parseInput(WriteBody, request.body);
-    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(201, () => engine.create(t, resource, data))));
+    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(201, () => engine.create(t, resource, data, { idempotencyKey: idempotencyKeyOf(request) }))));
   });
 
   app.patch<Params>('/unified/:category/:resource/:id', async (request, reply) => {
     const { environment, resource, target: t } = await target(request);
     const { data } = parseInput(WriteBody, request.body);
-    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(200, () => engine.update(t, resource, request.params.id!, data))));
+    return send(reply, await idempotent(request, environment.id, t.account.id, () => run(200, () => engine.update(t, resource, request.params.id!, data, { idempotencyKey: idempotencyKeyOf(request) }))));
   });
 
   app.delete<Params>('/unified/:category/:resource/:id', async (request, reply) => {
     const { environment, resource, target: t } = await target(request);
     return send(reply, await idempotent(request, environment.id, t.account.id, () => run(200, () => engine.delete(t, resource, request.params.id!))));
   });
+}
+
+/** The customer's `Idempotency-Key`, when one was sent. */
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  return typeof key === 'string' && key !== '' ? key : undefined;
 }
 
 /** A unified call's answer, ready to send or to remember for an idempotent replay. */

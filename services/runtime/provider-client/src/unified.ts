@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SwitchyardError, UNIFIED_MODEL_CHECKS, UNIFIED_MODELS, type ApiOperation, type Pagination } from '@switchyard/contracts';
 import { openCursor, sealCursor, type CursorKey } from './cursor/index.js';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
@@ -36,9 +37,19 @@ export interface UnifiedAnswer<T> {
 
 interface CallOptions {
   input: Record<string, unknown>;
+  /** The page a list call asks for, for expressions that place it themselves (offset style without params). */
+  page?: { offset: number; limit: number } | undefined;
   id?: string;
   extraQuery?: Record<string, string>;
   url?: string | undefined;
+  /** The customer's Idempotency-Key of a write, for operations that declare `idempotency_header`. */
+  idempotencyKey?: string | undefined;
+}
+
+/** Options of a unified write. */
+export interface WriteOptions {
+  /** The customer's `Idempotency-Key`, forwarded (derived) to providers that take one. */
+  idempotencyKey?: string | undefined;
 }
 
 interface PageState {
@@ -92,7 +103,8 @@ export class UnifiedEngine {
       state = opened.state;
     }
     const paging = pageQuery(op.pagination, state, input.limit);
-    const reply = await this.#call(target, op, { input: { ...input, cursor: undefined }, extraQuery: paging.query, url: paging.url });
+    const page = { offset: state.o ?? 0, limit: input.limit };
+    const reply = await this.#call(target, op, { input: { ...input, cursor: undefined }, page, extraQuery: paging.query, url: paging.url });
     let records = await this.#records(target, op, reply, true);
     let next: PageState | undefined;
     if (op.pagination.style === 'none') {
@@ -124,9 +136,9 @@ export class UnifiedEngine {
     return { value: await this.#toUnified(target, resource, op, record, includeRemoteData), rateLimit: reply.rateLimit };
   }
 
-  async create(target: UnifiedTarget, resource: string, data: Record<string, unknown>): Promise<UnifiedAnswer<{ remote_id: string | null; result: Record<string, unknown> | null }>> {
+  async create(target: UnifiedTarget, resource: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string | null; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'create');
-    const reply = await this.#call(target, op, { input: { data } });
+    const reply = await this.#call(target, op, { input: { data }, idempotencyKey: options.idempotencyKey });
     const remoteId = op.remote_id ? await this.#engine.evaluate(this.#name(target, resource, 'create.remote_id'), op.remote_id, { body: reply.body, headers: reply.headers }) : undefined;
     const [record] = op.map ? await this.#records(target, op, reply, false) : [];
     return {
@@ -138,9 +150,9 @@ export class UnifiedEngine {
     };
   }
 
-  async update(target: UnifiedTarget, resource: string, id: string, data: Record<string, unknown>): Promise<UnifiedAnswer<{ remote_id: string; result: Record<string, unknown> | null }>> {
+  async update(target: UnifiedTarget, resource: string, id: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'update');
-    const reply = await this.#call(target, op, { input: { id, data }, id });
+    const reply = await this.#call(target, op, { input: { id, data }, id, idempotencyKey: options.idempotencyKey });
     const [record] = op.map && reply.body !== undefined && reply.body !== '' ? await this.#records(target, op, reply, false) : [];
     return { value: { remote_id: id, result: record === undefined ? null : await this.#toUnified(target, resource, op, record, false) }, rateLimit: reply.rateLimit };
   }
@@ -170,7 +182,7 @@ export class UnifiedEngine {
     const api = target.provider.definition.api!;
     const slug = target.provider.definition.slug;
     const base = baseUrlFor(api.base_url, target.account.config);
-    const scope = { input: options.input, account: { id: target.account.id, config: target.account.config } };
+    const scope = { input: options.input, page: options.page, account: { id: target.account.id, config: target.account.config } };
     // Next-page URLs may be relative to the provider (Salesforce's nextRecordsUrl is a path).
     const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id })}`, `${base}/`);
     if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'next-page URL points outside the provider');
@@ -181,6 +193,10 @@ export class UnifiedEngine {
     const body = op.body ? JSON.stringify(await this.#engine.evaluate(`${slug} body`, op.body, scope)) : undefined;
     const declared = renderHeaders(op.headers, { config: target.account.config, input: options.input, id: options.id });
     const headers: Record<string, string> = { accept: 'application/json', ...declared, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    if (op.idempotency_header && options.idempotencyKey) {
+      // Bound to the account and the resource call, so one customer key never collides across accounts.
+      headers[op.idempotency_header.toLowerCase()] = uuidFrom(deterministicId('idem', [target.account.id, op.method, op.path, options.id ?? '', options.idempotencyKey]));
+    }
     const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>
       this.#http.send({ method: op.method, url: authed, headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: authed }, accessToken) }, body });
@@ -261,6 +277,12 @@ export class UnifiedEngine {
   }
 }
 
+/** A UUID-shaped value (8-4-4-4-12 hex, version nibble 8: custom) from a deterministic id, for providers that want UUID keys. */
+function uuidFrom(id: string): string {
+  const hex = createHash('sha256').update(id).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** The query (or URL) for the page a cursor state names. */
 function pageQuery(pagination: Pagination, state: PageState, limit: number): { query: Record<string, string>; url?: string | undefined } {
   switch (pagination.style) {
@@ -269,7 +291,12 @@ function pageQuery(pagination: Pagination, state: PageState, limit: number): { q
     case 'cursor':
       return { query: { ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}), ...(state.c ? { [pagination.param]: state.c } : {}) } };
     case 'offset':
-      return { query: { [pagination.offset_param]: String(state.o ?? 0), [pagination.limit_param]: String(limit) } };
+      return {
+        query: {
+          ...(pagination.offset_param ? { [pagination.offset_param]: String(state.o ?? 0) } : {}),
+          ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}),
+        },
+      };
     case 'page':
       return { query: { [pagination.page_param]: String(state.p ?? pagination.first_page), [pagination.per_page_param]: String(limit) } };
     case 'next_url':

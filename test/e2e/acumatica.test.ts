@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { startTestNats } from '../harness/nats.js';
+import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { eventually } from '../harness/wait.js';
+import { acumaticaNotification, startAcumaticaApi, type AcumaticaApi } from '../simulators/acumatica-api.js';
+
+type Row = { id: string; remote_id: string } & Record<string, unknown>;
+
+/**
+ * Acumatica end to end: unsigned push notifications authenticated by one custom header at the edge,
+ * Inserted/Deleted rows turned into created/updated/deleted events, redeliveries (same `Id` + `Query`)
+ * dropped, customer events enriched through the contract-based REST API, which also backs
+ * `GET /unified/accounting/contacts` ($top/$skip, LastModifiedDateTime filter).
+ */
+describe('Acumatica push notifications and contract-based REST', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  let acu: AcumaticaApi;
+  let endpoint: Receiver;
+  let apiKey: string;
+  let accountId: string;
+  let webhookUrl: string;
+  let accessToken: string;
+  const secret = 'acumatica-header-secret-6b1f0c2e9a';
+  const logs: string[] = [];
+
+  const get = async (path: string) => {
+    const response = await fetch(`${hub.url}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  /** A valid push: the JSON body and the one custom header configured in SM302000. */
+  const push = async (body: unknown, headers: Record<string, string> = { 'x-switchyard-token': secret }) => {
+    const response = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const events = () => endpoint.delivered().map((d) => JSON.parse(d.body));
+  const rawCount = async () => (await hub.runtime.bus.jsm.streams.info('RAW')).state.messages;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    hub = await startTestHub(nats.url, {}, logs);
+    [acu, endpoint] = await Promise.all([startAcumaticaApi(), startReceiver()]);
+    apiKey = (await hub.createEnvironment('acumatica')).apiKey;
+    accessToken = acu.oauth.issue().access_token;
+    const account = await hub.call('POST', '/v1/integrated-accounts', {
+      token: apiKey,
+      body: { provider: 'acumatica', credentials: { access_token: accessToken }, webhook_secret: secret, config: { instance_host: 'contoso.acumatica.com', base_url: acu.url } },
+    });
+    expect(account.status).toBe(201);
+    accountId = account.body.id;
+    webhookUrl = account.body.webhook_url;
+    await hub.call('POST', '/v1/subscriptions', { token: apiKey, body: { url: endpoint.url, event_types: ['accounting/*'] } });
+  });
+  afterAll(async () => {
+    await Promise.all([acu?.close(), endpoint?.close()]);
+    await hub?.close();
+    await nats?.stop();
+  });
+
+  it('turns Inserted/Deleted rows into created, updated and deleted events, customers enriched', async () => {
+    const existing = acu.state.customers[2]!;
+    const note = acumaticaNotification('SwitchyardCustomers', '9001', 637054876495460000, {
+      inserted: [{ CustomerID: existing.customerId, CustomerName: 'Renamed GmbH' }, { CustomerID: 'CNEW01', CustomerName: 'Brand New' }],
+      deleted: [{ CustomerID: existing.customerId, CustomerName: existing.name }, { CustomerID: 'CGONE01', CustomerName: 'Gone Ltd' }],
+    });
+    expect((await push(note)).status).toBe(200);
+    const all = await eventually('three events', () => events().length >= 3 && events(), 20_000);
+    const byRecord = Object.fromEntries(all.map((e) => [e.record_id, e]));
+    expect(byRecord[existing.customerId]).toMatchObject({
+      type: 'accounting/contacts:updated',
+      enrichment: { status: 'done', resource: 'accounting/contacts', remote_id: existing.customerId },
+      data: { remote_id: existing.customerId, name: existing.name, is_customer: true, email_address: existing.email!.toLowerCase(), custom_fields: { customer_class: existing.customerClass } },
+      remote_data: { Query: 'SwitchyardCustomers', Id: '9001', TimeStamp: 637054876495460000 },
+    });
+    // Not in the API (yet): the event still goes out, thin, and says so.
+    expect(byRecord.CNEW01).toMatchObject({ type: 'accounting/contacts:created', enrichment: { status: 'failed' }, data: { remote_id: 'CNEW01', name: 'Brand New' } });
+    expect(byRecord.CGONE01).toMatchObject({ type: 'accounting/contacts:deleted', data: { remote_id: 'CGONE01' } });
+    expect(byRecord.CGONE01.enrichment).toBeUndefined();
+  });
+
+  it('drops a redelivered notification (same Id and Query), even re-serialized', async () => {
+    const note = acumaticaNotification('SwitchyardVendors', '9002', 637054876495470000, { inserted: [{ VendorID: 'V100', VendorName: 'Supplies Inc' }] });
+    expect((await push(note)).status).toBe(200);
+    await eventually('the vendor event', () => events().find((e) => e.record_id === 'V100'), 20_000);
+    expect((await push(JSON.stringify(note, null, 2))).status).toBe(200);
+    // A later notification arriving proves the redelivery was processed (or dropped) before it.
+    expect((await push(acumaticaNotification('SwitchyardInvoices', '9003', 637054876495480000, { inserted: [{ ReferenceNbr: 'AR0001' }] }))).status).toBe(200);
+    await eventually('the invoice event', () => events().find((e) => e.record_id === 'AR0001'), 20_000);
+    expect(events().filter((e) => e.record_id === 'V100')).toHaveLength(1);
+    expect(events().find((e) => e.record_id === 'AR0001')).toMatchObject({ type: 'accounting/invoices:created', data: { type: 'accounts_receivable' } });
+  });
+
+  it('refuses a valid push minus the header, or with a wrong value, with a coded 401 and stores nothing', async () => {
+    const note = acumaticaNotification('SwitchyardCustomers', '9100', 1, { inserted: [{ CustomerID: 'CX' }] });
+    const before = await rawCount();
+    const missing = await push(note, {});
+    expect(missing).toMatchObject({ status: 401, body: { code: 'SWY_ERR_TOKEN_MISSING' } });
+    const wrong = await push(note, { 'x-switchyard-token': `${secret.slice(0, -1)}x` });
+    expect(wrong).toMatchObject({ status: 401, body: { code: 'SWY_ERR_TOKEN_INVALID' } });
+    expect(await rawCount()).toBe(before);
+  });
+
+  it('keeps an unknown inquiry in DEAD with a coded error instead of guessing', async () => {
+    expect((await push(acumaticaNotification('SalesOrders', '9200', 5, { inserted: [{ OrderNbr: 'SO1' }] }))).status).toBe(200);
+    const dead = await eventually('the dead letter', async () => {
+      const list = await get('/v1/dead-letters');
+      return (list.body?.data ?? list.body?.result ?? []).find((d: { provider?: string }) => d.provider === 'acumatica');
+    }, 20_000);
+    expect(JSON.stringify(dead)).toContain('SWY_ERR_MAPPING_FAILED');
+  });
+
+  it('lists customers with $top/$skip behind the cursor and filters on LastModifiedDateTime', async () => {
+    const seen: Row[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`/unified/accounting/contacts?integrated_account_id=${accountId}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      seen.push(...page.body.result);
+      sizes.push(page.body.result.length);
+      cursor = page.body.next_cursor;
+    } while (cursor && sizes.length < 10);
+    expect(sizes).toEqual([50, 50, 30]);
+    expect(seen.map((r) => r.remote_id)).toEqual(acu.state.customers.map((c) => c.customerId));
+    const inactive = acu.state.customers[6]!;
+    expect(seen[6]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: inactive.customerId,
+      name: inactive.name,
+      is_customer: true,
+      email_address: inactive.email!.toLowerCase(),
+      phone_numbers: [{ phone_number: inactive.phone, phone_number_type: 'work' }],
+      status: 'archived',
+      currency: 'USD',
+      remote_created_at: inactive.created,
+      remote_updated_at: inactive.modified,
+      custom_fields: { note_id: inactive.noteId, customer_class: inactive.customerClass, status: 'Inactive' },
+    });
+    const since = acu.state.customers[99]!.modified;
+    const recent = await get(`/unified/accounting/contacts?integrated_account_id=${accountId}&limit=100&updated_after=${encodeURIComponent(since)}`);
+    expect(recent.body.result.map((r: Row) => r.remote_id)).toEqual(acu.state.customers.slice(100).map((c) => c.customerId));
+    expect(acu.state.lastFilter).toBe(`LastModifiedDateTime gt datetimeoffset'${since}'`);
+  });
+
+  it('passes the licence 429 through, never retrying it', async () => {
+    const route = 'GET /entity/Default/23.200.001/Customer';
+    const before = acu.state.requests[route] ?? 0;
+    acu.state.throttleNext(1);
+    const throttled = await get(`/unified/accounting/contacts?integrated_account_id=${accountId}`);
+    expect(throttled.status).toBe(429);
+    expect(throttled.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_RATE_LIMITED', provider: 'acumatica', 'violated-policies': ['license'] });
+    expect(acu.state.requests[route]).toBe(before + 1);
+  });
+
+  it('keeps the header secret and the access token out of the logs', () => {
+    const all = logs.join('');
+    for (const value of [secret, accessToken, apiKey]) expect(all).not.toContain(value);
+  });
+});

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { startTestNats } from '../harness/nats.js';
+import { NETSUITE_TEST_CREDENTIALS, startNetSuiteApi, type NetSuiteApi } from '../simulators/netsuite-api.js';
+
+type Row = { id: string; remote_id: string } & Record<string, unknown>;
+
+/**
+ * NetSuite beyond customers: vendors (`contact_type=supplier`) and customer invoices through SuiteQL,
+ * invoice get through the record service, and customer writes carrying `X-NetSuite-Idempotency-Key`
+ * derived from the customer's Idempotency-Key, so a retry after a lost answer creates nothing twice.
+ */
+describe('unified NetSuite vendors, invoices and writes', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  let ns: NetSuiteApi;
+  let apiKey: string;
+  let accountId: string;
+  const logs: string[] = [];
+
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  const walk = async (resource: string, query = '') => {
+    const seen: Row[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call('GET', `/unified/${resource}?integrated_account_id=${accountId}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      seen.push(...page.body.result);
+      sizes.push(page.body.result.length);
+      cursor = page.body.next_cursor;
+      expect(sizes.length).toBeLessThan(50);
+    } while (cursor);
+    return { seen, ids: seen.map((r) => r.remote_id), sizes };
+  };
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    // A short provider timeout makes a lost answer (the provider acted, the hub never heard) cheap to stage.
+    hub = await startTestHub(nats.url, { SWITCHYARD_PROVIDER_TIMEOUT_MS: '1000' }, logs);
+    ns = await startNetSuiteApi({ customers: 40 });
+    apiKey = (await hub.createEnvironment('netsuite-erp')).apiKey;
+    const credentials = {
+      consumer_key: NETSUITE_TEST_CREDENTIALS.consumerKey,
+      consumer_secret: NETSUITE_TEST_CREDENTIALS.consumerSecret,
+      token_id: NETSUITE_TEST_CREDENTIALS.tokenId,
+      token_secret: NETSUITE_TEST_CREDENTIALS.tokenSecret,
+      realm: NETSUITE_TEST_CREDENTIALS.realm!,
+    };
+    const created = await hub.call('POST', '/v1/integrated-accounts', { token: apiKey, body: { provider: 'netsuite', credentials, config: { account_host: '1234567-sb1', base_url: `${ns.url}/services/rest` } } });
+    expect(created.status).toBe(201);
+    accountId = created.body.id;
+  });
+  afterAll(async () => {
+    await ns?.close();
+    await hub?.close();
+    await nats?.stop();
+  });
+
+  it('lists vendors as suppliers through SuiteQL, with updated_after', async () => {
+    const { ids, sizes, seen } = await walk('accounting/contacts', '&limit=25&contact_type=supplier');
+    expect(sizes).toEqual([25, 25, 10]);
+    expect(ids).toEqual([...ns.state.vendors.keys()]);
+    const vendor = ns.state.vendors.get('2001')!;
+    expect(seen[0]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: '2001',
+      name: vendor.companyName,
+      is_supplier: true,
+      email_address: vendor.email,
+      remote_created_at: new Date(vendor.dateCreated).toISOString(),
+      remote_updated_at: new Date(vendor.lastModifiedDate).toISOString(),
+      custom_fields: { entity_id: vendor.entityId, is_person: false },
+    });
+    const since = ns.state.vendors.get('2050')!.lastModifiedDate;
+    expect((await walk('accounting/contacts', `&limit=100&contact_type=supplier&updated_after=${encodeURIComponent(since)}`)).ids).toEqual(
+      Array.from({ length: 10 }, (_, i) => String(2051 + i)),
+    );
+  });
+
+  it('lists customer invoices through SuiteQL on transaction and reads one through the record service, the same record', async () => {
+    const { ids, sizes, seen } = await walk('accounting/invoices', '&limit=50');
+    expect(sizes).toEqual([50, 50, 30]);
+    expect(ids).toEqual([...ns.state.invoices.keys()]);
+    const source = ns.state.invoices.get('5003')!;
+    expect(seen[2]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: '5003',
+      type: 'accounts_receivable',
+      contact_id: source.entity.id,
+      number: source.tranId,
+      issue_date: '2026-02-01',
+      due_date: '2026-03-03',
+      memo: source.memo,
+      total_amount: String(source.total),
+      balance: '0',
+      status: 'paid',
+      remote_created_at: new Date(source.createdDate).toISOString(),
+      remote_updated_at: new Date(source.lastModifiedDate).toISOString(),
+    });
+    expect(seen[0]).toMatchObject({ status: 'open', balance: String(ns.state.invoices.get('5001')!.total) });
+    const one = await call('GET', `/unified/accounting/invoices/5003?integrated_account_id=${accountId}`);
+    expect(one.body).toEqual(seen[2]);
+    expect((await call('GET', `/unified/accounting/invoices/4999?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    const since = ns.state.invoices.get('5100')!.lastModifiedDate;
+    expect((await walk('accounting/invoices', `&limit=100&updated_after=${encodeURIComponent(since)}`)).ids).toEqual(Array.from({ length: 30 }, (_, i) => String(5101 + i)));
+  });
+
+  it('creates a customer with the derived X-NetSuite-Idempotency-Key; the same Idempotency-Key replays without a second record', async () => {
+    const before = ns.state.customers.size;
+    const body = { data: { name: 'Fresh Customer Ltd', email_address: 'ap@fresh.example' } };
+    const first = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-fresh-1', 'x-integrated-account-id': accountId });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const remoteId = first.body.remote_id as string;
+    expect(ns.state.customers.get(remoteId)).toMatchObject({ companyName: 'Fresh Customer Ltd', email: 'ap@fresh.example' });
+    expect(ns.state.writes.lastKey).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const replay = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-fresh-1', 'x-integrated-account-id': accountId });
+    expect(replay).toMatchObject({ status: 201, body: { remote_id: remoteId } });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(ns.state.customers.size).toBe(before + 1);
+    // Without an Idempotency-Key nothing is invented for the provider either.
+    await call('PATCH', `/unified/accounting/contacts/${remoteId}`, { data: { name: 'Fresh Customer Group' } }, { 'x-integrated-account-id': accountId });
+    expect(ns.state.writes.lastKey).toBeUndefined();
+    expect(ns.state.customers.get(remoteId)!.companyName).toBe('Fresh Customer Group');
+  });
+
+  it('a retry after a lost answer creates nothing twice: NetSuite sees the same key and answers the first record', async () => {
+    const before = ns.state.customers.size;
+    const handled = ns.state.writes.handled;
+    const createsBefore = ns.state.writes.creates;
+    const body = { data: { name: 'Slow Answer Inc' } };
+    // NetSuite creates the record, then its answer outlives the hub's 1 s provider timeout.
+    ns.state.writes.holdNextAnswerMs = 1_500;
+    const lost = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-slow-1', 'x-integrated-account-id': accountId });
+    expect(lost.body).toMatchObject({ status: 502, code: 'SWY_ERR_PROVIDER_UNREACHABLE' });
+    expect(ns.state.customers.size).toBe(before + 1);
+    const retried = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-slow-1', 'x-integrated-account-id': accountId });
+    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+    // The hub released its own key (the write failed), so the retry reached NetSuite: its key made it a replay.
+    expect(ns.state.writes.handled).toBe(handled + 2);
+    expect(ns.state.writes.creates).toBe(createsBefore + 1);
+    expect(ns.state.customers.size).toBe(before + 1);
+    expect(ns.state.customers.get(retried.body.remote_id)!.companyName).toBe('Slow Answer Inc');
+  });
+
+  it('keeps the TBA secrets out of the logs', () => {
+    const all = logs.join('');
+    for (const secret of [NETSUITE_TEST_CREDENTIALS.consumerSecret, NETSUITE_TEST_CREDENTIALS.tokenSecret, apiKey]) expect(all).not.toContain(secret);
+  });
+});

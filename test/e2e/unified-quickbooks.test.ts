@@ -1,0 +1,188 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { startTestNats } from '../harness/nats.js';
+import { startReceiver, type Receiver } from '../harness/receiver.js';
+import { eventually } from '../harness/wait.js';
+import { startQuickBooksApi, type QuickBooksApi } from '../simulators/quickbooks-api.js';
+
+type Row = { id: string; remote_id: string } & Record<string, unknown>;
+
+/**
+ * QuickBooks Online behind the unified API: accounting/contacts (Customer, or Vendor with
+ * `contact_type=supplier`) and accounting/invoices through the query endpoint, paged with STARTPOSITION /
+ * MAXRESULTS inside the query text; its thin entity-change webhooks enriched through the same reads.
+ */
+describe('unified accounting over QuickBooks Online', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  let qbo: QuickBooksApi;
+  let endpoint: Receiver;
+  let apiKey: string;
+  let accountId: string;
+  let appWebhookUrl: string;
+  let accessToken: string;
+  const verifier = 'qbo-verifier-token';
+  const logs: string[] = [];
+
+  const get = async (path: string) => {
+    const response = await fetch(`${hub.url}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  const walk = async (resource: string, query = '') => {
+    const seen: Row[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`/unified/${resource}?integrated_account_id=${accountId}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      seen.push(...(page.body.result as Row[]));
+      sizes.push(page.body.result.length);
+      cursor = page.body.next_cursor;
+      expect(sizes.length).toBeLessThan(50);
+    } while (cursor);
+    return { seen, ids: seen.map((r) => r.remote_id), sizes };
+  };
+  /** A classic QuickBooks delivery for the account's realm, signed as Intuit signs it (base64 HMAC-SHA256 of the body). */
+  const sendChanges = (entities: Array<{ name: string; id: string; operation: string }>) => {
+    const body = JSON.stringify({
+      eventNotifications: [{ realmId: qbo.state.realmId, dataChangeEvent: { entities: entities.map((e, i) => ({ ...e, lastUpdated: new Date(Date.now() - 10_000 + i).toISOString() })) } }],
+    });
+    return fetch(appWebhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'intuit-signature': createHmac('sha256', verifier).update(body).digest('base64') }, body });
+  };
+  const delivered = (type: string, recordId: string) =>
+    eventually(`${type} ${recordId}`, () => endpoint.delivered().map((d) => JSON.parse(d.body)).find((e) => e.type === type && e.record_id === recordId), 20_000);
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    hub = await startTestHub(nats.url, {}, logs);
+    [qbo, endpoint] = await Promise.all([startQuickBooksApi(), startReceiver()]);
+    apiKey = (await hub.createEnvironment('qbo')).apiKey;
+    accessToken = qbo.oauth.issue().access_token;
+    const app = await hub.call('POST', '/v1/provider-apps', { token: apiKey, body: { provider: 'quickbooks-online', client_id: 'qbo-client', webhook_secret: verifier } });
+    expect(app.status).toBe(201);
+    appWebhookUrl = app.body.webhook_url;
+    const account = await hub.call('POST', '/v1/integrated-accounts', {
+      token: apiKey,
+      body: { provider: 'quickbooks-online', provider_app_id: app.body.id, remote_key: qbo.state.realmId, credentials: { access_token: accessToken }, config: { realm_id: qbo.state.realmId, base_url: qbo.url } },
+    });
+    expect(account.status).toBe(201);
+    accountId = account.body.id;
+    await hub.call('POST', '/v1/subscriptions', { token: apiKey, body: { url: endpoint.url, event_types: ['accounting/*'] } });
+  });
+  afterAll(async () => {
+    await Promise.all([qbo?.close(), endpoint?.close()]);
+    await hub?.close();
+    await nats?.stop();
+  });
+
+  it('walks every customer with STARTPOSITION/MAXRESULTS inside the query text, with no gaps or repeats', async () => {
+    const { ids, sizes, seen } = await walk('accounting/contacts', '&limit=100');
+    expect(sizes).toEqual([100, 100, 30]);
+    expect(ids).toEqual(qbo.state.entities.Customer.map((c) => c.Id));
+    expect(qbo.state.queries.slice(0, 3)).toEqual([
+      'SELECT * FROM Customer ORDERBY Id STARTPOSITION 1 MAXRESULTS 100',
+      'SELECT * FROM Customer ORDERBY Id STARTPOSITION 101 MAXRESULTS 100',
+      'SELECT * FROM Customer ORDERBY Id STARTPOSITION 201 MAXRESULTS 100',
+    ]);
+    expect(seen[1]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: '2',
+      name: 'Customer 2 Ltd',
+      is_customer: true,
+      is_supplier: false,
+      email_address: 'billing1@customer.example',
+      phone_numbers: [{ phone_number: '(555) 010-0001', phone_number_type: 'work' }],
+      addresses: [{ type: 'billing', street_1: '1 Market St', city: 'San Francisco', state: 'CA', postal_code: '94105', country: 'US' }],
+      status: 'active',
+      currency: 'USD',
+      remote_created_at: '2026-01-01T12:01:00.000Z',
+      remote_updated_at: '2026-01-01T13:00:00.000Z',
+      custom_fields: { company_name: 'Customer 2 Ltd', balance: 10, sync_token: '0' },
+    });
+    // "USA" is not an ISO 3166 code: the country is left out rather than guessed.
+    expect(seen[0]!.addresses).toEqual([expect.not.objectContaining({ country: expect.anything() })]);
+    expect(seen[8]).toMatchObject({ status: 'archived' });
+  });
+
+  it('lists vendors as suppliers, and keeps updated_after in the WHERE clause on every page', async () => {
+    const vendors = await walk('accounting/contacts', '&limit=25&contact_type=supplier');
+    expect(vendors.ids).toEqual(qbo.state.entities.Vendor.map((v) => v.Id));
+    expect(vendors.seen[0]).toMatchObject({ name: 'Supplier 0', is_supplier: true, is_customer: false, tax_number: 'XXX-XX-1000' });
+    const since = '2026-01-05T00:00:00Z';
+    const { ids } = await walk('accounting/contacts', `&limit=50&updated_after=${encodeURIComponent(since)}`);
+    expect(ids).toEqual(qbo.state.entities.Customer.filter((c) => Date.parse(c.MetaData.LastUpdatedTime) > Date.parse(since)).map((c) => c.Id));
+    expect(qbo.state.queries.at(-1)).toMatch(/^SELECT \* FROM Customer WHERE MetaData\.LastUpdatedTime > '2026-01-05T00:00:00\.000Z' ORDERBY Id STARTPOSITION \d+ MAXRESULTS 50$/);
+  });
+
+  it('lists and reads invoices with lines, balance-derived status and the customer reference', async () => {
+    const { seen, sizes } = await walk('accounting/invoices', '&limit=50');
+    expect(sizes.slice(0, 3)).toEqual([50, 50, 20]);
+    expect(seen.map((i) => i.status).slice(0, 3)).toEqual(['paid', 'open', 'partially_paid']);
+    expect(seen[2]).toMatchObject({
+      remote_id: '1002',
+      type: 'accounts_receivable',
+      contact_id: '3',
+      number: 'INV-1002',
+      issue_date: '2026-02-01',
+      due_date: '2026-03-03',
+      currency: 'USD',
+      sub_total: '102',
+      total_amount: '102',
+      balance: '40',
+      line_items: [{ remote_id: '1', description: 'Consulting', quantity: 1, unit_price: '102', total_amount: '102', item_id: '7' }],
+    });
+    const one = await get(`/unified/accounting/invoices/1002?integrated_account_id=${accountId}`);
+    expect(one.body).toEqual(seen[2]);
+    expect((await get(`/unified/accounting/invoices/99999?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+  });
+
+  it('reads a customer by id and a vendor as vendor:<id>; the id cannot inject into the query', async () => {
+    expect((await get(`/unified/accounting/contacts/7?integrated_account_id=${accountId}`)).body).toMatchObject({ remote_id: '7', is_customer: true });
+    const vendor = await get(`/unified/accounting/contacts/vendor:503?integrated_account_id=${accountId}`);
+    expect(vendor.body).toMatchObject({ remote_id: '503', name: 'Supplier 3', is_supplier: true });
+    expect(qbo.state.queries.at(-1)).toBe("SELECT * FROM Vendor WHERE Id = '503'");
+    // Only the digits of the id reach the query text: one record, never a widened WHERE clause.
+    const hostile = await get(`/unified/accounting/contacts/${encodeURIComponent("7' OR DisplayName > 'A")}?integrated_account_id=${accountId}`);
+    expect(qbo.state.queries.at(-1)).toBe("SELECT * FROM Customer WHERE Id = '7'");
+    expect(hostile.body).toMatchObject({ remote_id: '7' });
+  });
+
+  it('enriches Customer, Vendor and Invoice change events; a void stays thin with its status', async () => {
+    expect(
+      (
+        await sendChanges([
+          { name: 'Customer', id: '12', operation: 'Update' },
+          { name: 'Vendor', id: '505', operation: 'Create' },
+          { name: 'Invoice', id: '1004', operation: 'Update' },
+          { name: 'Invoice', id: '1005', operation: 'Void' },
+        ])
+      ).status,
+    ).toBe(200);
+    const customer = await delivered('accounting/contacts:updated', '12');
+    expect(customer).toMatchObject({ enrichment: { status: 'done', resource: 'accounting/contacts', remote_id: '12' }, data: { remote_id: '12', name: 'Customer 12 Ltd', is_customer: true } });
+    const vendor = await delivered('accounting/contacts:created', '505');
+    expect(vendor).toMatchObject({ enrichment: { status: 'done', remote_id: 'vendor:505' }, data: { remote_id: '505', name: 'Supplier 5', is_supplier: true } });
+    const invoice = await delivered('accounting/invoices:updated', '1004');
+    expect(invoice).toMatchObject({ enrichment: { status: 'done' }, data: { remote_id: '1004', number: 'INV-1004', total_amount: '104' } });
+    const voided = await delivered('accounting/invoices:updated', '1005');
+    expect(voided.enrichment).toBeUndefined();
+    expect(voided.data).toMatchObject({ remote_id: '1005', status: 'void' });
+  });
+
+  it('passes ThrottleExceeded through as our 429, never retrying it', async () => {
+    const route = 'GET /v3/company/:realm/query';
+    const before = qbo.state.requests[route] ?? 0;
+    qbo.state.throttleNext(1);
+    const throttled = await get(`/unified/accounting/invoices?integrated_account_id=${accountId}`);
+    expect(throttled.status).toBe(429);
+    expect(throttled.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_RATE_LIMITED', provider: 'quickbooks-online', 'violated-policies': ['per-realm'] });
+    expect(qbo.state.requests[route]).toBe(before + 1);
+  });
+
+  it('keeps the access token and verifier token out of the logs', () => {
+    const all = logs.join('');
+    for (const secret of [accessToken, verifier, apiKey]) expect(all).not.toContain(secret);
+  });
+});

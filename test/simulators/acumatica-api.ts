@@ -1,0 +1,151 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { startOAuth2Provider, type OAuth2ProviderSimulator } from './oauth2-provider.js';
+
+/** A customer as Acumatica stores it (the simulator's own shape; the API wraps each field as `{value}`). */
+export interface AcumaticaCustomer {
+  noteId: string;
+  customerId: string;
+  name: string;
+  status: 'Active' | 'Inactive' | 'On Hold';
+  customerClass: string;
+  currency: string;
+  email: string | null;
+  phone: string | null;
+  created: string;
+  modified: string;
+}
+
+/** Knobs and counters of a running Acumatica simulator. */
+export interface AcumaticaApiState {
+  customers: AcumaticaCustomer[];
+  readonly requests: Record<string, number>;
+  /** The last `$filter` received. */
+  lastFilter: string | undefined;
+  /** The next `n` authenticated requests answer 429 (the licence's request limit). */
+  throttleNext(n: number): void;
+}
+
+/** A running simulator; `url` stands in for `https://<instance>.acumatica.com`. */
+export interface AcumaticaApi {
+  readonly url: string;
+  readonly oauth: OAuth2ProviderSimulator;
+  readonly state: AcumaticaApiState;
+  close(): Promise<void>;
+}
+
+const ENDPOINT = '/entity/Default/23.200.001';
+
+/** Deterministic seed: keys `C000001`…, modified one hour apart; every 7th inactive. */
+export function seedAcumaticaCustomers(count: number): AcumaticaCustomer[] {
+  const base = Date.parse('2026-02-01T08:00:00Z');
+  return Array.from({ length: count }, (_, i) => ({
+    noteId: `0b8f6a1e-4c2d-4e7a-9f10-${String(i).padStart(12, '0')}`,
+    customerId: `C${String(i + 1).padStart(6, '0')}`,
+    name: `Customer ${i + 1} GmbH`,
+    status: i % 7 === 6 ? 'Inactive' : 'Active',
+    customerClass: i % 2 ? 'DEFAULT' : 'WHOLESALE',
+    currency: 'USD',
+    email: i % 5 === 4 ? null : `AR${i}@Customer.example`,
+    phone: `+1 555 01${String(i).padStart(2, '0')}`,
+    created: new Date(base + i * 60_000).toISOString(),
+    modified: new Date(base + i * 3_600_000).toISOString(),
+  }));
+}
+
+/** The contract-based REST shape: every field a `{value}` object, `MainContact` only when expanded. */
+function entity(c: AcumaticaCustomer, expand: string | undefined, rowNumber: number) {
+  return {
+    id: c.noteId,
+    rowNumber,
+    note: { value: '' },
+    CustomerID: { value: c.customerId },
+    CustomerName: { value: c.name },
+    CustomerClass: { value: c.customerClass },
+    Status: { value: c.status },
+    CurrencyID: { value: c.currency },
+    CreatedDateTime: { value: c.created.replace('Z', '+00:00') },
+    LastModifiedDateTime: { value: c.modified.replace('Z', '+00:00') },
+    ...(expand?.split(',').includes('MainContact')
+      ? { MainContact: { id: `${c.noteId}-c`, rowNumber: 1, Email: c.email === null ? {} : { value: c.email }, Phone1: c.phone === null ? {} : { value: c.phone } } }
+      : {}),
+    custom: {},
+  };
+}
+
+/** `LastModifiedDateTime gt datetimeoffset'…'`, the one `$filter` form the hub sends. */
+function filterOf(filter: string | undefined): ((c: AcumaticaCustomer) => boolean) | string | undefined {
+  if (filter === undefined) return undefined;
+  const m = /^LastModifiedDateTime gt datetimeoffset'([^']+)'$/.exec(filter);
+  if (!m || Number.isNaN(Date.parse(m[1]!))) return `Invalid $filter: ${filter.slice(0, 60)}`;
+  const since = Date.parse(m[1]!);
+  return (c) => Date.parse(c.modified) > since;
+}
+
+/**
+ * Acumatica's contract-based REST API (endpoint Default/23.200.001) for `Customer` on loopback: OAuth 2.0
+ * bearer tokens (checked against the OAuth2 provider, which stands in for `/identity/connect/token`),
+ * `$top`/`$skip` paging over a JSON array, `$filter` on LastModifiedDateTime, `$expand=MainContact`,
+ * `GET …/Customer/{CustomerID}` by key (404 when none), 429 when the licence's request limit is hit.
+ * Shapes from Acumatica's Integration Development Guide as summarised in providers.md §21.14 (S).
+ */
+export async function startAcumaticaApi(options: { customers?: number } = {}): Promise<AcumaticaApi> {
+  const oauth = await startOAuth2Provider({ clientId: 'acu-client@Company', clientSecret: 'acu-secret', accessTokenTtlS: 3_600 });
+  const requests: Record<string, number> = {};
+  let throttled = 0;
+  const state: AcumaticaApiState = {
+    customers: seedAcumaticaCustomers(options.customers ?? 130),
+    requests,
+    lastFilter: undefined,
+    throttleNext(n) {
+      throttled = n;
+    },
+  };
+  const app = Fastify({ logger: false });
+  const error = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ message });
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const key = `${request.method} ${request.routeOptions.url ?? request.url}`;
+    requests[key] = (requests[key] ?? 0) + 1;
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (!token || !(await oauth.introspect(token))) return error(reply, 401, 'You are not logged in.');
+    if (throttled > 0) {
+      throttled--;
+      return error(reply, 429, 'The maximum number of API requests per minute allowed by the license has been reached.');
+    }
+    return undefined;
+  });
+  app.get(`${ENDPOINT}/Customer`, async (request, reply) => {
+    const q = request.query as Record<string, string | undefined>;
+    const top = q.$top === undefined ? undefined : Number(q.$top);
+    const skip = Number(q.$skip ?? 0);
+    if ((top !== undefined && (!Number.isInteger(top) || top < 0)) || !Number.isInteger(skip) || skip < 0) return error(reply, 400, 'Invalid $top or $skip.');
+    state.lastFilter = q.$filter;
+    const test = filterOf(q.$filter);
+    if (typeof test === 'string') return error(reply, 400, test);
+    const rows = state.customers.filter((c) => (test ? test(c) : true));
+    const page = rows.slice(skip, top === undefined ? undefined : skip + top);
+    return page.map((c, i) => entity(c, q.$expand, skip + i + 1));
+  });
+  app.get(`${ENDPOINT}/Customer/:key`, async (request, reply) => {
+    const { key } = request.params as { key: string };
+    const found = state.customers.find((c) => c.customerId === key);
+    if (!found) return error(reply, 404, 'No entity satisfies the condition.');
+    return entity(found, (request.query as { $expand?: string }).$expand, 1);
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return {
+    url,
+    oauth,
+    state,
+    close: async () => {
+      await app.close();
+      await oauth.close();
+    },
+  };
+}
+
+/** A push notification as Acumatica sends one for a Generic Inquiry (IS__con_Push_Notification_Format). */
+export function acumaticaNotification(query: string, id: string, timeStamp: number, rows: { inserted?: object[]; deleted?: object[] }) {
+  return { Inserted: rows.inserted ?? [], Deleted: rows.deleted ?? [], Query: query, CompanyId: 'Company', Id: id, TimeStamp: timeStamp, AdditionalInfo: {} };
+}

@@ -1,0 +1,158 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { startOAuth2Provider, type OAuth2ProviderSimulator } from './oauth2-provider.js';
+
+/** A QuickBooks entity as the Accounting API returns it: PascalCase fields, `MetaData` times with the company's offset. */
+export type QboEntity = Record<string, unknown> & { Id: string; MetaData: { CreateTime: string; LastUpdatedTime: string } };
+
+/** Knobs and counters of a running QuickBooks Online simulator. */
+export interface QuickBooksApiState {
+  readonly realmId: string;
+  readonly entities: { Customer: QboEntity[]; Vendor: QboEntity[]; Invoice: QboEntity[] };
+  /** Query texts received, in order. */
+  readonly queries: string[];
+  readonly requests: Record<string, number>;
+  /** The next `n` authenticated requests answer 429 ThrottleExceeded. */
+  throttleNext(n: number): void;
+}
+
+/** A running simulator; the API base is `url` (`https://quickbooks.api.intuit.com` in production). */
+export interface QuickBooksApi {
+  readonly url: string;
+  readonly oauth: OAuth2ProviderSimulator;
+  readonly state: QuickBooksApiState;
+  close(): Promise<void>;
+}
+
+/** `2026-01-05T09:00:00-08:00`: QuickBooks writes times in the company's zone (Pacific here). */
+const pacific = (ms: number) => `${new Date(ms - 8 * 3_600_000).toISOString().slice(0, 19)}-08:00`;
+
+/** Deterministic seed: customers 1…, vendors from 500, invoices from 1000 (ids unique across name lists, as QuickBooks assigns them (U)). */
+export function seedQuickBooks(counts: { customers: number; vendors: number; invoices: number }) {
+  const base = Date.parse('2026-01-01T12:00:00Z');
+  const meta = (i: number) => ({ CreateTime: pacific(base + i * 60_000), LastUpdatedTime: pacific(base + i * 3_600_000) });
+  const Customer = Array.from({ length: counts.customers }, (_, i): QboEntity => ({
+    Id: String(1 + i),
+    SyncToken: '0',
+    DisplayName: `Customer ${i + 1} Ltd`,
+    CompanyName: `Customer ${i + 1} Ltd`,
+    Active: i % 9 !== 8,
+    Balance: i * 10,
+    BalanceWithJobs: i * 10,
+    Job: false,
+    ...(i % 4 === 0 ? {} : { PrimaryEmailAddr: { Address: `Billing${i}@Customer.example` } }),
+    PrimaryPhone: { FreeFormNumber: `(555) 010-${String(i).padStart(4, '0')}` },
+    BillAddr: { Id: String(100 + i), Line1: `${i} Market St`, City: 'San Francisco', CountrySubDivisionCode: 'CA', PostalCode: '94105', Country: i % 2 ? 'US' : 'USA' },
+    CurrencyRef: { value: 'USD', name: 'United States Dollar' },
+    MetaData: meta(i),
+  }));
+  const Vendor = Array.from({ length: counts.vendors }, (_, i): QboEntity => ({
+    Id: String(500 + i),
+    SyncToken: '1',
+    DisplayName: `Supplier ${i}`,
+    Active: true,
+    Vendor1099: i % 2 === 0,
+    Balance: 0,
+    TaxIdentifier: `XXX-XX-${String(1000 + i)}`,
+    CurrencyRef: { value: 'USD', name: 'United States Dollar' },
+    MetaData: meta(i),
+  }));
+  const Invoice = Array.from({ length: counts.invoices }, (_, i): QboEntity => {
+    const total = 100 + i;
+    const balance = i % 3 === 0 ? 0 : i % 3 === 1 ? total : 40;
+    return {
+      Id: String(1000 + i),
+      SyncToken: '0',
+      DocNumber: `INV-${1000 + i}`,
+      TxnDate: '2026-02-01',
+      DueDate: '2026-03-03',
+      CustomerRef: { value: String(1 + (i % Math.max(1, counts.customers))), name: 'Customer' },
+      CurrencyRef: { value: 'USD', name: 'United States Dollar' },
+      TotalAmt: total,
+      Balance: balance,
+      TxnTaxDetail: { TotalTax: 0 },
+      EmailStatus: 'NotSet',
+      Line: [
+        { Id: '1', LineNum: 1, Description: 'Consulting', Amount: total, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: '7', name: 'Services' }, Qty: 1, UnitPrice: total } },
+        { Amount: total, DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} },
+      ],
+      MetaData: meta(i),
+    };
+  });
+  return { Customer, Vendor, Invoice };
+}
+
+const fault = (code: string, message: string, type = 'ValidationFault') => ({ Fault: { Error: [{ Message: message, Detail: message, code }], type }, time: new Date().toISOString() });
+
+/**
+ * Parses the subset of the QuickBooks query language the hub sends: `SELECT * FROM <Entity> [WHERE Id =
+ * '<id>' | WHERE MetaData.LastUpdatedTime > '<iso>'] [ORDERBY Id] [STARTPOSITION n] [MAXRESULTS m]`.
+ * STARTPOSITION is 1-based; MAXRESULTS is at most 1000 (data-queries page).
+ */
+function parseQuery(text: string) {
+  const m = /^SELECT \* FROM (\w+)(?: WHERE (Id = '(\d+)'|MetaData\.LastUpdatedTime > '([^']+)'))?(?: ORDERBY Id)?(?: STARTPOSITION (\d+))?(?: MAXRESULTS (\d+))?$/i.exec(text.trim());
+  if (!m) return undefined;
+  return { entity: m[1]!, id: m[3], since: m[4], start: Number(m[5] ?? 1), max: Number(m[6] ?? 100) };
+}
+
+/**
+ * The QuickBooks Online Accounting API's query endpoint on loopback: `GET /v3/company/{realmId}/query?
+ * query=…&minorversion=…`, OAuth2 bearer tokens checked against the OAuth2 provider, another realm's
+ * path refused (403), `QueryResponse.<Entity>` arrays with `startPosition`/`maxResults` (the key is
+ * absent when nothing matched), a query parse error as 400 `QueryParserError`, 429 ThrottleExceeded.
+ * Shapes from developer.intuit.com (data-queries, Customer, Vendor, Invoice entity pages).
+ */
+export async function startQuickBooksApi(options: { realmId?: string; customers?: number; vendors?: number; invoices?: number } = {}): Promise<QuickBooksApi> {
+  const oauth = await startOAuth2Provider({ clientId: 'qbo-client', clientSecret: 'qbo-secret', accessTokenTtlS: 3_600 });
+  const realmId = options.realmId ?? '9341453000000000';
+  const requests: Record<string, number> = {};
+  const queries: string[] = [];
+  let throttled = 0;
+  const state: QuickBooksApiState = {
+    realmId,
+    entities: seedQuickBooks({ customers: options.customers ?? 230, vendors: options.vendors ?? 40, invoices: options.invoices ?? 120 }),
+    queries,
+    requests,
+    throttleNext(n) {
+      throttled = n;
+    },
+  };
+  const app = Fastify({ logger: false });
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const key = `${request.method} ${request.routeOptions.url ?? request.url}`;
+    requests[key] = (requests[key] ?? 0) + 1;
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (!token || !(await oauth.introspect(token))) return reply.code(401).send(fault('3200', 'AuthenticationFailed', 'AUTHENTICATION'));
+    if (throttled > 0) {
+      throttled--;
+      return reply.code(429).send(fault('003001', 'ThrottleExceeded', 'SERVICE'));
+    }
+    return undefined;
+  });
+  app.get('/v3/company/:realm/query', async (request, reply) => {
+    const { realm } = request.params as { realm: string };
+    if (realm !== realmId) return reply.code(403).send(fault('3100', 'ApplicationAuthorizationFailed', 'AUTHORIZATION'));
+    const text = String((request.query as { query?: string }).query ?? '');
+    queries.push(text);
+    const q = parseQuery(text);
+    const all = q && (state.entities as Record<string, QboEntity[] | undefined>)[q.entity];
+    if (!q || !all) return reply.code(400).send(fault('4000', `QueryParserError: Encountered an error parsing '${text.slice(0, 40)}'`));
+    if (q.max > 1000 || q.start < 1) return reply.code(400).send(fault('4001', 'Invalid query: MAXRESULTS is at most 1000'));
+    let rows = [...all].sort((a, b) => Number(a.Id) - Number(b.Id));
+    if (q.id !== undefined) rows = rows.filter((r) => r.Id === q.id);
+    if (q.since !== undefined) rows = rows.filter((r) => Date.parse(r.MetaData.LastUpdatedTime) > Date.parse(q.since!));
+    const page = rows.slice(q.start - 1, q.start - 1 + q.max);
+    return { QueryResponse: page.length ? { [q.entity]: page, startPosition: q.start, maxResults: page.length } : {}, time: new Date().toISOString() };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return {
+    url,
+    oauth,
+    state,
+    close: async () => {
+      await app.close();
+      await oauth.close();
+    },
+  };
+}

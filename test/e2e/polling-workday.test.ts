@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freePort } from '@switchyard/nats-server';
+import { rawSubject } from '@switchyard/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startChildHub, type ChildHub } from '../harness/child-hub.js';
 import { startTestHub, type TestHub } from '../harness/hub.js';
@@ -161,7 +162,7 @@ describe('polling: Workday Get_Workers transaction log', () => {
     const accountId = await connectAccount();
     await eventually('a first clean run', async () => (await pollState(accountId))?.cursor);
     const before = (await pollState(accountId)).cursor;
-    const rawCount = async () => (await jsm.streams.info('RAW', { subjects_filter: `raw.${SLUG}.${accountId}` })).state.subjects?.[`raw.${SLUG}.${accountId}`] ?? 0;
+    const rawCount = async () => (await jsm.streams.info('RAW', { subjects_filter: rawSubject({ provider: SLUG, account: accountId }) })).state.subjects?.[rawSubject({ provider: SLUG, account: accountId })] ?? 0;
     // The first run, from the epoch, published the workers of earlier tests for this account.
     const backfilled = await rawCount();
     // The in-process hub steps aside so the child process is the one polling.

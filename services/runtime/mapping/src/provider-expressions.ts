@@ -54,7 +54,17 @@ export function pollSourceExpressions(source: PollSource): Array<[string, string
   const fields: Array<[string, string | undefined]> =
     source.type === 'queue'
       ? [['empty', source.empty], ['message_id', source.message_id], ['event_key', source.event_key]]
-      : [['records', source.records], ['remote_id', source.remote_id], ['version', source.version]];
+      : [
+          ['records', source.records],
+          ['remote_id', source.remote_id],
+          ['version', source.version],
+          // SOAP sources: checked at start and by `mappings lint` like the rest, not first on a poll.
+          ['pages', source.pages],
+          ['fingerprint', source.fingerprint],
+          ['fault.code', source.fault?.code],
+          ['fault.message', source.fault?.message],
+          ['fault.unauthorized', source.fault?.unauthorized],
+        ];
   for (const [name, call] of Object.entries(calls)) fields.push([`${name}.query`, call.query], [`${name}.body`, call.body]);
   return fields.filter((f): f is [string, string] => f[1] !== undefined);
 }

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { keyToken } from '@switchyard/bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
@@ -171,6 +172,36 @@ describe('management API: auth, tenant scoping, validation, secrets', () => {
     await eventually('the other tenant still delivered', () => endpointB.delivered().length === 2);
     await endpointA.close();
     await endpointB.close();
+  });
+
+  it('deletes one integrated account with its tokens, account-level override and raw deliveries, and keeps its sibling', async () => {
+    const endpoint = await startReceiver();
+    const tenant = await createTenant(hub, endpoint, 'deleted-account-private-key');
+    const sibling = await hub.call('POST', '/v1/integrated-accounts', { token: tenant.apiKey, body: { provider: 'bamboohr', credentials: { api_key: 'k2', subdomain: 'acme' }, webhook_secret: 'sibling-key' } });
+    expect(sibling.status).toBe(201);
+    const bus = hub.runtime.bus;
+    // What the hub keeps for an account: an OAuth2 grant's tokens (sealed), an account-level override, raw deliveries.
+    await bus.kv.tokens.put(`oauth2.${keyToken(tenant.accountId)}.client_credentials`, JSON.stringify({ sealed: 'deleted-account-token' }));
+    expect((await hub.call('PUT', `/v1/mappings/bamboohr/accounts/${tenant.accountId}`, { token: tenant.apiKey, body: { webhook: { bindings: { marker: '"deleted-account-override"' } } } })).status).toBeLessThan(300);
+    expect((await sendBamboo(tenant.webhookUrl, signBamboo(tenant.privateKey, bambooEvent('employee.updated', 'deleted-account-employee')))).status).toBe(200);
+    expect((await sendBamboo(sibling.body.webhook_url, signBamboo('sibling-key', bambooEvent('employee.updated', 'sibling-employee')))).status).toBe(200);
+    await eventually('both delivered', () => endpoint.delivered().length === 2);
+
+    expect((await hub.call('DELETE', `/v1/integrated-accounts/${tenant.accountId}`, { token: tenant.apiKey })).status).toBe(204);
+    expect((await hub.call('GET', `/v1/integrated-accounts/${tenant.accountId}`, { token: tenant.apiKey })).status).toBe(404);
+    for (const [name, kv] of Object.entries(bus.kv)) {
+      for await (const key of await kv.keys()) {
+        for await (const entry of await kv.history({ key })) {
+          const text = entry.operation === 'PUT' ? entry.string() : '';
+          for (const marker of [tenant.accountId, keyToken(tenant.accountId), 'deleted-account-token', 'deleted-account-override']) expect(`${key} ${text}`, `${name} ${key}`).not.toContain(marker);
+        }
+      }
+    }
+    const raw = JSON.stringify(await readStream(bus, 'RAW', '>'));
+    expect(raw).not.toContain(tenant.accountId);
+    expect(raw).toContain(sibling.body.id);
+    expect((await hub.call('GET', `/v1/integrated-accounts/${sibling.body.id}`, { token: tenant.apiKey })).status).toBe(200);
+    await endpoint.close();
   });
 
   it("never lets one environment's key see or change another environment's accounts and subscriptions", async () => {

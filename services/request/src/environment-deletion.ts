@@ -33,14 +33,9 @@ export async function deleteEnvironment(ctx: RequestParts, environmentId: string
 
   for (const account of ctx.accounts.list(environmentId)) {
     await unregister?.(account);
-    await ctx.accounts.delete(account);
-    await bus.kv.registrations.purge(keyToken(account.id));
-    await bus.kv.accounts.purge(account.id);
-    await purgeKeys(bus.kv.tokens, `oauth2.${keyToken(account.id)}.>`);
-    report.mapping_overrides += await purgeKeys(bus.kv.mappings, `account.${account.id}.>`);
-    await purgeStream(STREAMS.RAW, rawFilterSubject({ account: account.id }));
-    await purgeStream(STREAMS.RAW, legacyRawFilterSubject({ account: account.id }));
-    await purgeStream(STREAMS.DEAD, deadFilterSubject('normalizer', { account: account.id }));
+    const removed = await deleteAccountData(ctx, account);
+    report.mapping_overrides += removed.mappingOverrides;
+    report.purged_messages += removed.purgedMessages;
     report.integrated_accounts++;
   }
   for (const subscription of ctx.subscriptions.list(environmentId)) {
@@ -62,6 +57,26 @@ export async function deleteEnvironment(ctx: RequestParts, environmentId: string
   await purgeJobs(bus, environmentId);
   await ctx.environments.remove(environmentId);
   return report;
+}
+
+/**
+ * Deletes one integrated account and everything kept for it: the record (sealed credentials and webhook
+ * secrets), its registration state, OAuth2 tokens, account-level mapping overrides (with history), and
+ * its raw deliveries and normalizer dead letters in both RAW layouts. Used by `DELETE
+ * /v1/integrated-accounts/{id}` and by environment deletion, so a deleted account leaves no secret behind.
+ */
+export async function deleteAccountData(ctx: RequestParts, account: AccountRecord): Promise<{ mappingOverrides: number; purgedMessages: number }> {
+  const { bus } = ctx;
+  await ctx.accounts.delete(account);
+  await bus.kv.registrations.purge(keyToken(account.id));
+  await bus.kv.accounts.purge(account.id);
+  await purgeKeys(bus.kv.tokens, `oauth2.${keyToken(account.id)}.>`);
+  const mappingOverrides = await purgeKeys(bus.kv.mappings, `account.${account.id}.>`);
+  // Message by message, never a filtered purge: on nats-server 2.9 that skips other tenants' messages too.
+  let purgedMessages = 0;
+  for (const filter of [rawFilterSubject({ account: account.id }), legacyRawFilterSubject({ account: account.id })]) purgedMessages += await deleteMatching(bus.jsm, STREAMS.RAW, filter);
+  purgedMessages += await deleteMatching(bus.jsm, STREAMS.DEAD, deadFilterSubject('normalizer', { account: account.id }));
+  return { mappingOverrides, purgedMessages };
 }
 
 /** Purges every key matching `filter` (history included); returns how many. */

@@ -1,3 +1,4 @@
+import { deleteAccountData } from '../environment-deletion.js';
 import type { FastifyInstance } from 'fastify';
 import { api, SwitchyardError } from '@switchyard/contracts';
 import { publishOperationalEvent } from '@switchyard/bus';
@@ -117,7 +118,8 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: RequestParts, e
     const record = await find(environment.id, request.params.id);
     // The provider stops sending first; a provider that cannot be reached is told in webhook/registration:failed.
     await registrar.unregister(record);
-    await accounts.delete(record);
+    // Its tokens, overrides and raw deliveries go too (nothing of a deleted account stays behind).
+    await deleteAccountData(ctx, record);
     await announce('integrated_account:deleted', record);
     return reply.status(204).send();
   });

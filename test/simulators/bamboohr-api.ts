@@ -29,6 +29,8 @@ export interface BambooHrApiState {
   forbiddenEmployeeIds: Set<string>;
   /** Requests per route, keyed `METHOD /v1/...` (both path styles count under the same key). */
   readonly requests: Record<string, number>;
+  /** Employees added through `POST /v1/employees` (ids continue after the seed). */
+  createdCount: number;
   /** The next `n` authenticated requests are throttled with `Retry-After: retryAfterS` (default 5). */
   throttleNext(n: number, options?: { retryAfterS?: number }): void;
 }
@@ -112,6 +114,7 @@ export async function startBambooHrApi(options: BambooHrApiOptions = {}): Promis
     employees: seedBambooEmployees(options.employees ?? 250),
     today: options.today ?? new Date(),
     forbiddenEmployeeIds: new Set(),
+    createdCount: 0,
     requests,
     throttleNext: (n, opts) => {
       throttle = { left: n, retryAfterS: opts?.retryAfterS ?? 5 };
@@ -162,6 +165,32 @@ export async function startBambooHrApi(options: BambooHrApiOptions = {}): Promis
       const fields = (req.query.fields ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '' && f in employee);
       return Object.fromEntries([['id', employee.id], ...fields.map((f) => [f, employee[f] ?? null])]);
     });
+
+    // Add an employee (documentation.bamboohr.com/reference/create-employee; body details (S) from
+    // connector docs): firstName and lastName are required, the answer is 201 with an empty body and the
+    // new record's URL in `Location`.
+    app.post<{ Body: Record<string, unknown> | undefined }>(`${base}/v1/employees`, async (req, reply) => {
+      const fields = writableFields(req.body);
+      if (typeof fields === 'string') return fail(reply, 400, fields);
+      if (!fields.firstName || !fields.lastName) return fail(reply, 400, 'firstName and lastName are required');
+      const id = String(state.employees.reduce((max, e) => Math.max(max, Number(e.id)), 100) + 1);
+      state.createdCount += 1;
+      state.employees.push({ ...blankEmployee(id), ...fields, displayName: `${fields.firstName} ${fields.lastName}` });
+      const host = req.headers.host ?? '127.0.0.1';
+      return reply.code(201).header('location', `http://${host}${req.url.replace(/\/$/, '')}/${id}`).send();
+    });
+
+    // Update an employee: POST to the record with only the fields that change; 200 with an empty body.
+    app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>(`${base}/v1/employees/:id`, async (req, reply) => {
+      const employee = state.employees.find((e) => e.id === req.params.id);
+      if (!employee) return fail(reply, 404, 'Employee not found');
+      if (state.forbiddenEmployeeIds.has(employee.id)) return fail(reply, 403, 'You do not have access to this employee');
+      const fields = writableFields(req.body);
+      if (typeof fields === 'string') return fail(reply, 400, fields);
+      Object.assign(employee, fields, { lastChanged: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00') });
+      if ('firstName' in fields || 'lastName' in fields) employee.displayName = `${employee.firstName} ${employee.lastName}`;
+      return reply.code(200).send();
+    });
   };
   // Registered before the employee routes' `:id`, which would otherwise take `/v1/webhooks`'s siblings.
   const webhooks = registerBambooWebhooks(app, ['/api', '/api/gateway.php/:companyDomain'], { allowLoopbackHttp: options.allowLoopbackHttp ?? true });
@@ -171,6 +200,26 @@ export async function startBambooHrApi(options: BambooHrApiOptions = {}): Promis
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return { url, state, webhooks, close: () => app.close() };
+}
+
+// The fields a write may set; BambooHR refuses an unknown field name with 400 (S).
+const WRITABLE = new Set(['firstName', 'lastName', 'preferredName', 'jobTitle', 'workPhone', 'mobilePhone', 'workEmail', 'department', 'location', 'division', 'employeeNumber', 'hireDate', 'status']);
+
+/** The body's fields when every one is writable and a string; otherwise the error message BambooHR would send. */
+function writableFields(body: unknown): Record<string, string> | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The request body must be a JSON object of fields';
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (!WRITABLE.has(name)) return `Invalid field: ${name}`;
+    if (typeof value !== 'string') return `Field ${name} must be a string`;
+    fields[name] = value;
+  }
+  return fields;
+}
+
+function blankEmployee(id: string): BambooEmployee {
+  const blank = Object.fromEntries(DIRECTORY_FIELDS.map(([field]) => [field, null]));
+  return { ...blank, id, employeeNumber: null, status: 'Active', hireDate: '0000-00-00', terminationDate: '0000-00-00', lastChanged: new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00') };
 }
 
 /** BambooHR errors carry an empty body and the reason in `X-BambooHR-Error-Message`. */

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../harness/hub.js';
+import { startTestNats } from '../harness/nats.js';
+import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.js';
+
+/** Unified HRIS writes through the real hub: BambooHR's add-employee and update-employee calls. */
+describe('unified HRIS writes over BambooHR', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  let bamboo: BambooHrApi;
+  let apiKey: string;
+  let accountId: string;
+
+  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  const employees = (id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    hub = await startTestHub(nats.url);
+    bamboo = await startBambooHrApi({ apiKeys: ['bamboo-write-key'], employees: 5 });
+    apiKey = (await hub.createEnvironment('hris-writes')).apiKey;
+    const created = await hub.call('POST', '/v1/integrated-accounts', {
+      token: apiKey,
+      body: { provider: 'bamboohr', credentials: { api_key: 'bamboo-write-key' }, config: { subdomain: 'acme', base_url: `${bamboo.url}/api` } },
+    });
+    accountId = created.body.id;
+  });
+  afterAll(async () => {
+    await bamboo?.close();
+    await hub?.close();
+    await nats?.stop();
+  });
+
+  it('adds an employee from a unified record: the new id comes from Location and the record reads back mapped', async () => {
+    const created = await send('POST', employees(), {
+      data: { first_name: 'Grace', last_name: 'Hopper', work_email: 'grace@example.com', job_title: 'Admiral', custom_fields: { location: 'Remote' } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.remote_id).toBe('106');
+    expect(bamboo.state.employees.find((e) => e.id === '106')).toMatchObject({ firstName: 'Grace', lastName: 'Hopper', workEmail: 'grace@example.com', jobTitle: 'Admiral', location: 'Remote' });
+    const read = await send('GET', employees('106'));
+    expect(read.body).toMatchObject({ remote_id: '106', first_name: 'Grace', last_name: 'Hopper', work_email: 'grace@example.com', job_title: 'Admiral', custom_fields: { location: 'Remote' } });
+  });
+
+  it('updates only the fields sent; null clears a field, the others stay', async () => {
+    const before = { ...bamboo.state.employees[1]! };
+    const updated = await send('PATCH', employees(before.id), { data: { job_title: 'Team Lead', work_phone: null } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.remote_id).toBe(before.id);
+    const after = bamboo.state.employees[1]!;
+    expect(after).toMatchObject({ jobTitle: 'Team Lead', workPhone: '', firstName: before.firstName, lastName: before.lastName, workEmail: before.workEmail });
+    expect((await send('GET', employees(before.id))).body.job_title).toBe('Team Lead');
+  });
+
+  it('creates once for one Idempotency-Key: the retry is replayed, not sent to BambooHR again', async () => {
+    const calls = () => bamboo.state.requests['POST /v1/employees'] ?? 0;
+    const before = calls();
+    const body = { data: { first_name: 'Katherine', last_name: 'Johnson' } };
+    const first = await send('POST', employees(), body, { 'idempotency-key': 'hire-kj-1' });
+    const again = await send('POST', employees(), body, { 'idempotency-key': 'hire-kj-1' });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body.remote_id).toBe(first.body.remote_id);
+    expect(calls()).toBe(before + 1);
+    expect(bamboo.state.employees.filter((e) => e.lastName === 'Johnson')).toHaveLength(1);
+  });
+
+  it('answers a coded error for a record BambooHR refuses, an unknown employee, and a delete BambooHR has no call for', async () => {
+    const count = bamboo.state.employees.length;
+    // A valid hire minus its last name: BambooHR requires both names.
+    const refused = await send('POST', employees(), { data: { first_name: 'Ada' } });
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_ERROR', provider_status: 400 });
+    expect(bamboo.state.employees).toHaveLength(count);
+    expect((await send('PATCH', employees('999999'), { data: { job_title: 'x' } })).body.code).toBe('SWY_ERR_NOT_FOUND');
+    const removed = await send('DELETE', employees(bamboo.state.employees[2]!.id));
+    expect(removed.body).toMatchObject({ status: 404, code: 'SWY_ERR_RESOURCE_UNSUPPORTED' });
+    expect(bamboo.state.employees).toHaveLength(count);
+  });
+});

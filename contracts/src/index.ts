@@ -33,6 +33,8 @@ export {
   SignedPart,
   TimestampRule,
   TokenScheme,
+  AnyOfScheme,
+  VerificationAlternative,
   VerificationScheme,
   WebhookDefinition,
 } from './provider-definition.js';

@@ -194,6 +194,24 @@ export const IpAllowlistScheme = z.object({
   cidrs: z.array(z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()])).min(1),
 });
 
+/** A scheme that authenticates a request on its own: what an `any_of` group chooses among. */
+export const VerificationAlternative = z.discriminatedUnion('scheme', [HmacScheme, DigestScheme, JwtScheme, BasicScheme, TokenScheme, BearerScheme]);
+export type VerificationAlternative = z.infer<typeof VerificationAlternative>;
+
+/**
+ * Alternatives, tried in order: the request passes when one of them passes. For providers that sign the
+ * same delivery in more than one documented way (HubSpot v3, v2 and v1 side by side) or let the
+ * customer choose where a static secret travels (Dataverse: a header or `?code=`). A refusal names the
+ * failure of the first alternative the request tried to satisfy (one whose signature, token or
+ * credentials it carries), not a "missing" of another. A group bounds a delivery's age only when every
+ * alternative does, since a sender may pick the weakest.
+ */
+export const AnyOfScheme = z.object({
+  scheme: z.literal('any_of'),
+  of: z.array(VerificationAlternative).min(2),
+});
+export type AnyOfScheme = z.infer<typeof AnyOfScheme>;
+
 /** Every verification scheme a definition can declare. More schemes join this union, never service code. */
 export const VerificationScheme = z.discriminatedUnion('scheme', [
   HmacScheme,
@@ -203,6 +221,7 @@ export const VerificationScheme = z.discriminatedUnion('scheme', [
   TokenScheme,
   BearerScheme,
   IpAllowlistScheme,
+  AnyOfScheme,
 ]);
 export type VerificationScheme = z.infer<typeof VerificationScheme>;
 

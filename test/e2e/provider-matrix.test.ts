@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VerificationScheme } from '@switchyard/contracts';
 import { MappingEngine, ProviderCatalog, type LoadedProvider } from '@switchyard/mapping';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
-import { canSign, signForSchemes, signsBody, signsUrl, type OutgoingRequest } from '../simulators/scheme-signer.js';
+import { canSign, signForSchemes, signsBody, signsUrl, verificationVariants, type OutgoingRequest } from '../simulators/scheme-signer.js';
 
 /**
  * Every provider of the catalog, through the real HTTP edge: a valid request built from its
@@ -32,8 +33,7 @@ async function sample(provider: LoadedProvider): Promise<{ contentType: string; 
 }
 
 /** A secret in the shape the provider's keys take (whsec_, base64, user:password, or text). */
-function secretFor(provider: LoadedProvider): string {
-  const schemes = provider.definition.webhook!.verify;
+function secretFor(schemes: readonly VerificationScheme[]): string {
   if (schemes.some((s) => s.scheme === 'basic')) return `switchyard:${randomBytes(12).toString('hex')}`;
   if (schemes.some((s) => s.scheme === 'hmac' && s.key.format === 'whsec')) return `whsec_${randomBytes(32).toString('base64')}`;
   if (schemes.some((s) => s.scheme === 'hmac' && s.key.format === 'base64')) return randomBytes(32).toString('base64');
@@ -57,19 +57,22 @@ describe('every provider, a valid request minus one thing', () => {
   });
 
   it('covers every provider that receives webhooks, or says why not', () => {
-    const uncovered = providers.map((p) => [p.definition.slug, canSign(p.definition.webhook!.verify)] as const).filter(([, c]) => !c.ok);
-    for (const [slug, reason] of uncovered) expect(reason, slug).toMatchObject({ why: expect.any(String) });
+    const signable = (p: LoadedProvider) => verificationVariants(p.definition.webhook!.verify).map((v) => canSign(v.schemes));
+    const uncovered = providers.map((p) => [p.definition.slug, signable(p)] as const).filter(([, c]) => !c.some((v) => v.ok));
+    for (const [slug, reasons] of uncovered) for (const reason of reasons) expect(reason, slug).toMatchObject({ why: expect.any(String) });
     expect(providers.length - uncovered.length).toBeGreaterThan(0);
   });
 
-  for (const provider of providers.filter((p) => canSign(p.definition.webhook!.verify).ok)) {
+  const cases = providers.flatMap((provider) => verificationVariants(provider.definition.webhook!.verify).filter((v) => canSign(v.schemes).ok).map((variant) => ({ provider, variant })));
+  for (const { provider, variant } of cases) {
     const slug = provider.definition.slug;
     const webhook = provider.definition.webhook!;
-    const schemes = webhook.verify;
+    // One way the provider may sign: each alternative of an `any_of` group gets its own valid request.
+    const schemes = variant.schemes;
     const tolerance = schemes.flatMap((s) => (s.scheme === 'hmac' || s.scheme === 'digest') && s.timestamp && !s.timestamp.field ? [s.timestamp.tolerance_s] : [])[0];
 
-    describe(slug, () => {
-      const secret = secretFor(provider);
+    describe(variant.label ? `${slug} (${variant.label})` : slug, () => {
+      const secret = secretFor(schemes);
       let url: string;
       let accountId: string;
       let payload: { contentType: string; body: Buffer };
@@ -126,7 +129,7 @@ describe('every provider, a valid request minus one thing', () => {
       });
 
       it('refuses a wrong secret', async () => {
-        const response = await post(build({ secret: secretFor(provider) }));
+        const response = await post(build({ secret: secretFor(schemes) }));
         expect(response.status, JSON.stringify(response.body)).toBe(401);
       });
 
@@ -198,7 +201,7 @@ describe('every provider, a valid request minus one thing', () => {
       }
 
       it('accepts the old and the new secret during a rotation', async () => {
-        const next = secretFor(provider);
+        const next = secretFor(schemes);
         const path = webhook.app_routing ? `/v1/provider-apps/${new URL(url).pathname.split('/').pop()}` : `/v1/integrated-accounts/${accountId}`;
         const body = webhook.app_routing ? { client_secret: [secret, next], webhook_secret: [secret, next] } : { webhook_secret: [secret, next] };
         expect((await hub.call('PATCH', path, { token: apiKey, body })).status).toBe(200);

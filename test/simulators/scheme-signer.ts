@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { SignedPart, VerificationScheme } from '@switchyard/contracts';
+import type { SignedPart, VerificationAlternative, VerificationScheme } from '@switchyard/contracts';
 
 /** A request as a provider would send it. `url` is the full public URL, query included. */
 export interface OutgoingRequest {
@@ -9,11 +9,40 @@ export interface OutgoingRequest {
   body: Buffer;
 }
 
+/** One way a provider's request can pass: its checks with each `any_of` group resolved to one alternative. */
+export interface VerificationVariant {
+  /** Empty without `any_of`; otherwise which alternative each group took, e.g. `any_of[1] digest x-hubspot-signature`. */
+  label: string;
+  schemes: VerificationScheme[];
+}
+
+const describeAlternative = (alt: VerificationAlternative): string =>
+  alt.scheme === 'hmac' || alt.scheme === 'digest' ? `${alt.scheme} ${alt.signature.header}` : alt.scheme === 'token' ? `token in ${alt.in} ${alt.name}` : alt.scheme;
+
+/**
+ * Every combination of alternatives a definition accepts, so a test can build the valid request, and
+ * each "valid request minus one thing", for each way a provider may sign.
+ */
+export function verificationVariants(schemes: readonly VerificationScheme[]): VerificationVariant[] {
+  let variants: VerificationVariant[] = [{ label: '', schemes: [] }];
+  for (const scheme of schemes) {
+    if (scheme.scheme !== 'any_of') {
+      variants = variants.map((v) => ({ ...v, schemes: [...v.schemes, scheme] }));
+      continue;
+    }
+    variants = variants.flatMap((v) =>
+      scheme.of.map((alt, i) => ({ label: [v.label, `any_of[${i}] ${describeAlternative(alt)}`].filter(Boolean).join(', '), schemes: [...v.schemes, alt] })),
+    );
+  }
+  return variants;
+}
+
 /** Which schemes {@link signForSchemes} can produce; a provider using another is tested elsewhere. */
 export function canSign(schemes: readonly VerificationScheme[]): { ok: true } | { ok: false; why: string } {
   for (const scheme of schemes) {
     if (scheme.scheme === 'jwt') return { ok: false, why: 'JWT schemes need provider-issued keys; covered by services/edge/src/verify/jwt.test.ts' };
     if (scheme.scheme === 'ip_allowlist') return { ok: false, why: 'IP allow-lists refuse loopback test traffic; covered by ip-allowlist.test.ts' };
+    if (scheme.scheme === 'any_of') return { ok: false, why: 'sign one variant at a time: see verificationVariants' };
   }
   return { ok: true };
 }
@@ -98,6 +127,7 @@ export function signForSchemes(schemes: readonly VerificationScheme[], request: 
       }
       case 'jwt':
       case 'ip_allowlist':
+      case 'any_of':
         throw new Error(`cannot sign ${scheme.scheme}: see canSign`);
     }
   }

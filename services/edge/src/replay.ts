@@ -1,5 +1,5 @@
 import type { Bus } from '@switchyard/bus';
-import type { WebhookDefinition } from '@switchyard/contracts';
+import type { VerificationScheme, WebhookDefinition } from '@switchyard/contracts';
 
 type KV = Bus['kv']['replay_keys'];
 
@@ -9,11 +9,15 @@ type KV = Bus['kv']['replay_keys'];
  * refuse a late replay themselves; the others are only as replay-safe as the dedupe keys we keep.
  */
 export function verificationBoundsAge(webhook: WebhookDefinition): boolean {
-  return webhook.verify.some((check) => {
-    if (check.scheme === 'hmac' || check.scheme === 'digest') return check.timestamp !== undefined;
-    if (check.scheme === 'jwt') return check.required_claims.includes('exp') || check.max_age_s !== undefined;
-    return false;
-  });
+  return webhook.verify.some(boundsAge);
+}
+
+/** One check's part of {@link verificationBoundsAge}: an `any_of` group only when each alternative does. */
+function boundsAge(check: VerificationScheme): boolean {
+  if (check.scheme === 'hmac' || check.scheme === 'digest') return check.timestamp !== undefined;
+  if (check.scheme === 'jwt') return check.required_claims.includes('exp') || check.max_age_s !== undefined;
+  if (check.scheme === 'any_of') return check.of.every(boundsAge);
+  return false;
 }
 
 /**

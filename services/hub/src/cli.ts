@@ -34,7 +34,7 @@ async function lint(dir: string | undefined): Promise<number> {
   let gaps = 0;
   for (const provider of catalog.list()) {
     const d = provider.definition;
-    const parts = d.webhook ? [`${d.webhook.verify.map((v) => v.scheme).join('+')}`, `${d.webhook.handshakes.length} handshake(s)`, d.webhook.app_routing ? 'app-level' : 'per-account'] : ['no webhooks'];
+    const parts = d.webhook ? [`${d.webhook.verify.map((v) => (v.scheme === 'any_of' ? `any_of(${v.of.map((a) => a.scheme).join('|')})` : v.scheme)).join('+')}`, `${d.webhook.handshakes.length} handshake(s)`, d.webhook.app_routing ? 'app-level' : 'per-account'] : ['no webhooks'];
     if (d.registration) parts.push(d.registration.mode === 'api' ? 'registration automatic' : 'registration manual');
     for (const [resource, polled] of Object.entries(d.polling?.resources ?? {})) parts.push(`polls ${resource} (${polled.source.type})`);
     const expressions = providerExpressions(provider).map((e) => ({ ...e, compiled: engine.compile(e.where, e.source) }));

@@ -1,8 +1,8 @@
-import type { VerificationScheme } from '@switchyard/contracts';
+import type { AnyOfScheme, VerificationScheme } from '@switchyard/contracts';
 import { verifyBasic, verifyBearer, verifyToken } from './credentials.js';
 import { verifyDigest } from './digest.js';
 import { verifyHmac } from './hmac.js';
-import type { InboundRequest, VerifyContext, VerifyOptions, VerifyResult } from './inbound.js';
+import type { InboundRequest, VerifyContext, VerifyErrorCode, VerifyFailure, VerifyOptions, VerifyResult } from './inbound.js';
 import { verifyIpAllowlist } from './ip-allowlist.js';
 import { verifyJwt } from './jwt.js';
 
@@ -26,7 +26,29 @@ function verifyOne(scheme: VerificationScheme, request: InboundRequest, ctx: Ver
       return verifyBearer(scheme, request, ctx);
     case 'ip_allowlist':
       return verifyIpAllowlist(scheme, ctx);
+    case 'any_of':
+      return verifyAnyOf(scheme, request, ctx);
   }
+}
+
+/** Failures that only say the request did not try this alternative. */
+const ABSENT: ReadonlySet<VerifyErrorCode> = new Set(['SWY_ERR_SIGNATURE_MISSING', 'SWY_ERR_TOKEN_MISSING']);
+
+/**
+ * The first alternative that passes wins. Otherwise the answer is the failure of the first alternative
+ * the request did try (a wrong signature, a stale timestamp), so a bad v3 signature is reported as such
+ * and not as the v1 header being absent; when it tried none, the first alternative's "missing".
+ */
+async function verifyAnyOf(group: AnyOfScheme, request: InboundRequest, ctx: VerifyContext): Promise<VerifyResult> {
+  let first: VerifyFailure | undefined;
+  let tried: VerifyFailure | undefined;
+  for (const alternative of group.of) {
+    const result = await verifyOne(alternative, request, ctx);
+    if (result.ok) return result;
+    first ??= result;
+    if (!tried && !ABSENT.has(result.code)) tried = result;
+  }
+  return tried ?? first!;
 }
 
 /**

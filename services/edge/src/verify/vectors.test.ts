@@ -245,3 +245,34 @@ describe('signature lists', () => {
     expect(await verifyWebhook(schemes, unknown, { secrets, nowMs: 1614265330_000 })).toMatchObject({ code: 'SWY_ERR_SIGNATURE_MISMATCH' });
   });
 });
+
+describe('HubSpot v3, v2 and v1 side by side in one any_of group', () => {
+  const byName = (name: string) => vectors.find((v) => v.name === name)!;
+  const [v3, v2, v2get, v1] = ['A.3 HubSpot v3', 'A.3 HubSpot v2', 'A.3 HubSpot v2, GET with an empty body', 'A.3 HubSpot v1'].map(byName) as [Vector, Vector, Vector, Vector];
+  const schemes = [VerificationScheme.parse({ scheme: 'any_of', of: [v3.declaration, v2.declaration, v1.declaration] })];
+  const verify = (request: InboundRequest, nowMs: number, secret = hubspotSecret) => verifyWebhook(schemes, request, { secrets: [], appSecrets: { client_secret: [secret] }, nowMs });
+
+  it('verifies each published vector through the one declaration', async () => {
+    for (const vector of [v3, v2, v2get, v1]) expect(await verify(vector.request(), vector.nowMs), vector.name).toEqual({ ok: true });
+  });
+
+  it("answers the failure of the alternative the request tried, not another's missing header", async () => {
+    const valid = v3.request();
+    const wrong = { ...valid, headers: { ...valid.headers, 'x-hubspot-signature-v3': `A${valid.headers['x-hubspot-signature-v3']!.slice(1)}` } };
+    expect(await verify(wrong, v3.nowMs)).toMatchObject({ ok: false, code: 'SWY_ERR_SIGNATURE_MISMATCH' });
+    expect(await verify(v3.request(), v3.nowMs + 301_000)).toMatchObject({ ok: false, code: 'SWY_ERR_TIMESTAMP_SKEW' });
+    expect(await verify(v1.request(), 0, 'another-client-secret')).toMatchObject({ ok: false, code: 'SWY_ERR_SIGNATURE_MISMATCH' });
+  });
+
+  it('refuses a request that carries none of the signatures', async () => {
+    const { 'x-hubspot-signature': _dropped, ...headers } = v1.request().headers;
+    const bare = { ...v1.request(), headers };
+    expect(await verify(bare, 0)).toMatchObject({ ok: false, code: 'SWY_ERR_SIGNATURE_MISSING' });
+  });
+
+  it('refuses a group of one, a nested group and an IP allow-list as an alternative', () => {
+    expect(VerificationScheme.safeParse({ scheme: 'any_of', of: [v1.declaration] }).success).toBe(false);
+    expect(VerificationScheme.safeParse({ scheme: 'any_of', of: [v1.declaration, { scheme: 'any_of', of: [v1.declaration, v2.declaration] }] }).success).toBe(false);
+    expect(VerificationScheme.safeParse({ scheme: 'any_of', of: [v1.declaration, { scheme: 'ip_allowlist', cidrs: ['10.0.0.0/8'] }] }).success).toBe(false);
+  });
+});

@@ -195,6 +195,26 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     expect(delivered('pvoss').map((e) => e.type)).toEqual(['hris/employees:created']);
   });
 
+  it('reads hris/employees through the unified API: every user across $top/$skip pages, and one by id', async () => {
+    for (let i = 0; i < 7; i++) sf.upsert({ userId: `ureader${i}`, firstName: `U${i}`, lastName: 'Reader', email: `U${i}.Reader@example.com`, status: i === 6 ? 'f' : 't' });
+    const accountId = await connectAccount();
+    const seen: Array<{ remote_id: string; work_email: string; employment_status: string }> = [];
+    let cursor: string | null = null;
+    do {
+      const page = await hub.call('GET', `/unified/hris/employees?integrated_account_id=${accountId}&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: env.apiKey });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      seen.push(...page.body.result);
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    const readers = seen.filter((u) => u.remote_id.startsWith('ureader'));
+    expect(readers.map((u) => u.remote_id).sort()).toEqual([...Array(7).keys()].map((i) => `ureader${i}`));
+    expect(new Set(seen.map((u) => u.remote_id)).size).toBe(seen.length);
+    expect(readers.find((u) => u.remote_id === 'ureader2')).toMatchObject({ work_email: 'u2.reader@example.com', employment_status: 'active' });
+    const one = await hub.call('GET', `/unified/hris/employees/ureader6?integrated_account_id=${accountId}`, { token: env.apiKey });
+    expect(one.body).toMatchObject({ remote_id: 'ureader6', first_name: 'U6', employment_status: 'inactive' });
+    expect((await hub.call('GET', `/unified/hris/employees/nobody?integrated_account_id=${accountId}`, { token: env.apiKey })).body.code).toBe('SWY_ERR_NOT_FOUND');
+  });
+
   it('deleting the account removes its poll state and fingerprints', async () => {
     sf.upsert({ userId: 'rgone', firstName: 'Ro', lastName: 'Gone', email: 'ro.gone@example.com', status: 't' });
     const accountId = await connectAccount();

@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run the TypeScript sources of every workspace package, not their build output.
     alias: {
       '@switchyard/contracts': src('./contracts/src/index.ts'),
+      '@switchyard/client': src('./clients/typescript/src/index.ts'),
       '@switchyard/kernel': src('./services/runtime/kernel/src/index.ts'),
       '@switchyard/bus': src('./services/runtime/bus/src/index.ts'),
       '@switchyard/mapping': src('./services/runtime/mapping/src/index.ts'),

@@ -27,6 +27,8 @@ const RUNTIME = [
 /** What each workspace may import in its production sources. Anything not listed is forbidden. */
 const LAYERS: Record<string, readonly string[]> = {
   '@switchyard/contracts': [],
+  // The generated API client stands alone: users install it without the hub.
+  '@switchyard/client': [],
   '@switchyard/nats-server': ['@switchyard/contracts'],
   '@switchyard/kernel': ['@switchyard/contracts'],
   '@switchyard/bus': ['@switchyard/contracts', '@switchyard/kernel'],
@@ -42,6 +44,8 @@ const LAYERS: Record<string, readonly string[]> = {
   '@switchyard/request': RUNTIME,
   '@switchyard/hub': [
     ...RUNTIME,
+    // The CLI's remote commands call a hub through the generated client.
+    '@switchyard/client',
     '@switchyard/nats-server',
     '@switchyard/edge',
     '@switchyard/normalizer',
@@ -63,6 +67,7 @@ interface Workspace {
 function workspaces(): Workspace[] {
   const dirs = [
     'contracts',
+    ...readdirSync(join(root, 'clients')).map((d) => join('clients', d)),
     ...readdirSync(join(root, 'services')).map((d) => join('services', d)),
     ...readdirSync(join(root, 'services/runtime')).map((d) => join('services/runtime', d)),
   ];

@@ -1,28 +1,27 @@
+import { ok } from '@switchyard/client';
 import type { api } from '@switchyard/contracts';
-import { SwitchyardError } from '@switchyard/contracts';
-
-/** Where the CLI's polling commands reach the hub, and with which environment API key. */
-export interface PollingCliOptions {
-  url: string;
-  apiKey: string;
-  /** Where lines go (stdout). */
-  out: (text: string) => void;
-  /** Seconds between reads while following a run. */
-  everyMs?: number;
-  /** Gives up following after this long (the run itself goes on in the hub). */
-  timeoutMs?: number;
-}
+import type { RemoteCliOptions } from './cli-client.js';
 
 export const POLLING_USAGE = `  switchyard polling status|pause|resume|now <account id> [--url <hub url>]
       the poll state of an integrated account, or change it; \`now\` asks for a run and follows it
-      with a progress line (records so far, pages, lag) until it ends. The environment API key is
-      read from SWITCHYARD_API_KEY; the hub URL from --url, else SWITCHYARD_URL, else http://127.0.0.1:8080`;
+      with a progress line (records so far, pages, lag) until it ends`;
 
-const ACTIONS: Record<string, string | undefined> = { status: undefined, pause: 'pause', resume: 'resume', now: 'poll-now' };
+const COMMANDS = ['status', 'pause', 'resume', 'now'] as const;
+type PollingCommand = (typeof COMMANDS)[number];
 
 /** True for a polling subcommand the CLI knows. */
-export function isPollingCommand(command: string | undefined): boolean {
-  return command !== undefined && command in ACTIONS;
+export function isPollingCommand(command: string | undefined): command is PollingCommand {
+  return (COMMANDS as readonly string[]).includes(command ?? '');
+}
+
+/** One call of the polling API through the generated client. */
+async function call(options: RemoteCliOptions, command: PollingCommand, id: string): Promise<api.PollingView> {
+  const params = { params: { path: { id } } };
+  const { client } = options;
+  if (command === 'pause') return ok(await client.POST('/v1/integrated-accounts/{id}/polling/pause', params));
+  if (command === 'resume') return ok(await client.POST('/v1/integrated-accounts/{id}/polling/resume', params));
+  if (command === 'now') return ok(await client.POST('/v1/integrated-accounts/{id}/polling/poll-now', params));
+  return ok(await client.GET('/v1/integrated-accounts/{id}/polling', params));
 }
 
 /**
@@ -30,10 +29,8 @@ export function isPollingCommand(command: string | undefined): boolean {
  * resource; `now` follows the run it asked for, redrawing one progress line, until every resource
  * has run since the request (or failed: the line shows the error code).
  */
-export async function pollingCommand(command: string, accountId: string, options: PollingCliOptions): Promise<number> {
-  const action = ACTIONS[command];
-  const path = `/v1/integrated-accounts/${encodeURIComponent(accountId)}/polling${action ? `/${action}` : ''}`;
-  let view = await call(options, action ? 'POST' : 'GET', path);
+export async function pollingCommand(command: PollingCommand, accountId: string, options: RemoteCliOptions): Promise<number> {
+  let view = await call(options, command, accountId);
   if (command === 'now') {
     const requested = view.resources.map((r) => r.poll_requested_at ?? '');
     const deadline = Date.now() + (options.timeoutMs ?? 600_000);
@@ -41,7 +38,7 @@ export async function pollingCommand(command: string, accountId: string, options
       if (Date.now() > deadline) break;
       options.out(`\r${view.resources.map(progressLine).join('  ')}`);
       await new Promise((resolve) => setTimeout(resolve, options.everyMs ?? 1_000));
-      view = await call(options, 'GET', path.replace(/\/poll-now$/, ''));
+      view = await call(options, 'status', accountId);
     }
     options.out('\r');
   }
@@ -69,11 +66,4 @@ export function statusLine(r: api.PollStateView): string {
   if (r.progress) parts.push(progressLine(r));
   if (r.last_error) parts.push(`error ${r.last_error.code}`);
   return parts.join('  ');
-}
-
-async function call(options: PollingCliOptions, method: string, path: string): Promise<api.PollingView> {
-  const response = await fetch(`${options.url.replace(/\/$/, '')}${path}`, { method, headers: { authorization: `Bearer ${options.apiKey}` } });
-  const body = (await response.json().catch(() => ({}))) as { code?: string; detail?: string } & Partial<api.PollingView>;
-  if (!response.ok) throw new SwitchyardError(body.code?.startsWith('SWY_ERR_') ? (body.code as 'SWY_ERR_INTERNAL') : 'SWY_ERR_INTERNAL', body.detail ?? `${method} ${path} answered ${response.status}`);
-  return body as api.PollingView;
 }

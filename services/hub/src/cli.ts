@@ -5,7 +5,11 @@ import { parseArgs } from 'node:util';
 import { deepMerge, MappingDocument, MappingOverride, SwitchyardError } from '@switchyard/contracts';
 import { enrichmentGaps, MappingEngine, mappingVersion, normalize, ProviderCatalog, providerExpressions } from '@switchyard/mapping';
 import { syntheticAccount } from '@switchyard/stores';
+import { remoteClient, REMOTE_USAGE_NOTE, type RemoteCliOptions } from './cli-client.js';
+import { eventsTail, EVENTS_USAGE } from './cli-events.js';
 import { isPollingCommand, pollingCommand, POLLING_USAGE } from './cli-polling.js';
+import { mappingsPreview, PREVIEW_USAGE } from './cli-preview.js';
+import { subscriptionsCreate, subscriptionsList, subscriptionsTest, SUBSCRIPTIONS_USAGE } from './cli-subscriptions.js';
 
 const USAGE = `usage:
   switchyard mappings lint [--dir <mappings dir>]
@@ -15,7 +19,11 @@ const USAGE = `usage:
   switchyard mappings test <provider> <payload.json> [--account-override <override.json>] [--config <config.json>] [--dir <mappings dir>]
       print the events a webhook payload produces (nothing is published); the override is a partial
       mapping document ({"webhook": {"mapping"?, "bindings"?}}), deep-merged over the base
-${POLLING_USAGE}`;
+${PREVIEW_USAGE}
+${EVENTS_USAGE}
+${SUBSCRIPTIONS_USAGE}
+${POLLING_USAGE}
+${REMOTE_USAGE_NOTE}`;
 
 const readJson = async (path: string): Promise<unknown> => JSON.parse(await readFile(resolve(path), 'utf8'));
 
@@ -86,25 +94,52 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { dir: { type: 'string' }, 'account-override': { type: 'string' }, config: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      dir: { type: 'string' },
+      'account-override': { type: 'string' },
+      config: { type: 'string' },
+      url: { type: 'string' },
+      account: { type: 'string' },
+      mapping: { type: 'string' },
+      type: { type: 'string' },
+      since: { type: 'string' },
+      once: { type: 'boolean' },
+      events: { type: 'string' },
+      filter: { type: 'string' },
+      description: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [group, command, ...rest] = positionals;
-  if (!values.help && group === 'polling' && isPollingCommand(command) && rest.length === 1) {
-    const apiKey = process.env.SWITCHYARD_API_KEY;
-    if (!apiKey) throw new SwitchyardError('SWY_ERR_UNAUTHORIZED', 'set SWITCHYARD_API_KEY to an environment API key');
-    const url = values.url ?? process.env.SWITCHYARD_URL ?? 'http://127.0.0.1:8080';
-    return pollingCommand(command!, rest[0]!, { url, apiKey, out: (text) => process.stdout.write(text) });
+  const usage = (code: number) => {
+    (code === 0 ? process.stdout : process.stderr).write(`${USAGE}\n`);
+    return code;
+  };
+  if (values.help) return usage(0);
+  // Commands that call a running hub, through the client generated from its OpenAPI document.
+  const remote = (): RemoteCliOptions => {
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    return { client: remoteClient(values.url), out: (text) => process.stdout.write(text), signal: stop.signal };
+  };
+  if (group === 'polling' && isPollingCommand(command) && rest.length === 1) return pollingCommand(command, rest[0]!, remote());
+  if (group === 'events' && command === 'tail' && rest.length === 0) return eventsTail({ ...remote(), type: values.type, since: values.since, once: values.once });
+  if (group === 'subscriptions') {
+    if (command === 'list' && rest.length === 0) return subscriptionsList(remote());
+    if (command === 'create' && rest.length === 1) {
+      const events = (values.events ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+      return subscriptionsCreate(rest[0]!, { ...remote(), events, filter: values.filter, description: values.description });
+    }
+    if (command === 'test' && rest.length === 1) return subscriptionsTest(rest[0]!, remote());
+    return usage(2);
   }
-  if (values.help || group !== 'mappings') {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
-  }
+  if (group !== 'mappings') return usage(2);
   if (command === 'lint') return lint(values.dir);
   if (command === 'test' && rest.length === 2) {
     return test(rest[0]!, rest[1]!, { override: values['account-override'], config: values.config, dir: values.dir });
   }
-  process.stderr.write(`${USAGE}\n`);
-  return 2;
+  if (command === 'preview' && rest.length === 2) return mappingsPreview(rest[0]!, rest[1]!, { ...remote(), account: values.account, mapping: values.mapping });
+  return usage(2);
 }
 
 main(process.argv.slice(2)).then(

@@ -20,6 +20,7 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 
 export { AdminEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv, type PollingConfig, type RegistrationConfig } from './config.js';
 export { requestParts, type RequestParts } from './parts.js';
+export { openApiDocument } from './openapi.js';
 
 /** Request-service options. */
 export interface RequestOptions {

@@ -114,10 +114,17 @@ export function openApiDocument(serverUrl: string): Schema {
     '/v1/subscriptions/{id}/rotate-secret': { post: op('Rotate the signing key (the old one signs during the overlap)', { params: ['id'] }) },
     '/v1/subscriptions/{id}/pause': { post: op('Hold deliveries', { params: ['id'], response: ref('Subscription') }) },
     '/v1/subscriptions/{id}/resume': { post: op('Release held deliveries', { params: ['id'], response: ref('Subscription') }) },
-    '/v1/subscriptions/{id}/test': { post: op('Send a signed test event', { params: ['id'], status: '202' }) },
+    '/v1/subscriptions/{id}/test': {
+      post: op('Send a signed test event', { params: ['id'], status: '202', response: { type: 'object', required: ['event_id', 'task_id'], properties: { event_id: { type: 'string' }, task_id: { type: 'string' } } } }),
+    },
     '/v1/subscriptions/{id}/recover': { post: op('Re-deliver dead-lettered deliveries since a time', { params: ['id'], body: schema(api.RecoverSubscription, 'input') }) },
     '/v1/subscriptions/{id}/attempts': { get: op('Delivery attempts', { params: ['id'], query: ['status', 'since', 'limit', 'cursor'], response: list(ref('DeliveryAttempt')) }) },
-    '/v1/events': { get: op('Events still in EVENTS', { query: ['type', 'since', 'limit', 'cursor'], response: list(ref('EventEnvelope')) }) },
+    '/v1/events': {
+      get: op('Events still in EVENTS; tail_cursor continues after the last event examined, also at the end (for followers)', {
+        query: ['type', 'since', 'limit', 'cursor'],
+        response: { ...list(ref('EventEnvelope')), properties: { ...list(ref('EventEnvelope')).properties, tail_cursor: { type: ['string', 'null'] } } },
+      }),
+    },
     '/v1/events/{id}': { get: op('One event', { params: ['id'], response: ref('EventEnvelope') }) },
     '/v1/events/{id}/attempts': { get: op('Delivery attempts of an event', { params: ['id'], response: list(ref('DeliveryAttempt')) }) },
     '/v1/events/{id}/resend': { post: op('Deliver an event again', { params: ['id'], body: schema(api.ResendEvent, 'input'), status: '202' }) },

@@ -40,10 +40,10 @@ describe('StreamPageQuery', () => {
 
 describe('pageResponse', () => {
   it('shows each entry through the view and hands back the next position as a string', () => {
-    expect(pageResponse({ entries: [entry(3), entry(9)], nextSeq: 9 }, (e) => e.seq)).toEqual({ data: [3, 9], next_cursor: '9' });
+    expect(pageResponse({ entries: [entry(3), entry(9)], nextSeq: 9, lastSeq: 9 }, (e) => e.seq)).toEqual({ data: [3, 9], next_cursor: '9' });
   });
 
   it('ends with a null cursor', () => {
-    expect(pageResponse({ entries: [], nextSeq: null }, (e) => e.seq)).toEqual({ data: [], next_cursor: null });
+    expect(pageResponse({ entries: [], nextSeq: null, lastSeq: null }, (e) => e.seq)).toEqual({ data: [], next_cursor: null });
   });
 });

@@ -75,7 +75,10 @@ export function registerEventRoutes(
       limit: query.limit,
       match: query.type ? (entry) => eventTypeMatches(query.type as string, entry.headers[TASK_HEADERS.eventType] ?? parse(entry).type) : undefined,
     });
-    return pageResponse(page, parse);
+    // `tail_cursor` is set even at the end of the stream, so a follower (`switchyard events tail`) can ask
+    // for what arrives next without reading again what it has seen.
+    const tail = page.lastSeq ?? query.cursor ?? null;
+    return { ...pageResponse(page, parse), tail_cursor: tail === null ? null : String(tail) };
   });
 
   app.get<IdParams>('/v1/events/:id', async (request) => {

@@ -34,6 +34,8 @@ export interface ReadStreamOptions {
 export interface StreamPage {
   entries: StoredEntry[];
   nextSeq: number | null;
+  /** The last message examined, also at the end of the stream (where a follower continues), null when none was. */
+  lastSeq: number | null;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function readStream(bus: Bus, options: ReadStreamOptions): Promise<
   } finally {
     await bus.jsm.consumers.delete(options.stream, info.name).catch(() => undefined);
   }
-  return { entries, nextSeq: remaining > 0 && lastSeq !== null ? lastSeq : null };
+  return { entries, nextSeq: remaining > 0 && lastSeq !== null ? lastSeq : null, lastSeq };
 }
 
 function toEntry(message: JsMsg): StoredEntry {

@@ -54,10 +54,8 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: RequestParts, e
     const webhook = loaded.webhookMapping ? mappings.resolve(loaded, level.environmentId, accountId) : undefined;
     // The overridable part of each unified resource, resolved: expressions by operation, and filters.
     const resources: Record<string, Record<string, unknown>> = {};
-    let revisions = webhook?.revisions ?? { environment: null, account: null };
     for (const name of Object.keys(loaded.definition.api?.resources ?? {})) {
       const resolved = mappings.resolveApi(loaded, name, level.environmentId, accountId)!;
-      if (resolved.revisions.environment !== null || resolved.revisions.account !== null) revisions = resolved.revisions;
       const view: Record<string, unknown> = { filters: resolved.resource.filters };
       for (const [operation, fields] of Object.entries(API_OVERRIDE_FIELDS)) {
         const op = resolved.resource[operation as keyof typeof API_OVERRIDE_FIELDS];
@@ -69,7 +67,7 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: RequestParts, e
       provider: loaded.definition.slug,
       level: accountId ? 'account' : 'environment',
       mapping_version: webhook?.version ?? null,
-      revisions,
+      revisions: mappings.revisions(loaded.definition.slug, level.environmentId, accountId),
       ...(webhook ? { webhook: { mapping: webhook.source, bindings: webhook.bindings } } : {}),
       ...(loaded.definition.api ? { api: { resources } } : {}),
     };

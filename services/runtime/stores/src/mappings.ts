@@ -113,6 +113,13 @@ export class MappingStore {
     return resolved;
   }
 
+  /** KV revisions of the environment's and the account's override of `provider` (null: none at that level). */
+  revisions(provider: string, environmentId: string, accountId?: string): ResolvedMapping['revisions'] {
+    const env = this.#overrides.peek(keyOf(provider, { environmentId }));
+    const account = accountId ? this.#overrides.peek(keyOf(provider, { environmentId, accountId })) : undefined;
+    return { environment: env?.revision ?? null, account: account?.revision ?? null };
+  }
+
   /** The override alone at a level (undefined when none). */
   async override(provider: string, level: OverrideLevel): Promise<{ document: MappingOverride; revision: number } | undefined> {
     const entry = await this.#bus.kv.mappings.get(keyOf(provider, level));

@@ -189,6 +189,19 @@ describe('overrides of API mappings', () => {
     expect((await list(t, account)).body.result[0]).toMatchObject({ department: first().department });
   });
 
+  it('overrides the API mapping of a provider that has no webhooks (SAP S/4HANA), and refuses a webhook section for it', async () => {
+    const t = await tenant(0);
+    const map = '{"remote_id": BusinessPartner, "name": BusinessPartnerFullName}';
+    const put = await call(t, 'PUT', '/v1/mappings/sap-s4hana', { api: { resources: { 'accounting/contacts': { get: { map } } } } });
+    expect(put.status).toBe(200);
+    expect(put.body).not.toHaveProperty('webhook');
+    expect(put.body.api.resources['accounting/contacts'].get.map).toBe(map);
+    expect(put.body.revisions.environment).toBe(put.body.revision);
+    const webhook = await call(t, 'PUT', '/v1/mappings/sap-s4hana', { webhook: { mapping: '[]' } });
+    expect(webhook.body.code).toBe('SWY_ERR_MAPPING_MISSING');
+    expect((await call(t, 'GET', '/v1/mappings/sap-s4hana?level=override')).body.api.resources['accounting/contacts']).toEqual({ get: { map } });
+  });
+
   it('previews an API mapping: the unified record a provider record becomes, resolved or given, calling and publishing nothing', async () => {
     const t = await tenant(2);
     const [mine, sibling] = t.accounts as [string, string];

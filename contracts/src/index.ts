@@ -104,7 +104,18 @@ export {
   type EventSubjectParts,
   type RawSubjectParts,
 } from './subjects.js';
-export { deepMerge, MappingDocument, MappingOverride, MappingPreview, MappingRollback } from './mapping-document.js';
+export {
+  API_OVERRIDE_FIELDS,
+  ApiMappingPreview,
+  ApiResourceOverride,
+  deepMerge,
+  MappingDocument,
+  MappingOverride,
+  MappingPreview,
+  MappingRollback,
+  RESERVED_LIST_PARAMETERS,
+  type ApiOverrideOperation,
+} from './mapping-document.js';
 export { CompoundHeader, HeaderPolicy, PolicyName, RateLimitSignals, ResetFormat, RetryAfterSource, ThrottleDetector, type RateLimitSignalsInput } from './rate-limit-signals.js';
 export { ApiAuth, ApiOperation, ApiResource, Pagination, ProviderApi } from './provider-api.js';
 export { ApiRegistration, GeneratedSecret, ManualRegistration, ProviderRegistration, RegistrationAnswer, RegistrationAuth, RegistrationCall, RegistrationEvent, RegistrationExpiry, RegistrationLifecycle, RegistrationVerification } from './provider-registration.js';

@@ -50,6 +50,7 @@ describe('GET /openapi.json', () => {
       ['post', '/v1/events/{id}/resend'],
       ['put', '/v1/mappings/{provider}'],
       ['post', '/v1/mappings/preview'],
+      ['post', '/v1/mappings/preview/api'],
       ['post', '/v1/dead-letters/replay'],
       ['get', '/v1/replays/{id}'],
     ];

@@ -29,6 +29,8 @@ export interface BambooHrApiState {
   forbiddenEmployeeIds: Set<string>;
   /** Requests per route, keyed `METHOD /v1/...` (both path styles count under the same key). */
   readonly requests: Record<string, number>;
+  /** The query string of the latest request per route, keyed like `requests`. */
+  readonly lastQuery: Record<string, Record<string, unknown>>;
   /** Employees added through `POST /v1/employees` (ids continue after the seed). */
   createdCount: number;
   /** The next `n` authenticated requests are throttled with `Retry-After: retryAfterS` (default 5). */
@@ -109,6 +111,7 @@ export async function startBambooHrApi(options: BambooHrApiOptions = {}): Promis
   const companyDomain = options.companyDomain ?? 'acme';
   const apiKeys = new Set(options.apiKeys ?? ['bamboo-key']);
   const requests: Record<string, number> = {};
+  const lastQuery: Record<string, Record<string, unknown>> = {};
   let throttle = { left: 0, retryAfterS: 5 };
   const state: BambooHrApiState = {
     employees: seedBambooEmployees(options.employees ?? 250),
@@ -116,6 +119,7 @@ export async function startBambooHrApi(options: BambooHrApiOptions = {}): Promis
     forbiddenEmployeeIds: new Set(),
     createdCount: 0,
     requests,
+    lastQuery,
     throttleNext: (n, opts) => {
       throttle = { left: n, retryAfterS: opts?.retryAfterS ?? 5 };
     },
@@ -127,6 +131,7 @@ export async function startBambooHrApi(options: BambooHrApiOptions = {}): Promis
     if (route === undefined) return;
     const key = `${req.method} ${route.replace(/^\/api(\/gateway\.php\/:companyDomain)?/, '')}`;
     requests[key] = (requests[key] ?? 0) + 1;
+    lastQuery[key] = { ...(req.query as Record<string, unknown>) };
     if (req.params.companyDomain !== undefined && req.params.companyDomain !== companyDomain) return fail(reply, 404, 'Company not found');
     if (!apiKeys.has(basicUser(req.headers.authorization))) {
       reply.header('www-authenticate', 'Basic realm="BambooHR API"');

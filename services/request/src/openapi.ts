@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { api, EventEnvelope, MappingOverride, MappingPreview, MappingRollback, OperationalEvent, UNIFIED_MODELS } from '@switchyard/contracts';
+import { api, ApiMappingPreview, EventEnvelope, MappingOverride, MappingPreview, MappingRollback, OperationalEvent, UNIFIED_MODELS } from '@switchyard/contracts';
 
 type Schema = Record<string, unknown>;
 const schema = (type: z.ZodType, io: 'input' | 'output' = 'output'): Schema => {
@@ -136,6 +136,7 @@ export function openApiDocument(serverUrl: string): Schema {
     '/v1/mappings/{provider}/history': { get: op('Override revisions', { params: ['provider'] }) },
     '/v1/mappings/{provider}/rollback': { post: op('Restore a revision', { params: ['provider'], body: schema(MappingRollback, 'input') }) },
     '/v1/mappings/preview': { post: op('Events a payload would produce (nothing published)', { body: schema(MappingPreview, 'input') }) },
+    '/v1/mappings/preview/api': { post: op('The unified record a provider record becomes under an API mapping (nothing called)', { body: schema(ApiMappingPreview, 'input') }) },
     '/v1/dead-letters': { get: op('Dead letters of the normalizer (default) or of delivery (stage=delivery)', { query: ['stage', 'provider', 'integrated_account_id', 'subscription_id', 'code', 'since', 'limit', 'cursor'] }) },
     '/v1/dead-letters/replay': { post: op('Replay dead letters through the current mapping', { status: '202' }) },
     '/v1/raw/replay': { post: op('Replay stored raw deliveries', { status: '202' }) },

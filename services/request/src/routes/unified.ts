@@ -93,7 +93,7 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RequestParts, e
   app.get<Params>('/unified/:category/:resource', async (request, reply) => {
     const { resource, target: t } = await target(request);
     const query = parseInput(ListQuery, request.query);
-    const declared = t.provider.definition.api?.resources[resource]?.filters ?? [];
+    const declared = engine.filters(t, resource); // the definition's, or what an override of this account's declares
     const filters = Object.fromEntries(declared.flatMap((name) => (typeof query[name] === 'string' ? [[name, query[name] as string]] : [])));
     return send(reply, await run(200, () => engine.list(t, resource, { limit: query.limit, cursor: query.cursor, updated_after: query.updated_after, filters, include_remote_data: query.include_remote_data })));
   });

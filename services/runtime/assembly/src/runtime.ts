@@ -101,8 +101,23 @@ export class Runtime {
     this.#environments = new Lazy(() => EnvironmentStore.open(bus, this.logger));
     this.#providerHttp = new Lazy(async () => new ProviderHttp(this.providerEgress, { timeoutMs }));
     this.#providerClient = new Lazy(async () => {
-      const [catalog, accounts, providerApps, http] = await Promise.all([this.catalog(), this.accounts(), this.providerApps(), this.providerHttp()]);
-      return openProviderClient({ bus, vault: this.vault, egress: this.providerEgress, engine: this.engine, catalog, accounts, providerApps, http, logger: this.logger, publicUrl: this.publicUrl, timeoutMs });
+      const [catalog, accounts, providerApps, http, overrides] = await Promise.all([this.catalog(), this.accounts(), this.providerApps(), this.providerHttp(), this.mappings()]);
+      return openProviderClient({
+        bus,
+        vault: this.vault,
+        egress: this.providerEgress,
+        engine: this.engine,
+        catalog,
+        accounts,
+        providerApps,
+        http,
+        logger: this.logger,
+        publicUrl: this.publicUrl,
+        timeoutMs,
+        // Unified calls resolve API mapping overrides like webhooks do: the store's watch keeps every replica current.
+        overrides,
+        sandbox: this.sandbox,
+      });
     });
   }
 

@@ -7,7 +7,7 @@ import { ConcurrencyGovernor } from './governor.js';
 import { ProviderHttp } from './http.js';
 import { OAuth2Tokens } from './oauth2-tokens.js';
 import { RegistrationCalls } from './registration-calls.js';
-import { UnifiedEngine } from './unified.js';
+import { UnifiedEngine, type ApiOverrides, type TenantExpressions } from './unified.js';
 
 /** What {@link openProviderClient} builds on. */
 export interface ProviderClientOptions {
@@ -25,6 +25,10 @@ export interface ProviderClientOptions {
   timeoutMs: number;
   /** An HTTP pool to share (the owner closes it); without it the client opens and closes its own. */
   http?: ProviderHttp | undefined;
+  /** Tenants' API mapping overrides (the mapping store), applied to every unified call. */
+  overrides?: ApiOverrides | undefined;
+  /** Where overridden expressions and API previews run. */
+  sandbox?: TenantExpressions | undefined;
 }
 
 /** Everything that calls provider APIs with an account's credentials, built once per process. */
@@ -62,7 +66,15 @@ export function openProviderClient(options: ProviderClientOptions): ProviderClie
   });
   // Leases outlive a provider call's timeout, so only a crashed holder's slot ever expires.
   const governor = new ConcurrencyGovernor(options.bus.kv.locks, { leaseMs: options.timeoutMs + 30_000 });
-  const unified = new UnifiedEngine({ engine: options.engine, http, cursorKey: cursorKey(options.vault.derive('cursor')), governor, tokens });
+  const unified = new UnifiedEngine({
+    engine: options.engine,
+    http,
+    cursorKey: cursorKey(options.vault.derive('cursor')),
+    governor,
+    tokens,
+    overrides: options.overrides,
+    sandbox: options.sandbox,
+  });
   const registration = new RegistrationCalls({ engine: options.engine, http, governor, tokens });
   return { http, tokens, governor, unified, registration, close: async () => (options.http ? undefined : http.close()) };
 }

@@ -12,6 +12,6 @@ export { RegistrationCalls, type RegistrationAnswer, type RegistrationTarget } f
 export { ProviderHttp, type ProviderReply } from './http.js';
 export { callWithAccessToken, OAuth2Tokens, type OAuth2TokensOptions, type RefreshableAuth, type TokenedCall } from './oauth2-tokens.js';
 export { baseUrlFor, renderTemplate } from './templates.js';
-export { ProviderThrottled, UnifiedEngine, type ListInput, type UnifiedAnswer, type UnifiedEngineParts, type UnifiedTarget } from './unified.js';
+export { ProviderThrottled, UnifiedEngine, type ApiOverrides, type ListInput, type TenantExpressions, type UnifiedAnswer, type UnifiedEngineParts, type UnifiedTarget } from './unified.js';
 export * as rateLimit from './rate-limit/index.js';
 export * as cursors from './cursor/index.js';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { SwitchyardError, UNIFIED_MODEL_CHECKS, UNIFIED_MODELS, type ApiOperation, type Pagination } from '@switchyard/contracts';
+import { SwitchyardError, UNIFIED_MODEL_CHECKS, UNIFIED_MODELS, type ApiOperation, type ApiResource, type Pagination } from '@switchyard/contracts';
 import { openCursor, sealCursor, type CursorKey } from './cursor/index.js';
-import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
+import type { ExpressionEvaluator, LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import { deterministicId } from '@switchyard/kernel';
 import { normalizeRateLimit, type NormalizedRateLimit } from './rate-limit/index.js';
-import type { AccountRecord } from '@switchyard/stores';
+import type { AccountRecord, ResolvedApiResource } from '@switchyard/stores';
 import { authorize, authorizedUrl } from './auth.js';
 import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
@@ -60,6 +60,23 @@ interface PageState {
   u?: string;
 }
 
+type OperationKind = 'list' | 'get' | 'create' | 'update' | 'delete';
+
+/** An operation as one call uses it: the resolved definition, and which of its expressions a tenant wrote. */
+type Operation = ApiOperation & { readonly kind: OperationKind; readonly tenant: ReadonlySet<string> };
+
+const NO_TENANT_FIELDS: ReadonlySet<string> = new Set();
+
+/** Where a resource's API overrides come from (the mapping store: base ▸ environment ▸ account). */
+export interface ApiOverrides {
+  resolveApi(provider: LoadedProvider, resource: string, environmentId: string, accountId?: string): ResolvedApiResource | undefined;
+}
+
+/** Where tenant-written expressions run (the expression sandbox), one evaluator per environment. */
+export interface TenantExpressions {
+  mappings(tenant: string): ExpressionEvaluator;
+}
+
 /** What a {@link UnifiedEngine} calls through. */
 export interface UnifiedEngineParts {
   engine: MappingEngine;
@@ -70,13 +87,19 @@ export interface UnifiedEngineParts {
   governor?: ConcurrencyGovernor | undefined;
   /** Refreshed OAuth2 tokens; without it, providers with a `token_url` get the static `credentials.access_token`. */
   tokens?: OAuth2Tokens | undefined;
+  /** The tenants' overrides of request/response expressions and filters; without it, every call uses the definition. */
+  overrides?: ApiOverrides | undefined;
+  /** Runs overridden expressions and previews; required with `overrides`. */
+  sandbox?: TenantExpressions | undefined;
 }
 
 /**
  * Unified reads and writes over a provider's REST API, every provider difference taken from its
  * definition: URL and auth, request and response JSONata, pagination style, rate-limit signals.
  * Nothing is stored: records pass through in memory. A provider 429 (or its own throttling signal)
- * becomes {@link ProviderThrottled}; the hub never retries it for the caller.
+ * becomes {@link ProviderThrottled}; the hub never retries it for the caller. A tenant's override of an
+ * expression (`map`, `query`, `records`, `body`) runs in that tenant's sandbox, with the limits webhook
+ * overrides get; the shipped expressions run compiled on the in-process engine.
  */
 export class UnifiedEngine {
   readonly #engine: MappingEngine;
@@ -84,6 +107,8 @@ export class UnifiedEngine {
   readonly #cursorKey: CursorKey;
   readonly #governor: ConcurrencyGovernor | undefined;
   readonly #tokens: OAuth2Tokens | undefined;
+  readonly #overrides: ApiOverrides | undefined;
+  readonly #sandbox: TenantExpressions | undefined;
 
   constructor(parts: UnifiedEngineParts) {
     this.#engine = parts.engine;
@@ -91,6 +116,28 @@ export class UnifiedEngine {
     this.#cursorKey = parts.cursorKey;
     this.#governor = parts.governor;
     this.#tokens = parts.tokens;
+    this.#overrides = parts.overrides;
+    this.#sandbox = parts.sandbox;
+    if (this.#overrides && !this.#sandbox) throw new Error('UnifiedEngine: overrides need a sandbox to run in');
+  }
+
+  /** The query parameters `list` of `resource` passes on as `input.filters` for this account (its overrides included). */
+  filters(target: UnifiedTarget, resource: string): readonly string[] {
+    return this.#resource(target, resource)?.spec.filters ?? [];
+  }
+
+  /**
+   * The unified record one provider record becomes under the `map` of `operation` — resolved for the
+   * account, or `mapping` instead — with nothing called or stored. Always in the tenant's sandbox: the
+   * record, and often the expression, are the tenant's.
+   */
+  async preview(target: UnifiedTarget, resource: string, operation: 'list' | 'get', record: Record<string, unknown>, mapping?: string): Promise<Record<string, unknown>> {
+    const op = this.#operation(target, resource, operation);
+    const source = mapping ?? op.map;
+    if (!source) throw new SwitchyardError('SWY_ERR_MAPPING_MISSING', `${target.provider.definition.slug} declares no map for ${resource}`);
+    if (!this.#sandbox) throw new SwitchyardError('SWY_ERR_INTERNAL', 'previews need the expression sandbox');
+    const mapped = await this.#sandbox.mappings(target.account.environment_id).evaluate(mapping ? 'preview map' : this.#name(target, resource, `${operation}.map`), source, record);
+    return this.#unified(target, resource, record, mapped as Record<string, unknown> | undefined, false);
   }
 
   async list(target: UnifiedTarget, resource: string, input: ListInput): Promise<UnifiedAnswer<{ result: Record<string, unknown>[]; next_cursor: string | null }>> {
@@ -114,6 +161,13 @@ export class UnifiedEngine {
       records = records.slice(offset, offset + input.limit);
     } else {
       next = await this.#nextState(target, op.pagination, state, reply, records.length, input.limit);
+    }
+    if (op.tenant.has('list.map')) {
+      // A tenant's map runs in its sandbox, one record after another (the sandbox serves a tenant one at a
+      // time anyway): the first failure ends the call instead of leaving the rest queued behind it.
+      const result: Record<string, unknown>[] = [];
+      for (const record of records) result.push(await this.#toUnified(target, resource, op, record, input.include_remote_data));
+      return { value: { result, next_cursor: next ? sealCursor(next, binding, this.#cursorKey) : null }, rateLimit: reply.rateLimit };
     }
     // Compiled response mappings answer synchronously: no promise per record unless one ran on jsonata.
     // A record that fails synchronously becomes a rejection, so Promise.all still owns every pending one (none left unhandled).
@@ -163,10 +217,26 @@ export class UnifiedEngine {
     return { value: { remote_id: id }, rateLimit: reply.rateLimit };
   }
 
-  #operation(target: UnifiedTarget, resource: string, kind: 'list' | 'get' | 'create' | 'update' | 'delete'): ApiOperation {
-    const op = target.provider.definition.api?.resources[resource]?.[kind];
+  /** The resource as this account's calls see it: the definition, with its environment's and its own overrides. */
+  #resource(target: UnifiedTarget, resource: string): { spec: ApiResource; tenant: ReadonlySet<string> } | undefined {
+    if (this.#overrides) {
+      const resolved = this.#overrides.resolveApi(target.provider, resource, target.account.environment_id, target.account.id);
+      return resolved ? { spec: resolved.resource, tenant: resolved.tenantWritten } : undefined;
+    }
+    const spec = target.provider.definition.api?.resources[resource];
+    return spec ? { spec, tenant: NO_TENANT_FIELDS } : undefined;
+  }
+
+  #operation(target: UnifiedTarget, resource: string, kind: OperationKind): Operation {
+    const found = this.#resource(target, resource);
+    const op = found?.spec[kind];
     if (!op) throw new SwitchyardError('SWY_ERR_RESOURCE_UNSUPPORTED', `${target.provider.definition.slug} offers no ${kind} of ${resource}`);
-    return op;
+    return { ...op, kind, tenant: found.tenant };
+  }
+
+  /** Who evaluates `field` of `op`: the tenant's sandbox for an expression an override wrote, the in-process engine otherwise. */
+  #evaluator(target: UnifiedTarget, op: Operation, field: string): ExpressionEvaluator {
+    return op.tenant.has(`${op.kind}.${field}`) ? this.#sandbox!.mappings(target.account.environment_id) : this.#engine;
   }
 
   #name(target: UnifiedTarget, resource: string, what: string): string {
@@ -174,11 +244,11 @@ export class UnifiedEngine {
   }
 
   /** One provider call under the account's concurrency cap (see {@link withAccountSlot}). */
-  async #call(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {
+  async #call(target: UnifiedTarget, op: Operation, options: CallOptions) {
     return withAccountSlot(this.#governor, target, () => this.#callProvider(target, op, options));
   }
 
-  async #callProvider(target: UnifiedTarget, op: ApiOperation, options: CallOptions) {
+  async #callProvider(target: UnifiedTarget, op: Operation, options: CallOptions) {
     const api = target.provider.definition.api!;
     const slug = target.provider.definition.slug;
     const base = baseUrlFor(api.base_url, target.account.config);
@@ -186,11 +256,11 @@ export class UnifiedEngine {
     // Next-page URLs may be relative to the provider (Salesforce's nextRecordsUrl is a path).
     const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id })}`, `${base}/`);
     if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'next-page URL points outside the provider');
-    const query = op.query && !options.url ? ((await this.#engine.evaluate(`${slug} query`, op.query, scope)) as Record<string, unknown> | undefined) : undefined;
+    const query = op.query && !options.url ? ((await this.#evaluator(target, op, 'query').evaluate(`${slug} query`, op.query, scope)) as Record<string, unknown> | undefined) : undefined;
     for (const [key, value] of Object.entries({ ...(query ?? {}), ...(options.extraQuery ?? {}) })) {
       if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     }
-    const body = op.body ? JSON.stringify(await this.#engine.evaluate(`${slug} body`, op.body, scope)) : undefined;
+    const body = op.body ? JSON.stringify(await this.#evaluator(target, op, 'body').evaluate(`${slug} body`, op.body, scope)) : undefined;
     const declared = renderHeaders(op.headers, { config: target.account.config, input: options.input, id: options.id });
     const headers: Record<string, string> = { accept: 'application/json', ...declared, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     if (op.idempotency_header && options.idempotencyKey) {
@@ -218,22 +288,24 @@ export class UnifiedEngine {
     return { status: reply.status, headers: reply.headers, body: parsed, rateLimit };
   }
 
-  async #records(target: UnifiedTarget, op: ApiOperation, reply: { body: unknown; headers: Record<string, string> }, many: boolean): Promise<Record<string, unknown>[]> {
-    const picked = op.records ? await this.#engine.evaluate(`${target.provider.definition.slug} records`, op.records, { body: reply.body, headers: reply.headers }) : reply.body;
+  async #records(target: UnifiedTarget, op: Operation, reply: { body: unknown; headers: Record<string, string> }, many: boolean): Promise<Record<string, unknown>[]> {
+    const picked = op.records ? await this.#evaluator(target, op, 'records').evaluate(`${target.provider.definition.slug} records`, op.records, { body: reply.body, headers: reply.headers }) : reply.body;
     const list = picked === undefined || picked === null ? [] : Array.isArray(picked) ? picked : [picked];
     if (!many && list.length > 1) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'expected one record');
     return list as Record<string, unknown>[];
   }
 
   /** A provider record in the unified model: mapped, given its stable id, validated, raw object on request. */
-  async #toUnified(target: UnifiedTarget, resource: string, op: ApiOperation, record: Record<string, unknown>, includeRemoteData: boolean): Promise<Record<string, unknown>> {
+  async #toUnified(target: UnifiedTarget, resource: string, op: Operation, record: Record<string, unknown>, includeRemoteData: boolean): Promise<Record<string, unknown>> {
     return this.#toUnifiedNow(target, resource, op, record, includeRemoteData);
   }
 
   /** {@link #toUnified}, synchronous when the response mapping ran compiled. */
-  #toUnifiedNow(target: UnifiedTarget, resource: string, op: ApiOperation, record: Record<string, unknown>, includeRemoteData: boolean): Record<string, unknown> | Promise<Record<string, unknown>> {
+  #toUnifiedNow(target: UnifiedTarget, resource: string, op: Operation, record: Record<string, unknown>, includeRemoteData: boolean): Record<string, unknown> | Promise<Record<string, unknown>> {
     if (!op.map) throw new SwitchyardError('SWY_ERR_MAPPING_MISSING', `${target.provider.definition.slug} declares no map for ${resource}`);
-    const mapped = this.#engine.evaluateNow(this.#name(target, resource, 'map'), op.map, record);
+    const mapped = op.tenant.has(`${op.kind}.map`)
+      ? this.#evaluator(target, op, 'map').evaluate(`${target.provider.definition.slug} ${resource} ${op.kind}.map (override)`, op.map, record)
+      : this.#engine.evaluateNow(this.#name(target, resource, 'map'), op.map, record);
     if (mapped instanceof Promise) return mapped.then((value) => this.#unified(target, resource, record, value as Record<string, unknown> | undefined, includeRemoteData));
     return this.#unified(target, resource, record, mapped as Record<string, unknown> | undefined, includeRemoteData);
   }

@@ -16,6 +16,7 @@ export {
 } from './accounts.js';
 export { capturePending, confirmPending, openVerification, verificationOpen, type VerificationResult } from './account-verification.js';
 export { EnvironmentStore, tokensEqual, type ApiKeyRecord } from './environments.js';
+export { pruneApiNulls, resolveApiResource, validateApiOverride, type ApiOverrideSection, type ResolvedApiResource } from './api-overrides.js';
 export { MappingStore, type OverrideLevel, type OverrideRecord, type OverrideRevision, type ResolvedMapping } from './mappings.js';
 export { ProviderAppStore, providerAppView, type AppSecrets, type ProviderAppInput, type ProviderAppRecord } from './provider-apps.js';
 export { activeKeys, ed25519PrivateKey, generateSigningKey, revealedCredential, type SigningKey } from './signing-keys.js';

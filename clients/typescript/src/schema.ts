@@ -1968,6 +1968,30 @@ export interface paths {
                                 [key: string]: unknown;
                             };
                         };
+                        api?: {
+                            resources: {
+                                [key: string]: {
+                                    list?: {
+                                        map?: string | null;
+                                        query?: string | null;
+                                        records?: string | null;
+                                    } | null;
+                                    get?: {
+                                        map?: string | null;
+                                        query?: string | null;
+                                    } | null;
+                                    create?: {
+                                        body?: string | null;
+                                        map?: string | null;
+                                    } | null;
+                                    update?: {
+                                        body?: string | null;
+                                        map?: string | null;
+                                    } | null;
+                                    filters?: string[] | null;
+                                } | null;
+                            };
+                        };
                     };
                 };
             };
@@ -2148,6 +2172,66 @@ export interface paths {
                         payload: unknown;
                         headers?: {
                             [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mappings/preview/api": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The unified record a provider record becomes under an API mapping (nothing called) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        provider: string;
+                        resource: string;
+                        /**
+                         * @default get
+                         * @enum {string}
+                         */
+                        operation?: "list" | "get";
+                        integrated_account_id?: string;
+                        mapping?: string;
+                        record: {
+                            [key: string]: unknown;
                         };
                     };
                 };

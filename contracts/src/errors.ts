@@ -27,7 +27,7 @@ export const ERRORS = {
   SWY_ERR_BODY_MALFORMED: { status: 400, title: 'Body could not be parsed' },
   SWY_ERR_BUS_UNAVAILABLE: { status: 503, title: 'Event bus unavailable, retry later' },
   SWY_ERR_BODY_UNPARSABLE: { status: 422, title: 'Verified body could not be parsed for mapping' },
-  SWY_ERR_MAPPING_MISSING: { status: 422, title: 'No webhook mapping for this provider' },
+  SWY_ERR_MAPPING_MISSING: { status: 422, title: 'No mapping for this provider or operation' },
   SWY_ERR_MAPPING_FAILED: { status: 422, title: 'Mapping expression failed' },
   SWY_ERR_MAPPING_TIMEOUT: { status: 422, title: 'Mapping expression exceeded its time, depth or memory budget' },
   SWY_ERR_MAPPING_BUSY: { status: 429, title: 'Too many expressions of this environment are waiting to be evaluated' },

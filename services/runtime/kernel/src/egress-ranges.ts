@@ -1,48 +1,8 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /** An address family as `net.BlockList` names it. */
 export type Family = 'ipv4' | 'ipv6';
-
-/**
- * Ranges no outbound call may reach unless explicitly allowed: loopback, private, link-local (cloud
- * metadata lives at 169.254.169.254), CGNAT, multicast, reserved, unspecified, and their IPv6
- * counterparts, including every IPv6 form that embeds or tunnels an IPv4 address.
- */
-const BLOCKED: ReadonlyArray<readonly [string, number, Family]> = [
-  ['0.0.0.0', 8, 'ipv4'],
-  ['10.0.0.0', 8, 'ipv4'],
-  ['100.64.0.0', 10, 'ipv4'],
-  ['127.0.0.0', 8, 'ipv4'],
-  ['169.254.0.0', 16, 'ipv4'],
-  ['172.16.0.0', 12, 'ipv4'],
-  ['192.0.0.0', 24, 'ipv4'],
-  ['192.168.0.0', 16, 'ipv4'],
-  ['198.18.0.0', 15, 'ipv4'],
-  ['224.0.0.0', 4, 'ipv4'],
-  ['240.0.0.0', 4, 'ipv4'],
-  // ::/96 (IPv4-compatible, deprecated) also covers :: and ::1.
-  ['::', 96, 'ipv6'],
-  // SIIT IPv4-translated addresses: only meaningful inside a translator's network.
-  ['::ffff:0:0:0', 96, 'ipv6'],
-  ['100::', 64, 'ipv6'],
-  // Teredo and 6to4 tunnel to an IPv4 address of somebody's choosing; both are obsolete on the Internet.
-  ['2001::', 32, 'ipv6'],
-  ['2002::', 16, 'ipv6'],
-  // NAT64 local-use prefix: its IPv4 embedding depends on the operator's prefix length, so block it whole.
-  ['64:ff9b:1::', 48, 'ipv6'],
-  ['fc00::', 7, 'ipv6'],
-  ['fe80::', 10, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
-];
-
-/** A block list of the given ranges. */
-export function toBlockList(cidrs: ReadonlyArray<readonly [string, number, Family]>): BlockList {
-  const list = new BlockList();
-  for (const [address, prefix, family] of cidrs) list.addSubnet(address, prefix, family);
-  return list;
-}
-
-const blocked = toBlockList(BLOCKED);
 
 /** The 8 hextets of an IPv6 address (dotted IPv4 tails included), or undefined if it is not one. */
 export function ipv6Hextets(address: string): number[] | undefined {
@@ -86,12 +46,25 @@ function nat64Target(hextets: number[]): string | undefined {
   return undefined;
 }
 
-/** Whether an address lies in the block list, judging embedded IPv4 forms by the IPv4 they reach. */
+/**
+ * Whether an address may not be reached: anything ipaddr.js does not classify as `unicast` — loopback,
+ * private, link-local (cloud metadata lives at 169.254.169.254), carrier-grade NAT, multicast,
+ * broadcast, reserved and documentation ranges, unique-local, discard-only, 6to4, Teredo, SIIT, ORCHID
+ * and the other special-purpose registries it keeps up to date. ipaddr.js decides the ranges; two
+ * decisions stay here because the library cannot make them: an IPv4-mapped address is judged by the
+ * IPv4 it reaches (dual-stack sockets report them), and a NAT64 address of the well-known prefix
+ * `64:ff9b::/96` by the IPv4 its gateway translates it to, while the local-use prefix `64:ff9b:1::/48`
+ * (operator-chosen embedding) is refused whole. IPv4-compatible addresses (`::/96`, deprecated) are
+ * refused whole too: ipaddr.js calls most of them unicast.
+ */
 export function isBlockedAddress(address: string): boolean {
   const ip = canonicalIp(address);
-  const version = isIP(ip);
-  if (version === 4) return blocked.check(ip, 'ipv4');
-  if (blocked.check(ip, 'ipv6')) return true;
-  const nat64 = nat64Target(ipv6Hextets(ip) ?? []);
-  return nat64 !== undefined && blocked.check(nat64, 'ipv4');
+  if (!ipaddr.isValid(ip)) return true;
+  const parsed = ipaddr.parse(ip);
+  if (parsed.kind() === 'ipv4') return parsed.range() !== 'unicast';
+  const hextets = ipv6Hextets(ip) ?? [];
+  if (hextets.slice(0, 6).every((x) => x === 0)) return true;
+  const nat64 = nat64Target(hextets);
+  if (nat64 !== undefined) return isBlockedAddress(nat64);
+  return parsed.range() !== 'unicast';
 }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { isBlockedAddress } from './egress-ranges.js';
 import { EgressPolicy } from './egress.js';
 
 describe('EgressPolicy', () => {
@@ -141,4 +144,56 @@ describe('EgressPolicy: exceptions for one port', () => {
       );
     },
   );
+});
+
+describe('the block list is ipaddr.js range classification', () => {
+  // The only places we decide beyond the library (egress-ranges.ts says why).
+  const ours = (ip: string) => {
+    const parsed = ipaddr.parse(ip);
+    if (parsed.kind() === 'ipv6') {
+      const v6 = parsed as ipaddr.IPv6;
+      if (v6.isIPv4MappedAddress()) return 'mapped';
+      const parts = v6.parts;
+      if (parts.slice(0, 6).every((x) => x === 0)) return 'compatible';
+      if (parts[0] === 0x64 && parts[1] === 0xff9b && parts.slice(2, 6).every((x) => x === 0)) return 'nat64';
+    }
+    return undefined;
+  };
+
+  it('blocks every address the library does not call unicast, at both edges of each special range and one step outside', () => {
+    const edges = [
+      '0.0.0.0', '0.255.255.255', '1.0.0.0', '9.255.255.255', '10.0.0.0', '10.255.255.255', '11.0.0.0',
+      '100.63.255.255', '100.64.0.0', '100.127.255.255', '100.128.0.0', '126.255.255.255', '127.0.0.0', '127.255.255.255', '128.0.0.0',
+      '169.253.255.255', '169.254.0.0', '169.254.255.255', '169.255.0.0', '172.15.255.255', '172.16.0.0', '172.31.255.255', '172.32.0.0',
+      '191.255.255.255', '192.0.0.0', '192.0.0.255', '192.0.1.0', '192.0.2.0', '192.0.2.255', '192.88.99.0', '192.167.255.255', '192.168.0.0',
+      '192.168.255.255', '192.169.0.0', '198.17.255.255', '198.18.0.0', '198.19.255.255', '198.20.0.0', '198.51.100.7', '203.0.113.9',
+      '223.255.255.255', '224.0.0.0', '239.255.255.255', '240.0.0.0', '255.255.255.254', '255.255.255.255',
+      '::', '::1', '::2', '100::', '100::ffff:ffff:ffff:ffff', '100:0:0:1::', '2000::', '2001::', '2001:0:ffff:ffff:ffff:ffff:ffff:ffff',
+      '2001:1::', '2001:db8::1', '2001:db9::', '2002::', '2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '2003::', 'fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+      'fc00::', 'fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'fe00::', 'fe80::', 'febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'fec0::', 'ff00::',
+      'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '::ffff:0:0:0', '64:ff9b:1::', '64:ff9b:1:ffff:ffff:ffff:ffff:ffff', '64:ff9b:2::',
+    ];
+    for (const ip of edges) {
+      if (ours(ip)) continue;
+      expect(isBlockedAddress(ip), `${ip} is ${ipaddr.parse(ip).range()}`).toBe(ipaddr.parse(ip).range() !== 'unicast');
+    }
+  });
+
+  it('agrees with the library on thousands of random IPv4 and IPv6 addresses', () => {
+    for (let i = 0; i < 4_000; i++) {
+      const bytes = randomBytes(16);
+      const ip = i % 2 === 0 ? [...bytes.subarray(0, 4)].join('.') : ipaddr.fromByteArray([...bytes]).toString();
+      if (ours(ip)) continue;
+      expect(isBlockedAddress(ip), ip).toBe(ipaddr.parse(ip).range() !== 'unicast');
+    }
+  });
+
+  it('blocks the four ranges the hand-typed table once missed, and judges mapped and NAT64 forms by their IPv4', () => {
+    for (const ip of ['::5', '::ffff:0:5db8:d822', '2002:5db8:d822::1', '100::1']) expect(isBlockedAddress(ip), ip).toBe(true);
+    expect(isBlockedAddress('::ffff:8.8.8.8')).toBe(false);
+    expect(isBlockedAddress('::ffff:10.0.0.1')).toBe(true);
+    expect(isBlockedAddress('64:ff9b::808:808')).toBe(false);
+    expect(isBlockedAddress('64:ff9b::a00:1')).toBe(true);
+    expect(isBlockedAddress('not an address')).toBe(true);
+  });
 });

@@ -63,6 +63,9 @@ describe('streamed unified export (?all=true)', () => {
     expect(answer.lines.at(-1)).toEqual({ _switchyard: { done: { records: CONTACTS, pages: 11 } } });
     // Each progress line sits right after its page's records.
     expect(answer.lines.findIndex((l) => '_switchyard' in l)).toBe(100);
+    const metrics = await (await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${hub.metricsToken}` } })).text();
+    expect(metrics).toContain(`switchyard_export_records_total{provider="hubspot",resource="crm/contacts"} ${CONTACTS}`);
+    expect(metrics).toContain('switchyard_export_seconds_count{outcome="done"} 1');
   });
 
   it('walks Gusto page/per pages, ends at the page bound with a resume cursor, and resumes to the end', async () => {
@@ -103,6 +106,22 @@ describe('streamed unified export (?all=true)', () => {
     const union = [...recordsOf(broken.lines), ...recordsOf(rest.lines)].map((r) => r.remote_id);
     expect(union).toEqual(contactIds());
     expect(new Set(union).size).toBe(CONTACTS);
+  });
+
+  it('ends in-band with the Retry-After and a resume cursor when the provider asks for a longer wait than allowed', async () => {
+    hubspot.state.throttleNext(1, { after: 2, retryAfterS: 120 }); // the hub waits at most 60 s at a time
+    const answer = await exportOf('crm/contacts', hs);
+    const last = answer.lines.at(-1)!._switchyard;
+    expect(last.error).toMatchObject({ code: 'SWY_ERR_PROVIDER_RATE_LIMITED', provider: 'hubspot', retry_after_s: 120, records: 200, pages: 2 });
+    expect(last.resume_cursor).toBe(controlsOf(answer.lines).at(-2).progress.resume_cursor);
+  });
+
+  it('answers a 429 problem, not a stream, when the first page is throttled beyond the budget', async () => {
+    hubspot.state.throttleNext(1, { retryAfterS: 120 });
+    const answer = await exportOf('crm/contacts', hs);
+    expect(answer.status).toBe(429);
+    expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    expect(answer.problem).toMatchObject({ status: 429, code: 'SWY_ERR_PROVIDER_RATE_LIMITED', provider: 'hubspot', retry_after_s: 120 });
   });
 
   it('stops calling the provider once the client has left', async () => {

@@ -7,14 +7,15 @@
  *   2. through the hub: `GET /unified/crm/contacts?all=true&limit=100` (hub in a child process), the
  *      NDJSON read line by line as it streams,
  * then prints both records/s side by side with their ratio, and the hub's RSS before, after a tenth of the
- * records, at its peak during and after the export (constant memory: the peak must not grow with the record count). Writes
+ * records, at its peak during and after the export, and its peak during the same export run again
+ * (constant memory: the peak must not grow with the records streamed). Writes
  * `bench-results/export-<iso>.json`. A benchmark, not a test: nothing here asserts on timings.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { hubApi, spawnHub } from './hub-process.js';
+import { BENCH_METRICS_TOKEN, hubApi, spawnHub } from './hub-process.js';
 import { envNumber, forkServer } from './lib.js';
 import { benchStart, cleanups, machineInfo, REPO_ROOT, resultFile, runBench, startBenchNats } from './run.js';
 
@@ -34,6 +35,13 @@ async function rssMiB(pid: number | undefined): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The hub's V8 heap in use, in MiB, from its `/metrics` (prom-client's default gauge). */
+async function heapUsedMiB(hubUrl: string): Promise<number | undefined> {
+  const text = await fetch(`${hubUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } }).then((r) => r.text());
+  const bytes = /^switchyard_nodejs_heap_size_used_bytes\s+(\S+)$/m.exec(text)?.[1];
+  return bytes === undefined ? undefined : Number(bytes) / 2 ** 20;
 }
 
 /** Walks every page directly, one request at a time; records and seconds. */
@@ -62,10 +70,12 @@ async function hubExport(hubUrl: string, apiKey: string, account: string, hubPid
   const response = await request(`${hubUrl}/unified/crm/contacts?all=true&limit=${PAGE}`, { headers: { authorization: `Bearer ${apiKey}`, 'x-integrated-account-id': account } });
   if (response.statusCode !== 200) throw new Error(`hub export: ${response.statusCode} ${await response.body.text()}`);
   let records = 0;
+  let bytes = 0;
   let early: Promise<number | undefined> | undefined;
   let last = '';
   let rest = '';
   for await (const chunk of response.body) {
+    bytes += (chunk as Buffer).length;
     rest += (chunk as Buffer).toString('utf8');
     let end: number;
     while ((end = rest.indexOf('\n')) >= 0) {
@@ -80,7 +90,7 @@ async function hubExport(hubUrl: string, apiKey: string, account: string, hubPid
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, (await rssMiB(hubPid)) ?? 0);
-  return { records, seconds, last: JSON.parse(last) as { _switchyard: Record<string, unknown> }, peakRssMiB: peak, earlyRssMiB: await early };
+  return { records, bytes, seconds, last: JSON.parse(last) as { _switchyard: Record<string, unknown> }, peakRssMiB: peak, earlyRssMiB: await early };
 }
 
 async function main(): Promise<void> {
@@ -107,12 +117,19 @@ async function main(): Promise<void> {
   const direct = await directWalk(simOrigin, 'pat-na1-simulator');
   if (direct.records !== RECORDS) throw new Error(`direct walk saw ${direct.records} records, expected ${RECORDS}`);
   const rssBefore = await rssMiB(hub.process.pid);
+  const heapBefore = await heapUsedMiB(hub.url);
   console.log('running: hub export');
   const exported = await hubExport(hub.url, environment.api_key, account.id, hub.process.pid);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const rssAfter = await rssMiB(hub.process.pid);
+  const heapAfter = await heapUsedMiB(hub.url);
+  // The same export again: a hub that kept anything per record would peak higher after twice the records.
+  console.log('running: hub export again');
+  const again = await hubExport(hub.url, environment.api_key, account.id, hub.process.pid);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const heapAfterAgain = await heapUsedMiB(hub.url);
   const done = exported.last._switchyard.done as { records: number; pages: number } | undefined;
-  const valid = exported.records === RECORDS && done?.records === RECORDS;
+  const valid = exported.records === RECORDS && done?.records === RECORDS && again.records === RECORDS;
   if (!valid) console.warn(`WARNING: the export ended with ${JSON.stringify(exported.last)} after ${exported.records} records — figures are not valid`);
 
   const directRate = direct.records / direct.seconds;
@@ -122,9 +139,12 @@ async function main(): Promise<void> {
   console.log(`${'walk'.padEnd(40)}${'records'.padStart(9)}${'pages'.padStart(7)}${'seconds'.padStart(9)}${'records/s'.padStart(11)}`);
   console.log(`${'direct (simulator raw page rate)'.padEnd(40)}${String(direct.records).padStart(9)}${String(direct.pages).padStart(7)}${direct.seconds.toFixed(1).padStart(9)}${directRate.toFixed(0).padStart(11)}`);
   console.log(`${'hub streamed export (?all=true)'.padEnd(40)}${String(exported.records).padStart(9)}${String(done?.pages ?? '-').padStart(7)}${exported.seconds.toFixed(1).padStart(9)}${hubRate.toFixed(0).padStart(11)}`);
+  console.log(`${'hub streamed export, again'.padEnd(40)}${String(again.records).padStart(9)}${''.padStart(7)}${again.seconds.toFixed(1).padStart(9)}${(again.records / again.seconds).toFixed(0).padStart(11)}`);
   console.log('');
   console.log(`hub export rate = ${((hubRate / directRate) * 100).toFixed(1)} % of the simulator's raw page rate`);
-  console.log(`hub RSS: before ${mib(rssBefore)}, after a tenth of the records ${mib(exported.earlyRssMiB)}, peak during ${mib(exported.peakRssMiB)}, after ${mib(rssAfter)}`);
+  console.log(`hub RSS: before ${mib(rssBefore)}, after a tenth of the records ${mib(exported.earlyRssMiB)}, peak during ${mib(exported.peakRssMiB)}, after ${mib(rssAfter)}; peak during the second export ${mib(again.peakRssMiB)}`);
+  console.log(`NDJSON streamed per export: ${(exported.bytes / 2 ** 20).toFixed(1)} MiB (what a hub keeping its records would add to its memory per export)`);
+  console.log(`hub heap in use: before ${mib(heapBefore)}, after the export ${mib(heapAfter)}, after the second ${mib(heapAfterAgain)}`);
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, node ${machine.node}, ${machine.date}`);
 
   const outFile = await resultFile('export', started);
@@ -137,9 +157,11 @@ async function main(): Promise<void> {
         machine,
         settings: { records: RECORDS, pageSize: PAGE, concurrency: 1 },
         direct: { ...direct, recordsPerSec: directRate },
-        hub: { records: exported.records, seconds: exported.seconds, recordsPerSec: hubRate, last: exported.last },
+        hub: { records: exported.records, bytes: exported.bytes, seconds: exported.seconds, recordsPerSec: hubRate, last: exported.last },
         ratio: hubRate / directRate,
-        hubRssMiB: { before: rssBefore, afterTenth: exported.earlyRssMiB, peak: exported.peakRssMiB, after: rssAfter },
+        again: { records: again.records, seconds: again.seconds, recordsPerSec: again.records / again.seconds },
+        hubRssMiB: { before: rssBefore, afterTenth: exported.earlyRssMiB, peak: exported.peakRssMiB, after: rssAfter, peakSecondExport: again.peakRssMiB },
+        hubHeapUsedMiB: { before: heapBefore, after: heapAfter, afterSecondExport: heapAfterAgain },
       },
       null,
       2,

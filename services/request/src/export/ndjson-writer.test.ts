@@ -59,4 +59,13 @@ describe('NdjsonWriter', () => {
     expect(await writer.line({ remote_id: '2' })).toBe(false);
     expect(reader.received).toHaveLength(1);
   });
+
+  it('cuts off a reader that stops reading without closing once the deadline passed', async () => {
+    const reader = slowReader(16);
+    const writer = new NdjsonWriter(reader.out, { chunkChars: 1, deadline: Date.now() + 20 });
+    // The reader never takes the chunk: without the deadline this would wait forever.
+    expect(await writer.line({ remote_id: '1', name: 'a line longer than the buffer' })).toBe(false);
+    expect(reader.out.destroyed).toBe(true);
+    expect(await writer.line({ remote_id: '2' })).toBe(false);
+  });
 });

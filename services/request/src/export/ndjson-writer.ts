@@ -4,23 +4,31 @@ import type { Writable } from 'node:stream';
 export interface NdjsonWriterOptions {
   /** Lines are gathered into chunks of about this many characters before a write (default 64 KiB): fewer syscalls, bounded memory. */
   chunkChars?: number;
+  /**
+   * Time (ms since the epoch) after which a reader that still does not take what was written is cut off:
+   * the stream is destroyed rather than waited for, so a client that stops reading without closing
+   * cannot hold the export (and its page) forever. Default: no limit.
+   */
+  deadline?: number;
 }
 
 /**
  * Writes newline-delimited JSON to a stream with backpressure: when the stream's buffer is full the
  * returned promise waits for `'drain'`, so a slow reader slows the producer instead of growing memory.
- * At most one chunk is held here. Once the stream closed (the client left) every call answers `false`
- * and writes nothing, so the caller stops producing.
+ * At most one chunk is held here. Once the stream closed (the client left, or the deadline passed while
+ * it was not reading) every call answers `false` and writes nothing, so the caller stops producing.
  */
 export class NdjsonWriter {
   readonly #out: Writable;
   readonly #chunkChars: number;
+  readonly #deadline: number;
   #pending = '';
   #closed = false;
 
   constructor(out: Writable, options: NdjsonWriterOptions = {}) {
     this.#out = out;
     this.#chunkChars = options.chunkChars ?? 65_536;
+    this.#deadline = options.deadline ?? Infinity;
     const closed = () => {
       this.#closed = true;
       this.#pending = '';
@@ -48,28 +56,28 @@ export class NdjsonWriter {
     const chunk = this.#pending;
     this.#pending = '';
     if (this.#out.write(chunk)) return true;
-    await this.#drained();
+    await this.#until('drain');
     return !this.closed;
   }
 
-  /** Flushes and ends the stream (a no-op on a closed one). */
+  /** Flushes and ends the stream, waiting until the reader has it all (a no-op on a closed one). */
   async end(): Promise<void> {
     if (!(await this.flush())) return;
-    await new Promise<void>((resolve) => this.#out.end(resolve));
+    this.#out.end();
+    await this.#until('finish');
   }
 
-  #drained(): Promise<void> {
+  /** Waits for `event`, the stream's end, or the deadline (which destroys the stream). */
+  #until(event: 'drain' | 'finish'): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
+      const timer = Number.isFinite(this.#deadline) ? setTimeout(() => this.#out.destroy(), Math.max(0, this.#deadline - Date.now())) : undefined;
       const done = () => {
-        this.#out.off('drain', done);
-        this.#out.off('close', done);
-        this.#out.off('error', done);
+        clearTimeout(timer);
+        for (const name of [event, 'close', 'error']) this.#out.off(name, done);
         resolve();
       };
-      this.#out.on('drain', done);
-      this.#out.on('close', done);
-      this.#out.on('error', done);
+      for (const name of [event, 'close', 'error']) this.#out.on(name, done);
     });
   }
 }

@@ -7,6 +7,12 @@ import { doneLine, errorLine, progressLine, type ExportCounts } from './control-
 import { NdjsonWriter } from './ndjson-writer.js';
 import { ThrottleBudget } from './throttle-budget.js';
 
+/**
+ * How long past its duration bound an export still waits for a reader that is not reading: enough for the
+ * in-band limit line to go out to a live client, not forever for one that stopped reading without closing.
+ */
+const STALLED_READER_GRACE_MS = 30_000;
+
 /** How an export call ended, as the duration histogram labels it. */
 type Outcome = 'done' | 'error' | 'limit' | 'aborted';
 
@@ -76,7 +82,7 @@ export async function streamExport(parts: ExportParts, request: FastifyRequest, 
 
   reply.hijack();
   res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', ...definedHeaders(rateLimit.rateLimitHeaders(answer.rateLimit)) });
-  const out = new NdjsonWriter(res);
+  const out = new NdjsonWriter(res, { deadline: started + config.SWITCHYARD_EXPORT_MAX_DURATION_MS + STALLED_READER_GRACE_MS });
   const exported = parts.metrics?.exportedRecords.labels({ provider, resource });
   for (;;) {
     const { result, next_cursor: next } = answer.value;

@@ -80,6 +80,8 @@ export const ERRORS = {
   SWY_ERR_POLL_PROVIDER_FAULT: { status: 502, title: 'The provider answered a poll call with a fault' },
   SWY_ERR_POLL_LOCK_LOST: { status: 409, title: "Another replica took over this account's poll" },
   SWY_ERR_POLLING_NONE: { status: 409, title: 'The account polls nothing (its provider is not polled, or reconciliation is not enabled for it)' },
+  // Streamed export (issue 16, docs/export.md): reported in-band on the NDJSON stream, with a resume cursor.
+  SWY_ERR_EXPORT_LIMIT: { status: 409, title: 'The export reached its page or time bound; resume from its cursor' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable error code such as `SWY_ERR_SIGNATURE_MISMATCH`. */

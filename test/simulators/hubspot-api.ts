@@ -39,8 +39,15 @@ export interface HubSpotApiState {
   readonly objects: Record<HubSpotObjectType, Map<string, HubSpotObject>>;
   /** Requests per route, keyed e.g. `GET /crm/v3/objects/contacts/:id`. */
   readonly requests: Record<string, number>;
-  /** The next `n` authenticated requests answer 429 with `policyName` (default TEN_SECONDLY_ROLLING); Retry-After only if given. */
-  throttleNext(n: number, options?: { retryAfterS?: number; policyName?: HubSpotPolicy }): void;
+  /**
+   * The next `n` authenticated requests answer 429 with `policyName` (default TEN_SECONDLY_ROLLING); Retry-After only if given.
+   * With `after`, that many authenticated requests are answered normally first (a throttle in the middle of a walk).
+   */
+  throttleNext(n: number, options?: { retryAfterS?: number; policyName?: HubSpotPolicy; after?: number }): void;
+  /** The next `n` authenticated requests (after `after` normal ones) answer 500, as HubSpot does in an outage. */
+  failNext(n: number, options?: { after?: number }): void;
+  /** Every authenticated request in arrival order: the route, when it arrived (ms epoch), and the status it got. */
+  readonly calls: Array<{ route: string; at: number; status: number }>;
 }
 
 /** A running simulator; `tokenUrl` is HubSpot's `/oauth/v1/token`, relayed to the OAuth2 provider. */
@@ -130,12 +137,18 @@ export async function startHubSpotApi(options: HubSpotApiOptions = {}): Promise<
   const requests: Record<string, number> = {};
   const window: number[] = []; // timestamps of admitted calls in the rolling interval
   let dailyUsed = 0;
-  let throttle: { left: number; retryAfterS?: number; policyName: HubSpotPolicy } = { left: 0, policyName: 'TEN_SECONDLY_ROLLING' };
+  let throttle: { skip: number; left: number; retryAfterS?: number; policyName: HubSpotPolicy } = { skip: 0, left: 0, policyName: 'TEN_SECONDLY_ROLLING' };
+  let failure = { skip: 0, left: 0 };
+  const calls: HubSpotApiState['calls'] = [];
   const state: HubSpotApiState = {
     objects,
     requests,
+    calls,
+    failNext: (n, opts) => {
+      failure = { skip: opts?.after ?? 0, left: n };
+    },
     throttleNext: (n, opts) => {
-      throttle = { left: n, policyName: opts?.policyName ?? 'TEN_SECONDLY_ROLLING', ...(opts?.retryAfterS === undefined ? {} : { retryAfterS: opts.retryAfterS }) };
+      throttle = { skip: opts?.after ?? 0, left: n, policyName: opts?.policyName ?? 'TEN_SECONDLY_ROLLING', ...(opts?.retryAfterS === undefined ? {} : { retryAfterS: opts.retryAfterS }) };
     },
   };
 
@@ -161,8 +174,15 @@ export async function startHubSpotApi(options: HubSpotApiOptions = {}): Promise<
       return reply.code(401).send(error(message, { category: token ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION' }));
     }
     const now = Date.now();
+    const call = { route: `${req.method} ${route}`, at: now, status: 200 };
+    calls.push(call);
+    reply.raw.once('finish', () => (call.status = reply.statusCode));
+    if (failure.left > 0 && failure.skip-- <= 0) {
+      failure.left -= 1;
+      return reply.code(500).send(error('internal error'));
+    }
     while (window.length > 0 && window[0]! <= now - limit.intervalMs) window.shift();
-    const knob = throttle.left > 0;
+    const knob = throttle.left > 0 && throttle.skip-- <= 0;
     const policy: HubSpotPolicy | undefined =
       knob ? throttle.policyName : window.length >= limit.max ? 'TEN_SECONDLY_ROLLING' : kind === 'private' && dailyUsed >= dailyLimit ? 'DAILY' : undefined;
     const remaining = policy ? 0 : limit.max - window.length - 1;

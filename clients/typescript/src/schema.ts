@@ -2451,7 +2451,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List accounting/contacts */
+        /** List accounting/contacts (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -2460,6 +2460,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2658,7 +2659,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List accounting/invoices */
+        /** List accounting/invoices (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -2667,6 +2668,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2865,7 +2867,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List accounting/purchase_orders */
+        /** List accounting/purchase_orders (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -2874,6 +2876,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3072,7 +3075,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List crm/accounts */
+        /** List crm/accounts (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -3081,6 +3084,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3279,7 +3283,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List crm/activities */
+        /** List crm/activities (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -3288,6 +3292,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3486,7 +3491,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List crm/contacts */
+        /** List crm/contacts (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -3495,6 +3500,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3693,7 +3699,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List crm/leads */
+        /** List crm/leads (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -3702,6 +3708,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -3900,7 +3907,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List crm/opportunities */
+        /** List crm/opportunities (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -3909,6 +3916,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4107,7 +4115,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List hris/employees */
+        /** List hris/employees (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -4116,6 +4124,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4314,7 +4323,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List hris/employments */
+        /** List hris/employments (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -4323,6 +4332,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4521,7 +4531,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List hris/groups */
+        /** List hris/groups (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -4530,6 +4540,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4728,7 +4739,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List hris/locations */
+        /** List hris/locations (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -4737,6 +4748,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4935,7 +4947,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List hris/time_off */
+        /** List hris/time_off (all=true: every page as application/x-ndjson with progress lines, docs/export.md) */
         get: {
             parameters: {
                 query?: {
@@ -4944,6 +4956,7 @@ export interface paths {
                     cursor?: string;
                     updated_after?: string;
                     include_remote_data?: string;
+                    all?: string;
                 };
                 header?: never;
                 path?: never;

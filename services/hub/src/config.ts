@@ -6,7 +6,7 @@ import { bool, EgressEnv, HttpEnv, LogEnv, optionalString, SecretsEnv } from '@s
 import { CatalogEnv, SandboxEnv } from '@switchyard/mapping';
 import { NormalizerEnv } from '@switchyard/normalizer';
 import { ProviderEnv } from '@switchyard/provider-client';
-import { AdminEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv } from '@switchyard/request';
+import { AdminEnv, ExportEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv } from '@switchyard/request';
 
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
@@ -29,6 +29,7 @@ export const HubEnv = LogEnv.extend(HttpEnv.shape)
   .extend(QuotaEnv.shape)
   .extend(RegistrationEnv.shape)
   .extend(PollingEnv.shape)
+  .extend(ExportEnv.shape)
   .extend({
     SWITCHYARD_DATA_DIR: z.string().min(1).default('./.data'),
     SWITCHYARD_ENCRYPTION_KEY: z.preprocess(unsetIfEmpty, SecretsEnv.shape.SWITCHYARD_ENCRYPTION_KEY.optional()),

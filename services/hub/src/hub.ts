@@ -133,6 +133,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
         registration: config,
         polling: config,
+        exports: config,
       }),
     );
     await app.listen({ port, host: config.HOST });

@@ -55,3 +55,16 @@ export const PollingEnv = z.object({
   SWITCHYARD_POLL_LOCK_MS: z.coerce.number().int().min(1_000).default(120_000),
 });
 export type PollingConfig = z.output<typeof PollingEnv>;
+
+/** Streamed exports, `GET /unified/{category}/{resource}?all=true` (docs/export.md). */
+export const ExportEnv = z.object({
+  /** Pages one export call walks before it ends with `SWY_ERR_EXPORT_LIMIT` and a resume cursor (default 10 000). */
+  SWITCHYARD_EXPORT_MAX_PAGES: z.coerce.number().int().min(1).default(10_000),
+  /** Wall time of one export call, in ms, before it ends with `SWY_ERR_EXPORT_LIMIT` and a resume cursor (default 1 h). */
+  SWITCHYARD_EXPORT_MAX_DURATION_MS: z.coerce.number().int().min(100).default(3_600_000),
+  /** Longest single wait for a throttling provider's Retry-After, in ms (default 60 s); a longer one ends the export in-band. */
+  SWITCHYARD_EXPORT_MAX_RETRY_WAIT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** All throttling waits of one export together, in ms (default 5 min); past it the export ends in-band. */
+  SWITCHYARD_EXPORT_MAX_THROTTLE_MS: z.coerce.number().int().min(0).default(300_000),
+});
+export type ExportConfig = z.output<typeof ExportEnv>;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Closeable } from '@switchyard/kernel';
 import type { RequestParts } from './parts.js';
-import { PollingEnv, RegistrationEnv, type PollingConfig, type RegistrationConfig } from './config.js';
+import { ExportEnv, PollingEnv, RegistrationEnv, type ExportConfig, type PollingConfig, type RegistrationConfig } from './config.js';
 import { openPolling } from './polling/index.js';
 import { registerPollingRoutes } from './routes/polling.js';
 import { openRegistration } from './registration/index.js';
@@ -18,7 +18,7 @@ import { registerEnvironmentRoutes } from './routes/environments.js';
 import { registerProviderAppRoutes } from './routes/provider-apps.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 
-export { AdminEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv, type PollingConfig, type RegistrationConfig } from './config.js';
+export { AdminEnv, ExportEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv, type ExportConfig, type PollingConfig, type RegistrationConfig } from './config.js';
 export { requestParts, type RequestParts } from './parts.js';
 export { openApiDocument } from './openapi.js';
 
@@ -38,6 +38,8 @@ export interface RequestOptions {
   registration?: RegistrationConfig | undefined;
   /** The poller's settings (`PollingEnv`); defaults when left out. */
   polling?: PollingConfig | undefined;
+  /** Streamed exports' bounds (`ExportEnv`); defaults when left out. */
+  exports?: ExportConfig | undefined;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function startRequest(app: FastifyInstance, ctx: RequestParts, opti
   registerEventRoutes(app, ctx, environments, subscriptions, { publishTimeoutMs: options.publishTimeoutMs, lookupWindow: options.eventsLookupWindow });
   registerMappingRoutes(app, ctx, environments, accounts, mappings);
   registerDeadLetterRoutes(app, ctx, environments, { publishTimeoutMs: options.publishTimeoutMs, maxRunningReplays: options.maxRunningReplays });
-  registerUnifiedRoutes(app, ctx, environments, accounts);
+  registerUnifiedRoutes(app, ctx, environments, accounts, options.exports ?? ExportEnv.parse({}));
   await registerProxyRoutes(app, ctx, environments, accounts);
   const polling = await openPolling(ctx, options.polling ?? PollingEnv.parse({}), options.publishTimeoutMs);
   registerPollingRoutes(app, ctx, environments, accounts, polling.store);

@@ -1,9 +1,9 @@
 import { PublishEnv } from '@switchyard/bus';
 import { ServiceEnv, runStandalone } from '@switchyard/runtime';
-import { AdminEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv } from './config.js';
+import { AdminEnv, ExportEnv, PollingEnv, QuotaEnv, RegistrationEnv, RotationEnv } from './config.js';
 import { requestParts, startRequest } from './index.js';
 
-const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(QuotaEnv.shape).extend(PublishEnv.shape).extend(RegistrationEnv.shape).extend(PollingEnv.shape);
+const Env = ServiceEnv.extend(AdminEnv.shape).extend(RotationEnv.shape).extend(QuotaEnv.shape).extend(PublishEnv.shape).extend(RegistrationEnv.shape).extend(PollingEnv.shape).extend(ExportEnv.shape);
 
 await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) =>
   startRequest(app, await requestParts(runtime), {
@@ -14,5 +14,6 @@ await runStandalone('switchyard-request', Env, async ({ runtime, config, app }) 
     eventsLookupWindow: config.SWITCHYARD_EVENTS_LOOKUP_WINDOW,
     registration: config,
     polling: config,
+    exports: config,
   }),
 );

@@ -145,10 +145,10 @@ export function openApiDocument(serverUrl: string): Schema {
   for (const key of unified) {
     const [category, resource] = key.split('/');
     const model = ref(key.replace('/', '_'));
-    const query = ['integrated_account_id', 'limit', 'cursor', 'updated_after', 'include_remote_data'];
+    const query = ['integrated_account_id', 'limit', 'cursor', 'updated_after', 'include_remote_data', 'all'];
     const write = { type: 'object', required: ['data'], properties: { data: model } };
     paths[`/unified/${category}/${resource}`] = {
-      get: op(`List ${key}`, { query, response: { type: 'object', properties: { result: { type: 'array', items: model }, next_cursor: { type: ['string', 'null'] } } } }),
+      get: op(`List ${key} (all=true: every page as application/x-ndjson with progress lines, docs/export.md)`, { query, response: { type: 'object', properties: { result: { type: 'array', items: model }, next_cursor: { type: ['string', 'null'] } } } }),
       post: op(`Create ${key} (Idempotency-Key honoured)`, { query: ['integrated_account_id'], body: write, status: '201' }),
     };
     paths[`/unified/${category}/${resource}/{id}`] = {

@@ -7,6 +7,8 @@ import type { RequestParts } from '../parts.js';
 import type { AccountStore, EnvironmentStore } from '@switchyard/stores';
 import { z } from 'zod';
 import { requireEnvironment } from '../auth.js';
+import { ExportEnv, type ExportConfig } from '../config.js';
+import { exportRequested, streamExport } from '../export/index.js';
 
 type Params = { Params: { category: string; resource: string; id?: string } };
 
@@ -30,7 +32,7 @@ const WriteBody = z.object({ data: z.record(z.string(), z.unknown()) }).strict()
  * `RateLimit` headers; provider throttling is a 429 with those and `Retry-After`, never retried here.
  * Writes honour `Idempotency-Key` (fingerprint, status and remote id kept 24 h, no payload).
  */
-export function registerUnifiedRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore): void {
+export function registerUnifiedRoutes(app: FastifyInstance, ctx: RequestParts, environments: EnvironmentStore, accounts: AccountStore, exports: ExportConfig = ExportEnv.parse({})): void {
   const engine = ctx.client.unified;
   const keys = new IdempotencyStore(ctx.bus.kv.idempotency);
 
@@ -95,6 +97,10 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RequestParts, e
     const query = parseInput(ListQuery, request.query);
     const declared = engine.filters(t, resource); // the definition's, or what an override of this account's declares
     const filters = Object.fromEntries(declared.flatMap((name) => (typeof query[name] === 'string' ? [[name, query[name] as string]] : [])));
+    // `all=true`: every page as NDJSON, `limit` is the page size (docs/export.md).
+    if (exportRequested(request.query)) {
+      return streamExport({ engine, logger: ctx.logger, metrics: ctx.metrics, config: exports }, request, reply, t, resource, { limit: query.limit, cursor: query.cursor, updated_after: query.updated_after, filters, include_remote_data: query.include_remote_data });
+    }
     return send(reply, await run(200, () => engine.list(t, resource, { limit: query.limit, cursor: query.cursor, updated_after: query.updated_after, filters, include_remote_data: query.include_remote_data })));
   });
 

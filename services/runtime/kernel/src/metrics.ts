@@ -104,6 +104,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Records streamed by exports (`GET /unified/…?all=true`), by provider and resource. */
+  readonly exportedRecords = new Counter({
+    name: 'switchyard_export_records_total',
+    help: 'Records streamed by unified exports, by provider and resource',
+    labelNames: ['provider', 'resource'] as const,
+    registers: [this.registry],
+  });
+
+  /** Wall time of an export call in seconds, by how it ended (done, error, limit, aborted). */
+  readonly exportDuration = new Histogram({
+    name: 'switchyard_export_seconds',
+    help: 'Duration of unified export calls, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics === false) return;
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });

@@ -1,0 +1,2 @@
+/** Streamed exports of unified lists (`?all=true`, docs/export.md). */
+export { exportRequested, streamExport, type ExportParts } from './unified-export.js';

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import OAuth from 'oauth-1.0a';
 
 /** Signature methods we sign with. NetSuite token-based auth requires HMAC-SHA256; SHA1 exists for the RFC vectors. */
 export type OAuth1SignatureMethod = 'HMAC-SHA256' | 'HMAC-SHA1';
@@ -66,45 +67,51 @@ export function baseStringUri(url: string): string {
 
 /**
  * The signature base string (RFC 5849 §3.4.1): `METHOD&enc(base URI)&enc(normalized parameters)`, the
- * parameters being every name/value pair (duplicates kept) encoded, then sorted by name and value.
+ * parameters being every name/value pair (duplicates kept) encoded, then sorted by name and value — as the
+ * `oauth-1.0a` package builds it, from a normalized URI and the pairs given.
  */
 export function signatureBaseString(method: string, url: string, params: ReadonlyArray<readonly [string, string]>): string {
-  const normalized = params
-    .map(([name, value]) => [percentEncode(name), percentEncode(value)] as const)
-    .sort(([an, av], [bn, bv]) => (an === bn ? compare(av, bv) : compare(an, bn)))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-  return `${method.toUpperCase()}&${percentEncode(baseStringUri(url))}&${percentEncode(normalized)}`;
+  return new OAuth({ consumer: { key: '', secret: '' } }).getBaseString({ url: baseStringUri(url), method: method.toUpperCase(), data: asData(params) }, {} as OAuth.Authorization);
 }
 
-// Encoded parameters are ASCII, so code-unit order is the byte order the RFC asks for.
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Name/value pairs as the package's `data`: a repeated name becomes an array, which it sorts by value. */
+function asData(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string | string[]> {
+  const data: Record<string, string | string[]> = {};
+  for (const [name, value] of pairs) {
+    const seen = data[name];
+    data[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return data;
+}
 
 /**
  * Signs a request with OAuth 1.0a (RFC 5849) as NetSuite token-based auth expects: HMAC-SHA256 by default,
  * key `enc(consumerSecret)&enc(tokenSecret)`, query (and form) parameters signed, `realm` only in the header.
  * A fresh nonce and the current time are used unless given; NetSuite rejects a reused nonce.
+ *
+ * The `oauth-1.0a` package builds the base string, signs and writes the header. Two inputs are prepared
+ * here because the package leaves them to its caller: the base string URI is normalized (§3.4.1.2: it
+ * only cuts the query, so `HTTPS://Host:443/` would sign differently from what the server computes), and
+ * query parameters are decoded as form-urlencoded (§3.4.1.3.1: it reads `+` as a plus, not a space) and
+ * handed over as data, duplicates as arrays.
  */
 export function signOAuth1(request: OAuth1Request, credentials: OAuth1Credentials, options: OAuth1Options = {}): OAuth1Signature {
   const method = options.signatureMethod ?? 'HMAC-SHA256';
-  const protocol: Array<[string, string]> = [
-    ['oauth_consumer_key', credentials.consumerKey],
-    ['oauth_token', credentials.tokenId],
-    ['oauth_signature_method', method],
-    ['oauth_timestamp', String(options.timestamp ?? Math.floor(Date.now() / 1000))],
-    ['oauth_nonce', options.nonce ?? randomBytes(16).toString('hex')],
-    ['oauth_version', '1.0'],
-  ];
-  // URLSearchParams decodes the way RFC 5849 §3.4.1.3.1 asks (form-urlencoded: `+` is a space).
-  const query = [...new URL(request.url).searchParams];
-  const params = [...protocol, ...query, ...formPairs(request.form)].filter(([name]) => name !== 'oauth_signature');
-  const baseString = signatureBaseString(request.method, request.url, params);
-  const key = `${percentEncode(credentials.consumerSecret)}&${percentEncode(credentials.tokenSecret)}`;
-  const signature = createHmac(method === 'HMAC-SHA256' ? 'sha256' : 'sha1', key).update(baseString).digest('base64');
-  const signed: Array<[string, string]> = [...protocol, ['oauth_signature', signature]];
-  const fields = signed.map(([name, value]) => `${name}="${percentEncode(value)}"`);
-  const realm = credentials.realm === undefined ? [] : [`realm="${credentials.realm.replace(/["\\]/g, '\\$&')}"`];
-  return { authorization: `OAuth ${[...realm, ...fields].join(', ')}`, baseString, signature };
+  const oauth = new OAuth({
+    consumer: { key: credentials.consumerKey, secret: credentials.consumerSecret },
+    signature_method: method,
+    hash_function: (base, key) => createHmac(method === 'HMAC-SHA256' ? 'sha256' : 'sha1', key).update(base).digest('base64'),
+    ...(credentials.realm === undefined ? {} : { realm: credentials.realm.replace(/["\\]/g, '\\$&') }),
+  });
+  const nonce = options.nonce ?? randomBytes(16).toString('hex');
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  oauth.getNonce = () => nonce;
+  oauth.getTimeStamp = () => timestamp;
+  const pairs = [...new URL(request.url).searchParams, ...formPairs(request.form)].filter(([name]) => name !== 'oauth_signature');
+  const signing = { url: baseStringUri(request.url), method: request.method.toUpperCase(), data: asData(pairs) };
+  const authorized = oauth.authorize(signing, { key: credentials.tokenId, secret: credentials.tokenSecret });
+  const { oauth_signature: signature, ...signed } = authorized;
+  return { authorization: oauth.toHeader(authorized).Authorization, baseString: oauth.getBaseString(signing, signed as OAuth.Authorization), signature };
 }
 
 function formPairs(form: OAuth1Request['form']): Array<[string, string]> {

@@ -145,7 +145,7 @@ export class UnifiedEngine {
     const binding = { accountId: target.account.id, resource };
     let state: PageState = {};
     if (input.cursor) {
-      const opened = openCursor<PageState>(input.cursor, binding, this.#cursorKey);
+      const opened = await openCursor<PageState>(input.cursor, binding, this.#cursorKey);
       if (!opened.ok) throw new SwitchyardError('SWY_ERR_CURSOR_INVALID', opened.error.detail);
       state = opened.state;
     }
@@ -167,7 +167,7 @@ export class UnifiedEngine {
       // time anyway): the first failure ends the call instead of leaving the rest queued behind it.
       const result: Record<string, unknown>[] = [];
       for (const record of records) result.push(await this.#toUnified(target, resource, op, record, input.include_remote_data));
-      return { value: { result, next_cursor: next ? sealCursor(next, binding, this.#cursorKey) : null }, rateLimit: reply.rateLimit };
+      return { value: { result, next_cursor: next ? await sealCursor(next, binding, this.#cursorKey) : null }, rateLimit: reply.rateLimit };
     }
     // Compiled response mappings answer synchronously: no promise per record unless one ran on jsonata.
     // A record that fails synchronously becomes a rejection, so Promise.all still owns every pending one (none left unhandled).
@@ -179,7 +179,7 @@ export class UnifiedEngine {
       }
     });
     const result = mapped.some((r) => r instanceof Promise) ? await Promise.all(mapped) : (mapped as Record<string, unknown>[]);
-    return { value: { result, next_cursor: next ? sealCursor(next, binding, this.#cursorKey) : null }, rateLimit: reply.rateLimit };
+    return { value: { result, next_cursor: next ? await sealCursor(next, binding, this.#cursorKey) : null }, rateLimit: reply.rateLimit };
   }
 
   async get(target: UnifiedTarget, resource: string, id: string, includeRemoteData: boolean): Promise<UnifiedAnswer<Record<string, unknown>>> {

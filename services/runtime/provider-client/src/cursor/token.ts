@@ -1,5 +1,7 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { parseKey } from '@switchyard/kernel';
+import { legacyKey, openLegacyCursor, type LegacyKey } from './legacy-token.js';
 
 /** What a cursor is bound to: it opens only for the same account and the same resource. */
 export interface CursorBinding {
@@ -12,9 +14,11 @@ export interface CursorBinding {
   resource: string;
 }
 
+/** One encryption key: its JWE key and id, and its keys for reading legacy cursors. */
 interface DerivedKey {
-  enc: Buffer;
-  mac: Buffer;
+  kid: string;
+  jwe: Uint8Array;
+  legacy: LegacyKey;
 }
 
 /**
@@ -49,19 +53,16 @@ export interface CursorError {
 /** The result of {@link openCursor}. */
 export type OpenedCursor<T> = { ok: true; state: T } | { ok: false; error: CursorError };
 
-const VERSION = 1;
-const NONCE_BYTES = 12;
-/** 128-bit tag: HMAC-SHA256 truncated, as in JWE's A128CBC-HS256; forging it is a 2^-128 guess. */
-const TAG_BYTES = 16;
 /** Longer tokens are refused before any crypto work. */
 const MAX_TOKEN_CHARS = 8192;
 const SALT = Buffer.from('switchyard/cursor');
 
 function derive(raw: Uint8Array): DerivedKey {
   // Separate keys from the credential key material, so a cursor oracle can never touch credentials.
-  const enc = Buffer.from(hkdfSync('sha256', raw, SALT, 'v1 aes-256-ctr', 32));
-  const mac = Buffer.from(hkdfSync('sha256', raw, SALT, 'v1 hmac-sha256', 32));
-  return { enc, mac };
+  // Derivation stays node:crypto HKDF: jose takes the key bytes, it does not derive them from ours.
+  const jwe = new Uint8Array(hkdfSync('sha256', raw, SALT, 'v2 jwe dir a256gcm', 32));
+  const kid = createHash('sha256').update(jwe).digest('base64url').slice(0, 8);
+  return { kid, jwe, legacy: legacyKey(raw) };
 }
 
 /**
@@ -82,52 +83,36 @@ export function cursorKey(material: string | Uint8Array | readonly Uint8Array[])
   return key;
 }
 
-function lengthPrefixed(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-
-/** The tag covers the token's own bytes and the binding, which travels nowhere but in the tag. */
-function tag(mac: Buffer, signed: Buffer, binding: CursorBinding): Buffer {
-  return createHmac('sha256', mac)
-    .update(signed)
-    .update(lengthPrefixed(binding.accountId))
-    .update(lengthPrefixed(binding.resource))
-    .digest()
-    .subarray(0, TAG_BYTES);
-}
-
-/** AES-CTR counter block: the 96-bit random nonce, then a 32-bit block counter from zero. */
-function counterBlock(nonce: Buffer): Buffer {
-  return Buffer.concat([nonce, Buffer.alloc(4)]);
-}
-
 function checkBinding(binding: CursorBinding): void {
   if (!binding.accountId || !binding.resource) throw new Error('cursor binding needs an accountId and a resource');
 }
 
+/** The encrypted payload: the state, the binding it opens for, and an optional expiry (Unix seconds). */
+interface Sealed {
+  s: unknown;
+  a: string;
+  r: string;
+  exp?: number;
+}
+
 /**
- * Seals pagination state into an opaque base64url token: encrypted (AES-256-CTR), then authenticated
- * (HMAC-SHA256 over the ciphertext and the account/resource binding). The customer can neither read nor
- * alter it, nor replay it against another account or resource. Provider URLs in the state (Salesforce
- * `nextRecordsUrl`, `@odata.nextLink`) are therefore confidential too: they can carry instance hosts and
- * query ids the customer has no need to see.
+ * Seals pagination state into an opaque token: a compact JWE (`dir`, `A256GCM`, sealed with jose) whose
+ * encrypted payload holds the state, the account and resource it is bound to, and its expiry. The
+ * customer can neither read nor alter it, nor replay it against another account or resource. Provider
+ * URLs in the state (Salesforce `nextRecordsUrl`, `@odata.nextLink`) are therefore confidential too:
+ * they can carry instance hosts and query ids the customer has no need to see. The protected header
+ * names only the algorithm and the key id (a hash prefix of the derived key, for rotation).
  *
  * @param state any JSON-serializable value (undefined becomes null)
  * @param options.ttlS seconds the cursor stays valid; unset means no expiry
  */
-export function sealCursor(state: unknown, binding: CursorBinding, key: CursorKey, options: { ttlS?: number; nowMs?: number } = {}): string {
+export async function sealCursor(state: unknown, binding: CursorBinding, key: CursorKey, options: { ttlS?: number; nowMs?: number } = {}): Promise<string> {
   checkBinding(binding);
   const [active] = keysOf(key);
   if (!active) throw new Error('cursor key has no keys');
-  const expiresAt = options.ttlS === undefined ? undefined : Math.ceil((options.nowMs ?? Date.now()) / 1000 + options.ttlS);
-  const plaintext = Buffer.from(JSON.stringify(expiresAt === undefined ? [state ?? null] : [state ?? null, expiresAt]), 'utf8');
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-ctr', active.enc, counterBlock(nonce));
-  const signed = Buffer.concat([Buffer.of(VERSION), nonce, cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([signed, tag(active.mac, signed, binding)]).toString('base64url');
+  const payload: Sealed = { s: state ?? null, a: binding.accountId, r: binding.resource };
+  if (options.ttlS !== undefined) payload.exp = Math.ceil((options.nowMs ?? Date.now()) / 1000 + options.ttlS);
+  return new CompactEncrypt(Buffer.from(JSON.stringify(payload), 'utf8')).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: active.kid }).encrypt(active.jwe);
 }
 
 function refused(reason: CursorFailure): { ok: false; error: CursorError } {
@@ -138,48 +123,56 @@ function refused(reason: CursorFailure): { ok: false; error: CursorError } {
   return { ok: false, error: { code: 'SWY_ERR_CURSOR_INVALID', status: 400, reason, detail } };
 }
 
+function canonicalBase64url(part: string): boolean {
+  return Buffer.from(part, 'base64url').toString('base64url') === part;
+}
+
+function expired(expiresAt: number | undefined, nowMs: number | undefined): boolean {
+  return expiresAt !== undefined && (nowMs ?? Date.now()) / 1000 >= expiresAt;
+}
+
 /**
- * Opens a cursor sealed by {@link sealCursor} for the same binding. Tampered, truncated, foreign
- * (another account or resource) and expired tokens come back as a coded error value, never a throw,
- * and the tag is compared in constant time before anything is decrypted or parsed.
+ * Opens a cursor sealed by {@link sealCursor} for the same binding — or one sealed in the legacy format
+ * by an older hub ({@link openLegacyCursor}). Tampered, truncated, foreign (another account or resource)
+ * and expired tokens come back as a coded error value, never a throw; GCM's tag is checked by jose
+ * before anything is parsed.
  *
  * The state is authentic (only the hub mints cursors) but may come from an older release of the hub;
  * validate its shape before use.
  */
-export function openCursor<T = unknown>(token: string, binding: CursorBinding, key: CursorKey, options: { nowMs?: number } = {}): OpenedCursor<T> {
+export async function openCursor<T = unknown>(token: string, binding: CursorBinding, key: CursorKey, options: { nowMs?: number } = {}): Promise<OpenedCursor<T>> {
   checkBinding(binding);
   const keys = keysOf(key);
-  if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_-]+$/.test(token)) return refused('malformed');
-  const bytes = Buffer.from(token, 'base64url');
-  // Node's decoder ignores the spare bits of the last character; requiring the canonical encoding makes
-  // every changed character a changed token.
-  if (bytes.toString('base64url') !== token) return refused('malformed');
-  if (bytes.length < 1 + NONCE_BYTES + TAG_BYTES + 2 || bytes[0] !== VERSION) return refused('malformed');
-
-  const signed = bytes.subarray(0, bytes.length - TAG_BYTES);
-  const given = bytes.subarray(bytes.length - TAG_BYTES);
-  // Every key is tried, even after a match, so timing does not reveal which key (or none) verified.
-  let match: DerivedKey | undefined;
-  for (const candidate of keys) {
-    if (timingSafeEqual(tag(candidate.mac, signed, binding), given)) match ??= candidate;
+  if (token.length > MAX_TOKEN_CHARS || !/^[A-Za-z0-9_.-]+$/.test(token)) return refused('malformed');
+  if (!token.includes('.')) {
+    const legacy = openLegacyCursor(token, binding, keys.map((k) => k.legacy));
+    if (!legacy.ok) return refused(legacy.reason);
+    return expired(legacy.expiresAt, options.nowMs) ? refused('expired') : { ok: true, state: legacy.state as T };
   }
-  if (!match) return refused('forged');
-
-  const nonce = signed.subarray(1, 1 + NONCE_BYTES);
-  const decipher = createDecipheriv('aes-256-ctr', match.enc, counterBlock(nonce));
-  const plaintext = Buffer.concat([decipher.update(signed.subarray(1 + NONCE_BYTES)), decipher.final()]);
-  let parsed: unknown;
+  // base64url's last character carries unused bits that decoders ignore, so two spellings can give the
+  // same bytes; a token is accepted only in the one spelling the hub wrote.
+  if (!token.split('.').every(canonicalBase64url)) return refused('malformed');
+  let kid: unknown;
   try {
-    parsed = JSON.parse(plaintext.toString('utf8'));
+    const header = decodeProtectedHeader(token);
+    if (header.alg !== 'dir' || header.enc !== 'A256GCM') return refused('malformed');
+    kid = header.kid;
   } catch {
-    // Authentic but unreadable: only a bug in an older hub could mint this.
     return refused('malformed');
   }
-  if (!Array.isArray(parsed) || parsed.length < 1 || parsed.length > 2) return refused('malformed');
-  const expiresAt: unknown = parsed[1];
-  if (expiresAt !== undefined) {
-    if (typeof expiresAt !== 'number') return refused('malformed');
-    if ((options.nowMs ?? Date.now()) / 1000 >= expiresAt) return refused('expired');
+  const match = keys.find((k) => k.kid === kid);
+  if (!match) return refused('forged');
+  let payload: Partial<Sealed>;
+  try {
+    const { plaintext } = await compactDecrypt(token, match.jwe, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    payload = JSON.parse(Buffer.from(plaintext).toString('utf8')) as Partial<Sealed>;
+  } catch {
+    // A changed byte fails GCM's tag check; a token cut short is no JWE: neither is ours.
+    return refused('forged');
   }
-  return { ok: true, state: parsed[0] as T };
+  if (typeof payload !== 'object' || payload === null || !('s' in payload)) return refused('malformed');
+  if (payload.a !== binding.accountId || payload.r !== binding.resource) return refused('forged');
+  if (payload.exp !== undefined && typeof payload.exp !== 'number') return refused('malformed');
+  if (expired(payload.exp, options.nowMs)) return refused('expired');
+  return { ok: true, state: payload.s as T };
 }

@@ -14,5 +14,5 @@ export { closeAll, closeOnSignals, type Closeable } from './lifecycle.js';
 export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
 export { Metrics } from './metrics.js';
 export { generateKey, parseKey, Vault, type Sealed } from './vault.js';
-export { createHttpApp, type HttpAppOptions, type Readiness } from './http/app.js';
-export { parseInput, registerProblemHandler, toSwitchyardError } from './http/problem.js';
+export { createHttpApp, type HttpAppOptions, type ObservedResponse, type Readiness, type ResponseObserver } from './http/app.js';
+export { parseInput, registerProblemHandler, routesOf, toSwitchyardError } from './http/problem.js';

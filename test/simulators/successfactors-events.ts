@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-/**
+/*
  * SAP SuccessFactors as an event notification sender (Event Notification Subscription / Event
  * Subscription Management, Intelligent Services Center; providers.md §21.12): one SOAP 1.1 POST per
  * event to the subscriber's endpoint, `ExternalEvent` in the `http://notification.event.successfactors.com`
@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
  * must not depend on it. The subscription's authentication is Basic or none (then a `?token=` in the URL
  * is the only secret the hub can check) (S).
  */
+
+/** One entry of `events`: the changed entity's type, keys and parameters. */
 export interface SfEventItem {
   entityType: string;
   /** Entity keys in the order they are written (EmpJob: seqNumber, startDate, userId). */

@@ -104,6 +104,26 @@ describe('switchyard CLI against a running hub', () => {
     expect((await hub.runtime.bus.jsm.streams.info('EVENTS')).state.messages).toBe(before);
   });
 
+  it('replay dead-letters puts an account\'s dead letter back through the mapping and follows the job to its end; replay raw needs --since', async () => {
+    const account = (await hub.call('POST', '/v1/integrated-accounts', { token: apiKey, body: { provider: 'bamboohr', credentials: { api_key: 'x' }, config: { subdomain: 'acme' }, webhook_secret: 'replay-secret' } })).body;
+    // An event type the mapping does not know: verified, stored, then dead-lettered by the normalizer.
+    const unmappable = JSON.stringify({ type: 'employee.promoted', timestamp: '2026-01-31T18:42:00+0000', data: { employeeId: 'replay-1' } });
+    expect((await sendBamboo(account.webhook_url, signBamboo('replay-secret', unmappable))).status).toBe(200);
+    await eventually('the dead letter', async () => (await hub.call('GET', `/v1/dead-letters?integrated_account_id=${account.id}`, { token: apiKey })).body.data.length === 1);
+
+    const replayed = await switchyard(['replay', 'dead-letters', '--account', account.id]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    // The last line is the job's final state: the one dead letter matched and went back on RAW.
+    expect(replayed.stdout.split('\r').at(-1)).toMatch(/^job_\w+ +dead_letters +done +1 matched, 1 republished\n$/);
+
+    const raw = await switchyard(['replay', 'raw', '--account', account.id, '--since', new Date(Date.now() - 600_000).toISOString()]);
+    expect(raw.code, raw.stderr).toBe(0);
+    expect(raw.stdout.split('\r').at(-1)).toMatch(/ raw +done +[1-9]\d* matched, [1-9]\d* republished\n$/);
+
+    const sinceless = await switchyard(['replay', 'raw', '--account', account.id]);
+    expect(sinceless).toMatchObject({ code: 1, stderr: expect.stringMatching(/SWY_ERR_VALIDATION: .*--since: say from when/) });
+  });
+
   it('says which key is missing or refused, with the code, and exits 1', async () => {
     const none = await switchyard(['subscriptions', 'list'], null);
     expect(none).toMatchObject({ code: 1, stderr: expect.stringContaining('SWY_ERR_UNAUTHORIZED') });

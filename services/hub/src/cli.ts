@@ -9,6 +9,7 @@ import { remoteClient, REMOTE_USAGE_NOTE, type RemoteCliOptions } from './cli-cl
 import { eventsTail, EVENTS_USAGE } from './cli-events.js';
 import { isPollingCommand, pollingCommand, POLLING_USAGE } from './cli-polling.js';
 import { mappingsPreview, PREVIEW_USAGE } from './cli-preview.js';
+import { replayCommand, REPLAY_USAGE } from './cli-replay.js';
 import { subscriptionsCreate, subscriptionsList, subscriptionsTest, SUBSCRIPTIONS_USAGE } from './cli-subscriptions.js';
 
 const USAGE = `usage:
@@ -23,6 +24,7 @@ ${PREVIEW_USAGE}
 ${EVENTS_USAGE}
 ${SUBSCRIPTIONS_USAGE}
 ${POLLING_USAGE}
+${REPLAY_USAGE}
 ${REMOTE_USAGE_NOTE}`;
 
 const readJson = async (path: string): Promise<unknown> => JSON.parse(await readFile(resolve(path), 'utf8'));
@@ -103,6 +105,9 @@ async function main(argv: string[]): Promise<number> {
       mapping: { type: 'string' },
       type: { type: 'string' },
       since: { type: 'string' },
+      until: { type: 'string' },
+      provider: { type: 'string' },
+      code: { type: 'string' },
       once: { type: 'boolean' },
       events: { type: 'string' },
       filter: { type: 'string' },
@@ -124,6 +129,9 @@ async function main(argv: string[]): Promise<number> {
   };
   if (group === 'polling' && isPollingCommand(command) && rest.length === 1) return pollingCommand(command, rest[0]!, remote());
   if (group === 'events' && command === 'tail' && rest.length === 0) return eventsTail({ ...remote(), type: values.type, since: values.since, once: values.once });
+  if (group === 'replay' && (command === 'dead-letters' || command === 'raw') && rest.length === 0) {
+    return replayCommand(command, { provider: values.provider, account: values.account, code: values.code, since: values.since, until: values.until }, remote());
+  }
   if (group === 'subscriptions') {
     if (command === 'list' && rest.length === 0) return subscriptionsList(remote());
     if (command === 'create' && rest.length === 1) {

@@ -42,6 +42,7 @@ export const ERRORS = {
   SWY_ERR_ACCOUNT_CONFIG_MISSING: { status: 422, title: "The integrated account's config lacks a value the provider needs" },
   SWY_ERR_CREDENTIALS_MISSING: { status: 422, title: "The integrated account's credentials lack a value the provider needs" },
   SWY_ERR_PROVIDER_ERROR: { status: 502, title: 'The provider answered with an error' },
+  SWY_ERR_PROVIDER_REFUSED: { status: 422, title: 'The provider refused the record as sent' },
   SWY_ERR_PROVIDER_UNREACHABLE: { status: 502, title: 'The provider could not be reached' },
   SWY_ERR_PROVIDER_UNAUTHORIZED: { status: 502, title: "The provider refused the account's credentials" },
   SWY_ERR_ACCOUNT_NEEDS_REAUTH: { status: 409, title: 'The integrated account must be reconnected: the provider refused its refresh token' },

@@ -141,5 +141,11 @@ export const ProviderApi = z.object({
     })
     .optional(),
   resources: z.record(z.string().regex(/^[a-z]+\/[a-z_]+$/, 'a unified resource like hris/employees'), ApiResource).default({}),
+  /**
+   * JSONata over `{status, body, headers}` of an error answer giving the provider's own reason (shown to
+   * the caller as `provider_message`). Unset: the first string among `message`, `error`,
+   * `error.message`, `error_description`, `errors[0].message|detail`, `[0].message`, `detail`, `title`.
+   */
+  error_message: z.string().min(1).optional(),
 });
 export type ProviderApi = z.infer<typeof ProviderApi>;

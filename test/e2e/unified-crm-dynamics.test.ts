@@ -98,9 +98,9 @@ describe('unified CRM API over Dynamics 365 / Dataverse', () => {
   it('turns a refused bind and a missing required column into coded provider errors, creating nothing', async () => {
     const size = dv.state.tables.opportunities!.size;
     const unknownAccount = await client.call('POST', '/unified/crm/opportunities', account.id, { body: { data: { name: 'Orphan', account_id: randomUUID() } } });
-    expect(unknownAccount.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_ERROR', provider_status: 400 });
+    expect(unknownAccount.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 400, provider_message: expect.stringMatching(/^account With Id = \/accounts\([0-9a-f-]+\) Does Not Exist$/) });
     const nameless = await client.call('POST', '/unified/crm/leads', account.id, { body: { data: { first_name: 'No', company: 'Last name' } } });
-    expect(nameless.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_ERROR', provider_status: 400 });
+    expect(nameless.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 400, provider_message: "Attribute 'lastname' cannot be NULL." });
     expect(dv.state.tables.opportunities!.size).toBe(size);
     expect((await client.call('POST', '/unified/crm/activities', account.id, { body: { data: { subject: 'x' } } })).body.code).toBe('SWY_ERR_RESOURCE_UNSUPPORTED');
   });

@@ -108,7 +108,7 @@ describe('unified CRM API over Pipedrive', () => {
   it("turns Pipedrive's refusal of a deal without a title into a coded provider error, creating nothing", async () => {
     const size = pipedrive.crm.records.deals.size;
     const refused = await client.call('POST', '/unified/crm/opportunities', account.id, { body: { data: { amount: { amount: '10', currency: 'EUR' } } } });
-    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_ERROR', provider_status: 400 });
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 400, provider_message: 'title is required' });
     expect(pipedrive.crm.records.deals.size).toBe(size);
   });
 

@@ -91,7 +91,7 @@ describe('unified CRM API over Salesforce leads, opportunities and activities', 
   it("turns Salesforce's REQUIRED_FIELD_MISSING into a coded provider error and REQUEST_LIMIT_EXCEEDED into our 429", async () => {
     const size = salesforce.state.records.size;
     const refused = await client.call('POST', '/unified/crm/leads', sf, { body: { data: { last_name: 'Nocompany' } } });
-    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_ERROR', provider_status: 400 });
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 400, provider_message: 'Required fields are missing: [Company]' });
     expect(salesforce.state.records.size).toBe(size);
     salesforce.state.throttleNext(1);
     const throttled = await client.get('/unified/crm/activities?limit=5', sf);

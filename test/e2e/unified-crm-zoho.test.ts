@@ -103,7 +103,7 @@ describe('unified CRM API over Zoho CRM', () => {
 
   it("turns Zoho's MANDATORY_NOT_FOUND into a coded provider error, and 429 TOO_MANY_REQUESTS into ours, never retrying", async () => {
     const refused = await client.call('POST', '/unified/crm/opportunities', account.id, { body: { data: { name: 'No stage' } } });
-    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_ERROR', provider_status: 400 });
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 400, provider_message: 'required field not found (Stage)' });
     const before = count('GET Contacts');
     zoho.crm.throttleNext(1);
     const throttled = await client.get('/unified/crm/contacts?limit=1', account.id);

@@ -78,7 +78,7 @@ describe('unified HRIS writes over BambooHR', () => {
     const count = bamboo.state.employees.length;
     // A valid hire minus its last name: BambooHR requires both names.
     const refused = await send('POST', employees(), { data: { first_name: 'Ada' } });
-    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_ERROR', provider_status: 400 });
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 400, provider_message: 'firstName and lastName are required' });
     expect(bamboo.state.employees).toHaveLength(count);
     expect((await send('PATCH', employees('999999'), { data: { job_title: 'x' } })).body.code).toBe('SWY_ERR_NOT_FOUND');
     const removed = await send('DELETE', employees(bamboo.state.employees[2]!.id));

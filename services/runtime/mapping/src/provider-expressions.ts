@@ -41,6 +41,7 @@ export function providerExpressions(provider: LoadedProvider): ProviderExpressio
       }
     }
   }
+  if (definition.api?.error_message) out.push({ where: at('api.error_message'), source: definition.api.error_message });
   if (provider.pollMapping && provider.pollMapping !== provider.webhookMapping) out.push({ where: provider.pollMapping.name, source: provider.pollMapping.source });
   for (const [resource, polled] of Object.entries(definition.polling?.resources ?? {})) {
     for (const [field, source] of pollSourceExpressions(polled.source)) out.push({ where: at(`polling.resources.${resource}.source.${field}`), source });

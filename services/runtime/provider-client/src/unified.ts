@@ -9,6 +9,7 @@ import { authorize, authorizedUrl } from './auth.js';
 import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
+import { providerFailure } from './provider-refusal.js';
 import { baseUrlFor, renderHeaders, renderTemplate } from './templates.js';
 
 export { ProviderThrottled };
@@ -284,7 +285,7 @@ export class UnifiedEngine {
     if (rateLimit.throttled) throw new ProviderThrottled(slug, rateLimit);
     if (reply.status === 404) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `${slug} has no such record`);
     if (reply.status === 401 || reply.status === 403) throw new SwitchyardError('SWY_ERR_PROVIDER_UNAUTHORIZED', `${slug} answered ${reply.status}`, { extensions: { provider_status: reply.status } });
-    if (reply.status >= 400) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', `${slug} answered ${reply.status}`, { extensions: { provider_status: reply.status } });
+    if (reply.status >= 400) throw await providerFailure(this.#engine, { slug, method: op.method, errorMessage: api.error_message }, { status: reply.status, body: parsed, headers: reply.headers });
     return { status: reply.status, headers: reply.headers, body: parsed, rateLimit };
   }
 

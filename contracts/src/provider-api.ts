@@ -89,7 +89,8 @@ export const ApiOperation = z.object({
    * resource one provider keeps in several collections (Zoho CRM's Tasks, Calls and Events modules behind
    * `crm/activities`: `/crm/v8/{module}`). A value named `id` replaces the record id in the path. For `get`
    * it may give a list: each is tried in order until one finds the record (a 404 or no record moves on), so
-   * a plain id can be read without knowing its collection; every try is one provider call.
+   * a plain id can be read without knowing its collection; every try is one provider call. Like `path`, never
+   * tenant-overridable.
    */
   path_params: z.string().optional(),
   query: z.string().optional(),

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerAcumaticaInvoices, seedAcumaticaInvoices, type AcumaticaInvoice } from './acumatica-invoices.js';
 import { startOAuth2Provider, type OAuth2ProviderSimulator } from './oauth2-provider.js';
 
 /** A customer as Acumatica stores it (the simulator's own shape; the API wraps each field as `{value}`). */
@@ -19,6 +20,8 @@ export interface AcumaticaCustomer {
 /** Knobs and counters of a running Acumatica simulator. */
 export interface AcumaticaApiState {
   customers: AcumaticaCustomer[];
+  /** AR documents (invoices and credit memos) of the `Invoice` entity. */
+  invoices: AcumaticaInvoice[];
   readonly requests: Record<string, number>;
   /** The last `$filter` received. */
   lastFilter: string | undefined;
@@ -86,15 +89,18 @@ function filterOf(filter: string | undefined): ((c: AcumaticaCustomer) => boolea
  * Acumatica's contract-based REST API (endpoint Default/23.200.001) for `Customer` on loopback: OAuth 2.0
  * bearer tokens (checked against the OAuth2 provider, which stands in for `/identity/connect/token`),
  * `$top`/`$skip` paging over a JSON array, `$filter` on LastModifiedDateTime, `$expand=MainContact`,
- * `GET …/Customer/{CustomerID}` by key (404 when none), 429 when the licence's request limit is hit.
+ * `GET …/Customer/{CustomerID}` by key (404 when none), the same for `Invoice` (acumatica-invoices.ts),
+ * 429 when the licence's request limit is hit.
  * Shapes from Acumatica's Integration Development Guide as summarised in providers.md §21.14 (S).
  */
-export async function startAcumaticaApi(options: { customers?: number } = {}): Promise<AcumaticaApi> {
+export async function startAcumaticaApi(options: { customers?: number; invoices?: number } = {}): Promise<AcumaticaApi> {
   const oauth = await startOAuth2Provider({ clientId: 'acu-client@Company', clientSecret: 'acu-secret', accessTokenTtlS: 3_600 });
   const requests: Record<string, number> = {};
   let throttled = 0;
+  const customers = seedAcumaticaCustomers(options.customers ?? 130);
   const state: AcumaticaApiState = {
-    customers: seedAcumaticaCustomers(options.customers ?? 130),
+    customers,
+    invoices: seedAcumaticaInvoices(options.invoices ?? 80, customers),
     requests,
     lastFilter: undefined,
     throttleNext(n) {
@@ -132,6 +138,7 @@ export async function startAcumaticaApi(options: { customers?: number } = {}): P
     if (!found) return error(reply, 404, 'No entity satisfies the condition.');
     return entity(found, (request.query as { $expand?: string }).$expand, 1);
   });
+  registerAcumaticaInvoices(app, ENDPOINT, state, error);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {

@@ -30,6 +30,20 @@ describe('Acumatica push notifications and contract-based REST', () => {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   };
+  /** Follows `next_cursor` to the end: every record, and each page's size. */
+  const walk = async (resource: string, query: string) => {
+    const seen: Row[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`/unified/${resource}?integrated_account_id=${accountId}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      seen.push(...page.body.result);
+      sizes.push(page.body.result.length);
+      cursor = page.body.next_cursor;
+    } while (cursor && sizes.length < 10);
+    return { seen, sizes };
+  };
   /** A valid push: the JSON body and the one custom header configured in SM302000. */
   const push = async (body: unknown, headers: Record<string, string> = { 'x-switchyard-token': secret }) => {
     const response = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -113,16 +127,7 @@ describe('Acumatica push notifications and contract-based REST', () => {
   });
 
   it('lists customers with $top/$skip behind the cursor and filters on LastModifiedDateTime', async () => {
-    const seen: Row[] = [];
-    const sizes: number[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await get(`/unified/accounting/contacts?integrated_account_id=${accountId}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      seen.push(...page.body.result);
-      sizes.push(page.body.result.length);
-      cursor = page.body.next_cursor;
-    } while (cursor && sizes.length < 10);
+    const { seen, sizes } = await walk('accounting/contacts', '&limit=50');
     expect(sizes).toEqual([50, 50, 30]);
     expect(seen.map((r) => r.remote_id)).toEqual(acu.state.customers.map((c) => c.customerId));
     const inactive = acu.state.customers[6]!;
@@ -147,16 +152,7 @@ describe('Acumatica push notifications and contract-based REST', () => {
 
   it('lists AR invoices (not credit memos) with their lines, $top/$skip behind the cursor, LastModifiedDateTime filter; reads one by ReferenceNbr', async () => {
     const invoices = acu.state.invoices.filter((d) => d.type === 'Invoice');
-    const seen: Row[] = [];
-    const sizes: number[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await get(`/unified/accounting/invoices?integrated_account_id=${accountId}&limit=30${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      seen.push(...page.body.result);
-      sizes.push(page.body.result.length);
-      cursor = page.body.next_cursor;
-    } while (cursor && sizes.length < 10);
+    const { seen, sizes } = await walk('accounting/invoices', '&limit=30');
     expect(sizes).toEqual([30, 30, 10]);
     expect(seen.map((r) => r.remote_id)).toEqual(invoices.map((d) => d.referenceNbr));
     const partial = invoices[1]!;

@@ -1,4 +1,3 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AcumaticaCustomer } from './acumatica-api.js';
 
 /** An AR document as Acumatica stores it (form AR301000; the simulator's own shape, served as `{value}` fields). */
@@ -57,7 +56,7 @@ export function seedAcumaticaInvoices(count: number, customers: AcumaticaCustome
 }
 
 /** The contract-based REST shape of `Invoice`: every field a `{value}`; `Details` only with `$expand=Details`. */
-function entity(d: AcumaticaInvoice, expand: string | undefined, rowNumber: number) {
+export function invoiceEntity(d: AcumaticaInvoice, expand: string | undefined, rowNumber: number) {
   const v = (value: unknown) => (value === null ? {} : { value });
   return {
     id: d.noteId,
@@ -93,7 +92,7 @@ function entity(d: AcumaticaInvoice, expand: string | undefined, rowNumber: numb
  * OData `$filter` as the contract-based API takes it, the subset the hub sends: clauses joined by ` and `,
  * each `Field eq 'text'` or `LastModifiedDateTime gt datetimeoffset'<iso>'`. Anything else is a 400.
  */
-function filterOf(filter: string | undefined): ((d: AcumaticaInvoice) => boolean) | string | undefined {
+export function invoiceFilterOf(filter: string | undefined): ((d: AcumaticaInvoice) => boolean) | string | undefined {
   if (filter === undefined) return undefined;
   const tests: Array<(d: AcumaticaInvoice) => boolean> = [];
   for (const clause of filter.split(/\s+and\s+/)) {
@@ -108,29 +107,4 @@ function filterOf(filter: string | undefined): ((d: AcumaticaInvoice) => boolean
     } else return `Invalid $filter: ${filter.slice(0, 60)}`;
   }
   return (d) => tests.every((t) => t(d));
-}
-
-/**
- * `GET …/Invoice` ($top/$skip over a JSON array, `$filter`, `$expand=Details`) and `GET …/Invoice/{Type}/{ReferenceNbr}`
- * (the entity's key fields in order; 404 when none), as Acumatica's contract-based REST serves AR
- * documents (Integration Development Guide, S).
- */
-export function registerAcumaticaInvoices(app: FastifyInstance, endpoint: string, state: { invoices: AcumaticaInvoice[]; lastFilter: string | undefined }, error: (reply: FastifyReply, status: number, message: string) => unknown) {
-  app.get(`${endpoint}/Invoice`, async (request, reply) => {
-    const q = request.query as Record<string, string | undefined>;
-    const top = q.$top === undefined ? undefined : Number(q.$top);
-    const skip = Number(q.$skip ?? 0);
-    if ((top !== undefined && (!Number.isInteger(top) || top < 0)) || !Number.isInteger(skip) || skip < 0) return error(reply, 400, 'Invalid $top or $skip.');
-    state.lastFilter = q.$filter;
-    const test = filterOf(q.$filter);
-    if (typeof test === 'string') return error(reply, 400, test);
-    const rows = state.invoices.filter((d) => (test ? test(d) : true));
-    return rows.slice(skip, top === undefined ? undefined : skip + top).map((d, i) => entity(d, q.$expand, skip + i + 1));
-  });
-  app.get(`${endpoint}/Invoice/:type/:ref`, async (request, reply) => {
-    const { type, ref } = request.params as { type: string; ref: string };
-    const found = state.invoices.find((d) => d.type === type && d.referenceNbr === ref);
-    if (!found) return error(reply, 404, 'No entity satisfies the condition.');
-    return entity(found, (request.query as { $expand?: string }).$expand, 1);
-  });
 }

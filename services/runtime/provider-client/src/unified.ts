@@ -55,7 +55,6 @@ export interface WriteOptions {
   idempotencyKey?: string | undefined;
 }
 
-
 type OperationKind = 'list' | 'get' | 'create' | 'update' | 'delete';
 
 /** An operation as one call uses it: the resolved definition, and which of its expressions a tenant wrote. */

@@ -55,7 +55,7 @@ export function seedAcumaticaInvoices(count: number, customers: AcumaticaCustome
   });
 }
 
-/** The contract-based REST shape of `Invoice`: every field a `{value}`; `Details` only with `$expand=Details`. */
+/** The contract-based REST shape of `Invoice`: every field a `{value}`; `Details` only with `$expand=Details` (field names per the Default endpoint as community answers list them, S). */
 export function invoiceEntity(d: AcumaticaInvoice, expand: string | undefined, rowNumber: number) {
   const v = (value: unknown) => (value === null ? {} : { value });
   return {

@@ -75,7 +75,7 @@ export const Pagination = z.discriminatedUnion('style', [
 export type Pagination = z.infer<typeof Pagination>;
 
 /**
- * One call to the provider. `path` may hold `{id}` and `{config.<key>}` placeholders. `query` and
+ * One call to the provider. `path` may hold `{id}`, `{config.<key>}` and `path_params` placeholders. `query` and
  * `body` are JSONata over `{input, account, page}` (input: the customer's `limit`, `updated_after`, filters,
  * `id`, and for writes the unified record as `data`; page: `{offset, limit}` of a list call). `records` picks the provider records out of
  * `{body, headers}` (a list for `list`, one for `get`), `map` turns one provider record into the
@@ -84,6 +84,15 @@ export type Pagination = z.infer<typeof Pagination>;
 export const ApiOperation = z.object({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
   path: z.string().min(1),
+  /**
+   * JSONata over `{input, account}` giving the values of the path's other `{name}` placeholders, for a
+   * resource one provider keeps in several collections (Zoho CRM's Tasks, Calls and Events modules behind
+   * `crm/activities`: `/crm/v8/{module}`). A value named `id` replaces the record id in the path. For `get`
+   * it may give a list: each is tried in order until one finds the record (a 404 or no record moves on), so
+   * a plain id can be read without knowing its collection; every try is one provider call. Like `path`, never
+   * tenant-overridable.
+   */
+  path_params: z.string().optional(),
   query: z.string().optional(),
   /**
    * Headers sent with the call. A value may name request values — `{limit}`, `{updated_after}`, `{id}`,

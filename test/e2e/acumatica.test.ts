@@ -10,8 +10,8 @@ type Row = { id: string; remote_id: string } & Record<string, unknown>;
 /**
  * Acumatica end to end: unsigned push notifications authenticated by one custom header at the edge,
  * Inserted/Deleted rows turned into created/updated/deleted events, redeliveries (same `Id` + `Query`)
- * dropped, customer events enriched through the contract-based REST API, which also backs
- * `GET /unified/accounting/contacts` ($top/$skip, LastModifiedDateTime filter).
+ * dropped, customer and invoice events enriched through the contract-based REST API, which also backs
+ * `GET /unified/accounting/contacts` and `/accounting/invoices` ($top/$skip, LastModifiedDateTime filter).
  */
 describe('Acumatica push notifications and contract-based REST', () => {
   let nats: Awaited<ReturnType<typeof startTestNats>>;
@@ -29,6 +29,20 @@ describe('Acumatica push notifications and contract-based REST', () => {
     const response = await fetch(`${hub.url}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  /** Follows `next_cursor` to the end: every record, and each page's size. */
+  const walk = async (resource: string, query: string) => {
+    const seen: Row[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`/unified/${resource}?integrated_account_id=${accountId}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      seen.push(...page.body.result);
+      sizes.push(page.body.result.length);
+      cursor = page.body.next_cursor;
+    } while (cursor && sizes.length < 10);
+    return { seen, sizes };
   };
   /** A valid push: the JSON body and the one custom header configured in SM302000. */
   const push = async (body: unknown, headers: Record<string, string> = { 'x-switchyard-token': secret }) => {
@@ -113,16 +127,7 @@ describe('Acumatica push notifications and contract-based REST', () => {
   });
 
   it('lists customers with $top/$skip behind the cursor and filters on LastModifiedDateTime', async () => {
-    const seen: Row[] = [];
-    const sizes: number[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await get(`/unified/accounting/contacts?integrated_account_id=${accountId}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      seen.push(...page.body.result);
-      sizes.push(page.body.result.length);
-      cursor = page.body.next_cursor;
-    } while (cursor && sizes.length < 10);
+    const { seen, sizes } = await walk('accounting/contacts', '&limit=50');
     expect(sizes).toEqual([50, 50, 30]);
     expect(seen.map((r) => r.remote_id)).toEqual(acu.state.customers.map((c) => c.customerId));
     const inactive = acu.state.customers[6]!;
@@ -143,6 +148,55 @@ describe('Acumatica push notifications and contract-based REST', () => {
     const recent = await get(`/unified/accounting/contacts?integrated_account_id=${accountId}&limit=100&updated_after=${encodeURIComponent(since)}`);
     expect(recent.body.result.map((r: Row) => r.remote_id)).toEqual(acu.state.customers.slice(100).map((c) => c.customerId));
     expect(acu.state.lastFilter).toBe(`LastModifiedDateTime gt datetimeoffset'${since}'`);
+  });
+
+  it('lists AR invoices (not credit memos) with their lines, $top/$skip behind the cursor, LastModifiedDateTime filter; reads one by ReferenceNbr', async () => {
+    const invoices = acu.state.invoices.filter((d) => d.type === 'Invoice');
+    const { seen, sizes } = await walk('accounting/invoices', '&limit=30');
+    expect(sizes).toEqual([30, 30, 10]);
+    expect(seen.map((r) => r.remote_id)).toEqual(invoices.map((d) => d.referenceNbr));
+    const partial = invoices[1]!;
+    expect(seen[1]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: 'AR000002',
+      type: 'accounts_receivable',
+      contact_id: partial.customerId,
+      number: 'AR000002',
+      issue_date: '2026-02-03',
+      due_date: '2026-03-05',
+      memo: 'Order 2',
+      currency: 'USD',
+      sub_total: '105',
+      total_tax_amount: '8.4',
+      total_amount: '113.4',
+      balance: '56.7',
+      status: 'partially_paid',
+      line_items: [{ remote_id: partial.lines[0]!.lineId, description: 'Consulting hours', quantity: 4, unit_price: '26.25', total_amount: '105', item_id: 'CONSULTING', account_id: '40000' }],
+      remote_created_at: partial.created,
+      remote_updated_at: partial.modified,
+      custom_fields: { note_id: partial.noteId, status: 'Open' },
+    });
+    expect(seen.slice(0, 6).map((r) => r.status)).toEqual(['open', 'partially_paid', 'paid', 'draft', 'draft', 'void']);
+    expect(seen[0]).not.toHaveProperty('memo');
+    const one = await get(`/unified/accounting/invoices/AR000002?integrated_account_id=${accountId}`);
+    expect(one.body).toEqual(seen[1]);
+    // A credit memo shares the entity but is not an invoice: it is neither listed nor read as one.
+    expect((await get(`/unified/accounting/invoices/CM000008?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    const since = acu.state.invoices[59]!.modified;
+    const recent = await get(`/unified/accounting/invoices?integrated_account_id=${accountId}&limit=100&updated_after=${encodeURIComponent(since)}`);
+    expect(recent.body.result.map((r: Row) => r.remote_id)).toEqual(acu.state.invoices.slice(60).filter((d) => d.type === 'Invoice').map((d) => d.referenceNbr));
+    expect(acu.state.lastFilter).toBe(`Type eq 'Invoice' and LastModifiedDateTime gt datetimeoffset'${since}'`);
+  });
+
+  it('enriches an invoice notification with the document read back from the API', async () => {
+    const invoice = acu.state.invoices[2]!;
+    expect((await push(acumaticaNotification('SwitchyardInvoices', '9300', 637054876495490000, { inserted: [{ ReferenceNbr: invoice.referenceNbr }], deleted: [{ ReferenceNbr: invoice.referenceNbr }] }))).status).toBe(200);
+    const event = await eventually('the enriched invoice', () => events().find((e) => e.record_id === invoice.referenceNbr), 20_000);
+    expect(event).toMatchObject({
+      type: 'accounting/invoices:updated',
+      enrichment: { status: 'done', resource: 'accounting/invoices', remote_id: invoice.referenceNbr },
+      data: { remote_id: invoice.referenceNbr, contact_id: invoice.customerId, status: 'paid', balance: '0', total_amount: String(invoice.amount) },
+    });
   });
 
   it('passes the licence 429 through, never retrying it', async () => {

@@ -215,6 +215,55 @@ describe('polling: SAP SuccessFactors modified-since', () => {
     expect((await hub.call('GET', `/unified/hris/employees/nobody?integrated_account_id=${accountId}`, { token: env.apiKey })).body.code).toBe('SWY_ERR_NOT_FOUND');
   });
 
+  it('reads hris/employments through the unified API: every EmpJob segment over $top/$skip, one by its key, by employee, and updated_after', async () => {
+    const auth = { token: env.apiKey };
+    const list = async (accountId: string, query: string) => {
+      const seen: Array<Record<string, unknown> & { remote_id: string }> = [];
+      let cursor: string | null = null;
+      do {
+        const page = await hub.call('GET', `/unified/hris/employments?integrated_account_id=${accountId}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, auth);
+        expect(page.status, JSON.stringify(page.body)).toBe(200);
+        seen.push(...page.body.result);
+        cursor = page.body.next_cursor;
+      } while (cursor);
+      return seen;
+    };
+    const ms = (date: string) => Date.parse(`${date}T00:00:00Z`);
+    for (let i = 0; i < 4; i++) {
+      sf.upsertJob({ userId: `ejread${i}`, startDate: '2023-01-01', jobTitle: 'Analyst', employmentType: 'FT' });
+      sf.upsertJob({ userId: `ejread${i}`, startDate: '2025-07-01', jobTitle: 'Senior Analyst', employmentType: i === 3 ? 'PT' : 'FT' });
+    }
+    sf.upsertJob({ userId: "o'brien", startDate: '2024-02-01', jobTitle: 'Counsel', employmentType: 'FT' });
+    const accountId = await connectAccount();
+
+    const readers = (await list(accountId, '&limit=3')).filter((r) => r.remote_id.startsWith('ejread'));
+    expect(readers.map((r) => r.remote_id)).toEqual([0, 1, 2, 3].flatMap((i) => [`ejread${i}|${ms('2023-01-01')}|1`, `ejread${i}|${ms('2025-07-01')}|1`]));
+    // History and current segment: the first ends the day before the second starts, the second is open-ended.
+    expect(readers[0]).toEqual({ id: expect.stringMatching(/^rec_/), remote_id: `ejread0|${ms('2023-01-01')}|1`, employee_id: 'ejread0', job_title: 'Analyst', employment_type: 'full_time', effective_date: '2023-01-01', end_date: '2025-06-30' });
+    expect(readers[7]).toMatchObject({ job_title: 'Senior Analyst', employment_type: 'part_time', effective_date: '2025-07-01', end_date: null });
+    expect(sf.empJobs.calls.at(-1)).toMatchObject({ fromDate: '1900-01-01', toDate: '9999-12-31', $orderby: 'userId asc,startDate asc,seqNumber asc' });
+
+    const one = await hub.call('GET', `/unified/hris/employments/${encodeURIComponent(readers[7]!.remote_id)}?integrated_account_id=${accountId}&include_remote_data=true`, auth);
+    expect(one.body).toMatchObject({ ...readers[7], remote_data: { userId: 'ejread3', seqNumber: 1, jobTitle: 'Senior Analyst' } });
+    const missing = await hub.call('GET', `/unified/hris/employments/${encodeURIComponent(`ejread3|${ms('2024-01-01')}|1`)}?integrated_account_id=${accountId}`, auth);
+    expect(missing.body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    expect((await hub.call('GET', `/unified/hris/employments/ejread3?integrated_account_id=${accountId}`, auth)).body).toMatchObject({ status: 422, code: 'SWY_ERR_MAPPING_FAILED' });
+
+    // A quote in the employee id stays inside the OData literal, both in a filter and in a key.
+    const counsel = await list(accountId, `&employee_id=${encodeURIComponent("o'brien")}&include_remote_data=true`);
+    expect(counsel.map((r) => [r.employee_id, r.job_title])).toEqual([["o'brien", 'Counsel']]);
+    // The last change stamped so far; the simulator stamps every later change after it.
+    const lastStamp = Number(/-?\d+/.exec((counsel[0]!.remote_data as { lastModifiedDateTime: string }).lastModifiedDateTime)![0]);
+    expect((await hub.call('GET', `/unified/hris/employments/${encodeURIComponent(counsel[0]!.remote_id)}?integrated_account_id=${accountId}`, auth)).body).toMatchObject({ employee_id: "o'brien", job_title: 'Counsel' });
+    expect((await list(accountId, '&employee_id=ejread1')).map((r) => r.effective_date)).toEqual(['2023-01-01', '2025-07-01']);
+
+    // updated_after matches a user on any changed segment, and every segment of that user comes back (KBA 2554717).
+    const since = new Date(lastStamp).toISOString();
+    sf.upsertJob({ userId: 'ejread2', startDate: '2025-07-01', jobTitle: 'Lead Analyst', employmentType: 'FT' });
+    const changed = await list(accountId, `&updated_after=${encodeURIComponent(since)}`);
+    expect(changed.map((r) => [r.employee_id, r.job_title])).toEqual([['ejread2', 'Analyst'], ['ejread2', 'Lead Analyst']]);
+  });
+
   it('deleting the account removes its poll state and fingerprints', async () => {
     sf.upsert({ userId: 'rgone', firstName: 'Ro', lastName: 'Gone', email: 'ro.gone@example.com', status: 't' });
     const accountId = await connectAccount();

@@ -6,11 +6,11 @@ import { NETSUITE_TEST_CREDENTIALS, startNetSuiteApi, type NetSuiteApi } from '.
 type Row = { id: string; remote_id: string } & Record<string, unknown>;
 
 /**
- * NetSuite beyond customers: vendors (`contact_type=supplier`) and customer invoices through SuiteQL,
- * invoice get through the record service, and customer writes carrying `X-NetSuite-Idempotency-Key`
+ * NetSuite beyond customers: vendors (`contact_type=supplier`), customer invoices, employees and contacts
+ * through SuiteQL, invoice get through the record service, and customer writes carrying `X-NetSuite-Idempotency-Key`
  * derived from the customer's Idempotency-Key, so a retry after a lost answer creates nothing twice.
  */
-describe('unified NetSuite vendors, invoices and writes', () => {
+describe('unified NetSuite vendors, invoices, employees, contacts and writes', () => {
   let nats: Awaited<ReturnType<typeof startTestNats>>;
   let hub: TestHub;
   let ns: NetSuiteApi;
@@ -55,7 +55,7 @@ describe('unified NetSuite vendors, invoices and writes', () => {
       token_secret: NETSUITE_TEST_CREDENTIALS.tokenSecret,
       realm: NETSUITE_TEST_CREDENTIALS.realm!,
     };
-    const created = await hub.call('POST', '/v1/integrated-accounts', { token: apiKey, body: { provider: 'netsuite', credentials, config: { account_host: '1234567-sb1', base_url: `${ns.url}/services/rest` } } });
+    const created = await hub.call('POST', '/v1/integrated-accounts', { token: apiKey, body: { provider: 'netsuite', credentials, config: { account_host: '1234567-sb1', base_url: `${ns.url}/services/rest`, extra_fields: { employee: ['custentity_badge'], contact: 'custentity_linkedin' } } } });
     expect(created.status).toBe(201);
     accountId = created.body.id;
   });
@@ -112,6 +112,74 @@ describe('unified NetSuite vendors, invoices and writes', () => {
     expect((await call('GET', `/unified/accounting/invoices/4999?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
     const since = ns.state.invoices.get('5100')!.lastModifiedDate;
     expect((await walk('accounting/invoices', `&limit=100&updated_after=${encodeURIComponent(since)}`)).ids).toEqual(Array.from({ length: 30 }, (_, i) => String(5101 + i)));
+  });
+
+  it('lists employees through SuiteQL on employee (department name, manager, status from isinactive and releasedate, named custom fields) and reads one, the same record', async () => {
+    const { ids, sizes, seen } = await walk('hris/employees', '&limit=20');
+    expect(sizes).toEqual([20, 20, 5]);
+    expect(ids).toEqual([...ns.state.employees.keys()]);
+    const ceo = ns.state.employees.get('301')!;
+    expect(seen[0]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: '301',
+      employee_number: 'EMP-301',
+      first_name: 'Ada1',
+      last_name: 'Lovelace',
+      work_email: 'ada1@example.com',
+      work_phone: '+14155550100',
+      // A national number stays bare digits: the map sees the record, not the account's default_country_code.
+      mobile_phone: '4155550199',
+      job_title: 'CEO',
+      department: 'Sales',
+      work_location_id: '3',
+      employment_status: 'active',
+      gender: 'female',
+      date_of_birth: '1990-12-10',
+      hire_date: '2022-03-01',
+      remote_created_at: new Date(ceo.dateCreated).toISOString(),
+      remote_updated_at: new Date(ceo.lastModifiedDate).toISOString(),
+    });
+    expect(seen[3]).toMatchObject({ remote_id: '304', manager_id: '301', department: 'R&D', custom_fields: { custentity_badge: 'B-4' } });
+    expect(seen[9]).toMatchObject({ employment_status: 'inactive' });
+    expect(seen[9]).not.toHaveProperty('termination_date');
+    expect(seen[19]).toMatchObject({ employment_status: 'terminated', termination_date: '2025-06-30' });
+    expect((await call('GET', `/unified/hris/employees/304?integrated_account_id=${accountId}`)).body).toEqual(seen[3]);
+    expect((await call('GET', `/unified/hris/employees/9999?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    const since = ns.state.employees.get('340')!.lastModifiedDate;
+    expect((await walk('hris/employees', `&limit=100&updated_after=${encodeURIComponent(since)}`)).ids).toEqual(['341', '342', '343', '344', '345']);
+  });
+
+  it('refuses an id that is not an internal id before anything reaches SuiteQL', async () => {
+    const route = 'POST /services/rest/query/v1/suiteql';
+    const before = ns.state.requests[route] ?? 0;
+    const hostile = await call('GET', `/unified/hris/employees/${encodeURIComponent('301 OR 1=1')}?integrated_account_id=${accountId}`);
+    expect(hostile.body).toMatchObject({ status: 422, code: 'SWY_ERR_MAPPING_FAILED' });
+    expect(ns.state.requests[route] ?? 0).toBe(before);
+  });
+
+  it('lists contacts through SuiteQL on contact with their company as account_id, and reads one, the same record', async () => {
+    const { ids, sizes, seen } = await walk('crm/contacts', '&limit=30');
+    expect(sizes).toEqual([30, 30, 10]);
+    expect(ids).toEqual([...ns.state.contacts.keys()]);
+    const grace = ns.state.contacts.get('803')!;
+    expect(seen[2]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: '803',
+      first_name: 'Grace3',
+      last_name: 'Hopper',
+      title: 'Buyer',
+      account_id: '103',
+      email_addresses: [{ email_address: 'grace3@customer.example', email_address_type: 'work' }],
+      phone_numbers: [{ phone_number: '+442079460000', phone_number_type: 'work' }],
+      remote_created_at: new Date(grace.dateCreated).toISOString(),
+      remote_updated_at: new Date(grace.lastModifiedDate).toISOString(),
+      custom_fields: { entity_id: 'Grace3 Hopper', custentity_linkedin: 'in/grace3' },
+    });
+    expect(seen[4]).not.toHaveProperty('email_addresses');
+    expect((await call('GET', `/unified/crm/contacts/803?integrated_account_id=${accountId}`)).body).toEqual(seen[2]);
+    expect((await call('GET', `/unified/crm/contacts/799?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    const since = ns.state.contacts.get('860')!.lastModifiedDate;
+    expect((await walk('crm/contacts', `&limit=100&updated_after=${encodeURIComponent(since)}`)).ids).toEqual(Array.from({ length: 10 }, (_, i) => String(861 + i)));
   });
 
   it('creates a customer with the derived X-NetSuite-Idempotency-Key; the same Idempotency-Key replays without a second record', async () => {

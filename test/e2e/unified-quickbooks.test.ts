@@ -10,7 +10,7 @@ type Row = { id: string; remote_id: string } & Record<string, unknown>;
 
 /**
  * QuickBooks Online behind the unified API: accounting/contacts (Customer, or Vendor with
- * `contact_type=supplier`) and accounting/invoices through the query endpoint, paged with STARTPOSITION /
+ * `contact_type=supplier`), accounting/invoices and accounting/purchase_orders through the query endpoint, paged with STARTPOSITION /
  * MAXRESULTS inside the query text; its thin entity-change webhooks enriched through the same reads.
  */
 describe('unified accounting over QuickBooks Online', () => {
@@ -138,6 +138,45 @@ describe('unified accounting over QuickBooks Online', () => {
     expect((await get(`/unified/accounting/invoices/99999?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
   });
 
+  it('lists purchase orders with their vendor, ship-to address, item and account lines and custom fields; reads one; keeps updated_after on every page', async () => {
+    const { seen, sizes } = await walk('accounting/purchase_orders', '&limit=30');
+    expect(sizes).toEqual([30, 30, 10]);
+    expect(seen.map((p) => p.remote_id)).toEqual(qbo.state.entities.PurchaseOrder.map((p) => p.Id));
+    expect(qbo.state.queries.at(-1)).toBe('SELECT * FROM PurchaseOrder ORDERBY Id STARTPOSITION 61 MAXRESULTS 30');
+    expect(seen[0]).toEqual({
+      id: expect.stringMatching(/^rec_/),
+      remote_id: '2000',
+      vendor_id: '500',
+      number: 'PO-2000',
+      status: 'submitted',
+      issue_date: '2026-02-10',
+      delivery_address: { type: 'shipping', street_1: '500 Dock Rd', city: 'Oakland', state: 'CA', postal_code: '94607', country: 'US' },
+      memo: 'Deliver to dock 3',
+      currency: 'USD',
+      total_amount: '250',
+      line_items: [
+        { remote_id: '1', description: 'Pallets', quantity: 20, unit_price: '10', total_amount: '200', item_id: '11', tax_rate_id: 'NON' },
+        { remote_id: '2', description: 'Freight', total_amount: '50', account_id: '57', tax_rate_id: 'NON' },
+      ],
+      remote_created_at: '2026-01-01T12:00:00.000Z',
+      remote_updated_at: '2026-01-01T12:00:00.000Z',
+      custom_fields: { sync_token: '0', email_status: 'NotSet', 'Crew #': 'C0' },
+    });
+    // No message to the vendor: the internal note is the memo. Closed orders are closed; a foreign currency keeps its rate.
+    expect(seen[1]).toMatchObject({ memo: 'Approved by Sam', custom_fields: { sync_token: '1', email_status: 'NotSet' } });
+    expect(seen[3]).toMatchObject({ status: 'closed' });
+    expect(seen[4]).toMatchObject({ currency: 'EUR', exchange_rate: 1.08 });
+    const one = await get(`/unified/accounting/purchase_orders/2004?integrated_account_id=${accountId}&include_remote_data=true`);
+    expect(one.body).toEqual({ ...seen[4], remote_data: qbo.state.entities.PurchaseOrder[4] });
+    expect(qbo.state.queries.at(-1)).toBe("SELECT * FROM PurchaseOrder WHERE Id = '2004'");
+    expect((await get(`/unified/accounting/purchase_orders/1002?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    const since = '2026-01-03T00:00:00Z';
+    const recent = await walk('accounting/purchase_orders', `&limit=20&updated_after=${encodeURIComponent(since)}`);
+    expect(recent.ids).toEqual(qbo.state.entities.PurchaseOrder.filter((p) => Date.parse(p.MetaData.LastUpdatedTime) > Date.parse(since)).map((p) => p.Id));
+    expect(recent.ids.length).toBeGreaterThan(0);
+    expect(qbo.state.queries.at(-1)).toMatch(/^SELECT \* FROM PurchaseOrder WHERE MetaData\.LastUpdatedTime > '2026-01-03T00:00:00\.000Z' ORDERBY Id STARTPOSITION \d+ MAXRESULTS 20$/);
+  });
+
   it('reads a customer by id and a vendor as vendor:<id>; the id cannot inject into the query', async () => {
     expect((await get(`/unified/accounting/contacts/7?integrated_account_id=${accountId}`)).body).toMatchObject({ remote_id: '7', is_customer: true });
     const vendor = await get(`/unified/accounting/contacts/vendor:503?integrated_account_id=${accountId}`);
@@ -149,7 +188,7 @@ describe('unified accounting over QuickBooks Online', () => {
     expect(hostile.body).toMatchObject({ remote_id: '7' });
   });
 
-  it('enriches Customer, Vendor and Invoice change events; a void stays thin with its status', async () => {
+  it('enriches Customer, Vendor, Invoice and PurchaseOrder change events; a void stays thin with its status, a delete has nothing to read', async () => {
     expect(
       (
         await sendChanges([
@@ -157,6 +196,8 @@ describe('unified accounting over QuickBooks Online', () => {
           { name: 'Vendor', id: '505', operation: 'Create' },
           { name: 'Invoice', id: '1004', operation: 'Update' },
           { name: 'Invoice', id: '1005', operation: 'Void' },
+          { name: 'PurchaseOrder', id: '2003', operation: 'Update' },
+          { name: 'PurchaseOrder', id: '2006', operation: 'Delete' },
         ])
       ).status,
     ).toBe(200);
@@ -169,6 +210,11 @@ describe('unified accounting over QuickBooks Online', () => {
     const voided = await delivered('accounting/invoices:updated', '1005');
     expect(voided.enrichment).toBeUndefined();
     expect(voided.data).toMatchObject({ remote_id: '1005', status: 'void' });
+    const order = await delivered('accounting/purchase_orders:updated', '2003');
+    expect(order).toMatchObject({ enrichment: { status: 'done', resource: 'accounting/purchase_orders', remote_id: '2003' }, data: { remote_id: '2003', number: 'PO-2003', status: 'closed', vendor_id: '503' } });
+    const removed = await delivered('accounting/purchase_orders:deleted', '2006');
+    expect(removed.enrichment).toBeUndefined();
+    expect(removed.data).toMatchObject({ remote_id: '2006' });
   });
 
   it('passes ThrottleExceeded through as our 429, never retrying it', async () => {

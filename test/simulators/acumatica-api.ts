@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { invoiceEntity, invoiceFilterOf, seedAcumaticaInvoices, type AcumaticaInvoice } from './acumatica-invoices.js';
 import { startOAuth2Provider, type OAuth2ProviderSimulator } from './oauth2-provider.js';
 
 /** A customer as Acumatica stores it (the simulator's own shape; the API wraps each field as `{value}`). */
@@ -19,6 +20,8 @@ export interface AcumaticaCustomer {
 /** Knobs and counters of a running Acumatica simulator. */
 export interface AcumaticaApiState {
   customers: AcumaticaCustomer[];
+  /** AR documents (invoices and credit memos) of the `Invoice` entity. */
+  invoices: AcumaticaInvoice[];
   readonly requests: Record<string, number>;
   /** The last `$filter` received. */
   lastFilter: string | undefined;
@@ -86,15 +89,18 @@ function filterOf(filter: string | undefined): ((c: AcumaticaCustomer) => boolea
  * Acumatica's contract-based REST API (endpoint Default/23.200.001) for `Customer` on loopback: OAuth 2.0
  * bearer tokens (checked against the OAuth2 provider, which stands in for `/identity/connect/token`),
  * `$top`/`$skip` paging over a JSON array, `$filter` on LastModifiedDateTime, `$expand=MainContact`,
- * `GET …/Customer/{CustomerID}` by key (404 when none), 429 when the licence's request limit is hit.
+ * `GET …/Customer/{CustomerID}` by key (404 when none), the same for `Invoice` (acumatica-invoices.ts),
+ * 429 when the licence's request limit is hit.
  * Shapes from Acumatica's Integration Development Guide as summarised in providers.md §21.14 (S).
  */
-export async function startAcumaticaApi(options: { customers?: number } = {}): Promise<AcumaticaApi> {
+export async function startAcumaticaApi(options: { customers?: number; invoices?: number } = {}): Promise<AcumaticaApi> {
   const oauth = await startOAuth2Provider({ clientId: 'acu-client@Company', clientSecret: 'acu-secret', accessTokenTtlS: 3_600 });
   const requests: Record<string, number> = {};
   let throttled = 0;
+  const customers = seedAcumaticaCustomers(options.customers ?? 130);
   const state: AcumaticaApiState = {
-    customers: seedAcumaticaCustomers(options.customers ?? 130),
+    customers,
+    invoices: seedAcumaticaInvoices(options.invoices ?? 80, customers),
     requests,
     lastFilter: undefined,
     throttleNext(n) {
@@ -114,24 +120,29 @@ export async function startAcumaticaApi(options: { customers?: number } = {}): P
     }
     return undefined;
   });
-  app.get(`${ENDPOINT}/Customer`, async (request, reply) => {
-    const q = request.query as Record<string, string | undefined>;
-    const top = q.$top === undefined ? undefined : Number(q.$top);
-    const skip = Number(q.$skip ?? 0);
-    if ((top !== undefined && (!Number.isInteger(top) || top < 0)) || !Number.isInteger(skip) || skip < 0) return error(reply, 400, 'Invalid $top or $skip.');
-    state.lastFilter = q.$filter;
-    const test = filterOf(q.$filter);
-    if (typeof test === 'string') return error(reply, 400, test);
-    const rows = state.customers.filter((c) => (test ? test(c) : true));
-    const page = rows.slice(skip, top === undefined ? undefined : skip + top);
-    return page.map((c, i) => entity(c, q.$expand, skip + i + 1));
-  });
-  app.get(`${ENDPOINT}/Customer/:key`, async (request, reply) => {
-    const { key } = request.params as { key: string };
-    const found = state.customers.find((c) => c.customerId === key);
-    if (!found) return error(reply, 404, 'No entity satisfies the condition.');
-    return entity(found, (request.query as { $expand?: string }).$expand, 1);
-  });
+  /** `GET …/<entity>` ($top/$skip over a JSON array, `$filter`, `$expand`) and `GET …/<entity>/<key fields in order>` (404 when none). */
+  const serve = <T>(name: string, keys: string[], rows: () => T[], filter: (f: string | undefined) => ((row: T) => boolean) | string | undefined, shape: (row: T, expand: string | undefined, rowNumber: number) => object, find: (key: string[]) => T | undefined) => {
+    app.get(`${ENDPOINT}/${name}`, async (request, reply) => {
+      const q = request.query as Record<string, string | undefined>;
+      const top = q.$top === undefined ? undefined : Number(q.$top);
+      const skip = Number(q.$skip ?? 0);
+      if ((top !== undefined && (!Number.isInteger(top) || top < 0)) || !Number.isInteger(skip) || skip < 0) return error(reply, 400, 'Invalid $top or $skip.');
+      state.lastFilter = q.$filter;
+      const test = filter(q.$filter);
+      if (typeof test === 'string') return error(reply, 400, test);
+      const page = rows().filter((r) => (test ? test(r) : true)).slice(skip, top === undefined ? undefined : skip + top);
+      return page.map((r, i) => shape(r, q.$expand, skip + i + 1));
+    });
+    app.get(`${ENDPOINT}/${name}/${keys.map((k) => `:${k}`).join('/')}`, async (request, reply) => {
+      const params = request.params as Record<string, string>;
+      const found = find(keys.map((k) => params[k]!));
+      if (!found) return error(reply, 404, 'No entity satisfies the condition.');
+      return shape(found, (request.query as { $expand?: string }).$expand, 1);
+    });
+  };
+  serve('Customer', ['key'], () => state.customers, filterOf, entity, ([id]) => state.customers.find((c) => c.customerId === id));
+  // AR documents are keyed by Type and ReferenceNbr, in that order.
+  serve('Invoice', ['type', 'ref'], () => state.invoices, invoiceFilterOf, invoiceEntity, ([type, ref]) => state.invoices.find((d) => d.type === type && d.referenceNbr === ref));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {

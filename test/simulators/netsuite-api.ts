@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import * as providerAuth from '@switchyard/provider-auth';
 import { registerNetSuiteRecords, seedNetSuiteRecords, suiteQlTables, type NetSuiteInvoice, type NetSuiteVendor, type NetSuiteWrites } from './netsuite-records.js';
+import { seedNetSuitePeople, suiteQlPeopleTables, type NetSuiteContact, type NetSuiteEmployee } from './netsuite-people.js';
 import { suiteql } from './netsuite-suiteql.js';
 
 /** Token-based-auth credentials the simulated account accepts; sign with these unless testing a refusal. */
@@ -23,6 +24,9 @@ export interface NetSuiteApiOptions {
   /** Seeded vendors (ids from 2001) and customer invoices (ids from 5001). Default 60 and 130. */
   vendors?: number;
   invoices?: number;
+  /** Seeded employees (ids from 301) and contacts (ids from 801). Default 45 and 70. */
+  employees?: number;
+  contacts?: number;
   /** Account concurrency limit. Default 15: a standard tier's 5 plus 10 for one SuiteCloud Plus licence. */
   maxConcurrent?: number;
   /** Time each admitted request is held in flight, to make concurrency observable. Default 0. */
@@ -60,6 +64,8 @@ export interface NetSuiteApiState {
   readonly customers: Map<string, NetSuiteCustomer>;
   readonly vendors: Map<string, NetSuiteVendor>;
   readonly invoices: Map<string, NetSuiteInvoice>;
+  readonly employees: Map<string, NetSuiteEmployee>;
+  readonly contacts: Map<string, NetSuiteContact>;
   /** Customer creates and updates the record service ran, and the idempotency keys it remembers. */
   readonly writes: NetSuiteWrites;
   /** The next `n` authenticated requests answer the concurrency 429 regardless of load. */
@@ -80,7 +86,7 @@ const RFC9110 = 'https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5';
 /**
  * Starts a NetSuite REST web services simulator on 127.0.0.1: the record service (`customer` list, get,
  * create and update with `X-NetSuite-Idempotency-Key`; `vendor` and `invoice` get) and SuiteQL over
- * `customer`, `vendor` and `transaction`, both paged by `limit`/`offset` with `hasMore`; every request must carry an OAuth 1.0a TBA
+ * `customer`, `vendor`, `transaction`, `employee` and `contact`, both paged by `limit`/`offset` with `hasMore`; every request must carry an OAuth 1.0a TBA
  * header (HMAC-SHA256, realm unsigned) that the simulator verifies by recomputing the signature; account
  * concurrency governance answers 429 beyond `maxConcurrent` requests in flight.
  */
@@ -95,7 +101,8 @@ export async function startNetSuiteApi(options: NetSuiteApiOptions = {}): Promis
     });
   }
   const { vendors, invoices } = seedNetSuiteRecords(customers, { vendors: options.vendors ?? 60, invoices: options.invoices ?? 130 });
-  const tables = suiteQlTables(customers, vendors, invoices);
+  const { employees, contacts } = seedNetSuitePeople({ employees: options.employees ?? 45, contacts: options.contacts ?? 70, customers: customers.size });
+  const tables = { ...suiteQlTables(customers, vendors, invoices), ...suiteQlPeopleTables(employees, contacts) };
   const writes: NetSuiteWrites = { creates: 0, updates: 0, handled: 0, holdNextAnswerMs: 0, lastKey: undefined, keys: new Map() };
   const c = { inFlight: 0, peak: 0, rejected: 0, throttle: 0 };
   const nonces = new Set<string>();
@@ -109,6 +116,8 @@ export async function startNetSuiteApi(options: NetSuiteApiOptions = {}): Promis
     customers,
     vendors,
     invoices,
+    employees,
+    contacts,
     writes,
     throttleNext: (n) => void (c.throttle = n),
     resetPeak: () => void (c.peak = c.inFlight),

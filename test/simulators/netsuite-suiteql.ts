@@ -5,10 +5,10 @@ export interface SuiteQlTable {
 }
 
 /**
- * A SuiteQL subset: `SELECT col | TO_CHAR(col, 'fmt') [AS alias] | 'text' AS alias, … FROM <table> [WHERE col op literal
+ * A SuiteQL subset: `SELECT col | TO_CHAR(col, 'fmt') [AS alias] | BUILTIN.DF(col) AS alias | 'text' AS alias, … FROM <table> [WHERE col op literal
  * [AND …]] [ORDER BY col [ASC|DESC]]`; literals may be `TO_TIMESTAMP('…', '…')`, `TO_DATE`, quoted text or
  * numbers. As SuiteQL does, values come back as strings, dates in the user's format (M/D/YYYY) unless
- * formatted, booleans as `T`/`F`, references as their internal id, and empty values are left out.
+ * formatted, booleans as `T`/`F`, references as their internal id (`BUILTIN.DF`: their display name), and empty values are left out.
  * Returns the error text on an unsupported query.
  */
 export function suiteql(q: string, tables: Record<string, SuiteQlTable>): Array<Record<string, unknown>> | string {
@@ -19,11 +19,18 @@ export function suiteql(q: string, tables: Record<string, SuiteQlTable>): Array<
   if (!table) return `Record '${m[2]}' was not found.`;
   const COLUMNS = table.columns;
   const missing = (col: string) => `Field '${col}' for record '${tableName}' was not found. Reason: NOT_EXPOSED - Not available for channel SEARCH`;
-  const select: Array<{ out: string; col: string; fmt?: string; literal?: string }> = [];
+  const select: Array<{ out: string; col: string; fmt?: string; literal?: string; display?: boolean }> = [];
   for (const item of m[1]!.split(/,(?![^(]*\))/).map((s) => s.trim())) {
     const literal = /^'([^']*)'\s+AS\s+(\w+)$/i.exec(item);
     if (literal) {
       select.push({ out: literal[2]!.toLowerCase(), col: '', literal: literal[1]! });
+      continue;
+    }
+    const df = /^BUILTIN\.DF\(\s*(\w+)\s*\)\s+AS\s+(\w+)$/i.exec(item);
+    if (df) {
+      const col = df[1]!.toLowerCase();
+      if (!COLUMNS[col]) return missing(col);
+      select.push({ out: df[2]!.toLowerCase(), col, display: true });
       continue;
     }
     const f = /^(?:TO_CHAR\(\s*(\w+)\s*,\s*'([^']*)'\s*\)|(\w+))(?:\s+AS\s+(\w+))?$/i.exec(item);
@@ -65,20 +72,24 @@ export function suiteql(q: string, tables: Record<string, SuiteQlTable>): Array<
     .sort((a, b) => dir * (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
     .map((x) => {
       const row: Record<string, unknown> = { links: [] };
-      for (const { out, col, fmt, literal } of select) {
+      for (const { out, col, fmt, literal, display } of select) {
         if (literal !== undefined) {
           row[out] = literal;
           continue;
         }
         const value = x[COLUMNS[col]!];
         if (value === undefined || value === null) continue;
+        if (display) {
+          row[out] = isRef(value) ? value.refName : typeof value === 'boolean' ? (value ? 'Yes' : 'No') : String(value);
+          continue;
+        }
         row[out] = typeof value === 'boolean' ? (value ? 'T' : 'F') : isRef(value) ? value.id : col.includes('date') ? formatDate(String(value), fmt) : String(value);
       }
       return row;
     });
 }
 
-const isRef = (v: unknown): v is { id: string } => typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
+const isRef = (v: unknown): v is { id: string; refName?: string } => typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
 
 /** `TO_CHAR` format tokens (YYYY MM DD HH24 MI SS and "quoted" text); without one, NetSuite's default M/D/YYYY. */
 function formatDate(isoValue: string, fmt: string | undefined): string {

@@ -8,7 +8,7 @@ export type QboEntity = Record<string, unknown> & { Id: string; MetaData: { Crea
 /** Knobs and counters of a running QuickBooks Online simulator. */
 export interface QuickBooksApiState {
   readonly realmId: string;
-  readonly entities: { Customer: QboEntity[]; Vendor: QboEntity[]; Invoice: QboEntity[] };
+  readonly entities: { Customer: QboEntity[]; Vendor: QboEntity[]; Invoice: QboEntity[]; PurchaseOrder: QboEntity[] };
   /** Query texts received, in order. */
   readonly queries: string[];
   readonly requests: Record<string, number>;
@@ -27,8 +27,8 @@ export interface QuickBooksApi {
 /** `2026-01-05T09:00:00-08:00`: QuickBooks writes times in the company's zone (Pacific here). */
 const pacific = (ms: number) => `${new Date(ms - 8 * 3_600_000).toISOString().slice(0, 19)}-08:00`;
 
-/** Deterministic seed: customers 1…, vendors from 500, invoices from 1000 (ids unique across name lists, as QuickBooks assigns them (U)). */
-export function seedQuickBooks(counts: { customers: number; vendors: number; invoices: number }) {
+/** Deterministic seed: customers 1…, vendors from 500, invoices from 1000, purchase orders from 2000 (ids unique across name lists, as QuickBooks assigns them (U)). */
+export function seedQuickBooks(counts: { customers: number; vendors: number; invoices: number; purchaseOrders?: number }) {
   const base = Date.parse('2026-01-01T12:00:00Z');
   const meta = (i: number) => ({ CreateTime: pacific(base + i * 60_000), LastUpdatedTime: pacific(base + i * 3_600_000) });
   const Customer = Array.from({ length: counts.customers }, (_, i): QboEntity => ({
@@ -79,7 +79,34 @@ export function seedQuickBooks(counts: { customers: number; vendors: number; inv
       MetaData: meta(i),
     };
   });
-  return { Customer, Vendor, Invoice };
+  // PurchaseOrder entity page: POStatus Open|Closed, VendorRef, ShipAddr, item- and account-based expense lines,
+  // up to three string CustomFields; Memo is the message to the vendor, PrivateNote internal.
+  const PurchaseOrder = Array.from({ length: counts.purchaseOrders ?? 0 }, (_, i): QboEntity => {
+    const euro = i % 5 === 4;
+    return {
+      Id: String(2000 + i),
+      SyncToken: String(i % 3),
+      DocNumber: `PO-${2000 + i}`,
+      TxnDate: '2026-02-10',
+      POStatus: i % 4 === 3 ? 'Closed' : 'Open',
+      VendorRef: { value: String(500 + (i % Math.max(1, counts.vendors))), name: `Supplier ${i % Math.max(1, counts.vendors)}` },
+      APAccountRef: { value: '33', name: 'Accounts Payable (A/P)' },
+      ShipAddr: { Id: String(300 + i), Line1: '500 Dock Rd', City: 'Oakland', CountrySubDivisionCode: 'CA', PostalCode: '94607', Country: 'US' },
+      ...(i % 2 ? {} : { Memo: 'Deliver to dock 3' }),
+      PrivateNote: 'Approved by Sam',
+      CurrencyRef: euro ? { value: 'EUR', name: 'Euro' } : { value: 'USD', name: 'United States Dollar' },
+      ...(euro ? { ExchangeRate: 1.08 } : {}),
+      TotalAmt: 250 + i,
+      EmailStatus: 'NotSet',
+      CustomField: i % 2 ? [] : [{ DefinitionId: '1', Name: 'Crew #', Type: 'StringType', StringValue: `C${i}` }],
+      Line: [
+        { Id: '1', LineNum: 1, Description: 'Pallets', Amount: 200, DetailType: 'ItemBasedExpenseLineDetail', ItemBasedExpenseLineDetail: { ItemRef: { value: '11', name: 'Pallet' }, Qty: 20, UnitPrice: 10, BillableStatus: 'NotBillable', TaxCodeRef: { value: 'NON' } } },
+        { Id: '2', LineNum: 2, Description: 'Freight', Amount: 50 + i, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: '57', name: 'Freight' }, BillableStatus: 'NotBillable', TaxCodeRef: { value: 'NON' } } },
+      ],
+      MetaData: meta(i),
+    };
+  });
+  return { Customer, Vendor, Invoice, PurchaseOrder };
 }
 
 const fault = (code: string, message: string, type = 'ValidationFault') => ({ Fault: { Error: [{ Message: message, Detail: message, code }], type }, time: new Date().toISOString() });
@@ -100,9 +127,9 @@ function parseQuery(text: string) {
  * query=…&minorversion=…`, OAuth2 bearer tokens checked against the OAuth2 provider, another realm's
  * path refused (403), `QueryResponse.<Entity>` arrays with `startPosition`/`maxResults` (the key is
  * absent when nothing matched), a query parse error as 400 `QueryParserError`, 429 ThrottleExceeded.
- * Shapes from developer.intuit.com (data-queries, Customer, Vendor, Invoice entity pages).
+ * Shapes from developer.intuit.com (data-queries, Customer, Vendor, Invoice, PurchaseOrder entity pages).
  */
-export async function startQuickBooksApi(options: { realmId?: string; customers?: number; vendors?: number; invoices?: number } = {}): Promise<QuickBooksApi> {
+export async function startQuickBooksApi(options: { realmId?: string; customers?: number; vendors?: number; invoices?: number; purchaseOrders?: number } = {}): Promise<QuickBooksApi> {
   const oauth = await startOAuth2Provider({ clientId: 'qbo-client', clientSecret: 'qbo-secret', accessTokenTtlS: 3_600 });
   const realmId = options.realmId ?? '9341453000000000';
   const requests: Record<string, number> = {};
@@ -110,7 +137,7 @@ export async function startQuickBooksApi(options: { realmId?: string; customers?
   let throttled = 0;
   const state: QuickBooksApiState = {
     realmId,
-    entities: seedQuickBooks({ customers: options.customers ?? 230, vendors: options.vendors ?? 40, invoices: options.invoices ?? 120 }),
+    entities: seedQuickBooks({ customers: options.customers ?? 230, vendors: options.vendors ?? 40, invoices: options.invoices ?? 120, purchaseOrders: options.purchaseOrders ?? 70 }),
     queries,
     requests,
     throttleNext(n) {

@@ -6,7 +6,9 @@ import { EmpJobs } from './successfactors-empjob.js';
  * SAP SuccessFactors OData v2, the parts a modified-since poll uses (providers.md §21.12):
  * `GET /odata/v2/User?$format=json&$filter=lastModifiedDateTime gt datetimeoffset'…' [and
  * lastModifiedDateTime le datetimeoffset'…']&$orderby=lastModifiedDateTime asc&$top&$skip` →
- * `{"d": {"results": [...]}}`, dates as `/Date(ms+0000)/`; `GET /odata/v2/User('id')` → `{"d": {...}}`.
+ * `{"d": {"results": [...]}}`, dates as `/Date(ms+0000)/`; `GET /odata/v2/User('id')` → `{"d": {...}}`;
+ * `GET /odata/v2/EmpJob` (successfactors-empjob.ts; `$filter` may add `and userId eq '…'`) and one
+ * `EmpJob(seqNumber=…L,startDate=datetime'…',userId='…')` by its key.
  * Basic auth `username@companyId:password`. A filter it cannot parse is a 400 with an OData error
  * body (`{"error": {"code", "message": {"lang", "value"}}}`, the OData v2 JSON error format).
  */
@@ -45,6 +47,19 @@ function page<T>(query: URLSearchParams, list: T[]): T[] {
   return list.slice(skip, skip + Number(query.get('$top') ?? 1000));
 }
 
+/**
+ * EmpJob's `$filter`: the modified-since window, optionally `and userId eq '<text>'` (OData text literal,
+ * `''` for a quote). Null when it cannot be parsed.
+ */
+function empJobFilterOf(filter: string): { window: ((stamp: number) => boolean) | undefined; userId?: string } | null {
+  const user = / and userId eq '((?:[^']|'')*)'$|^userId eq '((?:[^']|'')*)'$/.exec(filter);
+  const rest = user ? filter.slice(0, user.index) : filter;
+  const window = windowOf(rest);
+  if (window === null) return null;
+  const literal = user?.[1] ?? user?.[2];
+  return { window, ...(literal === undefined ? {} : { userId: literal.replace(/''/g, "'") }) };
+}
+
 /** The `lastModifiedDateTime` window of a `$filter` (undefined: no filter; null: one it cannot parse). */
 function windowOf(filter: string): ((stamp: number) => boolean) | undefined | null {
   if (filter === '') return undefined;
@@ -75,8 +90,8 @@ export async function startSuccessFactorsApi(options: { username: string; passwo
       return response.writeHead(200, { 'content-type': 'application/json' }).end('{"d": {"results": [{"userId": "tru');
     }
     if (url.pathname === '/odata/v2/EmpJob') {
-      const window = windowOf(url.searchParams.get('$filter') ?? '');
-      const list = window === null ? undefined : empJobs.list(url.searchParams, window);
+      const filter = empJobFilterOf(url.searchParams.get('$filter') ?? '');
+      const list = filter === null ? undefined : empJobs.list(url.searchParams, filter.window, filter.userId);
       if (!list) return odataError(response, 400, 'COE_GENERAL_BAD_REQUEST', 'Invalid filter or date parameter');
       return json(response, 200, { d: { results: page(url.searchParams, list) } });
     }
@@ -87,6 +102,11 @@ export async function startSuccessFactorsApi(options: { username: string; passwo
       if (window === null) return odataError(response, 400, 'COE_GENERAL_BAD_REQUEST', `Invalid filter: ${filter}`);
       const list = [...users.values()].filter((u) => !window || window(millis(u.lastModifiedDateTime))).sort((a, b) => millis(a.lastModifiedDateTime) - millis(b.lastModifiedDateTime));
       return json(response, 200, { d: { results: page(url.searchParams, list) } });
+    }
+    const job = /^\/odata\/v2\/EmpJob\(seqNumber=(\d+)L,startDate=datetime'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)',userId='((?:[^']|'')+)'\)$/.exec(decodeURIComponent(url.pathname));
+    if (job) {
+      const segment = empJobs.get({ userId: job[3]!.replace(/''/g, "'"), startDate: Date.parse(`${job[2]}Z`), seqNumber: Number(job[1]) });
+      return segment ? json(response, 200, { d: segment }) : odataError(response, 404, 'COE_RESOURCE_NOT_FOUND', 'EmpJob not found');
     }
     const one = /^\/odata\/v2\/User\('([^']+)'\)$/.exec(decodeURIComponent(url.pathname));
     if (one) {

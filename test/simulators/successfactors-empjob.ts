@@ -10,6 +10,8 @@
  *   answer is today's unchanged segment (the change is missed), and on its start date the answer changes
  *   with no modification in any window (missed again). With `fromDate=1900-01-01&toDate=9999-12-31`
  *   every segment comes back and each new or changed one is seen once.
+ * - One segment is read by its key, `EmpJob(seqNumber=1L,startDate=datetime'…',userId='…')` (OData v2 key
+ *   predicate, text literals with `''` for a quote).
  * The exact interplay of a window and a date range is this simulator's reading of the KBAs (S).
  */
 export interface SfEmpJob {
@@ -49,7 +51,7 @@ export class EmpJobs {
    * Answers `GET /odata/v2/EmpJob`: users matching the window on any segment, then their segments that
    * overlap `[fromDate, toDate]` (or contain `asOfDate`, default today). `undefined` for a bad filter.
    */
-  list(query: URLSearchParams, window: ((stamp: number) => boolean) | undefined): SfEmpJob[] | undefined {
+  list(query: URLSearchParams, window: ((stamp: number) => boolean) | undefined, userId?: string): SfEmpJob[] | undefined {
     this.calls.push(Object.fromEntries(query));
     const day = (name: string) => (query.get(name) ? Date.parse(`${query.get(name)}T00:00:00Z`) : undefined);
     const today = Math.floor(Date.now() / DAY) * DAY;
@@ -58,10 +60,16 @@ export class EmpJobs {
     const to = day('toDate') ?? (query.has('fromDate') ? END_OF_TIME : asOf);
     if ([from, to].some((d) => Number.isNaN(d))) return undefined;
     const withEnd = this.#segments.map((s) => ({ ...s, endDate: odataDate(this.#endOf(s)) }));
-    const users = new Set(withEnd.filter((s) => !window || window(millis(s.lastModifiedDateTime))).map((s) => s.userId));
+    const users = new Set(withEnd.filter((s) => (!window || window(millis(s.lastModifiedDateTime))) && (userId === undefined || s.userId === userId)).map((s) => s.userId));
     return withEnd
       .filter((s) => users.has(s.userId) && millis(s.startDate) <= to && millis(s.endDate) >= from)
       .sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : millis(a.startDate) - millis(b.startDate) || a.seqNumber - b.seqNumber));
+  }
+
+  /** The segment a key predicate names, with its end date; undefined when there is none. */
+  get(key: { userId: string; startDate: number; seqNumber: number }): SfEmpJob | undefined {
+    const found = this.#segments.find((s) => s.userId === key.userId && millis(s.startDate) === key.startDate && s.seqNumber === key.seqNumber);
+    return found && { ...found, endDate: odataDate(this.#endOf(found)) };
   }
 
   #endOf(segment: Omit<SfEmpJob, 'endDate'>): number {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** The record modules the simulator serves. */
-export type ZohoModule = 'Contacts' | 'Accounts' | 'Deals' | 'Leads';
+export type ZohoModule = 'Contacts' | 'Accounts' | 'Deals' | 'Leads' | 'Tasks' | 'Calls' | 'Events';
 
 /** Records, counters and knobs of the simulated Zoho CRM records API. */
 export interface ZohoRecordsState {
@@ -16,13 +16,17 @@ export interface ZohoRecordsState {
 /** `page` × `per_page` beyond this needs `page_token` (Zoho CRM v2.1+ get-records docs; the error code is (S)). */
 export const ZOHO_DISCRETE_PAGING_LIMIT = 2000;
 const MAX_PER_PAGE = 200;
-const REQUIRED: Record<ZohoModule, string[]> = { Contacts: ['Last_Name'], Accounts: ['Account_Name'], Deals: ['Deal_Name', 'Stage'], Leads: ['Last_Name'] };
+const REQUIRED: Record<ZohoModule, string[]> = {
+  Contacts: ['Last_Name'], Accounts: ['Account_Name'], Deals: ['Deal_Name', 'Stage'], Leads: ['Last_Name'],
+  Tasks: ['Subject'], Calls: ['Subject', 'Call_Type', 'Call_Start_Time'], Events: ['Event_Title', 'Start_DateTime', 'End_DateTime'],
+};
 const LOOKUPS = new Set(['Account_Name', 'Contact_Name', 'Owner']);
 const OWNER = { name: 'Ana Admin', id: '5725767000000411001', email: 'ana@example.com' };
 
 /** Zoho's timestamp shape: ISO 8601 with a `+00:00` offset, no milliseconds. */
 const zohoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
-const idOf = (module: ZohoModule, i: number) => `5725767${{ Contacts: '1', Accounts: '2', Deals: '3', Leads: '4' }[module]}${String(i + 1).padStart(11, '0')}`;
+// Record ids are unique across an org's modules (S: every documented sample is); the module digit only keeps seeds apart.
+const idOf = (module: ZohoModule, i: number) => `5725767${{ Contacts: '1', Accounts: '2', Deals: '3', Leads: '4', Tasks: '5', Calls: '6', Events: '7' }[module]}${String(i + 1).padStart(11, '0')}`;
 
 function seed(module: ZohoModule, i: number, base: number): Record<string, unknown> {
   const times = { Created_Time: zohoTime(base + i * 60_000), Modified_Time: zohoTime(base + i * 120_000), Owner: OWNER };
@@ -36,6 +40,15 @@ function seed(module: ZohoModule, i: number, base: number): Record<string, unkno
       return { id: idOf(module, i), Deal_Name: `Deal ${i}`, Amount: 1000 + i * 10, Stage: i % 5 === 4 ? 'Closed Won' : 'Qualification', Pipeline: 'Standard', Probability: i % 5 === 4 ? 100 : 10, Closing_Date: '2026-11-30', Account_Name: account, Contact_Name: { name: `Ana${i} Ruiz`, id: idOf('Contacts', i) }, ...times };
     case 'Leads':
       return { id: idOf(module, i), First_Name: `Lee${i}`, Last_Name: 'Dsouza', Company: `Prospect ${i}`, Designation: 'CTO', Email: `lee${i}@example.com`, Lead_Source: 'Web Download', Lead_Status: i % 2 ? 'Contacted' : 'Not Contacted', City: 'Pune', Country: 'IN', ...times };
+    // Activities: What_Id is the related record and $se_module its module; Who_Id a contact (v8 Tasks/Calls/Events field lists; Outgoing_Call_Status values are (S)).
+    case 'Tasks': {
+      const done = i % 3 === 0;
+      return { id: idOf(module, i), Subject: `Follow up ${i}`, Description: 'Send the proposal', Status: done ? 'Completed' : 'Not Started', Due_Date: '2026-05-15', Closed_Time: done ? zohoTime(base + i * 120_000) : null, What_Id: { name: `Deal ${i % 120}`, id: idOf('Deals', i % 120) }, $se_module: 'Deals', Who_Id: { name: `Ana${i % 250} Ruiz`, id: idOf('Contacts', i % 250) }, Task_Channel: i % 2 ? 'Email' : null, ...times };
+    }
+    case 'Calls':
+      return { id: idOf(module, i), Subject: `Call ${i}`, Description: null, Call_Type: i % 2 ? 'Inbound' : 'Outbound', Call_Start_Time: zohoTime(base + 86_400_000 + i * 3_600_000), Call_Duration_in_seconds: 300, Outgoing_Call_Status: i % 2 ? null : 'Completed', What_Id: { name: `Company ${i % 60}`, id: idOf('Accounts', i % 60) }, $se_module: 'Accounts', Who_Id: { name: `Ana${i} Ruiz`, id: idOf('Contacts', i) }, ...times };
+    case 'Events':
+      return { id: idOf(module, i), Event_Title: `Demo ${i}`, Description: 'Product demo', Start_DateTime: zohoTime(base + 2 * 86_400_000 + i * 3_600_000), End_DateTime: zohoTime(base + 2 * 86_400_000 + i * 3_600_000 + 1_800_000), What_Id: { name: `Lee${i} Dsouza`, id: idOf('Leads', i) }, $se_module: 'Leads', Who_Id: null, Venue: 'Online', ...times };
   }
 }
 
@@ -58,7 +71,8 @@ const untoken = (value: string): number | undefined => {
  * `{data, info: {per_page, count, page, more_records, next_page_token, …}}`, 204 when there is nothing and
  * 304 when nothing changed since `If-Modified-Since`; `GET …/{id}` answers `{data: [record]}` or 204;
  * `POST` / `PUT …/{id}` / `DELETE …/{id}` take and answer `{data: [ … ]}` with per-record `code`s. Lookups are
- * `{name, id}`. 429 `TOO_MANY_REQUESTS` when credits are spent. The 204 for an unknown id, the code for deep
+ * `{name, id}`. The activity modules Tasks, Calls and Events are served the same way, each on its own (no
+ * `Activities` module since v3). 429 `TOO_MANY_REQUESTS` when credits are spent. The 204 for an unknown id, the code for deep
  * `page` paging and the 400 shapes follow the docs' examples and community answers (S).
  */
 export function mountZohoRecords(crm: FastifyInstance, state: ZohoRecordsState & Internals): void {
@@ -101,6 +115,8 @@ export function mountZohoRecords(crm: FastifyInstance, state: ZohoRecordsState &
     const slice = rows.slice(offset, offset + perPage);
     if (slice.length === 0) return reply.code(204).send();
     const fields = new Set(['id', ...req.query.fields.split(',').map((f) => f.trim())]);
+    // A related-to lookup comes back with the module it points into (S: documented samples show both together).
+    if (fields.has('What_Id')) fields.add('$se_module');
     const more = offset + perPage < rows.length;
     return {
       data: slice.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => fields.has(k)))),
@@ -151,9 +167,9 @@ interface Internals {
   throttled: { n: number };
 }
 
-/** Seeded records: 250 contacts (more than one page of 200), 60 accounts, 120 deals, 80 leads by default. */
+/** Seeded records: 250 contacts and 230 tasks (more than one page of 200), 60 accounts, 120 deals, 80 leads, 40 calls, 30 events by default. */
 export function zohoRecordsState(counts: Partial<Record<ZohoModule, number>> = {}): ZohoRecordsState & Internals {
-  const sizes: Record<ZohoModule, number> = { Contacts: 250, Accounts: 60, Deals: 120, Leads: 80, ...counts };
+  const sizes: Record<ZohoModule, number> = { Contacts: 250, Accounts: 60, Deals: 120, Leads: 80, Tasks: 230, Calls: 40, Events: 30, ...counts };
   const base = Date.parse('2026-04-01T09:00:00Z');
   const records = Object.fromEntries((Object.keys(sizes) as ZohoModule[]).map((m) => [m, new Map([...Array(sizes[m]).keys()].map((i) => [idOf(m, i), seed(m, i, base)]))])) as ZohoRecordsState['records'];
   const throttled = { n: 0 };

@@ -83,7 +83,7 @@ export class ProviderCatalog {
       for (const [resource, operations] of Object.entries(definition.api?.resources ?? {})) {
         for (const [kind, op] of Object.entries(operations)) {
           if (typeof op !== 'object' || op === null || !('path' in op)) continue;
-          const fields = { query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: 'next' in op.pagination ? op.pagination.next : undefined, has_more: 'has_more' in op.pagination ? op.pagination.has_more : undefined };
+          const fields = { path_params: op.path_params, query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: 'next' in op.pagination ? op.pagination.next : undefined, has_more: 'has_more' in op.pagination ? op.pagination.has_more : undefined };
           for (const [field, expression] of Object.entries(fields)) {
             if (expression) engine.compile(`${definition.slug}/provider.json#api.resources.${resource}.${kind}.${field}`, expression);
           }

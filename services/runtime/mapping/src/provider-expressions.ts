@@ -35,7 +35,7 @@ export function providerExpressions(provider: LoadedProvider): ProviderExpressio
     for (const [kind, op] of Object.entries(operations)) {
       if (typeof op !== 'object' || op === null || !('path' in op)) continue;
       const pagination = op.pagination as Record<string, unknown>;
-      const fields = { query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: pagination.next, has_more: pagination.has_more };
+      const fields = { path_params: op.path_params, query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: pagination.next, has_more: pagination.has_more };
       for (const [field, source] of Object.entries(fields)) {
         if (typeof source === 'string' && source !== '') out.push({ where: at(`api.resources.${resource}.${kind}.${field}`), source });
       }

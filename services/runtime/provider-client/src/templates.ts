@@ -1,14 +1,19 @@
 import { SwitchyardError } from '@switchyard/contracts';
 
 /**
- * Fills `{config.<key>}` and `{id}` placeholders of a URL or path template. Values are URL-encoded;
- * a missing config key is a coded error naming it, so a half-configured account fails clearly.
+ * Fills `{config.<key>}` and `{id}` placeholders of a URL or path template, and with `params` (an
+ * operation's `path_params`) any other `{name}`; a `params.id` replaces the record id. Values are
+ * URL-encoded, so none can add a path segment; a missing config key is a coded error naming it, so a
+ * half-configured account fails clearly.
  */
-export function renderTemplate(template: string, values: { config: Record<string, unknown>; id?: string | undefined }): string {
-  return template.replace(/\{(config\.[A-Za-z0-9_]+|id)\}/g, (_match, name: string) => {
-    const value = name === 'id' ? values.id : values.config[name.slice('config.'.length)];
+export function renderTemplate(template: string, values: { config: Record<string, unknown>; id?: string | undefined; params?: Record<string, unknown> | undefined }): string {
+  const pattern = values.params ? /\{(config\.[A-Za-z0-9_]+|[a-z_]+)\}/g : /\{(config\.[A-Za-z0-9_]+|id)\}/g;
+  return template.replace(pattern, (_match, name: string) => {
+    const param = values.params?.[name];
+    const value = name.startsWith('config.') ? values.config[name.slice('config.'.length)] : param !== undefined && param !== null ? param : name === 'id' ? values.id : undefined;
     if (value === undefined || value === null || value === '') {
-      throw new SwitchyardError('SWY_ERR_ACCOUNT_CONFIG_MISSING', name === 'id' ? 'this operation needs a record id' : `set '${name.slice(7)}' in the integrated account's config`);
+      if (name.startsWith('config.')) throw new SwitchyardError('SWY_ERR_ACCOUNT_CONFIG_MISSING', `set '${name.slice(7)}' in the integrated account's config`);
+      throw new SwitchyardError(name === 'id' ? 'SWY_ERR_ACCOUNT_CONFIG_MISSING' : 'SWY_ERR_MAPPING_FAILED', name === 'id' ? 'this operation needs a record id' : `the path needs '${name}', which path_params did not give`);
     }
     return encodeURIComponent(String(value));
   });

@@ -9,6 +9,7 @@ import { authorize, authorizedUrl } from './auth.js';
 import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
+import { pageQuery, type PageState } from './page-state.js';
 import { providerFailure } from './provider-refusal.js';
 import { baseUrlFor, renderHeaders, renderTemplate } from './templates.js';
 
@@ -41,6 +42,8 @@ interface CallOptions {
   /** The page a list call asks for, for expressions that place it themselves (offset style without params). */
   page?: { offset: number; limit: number } | undefined;
   id?: string;
+  /** Values of the path's `path_params` placeholders for this call. */
+  params?: Record<string, unknown> | undefined;
   extraQuery?: Record<string, string>;
   url?: string | undefined;
   /** The customer's Idempotency-Key of a write, for operations that declare `idempotency_header`. */
@@ -53,18 +56,10 @@ export interface WriteOptions {
   idempotencyKey?: string | undefined;
 }
 
-interface PageState {
-  /** provider cursor, offset, page, or next URL */
-  c?: string;
-  o?: number;
-  p?: number;
-  u?: string;
-}
-
 type OperationKind = 'list' | 'get' | 'create' | 'update' | 'delete';
 
 /** An operation as one call uses it: the resolved definition, and which of its expressions a tenant wrote. */
-type Operation = ApiOperation & { readonly kind: OperationKind; readonly tenant: ReadonlySet<string> };
+type Operation = ApiOperation & { readonly kind: OperationKind; readonly resource: string; readonly tenant: ReadonlySet<string> };
 
 const NO_TENANT_FIELDS: ReadonlySet<string> = new Set();
 
@@ -152,7 +147,9 @@ export class UnifiedEngine {
     }
     const paging = pageQuery(op.pagination, state, input.limit);
     const page = { offset: state.o ?? 0, limit: input.limit };
-    const reply = await this.#call(target, op, { input: { ...input, cursor: undefined }, page, extraQuery: paging.query, url: paging.url });
+    const callInput = { ...input, cursor: undefined };
+    const [params] = await this.#pathParams(target, op, callInput);
+    const reply = await this.#call(target, op, { input: callInput, page, params, extraQuery: paging.query, url: paging.url });
     let records = await this.#records(target, op, reply, true);
     let next: PageState | undefined;
     if (op.pagination.style === 'none') {
@@ -185,15 +182,25 @@ export class UnifiedEngine {
 
   async get(target: UnifiedTarget, resource: string, id: string, includeRemoteData: boolean): Promise<UnifiedAnswer<Record<string, unknown>>> {
     const op = this.#operation(target, resource, 'get');
-    const reply = await this.#call(target, op, { input: { id }, id });
-    const [record] = await this.#records(target, op, reply, false);
-    if (record === undefined) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no ${resource} '${id}' at ${target.provider.definition.slug}`);
-    return { value: await this.#toUnified(target, resource, op, record, includeRemoteData), rateLimit: reply.rateLimit };
+    // One call, or one per collection `path_params` names until one has the record.
+    for (const params of await this.#pathParams(target, op, { id })) {
+      let reply;
+      try {
+        reply = await this.#call(target, op, { input: { id }, id, params });
+      } catch (error) {
+        if (error instanceof SwitchyardError && error.code === 'SWY_ERR_NOT_FOUND') continue;
+        throw error;
+      }
+      const [record] = await this.#records(target, op, reply, false);
+      if (record !== undefined) return { value: await this.#toUnified(target, resource, op, record, includeRemoteData), rateLimit: reply.rateLimit };
+    }
+    throw new SwitchyardError('SWY_ERR_NOT_FOUND', `no ${resource} '${id}' at ${target.provider.definition.slug}`);
   }
 
   async create(target: UnifiedTarget, resource: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string | null; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'create');
-    const reply = await this.#call(target, op, { input: { data }, idempotencyKey: options.idempotencyKey });
+    const [params] = await this.#pathParams(target, op, { data });
+    const reply = await this.#call(target, op, { input: { data }, params, idempotencyKey: options.idempotencyKey });
     const remoteId = op.remote_id ? await this.#engine.evaluate(this.#name(target, resource, 'create.remote_id'), op.remote_id, { body: reply.body, headers: reply.headers }) : undefined;
     const [record] = op.map ? await this.#records(target, op, reply, false) : [];
     return {
@@ -207,14 +214,16 @@ export class UnifiedEngine {
 
   async update(target: UnifiedTarget, resource: string, id: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'update');
-    const reply = await this.#call(target, op, { input: { id, data }, id, idempotencyKey: options.idempotencyKey });
+    const [params] = await this.#pathParams(target, op, { id, data });
+    const reply = await this.#call(target, op, { input: { id, data }, id, params, idempotencyKey: options.idempotencyKey });
     const [record] = op.map && reply.body !== undefined && reply.body !== '' ? await this.#records(target, op, reply, false) : [];
     return { value: { remote_id: id, result: record === undefined ? null : await this.#toUnified(target, resource, op, record, false) }, rateLimit: reply.rateLimit };
   }
 
   async delete(target: UnifiedTarget, resource: string, id: string): Promise<UnifiedAnswer<{ remote_id: string }>> {
     const op = this.#operation(target, resource, 'delete');
-    const reply = await this.#call(target, op, { input: { id }, id });
+    const [params] = await this.#pathParams(target, op, { id });
+    const reply = await this.#call(target, op, { input: { id }, id, params });
     return { value: { remote_id: id }, rateLimit: reply.rateLimit };
   }
 
@@ -232,7 +241,7 @@ export class UnifiedEngine {
     const found = this.#resource(target, resource);
     const op = found?.spec[kind];
     if (!op) throw new SwitchyardError('SWY_ERR_RESOURCE_UNSUPPORTED', `${target.provider.definition.slug} offers no ${kind} of ${resource}`);
-    return { ...op, kind, tenant: found.tenant };
+    return { ...op, kind, resource, tenant: found.tenant };
   }
 
   /** Who evaluates `field` of `op`: the tenant's sandbox for an expression an override wrote, the in-process engine otherwise. */
@@ -242,6 +251,19 @@ export class UnifiedEngine {
 
   #name(target: UnifiedTarget, resource: string, what: string): string {
     return `${target.provider.definition.slug}/provider.json#api.resources.${resource}.${what}`;
+  }
+
+  /**
+   * The placeholder values `path_params` gives for a call, one set per collection to try (`get` may name
+   * several; any other operation uses the first); `[undefined]` when the operation declares none.
+   */
+  async #pathParams(target: UnifiedTarget, op: Operation, input: Record<string, unknown>): Promise<Array<Record<string, unknown> | undefined>> {
+    if (!op.path_params) return [undefined];
+    const scope = { input, account: { id: target.account.id, config: target.account.config } };
+    const given = await this.#engine.evaluate(this.#name(target, op.resource, `${op.kind}.path_params`), op.path_params, scope);
+    const sets = (Array.isArray(given) ? given : [given]).filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null);
+    if (sets.length === 0) throw new SwitchyardError('SWY_ERR_MAPPING_FAILED', `${op.resource} ${op.kind}.path_params gave no placeholder values`);
+    return op.kind === 'get' ? sets : sets.slice(0, 1);
   }
 
   /** One provider call under the account's concurrency cap (see {@link withAccountSlot}). */
@@ -255,7 +277,7 @@ export class UnifiedEngine {
     const base = baseUrlFor(api.base_url, target.account.config);
     const scope = { input: options.input, page: options.page, account: { id: target.account.id, config: target.account.config } };
     // Next-page URLs may be relative to the provider (Salesforce's nextRecordsUrl is a path).
-    const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id })}`, `${base}/`);
+    const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id, params: options.params })}`, `${base}/`);
     if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'next-page URL points outside the provider');
     const query = op.query && !options.url ? ((await this.#evaluator(target, op, 'query').evaluate(`${slug} query`, op.query, scope)) as Record<string, unknown> | undefined) : undefined;
     for (const [key, value] of Object.entries({ ...(query ?? {}), ...(options.extraQuery ?? {}) })) {
@@ -354,26 +376,4 @@ export class UnifiedEngine {
 function uuidFrom(id: string): string {
   const hex = createHash('sha256').update(id).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** The query (or URL) for the page a cursor state names. */
-function pageQuery(pagination: Pagination, state: PageState, limit: number): { query: Record<string, string>; url?: string | undefined } {
-  switch (pagination.style) {
-    case 'none':
-      return { query: {} };
-    case 'cursor':
-      return { query: { ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}), ...(state.c ? { [pagination.param]: state.c } : {}) } };
-    case 'offset':
-      return {
-        query: {
-          ...(pagination.offset_param ? { [pagination.offset_param]: String(state.o ?? 0) } : {}),
-          ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}),
-        },
-      };
-    case 'page':
-      return { query: { [pagination.page_param]: String(state.p ?? pagination.first_page), [pagination.per_page_param]: String(limit) } };
-    case 'next_url':
-    case 'link_header':
-      return state.u ? { query: {}, url: state.u } : { query: pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {} };
-  }
 }

@@ -1,0 +1,31 @@
+import type { Pagination } from '@switchyard/contracts';
+
+/** Where a list call stands, sealed into the customer's cursor: a provider cursor, an offset, a page, or a next URL. */
+export interface PageState {
+  c?: string;
+  o?: number;
+  p?: number;
+  u?: string;
+}
+
+/** The query (or URL) for the page a cursor state names. */
+export function pageQuery(pagination: Pagination, state: PageState, limit: number): { query: Record<string, string>; url?: string | undefined } {
+  switch (pagination.style) {
+    case 'none':
+      return { query: {} };
+    case 'cursor':
+      return { query: { ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}), ...(state.c ? { [pagination.param]: state.c } : {}) } };
+    case 'offset':
+      return {
+        query: {
+          ...(pagination.offset_param ? { [pagination.offset_param]: String(state.o ?? 0) } : {}),
+          ...(pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {}),
+        },
+      };
+    case 'page':
+      return { query: { [pagination.page_param]: String(state.p ?? pagination.first_page), [pagination.per_page_param]: String(limit) } };
+    case 'next_url':
+    case 'link_header':
+      return state.u ? { query: {}, url: state.u } : { query: pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {} };
+  }
+}

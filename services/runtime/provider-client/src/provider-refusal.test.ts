@@ -3,7 +3,7 @@ import { MappingEngine } from '@switchyard/mapping';
 import { providerFailure } from './provider-refusal.js';
 
 const engine = new MappingEngine();
-const write = { slug: 'acme', method: 'POST', errorMessage: undefined };
+const write: { slug: string; method: string; errorMessage: string | undefined } = { slug: 'acme', method: 'POST', errorMessage: undefined };
 const failure = (body: unknown, status = 400, where: Partial<typeof write> = {}, headers: Record<string, string> = {}) =>
   providerFailure(engine, { ...write, ...where }, { status, body, headers });
 

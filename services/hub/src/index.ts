@@ -1,2 +1,2 @@
-export { startHub, type Hub } from './hub.js';
+export { startHub, type Hub, type HubOptions } from './hub.js';
 export { HubEnv, type HubConfig } from './config.js';

@@ -81,7 +81,7 @@ export class RegistrationCalls {
         : { accept: 'application/json', ...call.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const authed = authorizedUrl(auth, credentials, url.toString());
     const send = (accessToken: string | undefined) =>
-      this.#http.send({ method: call.method, url: authed, headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: authed }, accessToken) }, body });
+      this.#http.send({ method: call.method, url: authed, headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: authed }, accessToken) }, body, provider: slug });
     // An override is static: the token manager refreshes the account's own API grant, not this credential.
     const reply = await callWithAccessToken(override ? undefined : this.#tokens, auth, target.account, credentials, { send, status: (r) => r.status, resendable: true });
     const text = reply.body.toString('utf8');

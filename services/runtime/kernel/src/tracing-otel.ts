@@ -113,7 +113,17 @@ async function processorsFrom(config: TracingConfig, options: TracingOptions): P
   const processors: SpanProcessor[] = [];
   for (const name of new Set(config.OTEL_TRACES_EXPORTER)) {
     if (name === 'console') processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
-    if (name === 'otlp') processors.push(new BatchSpanProcessor({ exporter: await otlpExporter(config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL) }));
+    if (name === 'otlp') {
+      processors.push(
+        new BatchSpanProcessor({
+          exporter: await otlpExporter(config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL),
+          scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY,
+          maxQueueSize: config.OTEL_BSP_MAX_QUEUE_SIZE,
+          maxExportBatchSize: Math.min(config.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, config.OTEL_BSP_MAX_QUEUE_SIZE),
+          exportTimeoutMillis: config.OTEL_BSP_EXPORT_TIMEOUT,
+        }),
+      );
+    }
   }
   return processors;
 }

@@ -56,6 +56,7 @@ export const TRACING_OFF: Tracer = Object.freeze({ enabled: false, start: () => 
 const EXPORTERS = ['otlp', 'console', 'none'] as const;
 const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+const positiveInt = (fallback: number) => z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().default(fallback));
 const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v);
 
 /**
@@ -80,6 +81,11 @@ export const TracingEnv = z.object({
   /** `http/protobuf` (default) or `http/json`; gRPC is not shipped (point it at a collector's HTTP port, 4318). */
   OTEL_EXPORTER_OTLP_PROTOCOL: z.preprocess(lower, z.enum(PROTOCOLS).default('http/protobuf')),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.preprocess(lower, z.enum(PROTOCOLS).optional()),
+  /** The OTLP batch: delay between exports (5000 ms), queue (2048 spans; more are dropped), batch (512), export timeout (30000 ms). */
+  OTEL_BSP_SCHEDULE_DELAY: positiveInt(5_000),
+  OTEL_BSP_MAX_QUEUE_SIZE: positiveInt(2_048),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: positiveInt(512),
+  OTEL_BSP_EXPORT_TIMEOUT: positiveInt(30_000),
 });
 export type TracingConfig = z.output<typeof TracingEnv>;
 

@@ -41,11 +41,16 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
   };
 
   /** Tasks for one event: the unordered subscriptions, or (`ticket` given) the ordered ones in record order. */
-  const handle = async (message: JsMsg, ticket?: Ticket) => {
+  const handle = (message: JsMsg, ticket?: Ticket): Promise<void> => {
     const parent = readTrace(message.headers);
     const span = ctx.tracer.start('fanout', 'consumer', parent);
+    // Off (or not sampled) there is nothing to end: no wrapper around the work.
+    return span.recording ? traced(message, ticket, span) : fanOut(message, ticket, span, span.context ?? parent);
+  };
+
+  const traced = async (message: JsMsg, ticket: Ticket | undefined, span: TraceSpan) => {
     try {
-      await fanOut(message, ticket, span, span.context ?? parent);
+      await fanOut(message, ticket, span, span.context);
     } catch (error) {
       span.fail(error instanceof SwitchyardError ? error.code : 'error');
       throw error;

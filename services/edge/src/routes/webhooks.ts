@@ -279,12 +279,14 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
     // context, or with tracing off the provider's own traceparent, unchanged.
     scope.post('/webhooks/:provider/:accountId', async (request: AccountRoute, reply: FastifyReply) => {
       const parent = traceContextOf(request.headers.traceparent, request.headers.tracestate);
+      if (!ctx.tracer.enabled) return accountWebhook(request, reply, parent);
       const span = startReceive(ctx.tracer, ACCOUNT_ROUTE, request.params.provider, parent);
       return served(span, reply, accountWebhook(request, reply, span.context ?? parent));
     });
 
     scope.post('/webhooks/:provider/apps/:appId', async (request: AppRoute, reply: FastifyReply) => {
       const parent = traceContextOf(request.headers.traceparent, request.headers.tracestate);
+      if (!ctx.tracer.enabled) return appWebhook(request, reply, parent);
       const span = startReceive(ctx.tracer, APP_ROUTE, request.params.provider, parent);
       return served(span, reply, appWebhook(request, reply, span.context ?? parent));
     });

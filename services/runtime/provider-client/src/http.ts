@@ -61,8 +61,12 @@ export class ProviderHttp {
    * provider receives; off, a given `trace` is sent on unchanged. The span names the host, never the
    * URL: query strings can hold API keys.
    */
-  async open(input: ProviderRequest): Promise<Dispatcher.ResponseData> {
+  open(input: ProviderRequest): Promise<Dispatcher.ResponseData> {
     if (!this.#tracer.enabled) return this.#open(input, withTrace(input.headers, input.trace));
+    return this.#traced(input);
+  }
+
+  async #traced(input: ProviderRequest): Promise<Dispatcher.ResponseData> {
     const span = this.#tracer.start(input.method, 'client', input.trace);
     if (span.recording) describeCall(span, input);
     try {

@@ -73,7 +73,7 @@ describe('tracing on: one trace from the provider’s request to the customer’
   let stack: Awaited<ReturnType<typeof startStack>>;
 
   beforeAll(async () => {
-    stack = await startStack({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SERVICE_NAME: 'switchyard-test' }, exporter);
+    stack = await startStack({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SERVICE_NAME: 'switchyard-test', SWITCHYARD_DELIVERY_SCHEDULE_MS: '150,150,150' }, exporter);
   });
   afterAll(async () => {
     await stack?.close();
@@ -143,6 +143,34 @@ describe('tracing on: one trace from the provider’s request to the customer’
       'switchyard.event_id': JSON.parse(delivery.body).id,
     });
     expect(deliver.resource.attributes['service.name']).toBe('switchyard-test');
+  });
+
+  it('keeps a retried delivery in its trace: each attempt its own deliver span, with its status', async () => {
+    const flaky = await startReceiver((n) => (n === 1 ? 503 : 200));
+    try {
+      const tenant = await createTenant(stack.hub, flaky);
+      const sent = newTraceparent();
+      const { traceId } = parts(sent);
+      await sendBambooTraced(tenant, 'trace-retry', { traceparent: sent });
+      await eventually('the retried delivery', () => flaky.delivered().length === 1);
+      expect(flaky.received.map((r) => parts(String(r.headers.traceparent)).traceId)).toEqual([traceId, traceId]);
+
+      const spans = await eventually('two deliver spans', () => {
+        const delivers = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId && s.name === 'deliver');
+        return delivers.length === 2 && delivers;
+      });
+      const fanout = exporter.getFinishedSpans().find((s) => s.spanContext().traceId === traceId && s.name === 'fanout')!;
+      expect(spans.map((s) => parentOf(s))).toEqual([fanout.spanContext().spanId, fanout.spanContext().spanId]);
+      expect(spans.map((s) => [s.attributes['http.response.status_code'], s.attributes['switchyard.attempt'], s.status.code])).toEqual([
+        [503, 1, 2], // SpanStatusCode.ERROR
+        [200, 2, 0],
+      ]);
+      expect(spans[1]!.attributes['http.request.resend_count']).toBe(1);
+      // Each attempt's POST names its own span as the parent.
+      expect(flaky.received.map((r) => parts(String(r.headers.traceparent)).parentId)).toEqual(spans.map((s) => s.spanContext().spanId));
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('records no body, secret, signature or endpoint path in any span', async () => {

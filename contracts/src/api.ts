@@ -329,3 +329,26 @@ export type PollStateView = z.infer<typeof PollStateView>;
 /** Every polled resource of an account. */
 export const PollingView = z.object({ integrated_account_id: z.string(), provider: z.string(), resources: z.array(PollStateView) });
 export type PollingView = z.infer<typeof PollingView>;
+
+const ReplayToken = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _');
+
+/** Which normalizer dead letters a replay takes (all of the environment's when empty). */
+export const DeadLetterFilter = z
+  .object({
+    provider: ReplayToken.optional(),
+    integrated_account_id: ReplayToken.optional(),
+    code: z.string().regex(/^SWY_ERR_[A-Z_]+$/).optional(),
+    since: z.string().datetime({ offset: true }).optional(),
+    until: z.string().datetime({ offset: true }).optional(),
+    /** Specific dead letters (`dl_<n>`). */
+    ids: z.array(z.string().regex(/^dl_\d+$/)).max(10_000).optional(),
+  })
+  .strict();
+
+/** `POST /v1/dead-letters/replay`: through the current mapping, the dead letters the filter takes. */
+export const ReplayDeadLetters = z.object({ filter: DeadLetterFilter.default({}) }).strict();
+
+/** `POST /v1/raw/replay`: stored raw deliveries received in a time range, optionally of one provider or account. */
+export const ReplayRaw = z
+  .object({ provider: ReplayToken.optional(), integrated_account_id: ReplayToken.optional(), since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() })
+  .strict();

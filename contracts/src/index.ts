@@ -38,7 +38,7 @@ export {
   VerificationScheme,
   WebhookDefinition,
 } from './provider-definition.js';
-export * as api from './api.js';
+export * as api from './api-namespace.js';
 export { ModifiedSinceSource, PolledResource, PollSource, ProviderPolling, QueueSource, ReconciledResource } from './provider-polling.js';
 export {
   UNIFIED_MODELS,

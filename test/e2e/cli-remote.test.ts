@@ -71,13 +71,13 @@ describe('switchyard CLI against a running hub', () => {
 
   it('events tail prints each new event once, and stops on Ctrl-C', async () => {
     const account = (await hub.call('POST', '/v1/integrated-accounts', { token: apiKey, body: { provider: 'bamboohr', credentials: { api_key: 'x' }, config: { subdomain: 'acme' }, webhook_secret: 'tail-secret' } })).body;
-    const tail = spawn(process.execPath, [CLI, 'events', 'tail', '--type', 'hris/employees:*'], { env: { ...process.env, SWITCHYARD_URL: hub.url, SWITCHYARD_API_KEY: apiKey } });
+    // From a moment before the events: a CLI slow to start on a loaded machine must not begin after them.
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const tail = spawn(process.execPath, [CLI, 'events', 'tail', '--type', 'hris/employees:*', '--since', since], { env: { ...process.env, SWITCHYARD_URL: hub.url, SWITCHYARD_API_KEY: apiKey } });
     let out = '';
     tail.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => tail.on('exit', (code) => resolve(code)));
     try {
-      // A tail starts at "now": give it a first empty read before the events arrive.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
       for (const id of ['tail-1', 'tail-2']) await sendBamboo(account.webhook_url, signBamboo('tail-secret', bambooEvent('employee.updated', id)));
       await eventually('both events tailed', () => out.includes('tail-1') && out.includes('tail-2'));
       await new Promise((resolve) => setTimeout(resolve, 2_500));

@@ -27,7 +27,7 @@ describe('webhook registration: manual providers and bad input', () => {
     return response.body;
   };
 
-  it.each(['hibob', 'rippling', 'salesforce', 'netsuite', 'standard-webhooks', 'acumatica'])('%s: the account URL and the steps to paste it', async (provider) => {
+  it.each(['hibob', 'rippling', 'salesforce', 'netsuite', 'standard-webhooks', 'acumatica', 'sap-successfactors'])('%s: the account URL and the steps to paste it', async (provider) => {
     const account = await create({ provider, credentials: {}, register_webhooks: true });
     expect(account.webhook_registration).toMatchObject({ mode: 'manual', state: 'manual', provider_ids: [], webhook_url: account.webhook_url, manual: { secret_from: 'provider' } });
     const steps = account.webhook_registration.manual.steps.join('\n');
@@ -45,6 +45,17 @@ describe('webhook registration: manual providers and bad input', () => {
     expect(steps.join('\n')).toContain(`PATCH /v1/integrated-accounts/${account.id}`);
     expect(steps.some((step) => step.includes('config.organization_id'))).toBe(true);
     expect(steps.some((step) => step.includes('record-triggered Flow') && step.includes('Outbound Message action'))).toBe(true);
+  });
+
+  it('sap-successfactors: the Admin Center subscriber and subscription steps, Basic credentials as the secret, the URL-token fallback', async () => {
+    const account = await create({ provider: 'sap-successfactors', credentials: {}, register_webhooks: true });
+    const steps: string[] = account.webhook_registration.manual.steps;
+    const all = steps.join('\n');
+    expect(all).toContain(`PATCH /v1/integrated-accounts/${account.id} {"webhook_secret": "<user>:<password>"}`);
+    expect(steps.some((step) => step.includes('Event Notification Subscription') && step.includes('+ Add Subscriber'))).toBe(true);
+    expect(steps.some((step) => step.includes(`Endpoint URL ${account.webhook_url},`) && step.includes("'SOAP over HTTP/HTTPS'") && step.includes("'Basic Authentication'"))).toBe(true);
+    expect(all).toContain(`Endpoint URL ${account.webhook_url}?token=<token>`);
+    expect(all).toContain('Event Notification Audit Log');
   });
 
   it.each(['quickbooks-online', 'xero'])('%s: app-level, the steps name the provider app URL', async (provider) => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubEnv, startHub, type Hub, type HubOptions } from '@switchyard/hub';
 import { createLogger, loadConfig } from '@switchyard/kernel';
+import { contractAudit } from './contract-audit.js';
 import { auditLogStream, rememberSecret } from './log-audit.js';
 
 /**
@@ -58,7 +59,9 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
           }),
         })
       : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const hub = await startHub(config, logger, options);
+  // Every answer is checked against the OpenAPI document; close() fails the test file on a mismatch.
+  const contract = contractAudit();
+  const hub = await startHub(config, logger, { ...options, observeResponse: contract.observe });
   rememberSecret('admin token', hub.adminToken);
   rememberSecret('metrics token', hub.metricsToken);
   const call: TestHub['call'] = async (method, path, options = {}) => {
@@ -82,6 +85,8 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
     close: async () => {
       await hub.close();
       await rm(dataDir, { recursive: true, force: true });
+      const violations = contract.violations();
+      if (violations.length > 0) throw new Error(`answers the OpenAPI document does not describe:\n  ${violations.join('\n  ')}`);
     },
   };
 }

@@ -4,6 +4,582 @@
  */
 
 export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process answers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            status: "ok";
+                        };
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: NATS connected (503 while not) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ready" | "unavailable";
+                            nats: string;
+                        };
+                    };
+                };
+                /** @description Not ready */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ready" | "unavailable";
+                            nats: string;
+                        };
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (bearer: the metrics token, not an API key) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{provider}/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A provider's webhook for one integrated account: verified before anything else, stored on RAW, acknowledged */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                        "text/plain": string;
+                        "text/xml": string;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{provider}/apps/{appId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A provider's webhook for every account of a provider app, routed by the remote key in the body */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                        "text/plain": string;
+                        "text/xml": string;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connect/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OAuth2 authorization-code callback: exchanges the code, stores the account, redirects to the connect request's redirect_uri */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    state?: string;
+                    error?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Redirect (Location) */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connect/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start an OAuth2 connection: the provider's authorization URL with a single-use state (and PKCE where declared) */
+        get: {
+            parameters: {
+                query?: {
+                    redirect_uri?: string;
+                    provider_app_id?: string;
+                };
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectAuthorization"];
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/proxy/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pass-through to the provider with the account's credentials (x-integrated-account-id); the provider's answer as it came */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    path: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": unknown;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Pass-through to the provider with the account's credentials (x-integrated-account-id); the provider's answer as it came */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    path: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": unknown;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Pass-through to the provider with the account's credentials (x-integrated-account-id); the provider's answer as it came */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    path: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": unknown;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Pass-through to the provider with the account's credentials (x-integrated-account-id); the provider's answer as it came */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    path: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": unknown;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Pass-through to the provider with the account's credentials (x-integrated-account-id); the provider's answer as it came */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    path: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "*/*": unknown;
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/v1/environments": {
         parameters: {
             query?: never;
@@ -13,7 +589,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an environment and its API key (admin token) */
+        /** Create an environment and its API key (admin token); the key is shown only here */
         post: {
             parameters: {
                 query?: never;
@@ -34,7 +610,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["EnvironmentCreated"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -80,7 +658,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["EnvironmentDeleted"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -124,8 +704,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["ApiKey"][];
-                            next_cursor?: string | null;
+                            data: components["schemas"]["ApiKey"][];
                         };
                     };
                 };
@@ -164,7 +743,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ApiKeyCreated"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -206,7 +787,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description No content */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -253,8 +834,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["ProviderApp"][];
-                            next_cursor?: string | null;
+                            data: components["schemas"]["ProviderApp"][];
                         };
                     };
                 };
@@ -377,7 +957,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description No content */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -470,8 +1050,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["IntegratedAccount"][];
-                            next_cursor?: string | null;
+                            data: components["schemas"]["IntegratedAccount"][];
                         };
                     };
                 };
@@ -595,7 +1174,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description No content */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -860,7 +1439,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description No content */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -973,7 +1552,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description No content */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -1208,8 +1787,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["Subscription"][];
-                            next_cursor?: string | null;
+                            data: components["schemas"]["Subscription"][];
                         };
                     };
                 };
@@ -1268,7 +1846,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Subscription"];
+                        "application/json": components["schemas"]["SubscriptionCreated"];
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -1341,7 +1919,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description No content */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -1421,7 +1999,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate the signing key (the old one signs during the overlap) */
+        /** Rotate the signing key (shown once; the old one signs during the overlap) */
         post: {
             parameters: {
                 query?: never;
@@ -1438,7 +2016,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["SubscriptionRotated"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -1578,10 +2158,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            event_id: string;
-                            task_id: string;
-                        };
+                        "application/json": components["schemas"]["TestEventSent"];
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -1634,7 +2211,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Recovered"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -1684,8 +2263,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["DeliveryAttempt"][];
-                            next_cursor?: string | null;
+                            data: components["schemas"]["DeliveryAttempt"][];
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -1715,7 +2294,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Events still in EVENTS; tail_cursor continues after the last event examined, also at the end (for followers) */
+        /** Events still in EVENTS, unified and operational; tail_cursor continues after the last event examined, also at the end (for followers) */
         get: {
             parameters: {
                 query?: {
@@ -1737,9 +2316,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["EventEnvelope"][];
-                            next_cursor?: string | null;
-                            tail_cursor?: string | null;
+                            data: components["schemas"]["AnyEvent"][];
+                            next_cursor: string | null;
+                            tail_cursor: string | null;
                         };
                     };
                 };
@@ -1787,7 +2366,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["EventEnvelope"];
+                        "application/json": components["schemas"]["AnyEvent"];
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -1835,8 +2414,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            data?: components["schemas"]["DeliveryAttempt"][];
-                            next_cursor?: string | null;
+                            data: components["schemas"]["DeliveryAttempt"][];
+                            next_cursor: string | null;
                         };
                     };
                 };
@@ -1891,7 +2470,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["EventResent"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -1917,7 +2498,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The resolved mapping (?level=override for the override alone) */
+        /** The mapping in force for the environment (default ?level=resolved), or the override stored there alone (?level=override) */
         get: {
             parameters: {
                 query?: {
@@ -1936,7 +2517,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ResolvedMapping"] | components["schemas"]["MappingOverride"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -1949,7 +2532,7 @@ export interface paths {
                 };
             };
         };
-        /** Deep-merge a partial override */
+        /** Deep-merge a partial override for the environment (validated and compiled before it is stored) */
         put: {
             parameters: {
                 query?: never;
@@ -2001,7 +2584,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ResolvedMapping"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2015,7 +2600,7 @@ export interface paths {
             };
         };
         post?: never;
-        /** Remove the override */
+        /** Remove the override for the environment */
         delete: {
             parameters: {
                 query?: never;
@@ -2027,7 +2612,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
+                /** @description No content */
                 204: {
                     headers: {
                         [name: string]: unknown;
@@ -2057,7 +2642,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Override revisions */
+        /** Revisions of the override for the environment, deletions included */
         get: {
             parameters: {
                 query?: never;
@@ -2074,7 +2659,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["MappingHistory"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2104,7 +2691,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restore a revision */
+        /** Restore a revision of the override for the environment */
         post: {
             parameters: {
                 query?: never;
@@ -2127,7 +2714,258 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
+                    content: {
+                        "application/json": components["schemas"]["ResolvedMapping"];
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mappings/{provider}/accounts/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The mapping in force for one integrated account (default ?level=resolved), or the override stored there alone (?level=override) */
+        get: {
+            parameters: {
+                query?: {
+                    level?: string;
+                };
+                header?: never;
+                path: {
+                    provider: string;
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ResolvedMapping"] | components["schemas"]["MappingOverride"];
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Deep-merge a partial override for one integrated account (validated and compiled before it is stored) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        webhook?: {
+                            mapping?: string;
+                            bindings?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                        api?: {
+                            resources: {
+                                [key: string]: {
+                                    list?: {
+                                        map?: string | null;
+                                        query?: string | null;
+                                        records?: string | null;
+                                    } | null;
+                                    get?: {
+                                        map?: string | null;
+                                        query?: string | null;
+                                    } | null;
+                                    create?: {
+                                        body?: string | null;
+                                        map?: string | null;
+                                    } | null;
+                                    update?: {
+                                        body?: string | null;
+                                        map?: string | null;
+                                    } | null;
+                                    filters?: string[] | null;
+                                } | null;
+                            };
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ResolvedMapping"];
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove the override for one integrated account */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
                     content?: never;
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mappings/{provider}/accounts/{accountId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Revisions of the override for one integrated account, deletions included */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MappingHistory"];
+                    };
+                };
+                /** @description Error (see docs/errors.md) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mappings/{provider}/accounts/{accountId}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a revision of the override for one integrated account */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        revision: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ResolvedMapping"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2182,7 +3020,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["MappingPreviewAnswer"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2242,7 +3082,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ApiMappingPreviewAnswer"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2268,7 +3110,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dead letters of the normalizer (default) or of delivery (stage=delivery) */
+        /** Dead letters of the normalizer (default) or of delivery (stage=delivery); bodies never shown */
         get: {
             parameters: {
                 query?: {
@@ -2292,7 +3134,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["DeadLetter"][];
+                            next_cursor: string | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2330,14 +3177,32 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default {} */
+                        filter?: {
+                            provider?: string;
+                            integrated_account_id?: string;
+                            code?: string;
+                            /** Format: date-time */
+                            since?: string;
+                            /** Format: date-time */
+                            until?: string;
+                            ids?: string[];
+                        };
+                    };
+                };
+            };
             responses: {
                 /** @description OK */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ReplayJob"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2373,14 +3238,27 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        provider?: string;
+                        integrated_account_id?: string;
+                        /** Format: date-time */
+                        since: string;
+                        /** Format: date-time */
+                        until?: string;
+                    };
+                };
+            };
             responses: {
                 /** @description OK */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ReplayJob"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2423,7 +3301,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ReplayJob"];
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2475,9 +3355,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["accounting_contacts"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["accounting_contacts"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -2515,7 +3396,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["accounting_contacts"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2597,7 +3483,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2637,7 +3527,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["accounting_contacts"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2683,9 +3578,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["accounting_invoices"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["accounting_invoices"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -2723,7 +3619,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["accounting_invoices"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2805,7 +3706,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2845,7 +3750,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["accounting_invoices"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -2891,9 +3801,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["accounting_purchase_orders"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["accounting_purchase_orders"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -2931,7 +3842,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["accounting_purchase_orders"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3013,7 +3929,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3053,7 +3973,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["accounting_purchase_orders"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3099,9 +4024,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["crm_accounts"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["crm_accounts"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -3139,7 +4065,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_accounts"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3221,7 +4152,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3261,7 +4196,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_accounts"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3307,9 +4247,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["crm_activities"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["crm_activities"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -3347,7 +4288,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_activities"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3429,7 +4375,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3469,7 +4419,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_activities"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3515,9 +4470,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["crm_contacts"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["crm_contacts"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -3555,7 +4511,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_contacts"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3637,7 +4598,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3677,7 +4642,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_contacts"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3723,9 +4693,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["crm_leads"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["crm_leads"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -3763,7 +4734,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_leads"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3845,7 +4821,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3885,7 +4865,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_leads"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -3931,9 +4916,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["crm_opportunities"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["crm_opportunities"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -3971,7 +4957,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_opportunities"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4053,7 +5044,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4093,7 +5088,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["crm_opportunities"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4139,9 +5139,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["hris_employees"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["hris_employees"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -4179,7 +5180,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_employees"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4261,7 +5267,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4301,7 +5311,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_employees"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4347,9 +5362,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["hris_employments"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["hris_employments"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -4387,7 +5403,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_employments"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4469,7 +5490,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4509,7 +5534,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_employments"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4555,9 +5585,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["hris_groups"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["hris_groups"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -4595,7 +5626,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_groups"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4677,7 +5713,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4717,7 +5757,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_groups"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4763,9 +5808,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["hris_locations"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["hris_locations"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -4803,7 +5849,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_locations"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4885,7 +5936,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4925,7 +5980,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_locations"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -4971,9 +6031,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            result?: components["schemas"]["hris_time_off"][];
-                            next_cursor?: string | null;
+                            result: components["schemas"]["hris_time_off"][];
+                            next_cursor: string | null;
                         };
+                        "application/x-ndjson": string;
                     };
                 };
                 /** @description Error (see docs/errors.md) */
@@ -5011,7 +6072,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_time_off"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -5093,7 +6159,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -5133,7 +6203,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            remote_id: string | null;
+                            result: components["schemas"]["hris_time_off"] | null;
+                        };
+                    };
                 };
                 /** @description Error (see docs/errors.md) */
                 default: {
@@ -5196,6 +6271,28 @@ export interface components {
             environment_id: string;
             data: {
                 [key: string]: unknown;
+            };
+        };
+        AnyEvent: components["schemas"]["EventEnvelope"] | components["schemas"]["OperationalEvent"];
+        Environment: {
+            id: string;
+            name: string;
+            created_at: string;
+        };
+        EnvironmentCreated: {
+            id: string;
+            name: string;
+            created_at: string;
+            api_key: string;
+        };
+        EnvironmentDeleted: {
+            id: string;
+            deleted: {
+                integrated_accounts: number;
+                subscriptions: number;
+                provider_apps: number;
+                mapping_overrides: number;
+                purged_messages: number;
             };
         };
         IntegratedAccount: {
@@ -5269,6 +6366,73 @@ export interface components {
             created_at: string;
             updated_at: string;
         };
+        SubscriptionCreated: {
+            id: string;
+            url: string;
+            event_types: string[];
+            filter: string | null;
+            description: string | null;
+            metadata: {
+                [key: string]: string;
+            };
+            headers: {
+                [key: string]: string;
+            };
+            rate_limit: number | null;
+            /** @enum {string} */
+            ordering: "none" | "record";
+            /** @enum {string} */
+            key_type: "hmac-sha256" | "ed25519";
+            /** @enum {string} */
+            status: "active" | "paused" | "disabled";
+            disabled_reason: ("endpoint_gone" | "failing") | null;
+            failing_since: string | null;
+            created_at: string;
+            updated_at: string;
+            secret?: string;
+            public_key?: string;
+        };
+        SubscriptionRotated: {
+            id: string;
+            url: string;
+            event_types: string[];
+            filter: string | null;
+            description: string | null;
+            metadata: {
+                [key: string]: string;
+            };
+            headers: {
+                [key: string]: string;
+            };
+            rate_limit: number | null;
+            /** @enum {string} */
+            ordering: "none" | "record";
+            /** @enum {string} */
+            key_type: "hmac-sha256" | "ed25519";
+            /** @enum {string} */
+            status: "active" | "paused" | "disabled";
+            disabled_reason: ("endpoint_gone" | "failing") | null;
+            failing_since: string | null;
+            created_at: string;
+            updated_at: string;
+            secret?: string;
+            public_key?: string;
+            previous_key_expires_at: string;
+        };
+        TestEventSent: {
+            event_id: string;
+            task_id: string;
+        };
+        Recovered: {
+            subscription_id: string;
+            since: string;
+            recovered: number;
+        };
+        EventResent: {
+            event_id: string;
+            task_id: string;
+            subscription_ids: string[];
+        };
         ProviderApp: {
             id: string;
             provider: string;
@@ -5306,6 +6470,13 @@ export interface components {
             prefix: string;
             created_at: string;
             expires_at?: string;
+        };
+        ApiKeyCreated: {
+            id: string;
+            prefix: string;
+            created_at: string;
+            expires_at?: string;
+            api_key: string;
         };
         WebhookRegistration: {
             integrated_account_id: string | null;
@@ -5367,6 +6538,179 @@ export interface components {
                     last_at: string | null;
                 } | null;
             }[];
+        };
+        DeadLetter: {
+            id: string;
+            stage: string | null;
+            provider: string | null;
+            integrated_account_id: string | null;
+            code: string | null;
+            message: string | null;
+            mapping_version: string | null;
+            mapping_revisions: string | null;
+            raw_seq: number | null;
+            subscription_id: string | null;
+            event_id: string | null;
+            received_at: string | null;
+            dead_at: string;
+            size_bytes: number;
+        };
+        ReplayJob: {
+            id: string;
+            environment_id: string;
+            /** @enum {string} */
+            kind: "dead_letters" | "raw";
+            /** @enum {string} */
+            status: "running" | "done" | "failed";
+            matched: number;
+            republished: number;
+            started_at: string;
+            finished_at: string | null;
+            error: string | null;
+        };
+        ResolvedMapping: {
+            provider: string;
+            /** @enum {string} */
+            level: "environment" | "account";
+            mapping_version: string | null;
+            revisions: {
+                environment: number | null;
+                account: number | null;
+            };
+            webhook?: {
+                mapping: string;
+                bindings: {
+                    [key: string]: unknown;
+                };
+            };
+            api?: {
+                resources: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            revision?: number;
+            rolled_back_to?: number;
+        };
+        MappingOverride: {
+            provider: string;
+            revision: number;
+            webhook?: {
+                mapping?: string;
+                bindings?: {
+                    [key: string]: unknown;
+                };
+            };
+            api?: {
+                resources: {
+                    [key: string]: {
+                        list?: {
+                            map?: string | null;
+                            query?: string | null;
+                            records?: string | null;
+                        } | null;
+                        get?: {
+                            map?: string | null;
+                            query?: string | null;
+                        } | null;
+                        create?: {
+                            body?: string | null;
+                            map?: string | null;
+                        } | null;
+                        update?: {
+                            body?: string | null;
+                            map?: string | null;
+                        } | null;
+                        filters?: string[] | null;
+                    } | null;
+                };
+            };
+        };
+        MappingHistory: {
+            data: {
+                revision: number;
+                operation: string;
+                created_at: string;
+                document: {
+                    webhook?: {
+                        mapping?: string;
+                        bindings?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                    api?: {
+                        resources: {
+                            [key: string]: {
+                                list?: {
+                                    map?: string | null;
+                                    query?: string | null;
+                                    records?: string | null;
+                                } | null;
+                                get?: {
+                                    map?: string | null;
+                                    query?: string | null;
+                                } | null;
+                                create?: {
+                                    body?: string | null;
+                                    map?: string | null;
+                                } | null;
+                                update?: {
+                                    body?: string | null;
+                                    map?: string | null;
+                                } | null;
+                                filters?: string[] | null;
+                            } | null;
+                        };
+                    };
+                } | null;
+            }[];
+        };
+        MappingPreviewAnswer: {
+            mapping_version: string;
+            events: {
+                id: string;
+                type: string;
+                /** Format: date-time */
+                timestamp: string;
+                environment_id: string;
+                integrated_account_id: string;
+                provider: string;
+                category: string;
+                resource: string;
+                /** @enum {string} */
+                action: "created" | "updated" | "deleted";
+                record_id: string;
+                /** @enum {string} */
+                origin: "webhook" | "poll" | "reconcile" | "replay";
+                mapping_version: string;
+                sequence?: number;
+                data: {
+                    [key: string]: unknown;
+                };
+                remote_data?: unknown;
+                enrichment?: {
+                    /** @enum {string} */
+                    status: "pending" | "done" | "failed";
+                    resource: string;
+                    remote_id: string;
+                };
+            }[];
+        };
+        ApiMappingPreviewAnswer: {
+            provider: string;
+            resource: string;
+            operation: string;
+            result: unknown;
+        };
+        ConnectAuthorization: {
+            url: string;
+            expires_in: number;
+        };
+        WebhookAccepted: {
+            /** @constant */
+            status: "accepted";
+            duplicate: boolean;
         };
         accounting_contacts: {
             id: string;

@@ -8,14 +8,10 @@ export const SUBSCRIPTIONS_USAGE = `  switchyard subscriptions list [--url <hub 
       list the environment's subscriptions; subscribe an endpoint (the signing secret is printed once);
       send it a signed test event and wait for its attempt`;
 
-/** `switchyard subscriptions list`: one line per subscription, every page. */
+/** `switchyard subscriptions list`: one line per subscription (the API answers them all at once). */
 export async function subscriptionsList(options: RemoteCliOptions): Promise<number> {
-  let cursor: string | undefined;
-  do {
-    const page = ok(await options.client.GET('/v1/subscriptions', { params: { query: cursor ? { cursor } : {} } as never }));
-    for (const s of page.data ?? []) options.out(`${[s.id, s.status.padEnd(8), s.event_types.join(','), s.url].join('  ')}\n`);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
+  const { data } = ok(await options.client.GET('/v1/subscriptions'));
+  for (const s of data) options.out(`${[s.id, s.status.padEnd(8), s.event_types.join(','), s.url].join('  ')}\n`);
   return 0;
 }
 

@@ -3,7 +3,7 @@ import { compareVersions, NATS_SERVER_FLOOR, natsAuthFrom, streamMaxBytesFrom, t
 import { SwitchyardError } from '@switchyard/contracts';
 import { deliveryOptionsFrom, deliveryParts, startDelivery } from '@switchyard/delivery';
 import { edgeParts, startEdge } from '@switchyard/edge';
-import { closeAll, createHttpApp, generateKey, startTracing, type Closeable, type Logger, type TracingOptions } from '@switchyard/kernel';
+import { closeAll, createHttpApp, generateKey, routesOf, startTracing, type Closeable, type Logger, type ResponseObserver, type TracingOptions } from '@switchyard/kernel';
 import { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 import { normalizerParts, startNormalizer } from '@switchyard/normalizer';
 import { requestParts, startRequest } from '@switchyard/request';
@@ -42,12 +42,16 @@ export interface Hub {
   readonly providerEgressAllow: readonly string[];
   /** The process's parts, shared by every service in it. */
   readonly runtime: Runtime;
+  /** Every HTTP route it serves (method and pattern, e.g. `GET /v1/subscriptions/:id`), HEAD included. */
+  readonly routes: ReadonlyArray<{ method: string; url: string }>;
   /** Stops HTTP, then workers (in-flight messages finish), then NATS (drained), then the embedded server. */
   close(): Promise<void>;
 }
 
-/** What {@link startHub} takes besides its configuration. */
+/** What a caller embedding the hub may add beyond its configuration. */
 export interface HubOptions {
+  /** Sees every HTTP answer before it is sent (the test suite checks each against the OpenAPI document). */
+  observeResponse?: ResponseObserver;
   /** Where spans go instead of the OTEL_TRACES_EXPORTER exporters (tests); tracing still needs OTEL_TRACES_EXPORTER. */
   spanExporter?: TracingOptions['exporter'];
 }
@@ -131,7 +135,7 @@ export async function startHub(config: HubConfig, logger: Logger, options: HubOp
     handles.push(runtime);
 
     const metricsToken = config.SWITCHYARD_METRICS_TOKEN ?? (await persistentSecret(dataDir, 'metrics-token', generateMetricsToken)).value;
-    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus, trustedProxies: config.SWITCHYARD_TRUSTED_PROXIES, metricsToken });
+    const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus, trustedProxies: config.SWITCHYARD_TRUSTED_PROXIES, metricsToken, ...(options.observeResponse ? { observeResponse: options.observeResponse } : {}) });
     handles.push(
       await startNormalizer(await normalizerParts(runtime), { concurrency: config.SWITCHYARD_NORMALIZER_CONCURRENCY, publishTimeoutMs: config.SWITCHYARD_PUBLISH_TIMEOUT_MS }),
       await startDelivery(await deliveryParts(runtime), deliveryOptionsFrom(config)),
@@ -163,6 +167,7 @@ export async function startHub(config: HubConfig, logger: Logger, options: HubOp
       providerEgressAllow,
       metricsToken,
       runtime,
+      routes: routesOf(app),
       close: () => closeAll(handles),
     };
   } catch (error) {

@@ -1,23 +1,14 @@
-import { rawSubject, SwitchyardError } from '@switchyard/contracts';
+import { api, rawSubject, SwitchyardError } from '@switchyard/contracts';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { DEAD_HEADERS, publishDurable, RAW_HEADERS, readStream, STREAMS, TASK_HEADERS, type Bus, type StoredEntry } from '@switchyard/bus';
 import { randomId, type Logger } from '@switchyard/kernel';
 import { claimReplaySlot } from './replay-quota.js';
 
-/** A replay job's state, kept in the `jobs` bucket (24 h) so any request process can report it. */
-export interface ReplayJob {
-  id: string;
-  environment_id: string;
-  kind: 'dead_letters' | 'raw';
-  status: 'running' | 'done' | 'failed';
-  /** Messages examined that matched the filter so far. */
-  matched: number;
-  /** Of those, put back on RAW for the normalizer. */
-  republished: number;
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-}
+/**
+ * A replay job's state, kept in the `jobs` bucket (24 h) so any request process can report it; the
+ * contract `GET /v1/replays/{id}` answers with (the OpenAPI document is made from it).
+ */
+export type ReplayJob = api.ReplayJob;
 
 /** What to replay: a subject of DEAD or RAW, and a test on each message. */
 export interface ReplaySource {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { SwitchyardError, deadFilterSubject, rawProviderSubject } from '@switchyard/contracts';
+import { SwitchyardError, api, deadFilterSubject, rawProviderSubject } from '@switchyard/contracts';
 import { DEAD_HEADERS, RAW_HEADERS, readStream, STREAMS } from '@switchyard/bus';
 import { parseInput } from '@switchyard/kernel';
 import type { RequestParts } from '../parts.js';
@@ -10,17 +10,6 @@ import { pageResponse, StreamPageQuery } from '../pagination.js';
 import { deadLetterView, getJob, inEnvironment, startReplay } from '../replay.js';
 
 const Token = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _');
-const Filter = z
-  .object({
-    provider: Token.optional(),
-    integrated_account_id: Token.optional(),
-    code: z.string().regex(/^SWY_ERR_[A-Z_]+$/).optional(),
-    since: z.string().datetime({ offset: true }).optional(),
-    until: z.string().datetime({ offset: true }).optional(),
-    /** Specific dead letters (`dl_<n>`). */
-    ids: z.array(z.string().regex(/^dl_\d+$/)).max(10_000).optional(),
-  })
-  .strict();
 
 const ListQuery = StreamPageQuery.extend({
   /** normalizer (default): deliveries no mapping could handle; delivery: events an endpoint never took. */
@@ -30,10 +19,6 @@ const ListQuery = StreamPageQuery.extend({
   subscription_id: Token.optional(),
   code: z.string().optional(),
 });
-const RawReplay = z
-  .object({ provider: Token.optional(), integrated_account_id: Token.optional(), since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() })
-  .strict();
-
 /**
  * Dead letters of the normalizer and of delivery (`GET /v1/dead-letters[?stage=delivery]`, bodies never
  * returned; a delivery dead letter is sent again with `/v1/subscriptions/{id}/recover` or an event
@@ -62,7 +47,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts
 
   app.post('/v1/dead-letters/replay', async (request, reply) => {
     const environment = await requireEnvironment(request, environments);
-    const { filter } = parseInput(z.object({ filter: Filter.default({}) }).strict(), request.body ?? {});
+    const { filter } = parseInput(api.ReplayDeadLetters, request.body ?? {});
     const belongs = inEnvironment(environment.id);
     const ids = filter.ids ? new Set(filter.ids.map((id) => Number(id.slice(3)))) : undefined;
     const until = filter.until ? Date.parse(filter.until) : undefined;
@@ -89,7 +74,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, ctx: RequestParts
 
   app.post('/v1/raw/replay', async (request, reply) => {
     const environment = await requireEnvironment(request, environments);
-    const input = parseInput(RawReplay, request.body);
+    const input = parseInput(api.ReplayRaw, request.body);
     const belongs = inEnvironment(environment.id);
     const until = input.until ? Date.parse(input.until) : Number.POSITIVE_INFINITY;
     const job = await startReplay(

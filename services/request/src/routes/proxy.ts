@@ -12,7 +12,7 @@ const DROP_REQUEST = new Set(['host', 'connection', 'keep-alive', 'transfer-enco
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'set-cookie', 'content-length']);
 
 /**
- * `ANY /proxy/{path}` with `x-integrated-account-id`: the provider call with the account's auth
+ * `GET|POST|PUT|PATCH|DELETE /proxy/{path}` (HEAD with GET) with `x-integrated-account-id`: the provider call with the account's auth
  * injected, under the same egress policy and rate-limit normalization as unified calls, bodies streamed
  * both ways (nothing buffered, nothing stored). The caller's `Authorization` is never forwarded.
  * OAuth2 accounts get the same refreshed token as unified calls.
@@ -23,7 +23,8 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RequestPart
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-    scope.all('/proxy/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
+    // The methods a provider API takes; TRACE, OPTIONS and the like answer 405 instead of reaching a provider.
+    scope.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/proxy/*', handler: async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
       const environment = await requireEnvironment(request, environments);
       const accountId = request.headers['x-integrated-account-id'];
       if (typeof accountId !== 'string') throw new SwitchyardError('SWY_ERR_VALIDATION', 'x-integrated-account-id header is required');
@@ -64,6 +65,6 @@ export async function registerProxyRoutes(app: FastifyInstance, ctx: RequestPart
       for (const [name, value] of Object.entries(flat)) if (!DROP_RESPONSE.has(name)) void reply.header(name, value);
       for (const [name, value] of Object.entries(rateLimit.rateLimitHeaders(limits))) if (value) void reply.header(name, value);
       return reply.status(response.statusCode).send(response.body);
-    });
+    } });
   });
 }

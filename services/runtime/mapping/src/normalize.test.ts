@@ -21,10 +21,13 @@ const delivery = (payload: unknown, eventKey = 'key-1', extra: { provider?: stri
 /**
  * A golden fixture (`mappings/<provider>/fixtures/*.json`): the parsed body (`input`), optionally the
  * kept provider headers and the account's config, and either the expected events (without the
- * generated `data.id`; `timestamp` only when the mapping sets one) or the expected error.
+ * generated `data.id`; `timestamp` only when the mapping sets one) or the expected error. `mapping:
+ * "poll"` runs it through the provider's poll mapping (a provider that both pushes and is polled with
+ * a mapping of its own, SuccessFactors); otherwise the webhook mapping runs, else the poll mapping.
  */
 interface Fixture {
   input: unknown;
+  mapping?: 'webhook' | 'poll';
   headers?: Record<string, string>;
   config?: Record<string, unknown>;
   events?: Array<Record<string, unknown>>;
@@ -43,14 +46,14 @@ describe('every provider mapping against its golden fixtures', async () => {
 
   it('has fixtures for every provider that receives webhooks', () => {
     for (const provider of catalog.list().filter((p) => p.webhookMapping)) {
-      expect(cases.some(([, p]) => p === provider), provider.definition.slug).toBe(true);
+      expect(cases.some(([, p, f]) => p === provider && f.mapping !== 'poll'), provider.definition.slug).toBe(true);
     }
   });
 
   it.each(cases)('%s', async (_name, provider, fixture) => {
     const run = normalize(
       engine,
-      (provider.webhookMapping ?? provider.pollMapping)!,
+      (fixture.mapping === 'poll' ? provider.pollMapping : (provider.webhookMapping ?? provider.pollMapping))!,
       delivery(fixture.input, 'key-1', { provider: provider.definition.slug, headers: fixture.headers ?? {}, config: fixture.config ?? {} }),
     );
     if (fixture.error) {

@@ -25,7 +25,31 @@ export interface HttpAppOptions {
   trustedProxies?: readonly string[];
   /** Bearer token `/metrics` requires (`SWITCHYARD_METRICS_TOKEN`); without one `/metrics` refuses everyone. */
   metricsToken?: string | undefined;
+  /**
+   * Called with every answer before it is sent (a contract check, e.g. the test suite's OpenAPI audit).
+   * Unset, no hook is added. It sees bodies: it must keep none of them.
+   */
+  observeResponse?: ResponseObserver;
 }
+
+/** One answer as {@link HttpAppOptions.observeResponse} sees it. */
+export interface ObservedResponse {
+  method: string;
+  /** The route pattern (`/v1/subscriptions/:id`), or undefined when no route matched (404/405). */
+  route: string | undefined;
+  /** The request's path without its query (which can carry tokens). */
+  path: string;
+  status: number;
+  /** The media type without parameters, lower-cased; '' when none was set. */
+  contentType: string;
+  /** The serialized body; undefined for a streamed or empty answer. */
+  body: string | undefined;
+  /** True when the body is a stream (NDJSON export, proxied answers). */
+  streamed: boolean;
+}
+
+/** See {@link HttpAppOptions.observeResponse}. */
+export type ResponseObserver = (response: ObservedResponse) => void;
 
 /**
  * Fastify's `trustProxy` from the setting: `false` when empty (the socket address is the client), else
@@ -77,6 +101,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     if (closing) void reply.header('connection', 'close');
     return payload;
   });
+  const observe = options.observeResponse;
+  if (observe) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      const type = String(reply.getHeader('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+      const streamed = payload !== null && payload !== undefined && body === undefined;
+      observe({ method: request.method, route: request.routeOptions.url, path: request.url.split('?')[0] ?? '/', status: reply.statusCode, contentType: type, body: body === '' ? undefined : body, streamed });
+      return payload;
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },

@@ -41,11 +41,13 @@ export function registerProblemHandler(app: FastifyInstance): void {
     void reply.status(coded.status).type('application/problem+json').send(toProblem(coded));
   });
   // Every route as it is registered, so a known path with the wrong method answers 405 + Allow (RFC 9110 §15.5.6).
-  const routes: Array<{ method: string; path: RegExp }> = [];
+  const routes: Array<{ method: string; url: string; path: RegExp }> = [];
   app.addHook('onRoute', (route) => {
-    const path = routePattern(route.url ?? route.path ?? '');
-    for (const method of [route.method].flat()) routes.push({ method: String(method).toUpperCase(), path });
+    const url = route.url ?? route.path ?? '';
+    const path = routePattern(url);
+    for (const method of [route.method].flat()) routes.push({ method: String(method).toUpperCase(), url, path });
   });
+  servedRoutes.set(app, routes);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const allowed = [...new Set(routes.filter((r) => r.path.test(path)).map((r) => r.method))].sort();
@@ -57,6 +59,16 @@ export function registerProblemHandler(app: FastifyInstance): void {
     const coded = new SwitchyardError('SWY_ERR_ROUTE_NOT_FOUND', `${request.method} ${path}`);
     void reply.status(404).type('application/problem+json').send(toProblem(coded));
   });
+}
+
+const servedRoutes = new WeakMap<FastifyInstance, ReadonlyArray<{ method: string; url: string }>>();
+
+/**
+ * Every route the app serves, as registered (method, pattern such as `/v1/subscriptions/:id`), HEAD
+ * included; for checking the API document against what is served.
+ */
+export function routesOf(app: FastifyInstance): ReadonlyArray<{ method: string; url: string }> {
+  return servedRoutes.get(app)?.map(({ method, url }) => ({ method, url })) ?? [];
 }
 
 /** A route's URL (`/v1/subscriptions/:id`, `/proxy/*`) as a regular expression over concrete paths. */

@@ -1,5 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVia } from '../harness/api.js';
 import { startSplitServices, type ChildHub } from '../harness/child-hub.js';
@@ -105,5 +111,45 @@ describe('tracing across services running alone', () => {
     expect(byName('deliver').spanId).toBe(receivedParent);
     // The request process took no part in this trace.
     expect(spans.filter((s) => s.service === 'switchyard-request')).toEqual([]);
+  });
+});
+
+/**
+ * "No cost when off", checked where it is decided: a process that imports every service of the hub and
+ * starts tracing as configured, with a module hook recording each `@opentelemetry/*` package resolved.
+ */
+describe('tracing off loads no OpenTelemetry code', () => {
+  const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+  const loaded = async (env: Record<string, string>) => {
+    const dir = await mkdtemp(join(tmpdir(), 'swy-otel-'));
+    try {
+      const log = join(dir, 'resolved.txt');
+      await writeFile(log, '');
+      await writeFile(
+        join(dir, 'hooks.mjs'),
+        `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  const m = /node_modules\\/(@opentelemetry\\/[^/]+)/.exec(r.url);
+  if (m) appendFileSync(${JSON.stringify(log)}, m[1] + '\\n');
+  return r;
+}`,
+      );
+      await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+      const kernel = pathToFileURL(join(root, 'services/runtime/kernel/dist/index.js')).href;
+      const hub = pathToFileURL(join(root, 'services/hub/dist/index.js')).href;
+      const script = `const k = await import(${JSON.stringify(kernel)}); await import(${JSON.stringify(hub)});
+const t = await k.startTracing(k.loadConfig(k.TracingEnv, process.env), { serviceName: 'probe' }); await t.close();`;
+      await promisify(execFile)(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, '--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', ...env } });
+      return [...new Set((await readFile(log, 'utf8')).split('\n').filter(Boolean))].sort();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('resolves not one @opentelemetry package with tracing off, and the SDK only when it is on', async () => {
+    expect(await loaded({})).toEqual([]);
+    expect(await loaded({ OTEL_TRACES_EXPORTER: 'none' })).toEqual([]);
+    expect(await loaded({ OTEL_TRACES_EXPORTER: 'otlp' })).toEqual(expect.arrayContaining(['@opentelemetry/api', '@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto']));
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HubEnv, startHub, type Hub } from '@switchyard/hub';
+import { HubEnv, startHub, type Hub, type HubOptions } from '@switchyard/hub';
 import { createLogger, loadConfig } from '@switchyard/kernel';
 import { contractAudit } from './contract-audit.js';
 import { auditLogStream, rememberSecret } from './log-audit.js';
@@ -37,9 +37,10 @@ export interface TestHub extends Hub {
 
 /**
  * Starts a hub in-process. `env` overrides the defaults (PORT=0, a temp data dir, silent logs). With
- * `captureLogs`, every log line (at debug level) is appended to it, for tests that audit the logs.
+ * `captureLogs`, every log line (at debug level) is appended to it, for tests that audit the logs;
+ * `options` go to startHub (an in-memory span exporter).
  */
-export async function startTestHub(natsUrl: string, env: Record<string, string> = {}, captureLogs?: string[]): Promise<TestHub> {
+export async function startTestHub(natsUrl: string, env: Record<string, string> = {}, captureLogs?: string[], options: HubOptions = {}): Promise<TestHub> {
   const dataDir = await mkdtemp(join(tmpdir(), 'swy-hub-'));
   const rawEnv = { PORT: '0', NATS_URL: natsUrl, SWITCHYARD_DATA_DIR: dataDir, ...LOOPBACK_EGRESS, ...TEST_STREAM_BOUNDS, ...env };
   const config = loadConfig(HubEnv, rawEnv);
@@ -60,7 +61,7 @@ export async function startTestHub(natsUrl: string, env: Record<string, string> 
       : createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // Every answer is checked against the OpenAPI document; close() fails the test file on a mismatch.
   const contract = contractAudit();
-  const hub = await startHub(config, logger, { observeResponse: contract.observe });
+  const hub = await startHub(config, logger, { ...options, observeResponse: contract.observe });
   rememberSecret('admin token', hub.adminToken);
   rememberSecret('metrics token', hub.metricsToken);
   const call: TestHub['call'] = async (method, path, options = {}) => {

@@ -19,6 +19,8 @@ export interface HiBobApiState {
   readonly requests: Record<string, number>;
   /** Field paths asked for by the last call. */
   lastFields: string[];
+  /** The `traceparent` header of each request that had one, in order (W3C trace context). */
+  readonly traceparents: string[];
   /** The next `n` authenticated requests answer 429 with `Retry-After`. */
   throttleNext(n: number, options?: { retryAfterS?: number }): void;
 }
@@ -90,6 +92,7 @@ export async function startHiBobApi(options: { serviceUser: { id: string; token:
     employees: seedHiBobEmployees(options.employees ?? 120),
     requests,
     lastFields: [],
+    traceparents: [],
     throttleNext(n, opts) {
       throttle = { left: n, retryAfterS: opts?.retryAfterS ?? 5 };
     },
@@ -99,6 +102,7 @@ export async function startHiBobApi(options: { serviceUser: { id: string; token:
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = `${request.method} ${request.routeOptions.url ?? request.url}`;
     requests[key] = (requests[key] ?? 0) + 1;
+    if (typeof request.headers.traceparent === 'string') state.traceparents.push(request.headers.traceparent);
     if (request.headers.authorization !== expected) return reply.code(401).send({ error: 'Unauthorized' });
     if (throttle.left > 0) {
       throttle.left--;

@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { recordOrderKey, rootSubject, SwitchyardError } from '@switchyard/contracts';
-import { enqueueDelivery, leaseOwner, runConsumer, startShardLeases, STREAMS, terminate } from '@switchyard/bus';
-import { KeyedSequencer, sha256Hex, type Closeable, type Ticket } from '@switchyard/kernel';
+import { enqueueDelivery, leaseOwner, readTrace, runConsumer, startShardLeases, STREAMS, terminate } from '@switchyard/bus';
+import { KeyedSequencer, sha256Hex, type Closeable, type Ticket, type TraceContext, type TraceSpan } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import type { SubscriptionRecord } from '@switchyard/stores';
 
@@ -20,6 +20,9 @@ const PUBLISH_WINDOW = 512;
  * process at a time (a lease) so events of one record become tasks in EVENTS order: each event takes a
  * ticket as it arrives and waits only for earlier events of its own record. Its tasks carry the record's
  * key (a hash) and the event's `sequence` for the worker's per-record queues.
+ *
+ * Tracing (on): each event is one `fanout` consumer span under the event's trace context, whatever the
+ * number of subscriptions, and its tasks carry that span's context (off: the event's traceparent).
  */
 export async function startFanout(ctx: DeliveryParts, options: { concurrency: number; publishTimeoutMs: number; leaseTtlMs?: number; leaseTickMs?: number }): Promise<Closeable> {
   const { subscriptions } = ctx;
@@ -38,7 +41,25 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
   };
 
   /** Tasks for one event: the unordered subscriptions, or (`ticket` given) the ordered ones in record order. */
-  const handle = async (message: JsMsg, ticket?: Ticket) => {
+  const handle = (message: JsMsg, ticket?: Ticket): Promise<void> => {
+    const parent = readTrace(message.headers);
+    const span = ctx.tracer.start('fanout', 'consumer', parent);
+    // Off (or not sampled) there is nothing to end: no wrapper around the work.
+    return span.recording ? traced(message, ticket, span) : fanOut(message, ticket, span, span.context ?? parent);
+  };
+
+  const traced = async (message: JsMsg, ticket: Ticket | undefined, span: TraceSpan) => {
+    try {
+      await fanOut(message, ticket, span, span.context);
+    } catch (error) {
+      span.fail(error instanceof SwitchyardError ? error.code : 'error');
+      throw error;
+    } finally {
+      span.end();
+    }
+  };
+
+  const fanOut = async (message: JsMsg, ticket: Ticket | undefined, span: TraceSpan, trace: TraceContext | undefined) => {
     let envelope: { id?: unknown; type?: unknown; environment_id?: unknown; integrated_account_id?: unknown; category?: unknown; resource?: unknown; record_id?: unknown; sequence?: unknown };
     try {
       envelope = JSON.parse(new TextDecoder().decode(message.data));
@@ -54,6 +75,15 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
       return;
     }
     const ordered = ticket !== undefined;
+    if (span.recording) {
+      span.set('messaging.system', 'nats');
+      span.set('messaging.operation.type', 'process');
+      span.set('messaging.destination.name', message.subject);
+      span.set('messaging.message.id', id);
+      span.set('switchyard.event_type', type);
+      span.set('switchyard.environment_id', environmentId);
+      span.set('switchyard.ordered', ordered);
+    }
     // A record event has a record to order by; operational events (and events from before `sequence`) have none.
     const order =
       ordered && typeof envelope.record_id === 'string' && typeof envelope.sequence === 'number'
@@ -78,10 +108,11 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
         }
       }
     }
+    span.set('switchyard.subscriptions', targets.length);
     for (let i = 0; i < targets.length; i += PUBLISH_WINDOW) {
       await Promise.all(
         targets.slice(i, i + PUBLISH_WINDOW).map((subscription) =>
-          enqueueDelivery(ctx.bus, { subscriptionId: subscription.id, eventId: id, eventType: type, taskId: 'o', eventSeq: message.seq, order, body: message.data }, options.publishTimeoutMs),
+          enqueueDelivery(ctx.bus, { subscriptionId: subscription.id, eventId: id, eventType: type, taskId: 'o', eventSeq: message.seq, order, body: message.data, trace }, options.publishTimeoutMs),
         ),
       );
     }

@@ -1,5 +1,5 @@
 import type { Bus } from '@switchyard/bus';
-import type { EgressPolicy, Logger, Metrics } from '@switchyard/kernel';
+import type { EgressPolicy, Logger, Metrics, Tracer } from '@switchyard/kernel';
 import type { ExpressionSandbox } from '@switchyard/mapping';
 import type { Runtime } from '@switchyard/runtime';
 import type { SubscriptionStore } from '@switchyard/stores';
@@ -13,10 +13,12 @@ export interface DeliveryParts {
   readonly sandbox: ExpressionSandbox;
   readonly egress: EgressPolicy;
   readonly metrics: Metrics;
+  /** Spans of fan-out and delivery attempts (no-op when tracing is off). */
+  readonly tracer: Tracer;
   readonly subscriptions: SubscriptionStore;
 }
 
 /** Opens delivery's parts from a process's runtime. */
 export async function deliveryParts(runtime: Runtime): Promise<DeliveryParts> {
-  return { logger: runtime.logger, bus: runtime.bus, sandbox: runtime.sandbox, egress: runtime.egress, metrics: runtime.metrics, subscriptions: await runtime.subscriptions() };
+  return { logger: runtime.logger, bus: runtime.bus, sandbox: runtime.sandbox, egress: runtime.egress, metrics: runtime.metrics, tracer: runtime.tracer, subscriptions: await runtime.subscriptions() };
 }

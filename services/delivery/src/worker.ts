@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { api, ErrorCode } from '@switchyard/contracts';
-import { enqueueRetry, publishDeadLetter, publishOperationalEvent, RAW_HEADERS, STREAMS, TASK_HEADERS, terminate } from '@switchyard/bus';
-import type { Closeable } from '@switchyard/kernel';
+import { enqueueRetry, publishDeadLetter, publishOperationalEvent, RAW_HEADERS, STREAMS, TASK_HEADERS, terminate, TRACE_HEADERS } from '@switchyard/bus';
+import { traceContextOf, type Closeable, type TraceContext, type TraceSpan } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
 import { attemptsSoFar, recordAttempt } from './attempt-log.js';
@@ -130,7 +130,7 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     const stored = await ctx.bus.jsm.streams.getMessage(STREAMS.DELIVERIES, { seq: next.copy });
     if (!stored) return;
     const headers: Record<string, string> = {};
-    for (const name of Object.values(TASK_HEADERS)) {
+    for (const name of CARRIED) {
       const value = stored.header?.get(name);
       if (value) headers[name] = value;
     }
@@ -249,22 +249,37 @@ export async function startDeliveryWorker(ctx: DeliveryParts, sender: Sender, op
     return knownAttempts.get(key) ?? attemptsSoFar(ctx.bus, task.subscriptionId, task.eventId, task.taskId);
   };
 
-  /** The POST of one attempt, signed for this attempt's timestamp. */
+  /**
+   * The POST of one attempt, signed for this attempt's timestamp. With tracing on it is a `deliver`
+   * client span under the task's trace, and the endpoint receives that span's traceparent; off, the
+   * traceparent the event came with (if any) goes on unchanged.
+   */
   const post = async (message: JsMsg, subscription: SubscriptionRecord, task: Task): Promise<Posted> => {
     const attempt = (await attemptsBefore(message, task)) + 1;
     const timestamp = Math.floor(Date.now() / 1000);
-    const result = await sender.post(
-      subscription.url,
-      {
-        ...subscriptions.headers(subscription),
-        'content-type': 'application/json',
-        'user-agent': options.userAgent,
-        'webhook-id': task.eventId,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(activeKeys(subscriptions.keys(subscription)), task.eventId, timestamp, message.data),
-      },
-      message.data,
-    );
+    const span = ctx.tracer.start('deliver', 'client', task.trace);
+    if (span.recording) describeDelivery(span, subscription, task, attempt);
+    const headers: Record<string, string> = {
+      ...subscriptions.headers(subscription),
+      'content-type': 'application/json',
+      'user-agent': options.userAgent,
+      'webhook-id': task.eventId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureHeader(activeKeys(subscriptions.keys(subscription)), task.eventId, timestamp, message.data),
+    };
+    const trace = span.context ?? task.trace;
+    if (trace) {
+      headers[TRACE_HEADERS.traceparent] = trace.traceparent;
+      if (trace.tracestate) headers[TRACE_HEADERS.tracestate] = trace.tracestate;
+    }
+    const result = await sender.post(subscription.url, headers, message.data);
+    if (span.recording) {
+      if (result.status > 0) span.set('http.response.status_code', result.status);
+      // Redirects are not followed: anything but a 2xx is a failed attempt.
+      if (result.errorClass) span.fail(result.errorClass);
+      else if (result.status < 200 || result.status >= 300) span.fail(String(result.status));
+    }
+    span.end();
     return { attempt, result };
   };
 
@@ -374,24 +389,52 @@ interface Task {
   sequence: number | null;
   /** The task's own headers, carried onto its dead letter so recovery can rebuild it. */
   headers: Record<string, string>;
+  /** The trace the task belongs to, from its headers. */
+  trace: TraceContext | undefined;
 }
+
+/** Headers a task carries from lane to lane and onto its dead letter. */
+const CARRIED: readonly string[] = [...Object.values(TASK_HEADERS), ...Object.values(TRACE_HEADERS)];
+const CARRIED_SET: ReadonlySet<string> = new Set(CARRIED);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 function readTask(message: JsMsg): Task {
-  const get = (name: string) => message.headers?.get(name) ?? '';
+  // One pass over the headers: nats.js's get() copies the key list on every call.
   const headers: Record<string, string> = {};
-  for (const name of Object.values(TASK_HEADERS)) if (get(name)) headers[name] = get(name);
+  if (message.headers) for (const [name, values] of message.headers) if (values[0] && CARRIED_SET.has(name)) headers[name] = values[0];
+  const number = (name: string) => (headers[name] ? Number(headers[name]) : null);
   return {
-    eventId: get(TASK_HEADERS.eventId),
-    eventType: get(TASK_HEADERS.eventType),
-    subscriptionId: get(TASK_HEADERS.subscription),
-    taskId: get(TASK_HEADERS.taskId) || 'o',
-    eventSeq: get(TASK_HEADERS.eventSeq) ? Number(get(TASK_HEADERS.eventSeq)) : null,
-    attempts: get(TASK_HEADERS.attempts) ? Number(get(TASK_HEADERS.attempts)) : null,
-    notBefore: get(TASK_HEADERS.notBefore) ? Number(get(TASK_HEADERS.notBefore)) : null,
-    record: get(TASK_HEADERS.record) || null,
-    sequence: get(TASK_HEADERS.sequence) ? Number(get(TASK_HEADERS.sequence)) : null,
+    eventId: headers[TASK_HEADERS.eventId] ?? '',
+    eventType: headers[TASK_HEADERS.eventType] ?? '',
+    subscriptionId: headers[TASK_HEADERS.subscription] ?? '',
+    taskId: headers[TASK_HEADERS.taskId] || 'o',
+    eventSeq: number(TASK_HEADERS.eventSeq),
+    attempts: number(TASK_HEADERS.attempts),
+    notBefore: number(TASK_HEADERS.notBefore),
+    record: headers[TASK_HEADERS.record] || null,
+    sequence: number(TASK_HEADERS.sequence),
     headers,
+    trace: traceContextOf(headers[TRACE_HEADERS.traceparent], headers[TRACE_HEADERS.tracestate]),
   };
+}
+
+/** HTTP client attributes of one attempt (OTel semantic conventions) and its ids; never the URL's path or query, headers or body. */
+function describeDelivery(span: TraceSpan, subscription: SubscriptionRecord, task: Task, attempt: number): void {
+  span.set('http.request.method', 'POST');
+  try {
+    const url = new URL(subscription.url);
+    span.set('server.address', url.hostname);
+    span.set('server.port', Number(url.port) || (url.protocol === 'https:' ? 443 : 80));
+    span.set('url.scheme', url.protocol.slice(0, -1));
+  } catch {
+    // Stored URLs were validated; nothing to name otherwise.
+  }
+  if (attempt > 1) span.set('http.request.resend_count', attempt - 1);
+  span.set('switchyard.attempt', attempt);
+  span.set('switchyard.subscription_id', subscription.id);
+  span.set('switchyard.environment_id', subscription.environment_id);
+  span.set('switchyard.event_id', task.eventId);
+  span.set('switchyard.event_type', task.eventType);
+  span.set('switchyard.task_id', task.taskId);
 }

@@ -1,7 +1,8 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { rawSubject, type WebhookDefinition } from '@switchyard/contracts';
-import { publishDeadLetter, publishDurable, RAW_HEADERS } from '@switchyard/bus';
-import { sha256Hex } from '@switchyard/kernel';
+import { publishDeadLetter, publishDurable, RAW_HEADERS, writeTrace } from '@switchyard/bus';
+import { SwitchyardError } from '@switchyard/contracts';
+import { sha256Hex, type TraceContext } from '@switchyard/kernel';
 import type { EdgeParts } from './parts.js';
 import { ReplayKeys, verificationBoundsAge } from './replay.js';
 import type { AccountRecord } from '@switchyard/stores';
@@ -19,6 +20,8 @@ export interface VerifiedDelivery {
   headers: Record<string, string | undefined>;
   /** `k/n` when this is one account's share of a batch split across n accounts. */
   split?: string | undefined;
+  /** The request's trace (its server span, or the provider's traceparent): RAW carries it on. */
+  trace?: TraceContext | undefined;
 }
 
 /**
@@ -26,6 +29,7 @@ export interface VerifiedDelivery {
  * it. The provider's delivery key (the definition's `event_key`) becomes the message id, so a provider
  * retry is a duplicate, not a second event; for providers whose verification bounds no age the key is
  * also kept for RAW's retention ({@link ReplayKeys}), so a late replay is a duplicate too. Throws `SWY_ERR_BUS_UNAVAILABLE` when NATS stays unavailable.
+ * The publish is a `publish RAW` producer span (tracing on) whose context the message carries.
  */
 export async function publishRaw(ctx: EdgeParts, delivery: VerifiedDelivery, publishTimeoutMs: number): Promise<{ duplicate: boolean }> {
   const { slug, webhook, account, headers } = delivery;
@@ -55,15 +59,29 @@ export async function publishRaw(ctx: EdgeParts, delivery: VerifiedDelivery, pub
     const value = headers[name.toLowerCase()];
     if (value !== undefined) raw.set(`${RAW_HEADERS.keptPrefix}${name.toLowerCase()}`, value);
   }
-  const ack = await publishDurable(
-    ctx.bus.js,
-    rawSubject({ provider: slug, account: account.id }),
-    delivery.body,
-    { msgID, headers: raw },
-    publishTimeoutMs,
-  );
-  await replay?.remember(msgID, receivedAt);
-  return { duplicate: ack.duplicate };
+  const subject = rawSubject({ provider: slug, account: account.id });
+  const span = ctx.tracer.start('publish RAW', 'producer', delivery.trace);
+  if (span.recording) {
+    span.set('messaging.system', 'nats');
+    span.set('messaging.operation.type', 'send');
+    span.set('messaging.operation.name', 'publish');
+    span.set('messaging.destination.name', subject);
+    span.set('messaging.message.id', msgID);
+    span.set('switchyard.provider', slug);
+    span.set('switchyard.account_id', account.id);
+  }
+  writeTrace(raw, span.context ?? delivery.trace);
+  try {
+    const ack = await publishDurable(ctx.bus.js, subject, delivery.body, { msgID, headers: raw }, publishTimeoutMs);
+    await replay?.remember(msgID, receivedAt);
+    if (ack.duplicate) span.set('switchyard.duplicate', true);
+    return { duplicate: ack.duplicate };
+  } catch (error) {
+    span.fail(error instanceof SwitchyardError ? error.code : 'error');
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 /**

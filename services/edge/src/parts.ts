@@ -1,5 +1,5 @@
 import type { Bus } from '@switchyard/bus';
-import type { Logger, Metrics, Vault } from '@switchyard/kernel';
+import type { Logger, Metrics, Tracer, Vault } from '@switchyard/kernel';
 import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { ProviderHttp } from '@switchyard/provider-client';
 import type { Runtime } from '@switchyard/runtime';
@@ -13,6 +13,8 @@ export interface EdgeParts {
   readonly catalog: ProviderCatalog;
   readonly vault: Vault;
   readonly metrics: Metrics;
+  /** Spans of webhook requests (no-op when tracing is off). */
+  readonly tracer: Tracer;
   /** Base URL providers call, without trailing slash: what signed URLs are verified against. */
   readonly publicUrl: string;
   readonly accounts: AccountStore;
@@ -24,5 +26,5 @@ export interface EdgeParts {
 /** Opens the edge's parts from a process's runtime. */
 export async function edgeParts(runtime: Runtime): Promise<EdgeParts> {
   const [catalog, accounts, providerApps, http] = await Promise.all([runtime.catalog(), runtime.accounts(), runtime.providerApps(), runtime.providerHttp()]);
-  return { logger: runtime.logger, bus: runtime.bus, engine: runtime.engine, vault: runtime.vault, metrics: runtime.metrics, publicUrl: runtime.publicUrl, catalog, accounts, providerApps, http };
+  return { logger: runtime.logger, bus: runtime.bus, engine: runtime.engine, vault: runtime.vault, metrics: runtime.metrics, tracer: runtime.tracer, publicUrl: runtime.publicUrl, catalog, accounts, providerApps, http };
 }

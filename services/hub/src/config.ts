@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NatsEnv, PublishEnv, StreamLimitsEnv } from '@switchyard/bus';
 import { DeliveryEnv } from '@switchyard/delivery';
 import { EdgeEnv } from '@switchyard/edge';
-import { bool, EgressEnv, HttpEnv, LogEnv, optionalString, SecretsEnv } from '@switchyard/kernel';
+import { bool, EgressEnv, HttpEnv, LogEnv, optionalString, SecretsEnv, TracingEnv } from '@switchyard/kernel';
 import { CatalogEnv, SandboxEnv } from '@switchyard/mapping';
 import { NormalizerEnv } from '@switchyard/normalizer';
 import { ProviderEnv } from '@switchyard/provider-client';
@@ -15,6 +15,7 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
  * into the data directory on first start) and the embedded nats-server's port.
  */
 export const HubEnv = LogEnv.extend(HttpEnv.shape)
+  .extend(TracingEnv.shape)
   .extend(NatsEnv.shape)
   .extend(StreamLimitsEnv.shape)
   .extend(PublishEnv.shape)

@@ -3,7 +3,7 @@ import { compareVersions, NATS_SERVER_FLOOR, natsAuthFrom, streamMaxBytesFrom, t
 import { SwitchyardError } from '@switchyard/contracts';
 import { deliveryOptionsFrom, deliveryParts, startDelivery } from '@switchyard/delivery';
 import { edgeParts, startEdge } from '@switchyard/edge';
-import { closeAll, createHttpApp, generateKey, routesOf, type Closeable, type Logger, type ResponseObserver } from '@switchyard/kernel';
+import { closeAll, createHttpApp, generateKey, routesOf, startTracing, type Closeable, type Logger, type ResponseObserver, type TracingOptions } from '@switchyard/kernel';
 import { freePort, natsServerVersion, portInUse, startNatsServer, type NatsServerHandle } from '@switchyard/nats-server';
 import { normalizerParts, startNormalizer } from '@switchyard/normalizer';
 import { requestParts, startRequest } from '@switchyard/request';
@@ -52,6 +52,8 @@ export interface Hub {
 export interface HubOptions {
   /** Sees every HTTP answer before it is sent (the test suite checks each against the OpenAPI document). */
   observeResponse?: ResponseObserver;
+  /** Where spans go instead of the OTEL_TRACES_EXPORTER exporters (tests); tracing still needs OTEL_TRACES_EXPORTER. */
+  spanExporter?: TracingOptions['exporter'];
 }
 
 /**
@@ -62,6 +64,10 @@ export async function startHub(config: HubConfig, logger: Logger, options: HubOp
   const dataDir = resolve(config.SWITCHYARD_DATA_DIR);
   const handles: Closeable[] = [];
   try {
+    // First opened, last closed: spans of the shutdown itself are flushed too.
+    const tracing = await startTracing(config, { serviceName: 'switchyard-hub', exporter: options.spanExporter });
+    handles.push(tracing);
+    if (tracing.tracer.enabled) logger.info({ exporters: config.OTEL_TRACES_EXPORTER, sampler: config.OTEL_TRACES_SAMPLER }, 'tracing on');
     const admin = config.SWITCHYARD_ADMIN_TOKEN
       ? { value: config.SWITCHYARD_ADMIN_TOKEN, created: false, source: 'environment' as const }
       : await persistentSecret(dataDir, 'admin-token', generateAdminToken).then((s) => ({ ...s, source: s.created ? ('generated' as const) : ('data-dir' as const) }));
@@ -124,6 +130,7 @@ export async function startHub(config: HubConfig, logger: Logger, options: HubOp
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
       sandbox: sandboxOptionsFrom(config),
       publicUrl,
+      tracer: tracing.tracer,
     });
     handles.push(runtime);
 

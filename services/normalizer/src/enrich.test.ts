@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SwitchyardError, type EventEnvelope } from '@switchyard/contracts';
-import { createLogger } from '@switchyard/kernel';
+import { createLogger, traceContextOf, TRACING_OFF } from '@switchyard/kernel';
 import { ProviderCatalog, type LoadedProvider } from '@switchyard/mapping';
 import { ProviderThrottled, type UnifiedTarget } from '@switchyard/provider-client';
 import { syntheticAccount } from '@switchyard/stores';
@@ -45,20 +45,23 @@ function setup(get: Get, maxTries = 3) {
   const lines: string[] = [];
   const destination = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
   const calls: { resource: string; id: string; credentials: unknown }[] = [];
+  const traces: unknown[] = [];
   const enrich = enricher(
     {
       unified: {
         get: async (target, resource, id) => {
           calls.push({ resource, id, credentials: target.credentials });
+          traces.push(target.trace);
           return { value: await get(target, resource, id) } as never;
         },
       },
       accounts: { credentials: () => ({ access_token: 'tok_secret' }) } as never,
       logger: createLogger({ level: 'info', destination }),
+      tracer: TRACING_OFF,
     },
     { maxTries },
   );
-  return { enrich, calls, lines };
+  return { enrich, calls, lines, traces };
 }
 
 const hubspot = (): LoadedProvider => catalog.get('hubspot')!;
@@ -72,6 +75,14 @@ describe('enricher', () => {
     expect(event?.data).toEqual({ id: 'swy_contact_501', remote_id: '501', first_name: 'Ada', email: 'ada@example.com' });
     expect(event?.enrichment?.status).toBe('done');
     expect(calls).toEqual([{ resource: 'crm/contacts', id: '501', credentials: { access_token: 'tok_secret' } }]);
+  });
+
+  it('with tracing off, hands the delivery’s traceparent to the provider call unchanged', async () => {
+    const { enrich, traces } = setup(async () => ({ first_name: 'Ada' }));
+    const trace = traceContextOf('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'congo=t61rcWkgMzE');
+    await enrich(hubspot(), account, [thin('evt_10')], 1, trace);
+    await enrich(hubspot(), account, [thin('evt_11')], 1);
+    expect(traces).toEqual([trace, undefined]);
   });
 
   it('passes events that are not pending through untouched and without a provider call', async () => {

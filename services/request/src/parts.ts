@@ -1,5 +1,5 @@
 import type { Bus } from '@switchyard/bus';
-import type { EgressPolicy, Logger, Metrics, Vault } from '@switchyard/kernel';
+import type { EgressPolicy, Logger, Metrics, Tracer, Vault } from '@switchyard/kernel';
 import type { ExpressionSandbox, MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { ProviderClient } from '@switchyard/provider-client';
 import type { Runtime } from '@switchyard/runtime';
@@ -26,6 +26,8 @@ export interface RequestParts {
   readonly client: ProviderClient;
   /** The process's metrics (registration states). */
   readonly metrics?: Metrics | undefined;
+  /** Spans of poll runs (no-op when tracing is off or absent). */
+  readonly tracer?: Tracer | undefined;
 }
 
 /** Opens the request service's parts from a process's runtime. */
@@ -39,6 +41,6 @@ export async function requestParts(runtime: Runtime): Promise<RequestParts> {
     runtime.mappings(),
     runtime.providerClient(),
   ]);
-  const { logger, bus, engine, sandbox, vault, egress, publicUrl, metrics } = runtime;
-  return { logger, bus, engine, sandbox, vault, egress, publicUrl, catalog, environments, accounts, subscriptions, providerApps, mappings, client, metrics };
+  const { logger, bus, engine, sandbox, vault, egress, publicUrl, metrics, tracer } = runtime;
+  return { logger, bus, engine, sandbox, vault, egress, publicUrl, catalog, environments, accounts, subscriptions, providerApps, mappings, client, metrics, tracer };
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchyardError, toProblem, type ErrorCode, type Handshake } from '@switchyard/contracts';
+import { traceContextOf, type TraceContext } from '@switchyard/kernel';
 import { type LoadedProvider, mediaType, parseBody } from '@switchyard/mapping';
 import type { EdgeParts } from '../parts.js';
 import { capturePending, type AccountRecord, type ProviderAppRecord } from '@switchyard/stores';
 import { groupByRemoteKey, rebuildPayload } from '../app-routing.js';
 import { capturedSecret, findHandshake, findUnsignedHandshake, renderReply, type RequestView } from '../handshake.js';
 import { deadLetterAtEdge, publishRaw } from '../ingest.js';
+import { ACCOUNT_ROUTE, APP_ROUTE, endVerify, served, startReceive } from '../tracing.js';
 import { JwksCache, verifyWebhook, type InboundRequest } from '../verify/index.js';
 
 /** Edge options, from the edge's configuration. */
@@ -172,6 +174,97 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
 
   const appSecretsOf = (record: ProviderAppRecord | undefined) => (record ? apps.secrets(record) : undefined);
 
+  const accountWebhook = async (request: AccountRoute, reply: FastifyReply, trace: TraceContext | undefined) => {
+    const { provider: slug, accountId } = request.params;
+    const account = await accounts.get(accountId);
+    // Another provider's account answers exactly like a missing one: ids are not an oracle.
+    if (!account || account.provider !== slug) return fail(request, reply, 'SWY_ERR_ACCOUNT_UNKNOWN', `no ${slug} account '${accountId}'`);
+    if (account.status === 'disabled') return fail(request, reply, 'SWY_ERR_ACCOUNT_DISABLED', `account '${accountId}' is disabled`);
+    const r = receive(request, reply, slug);
+    if (!('inbound' in r)) return r;
+    const secrets = accounts.webhookSecrets(account);
+    const appSecrets = appSecretsOf(account.provider_app_id ? await apps.get(account.provider_app_id) : undefined);
+    const verify = async () => {
+      const span = ctx.tracer.start('verify', 'internal', trace);
+      const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, ...(appSecrets ? { appSecrets } : {}), remoteAddress: request.ip, jwks });
+      endVerify(span, slug, verdict);
+      if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
+      return verdict.ok;
+    };
+    // Verifies (and parses) the request unless it was a handshake, answered or refused.
+    if (await handshake(request, reply, r, secrets, verify, account)) return reply;
+    try {
+      const { duplicate } = await publishRaw(
+        ctx,
+        { slug, webhook: r.webhook, account, contentType: r.contentType, body: r.inbound.body, payload: r.view.payload, headers: r.inbound.headers, trace },
+        options.publishTimeoutMs,
+      );
+      request.log.info({ provider: slug, account: account.id, outcome: duplicate ? 'duplicate' : 'accepted' }, 'webhook accepted');
+      return await accepted(request, reply, r, duplicate, secrets);
+    } catch (error) {
+      return unavailable(request, reply, error);
+    }
+  };
+
+  const appWebhook = async (request: AppRoute, reply: FastifyReply, trace: TraceContext | undefined) => {
+    const { provider: slug, appId } = request.params;
+    const providerApp = await apps.get(appId);
+    if (!providerApp || providerApp.provider !== slug) return fail(request, reply, 'SWY_ERR_PROVIDER_APP_UNKNOWN', `no ${slug} app '${appId}'`);
+    const r = receive(request, reply, slug);
+    if (!('inbound' in r)) return r;
+    const routing = r.webhook.app_routing;
+    if (!routing) return fail(request, reply, 'SWY_ERR_NO_APP_ROUTING', `${slug} sends webhooks to per-account URLs only`);
+    const appSecrets = apps.secrets(providerApp);
+    const secrets = appSecrets.webhook_secret ?? [];
+    const verify = async () => {
+      const span = ctx.tracer.start('verify', 'internal', trace);
+      const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, appSecrets, remoteAddress: request.ip });
+      endVerify(span, slug, verdict);
+      if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
+      return verdict.ok;
+    };
+    if (await handshake(request, reply, r, secrets, verify)) return reply;
+    try {
+      const kept = (code: string, detail: string, body: Buffer) =>
+        deadLetterAtEdge(ctx, { slug, appId, contentType: r.contentType, body, code, detail }, options.publishTimeoutMs);
+      if (r.view.payload === undefined) {
+        await kept('SWY_ERR_BODY_UNPARSABLE', `verified ${r.contentType} body does not parse; cannot route it to an account`, r.inbound.body);
+        return await accepted(request, reply, r, false, secrets);
+      }
+      const { groups, unkeyed } = await groupByRemoteKey(ctx.engine, slug, routing, r.view.payload);
+      const routed: Array<{ account: AccountRecord; items: unknown[] }> = [];
+      const unknown: unknown[] = [...unkeyed];
+      for (const group of groups) {
+        const account = await accounts.findByRemoteKey(appId, group.remoteKey);
+        if (account && account.status !== 'disabled') routed.push({ account, items: group.items });
+        else unknown.push(...group.items);
+      }
+      if (routed.length === 0) return fail(request, reply, 'SWY_ERR_ACCOUNT_UNKNOWN', `no account of app '${appId}' has the remote key(s) in this delivery`);
+      let duplicates = 0;
+      for (const [index, { account, items }] of routed.entries()) {
+        // One account's delivery keeps its exact bytes; a batch spanning several is split per account.
+        const whole = routed.length === 1 && unknown.length === 0;
+        const payload = whole ? r.view.payload : await rebuildPayload(ctx.engine, slug, routing, r.view.payload, items);
+        const body = whole ? r.inbound.body : Buffer.from(JSON.stringify(payload));
+        const { duplicate } = await publishRaw(
+          ctx,
+          { slug, webhook: r.webhook, account, contentType: whole ? r.contentType : 'application/json', body, payload, headers: r.inbound.headers, split: whole ? undefined : `${index + 1}/${routed.length}`, trace },
+          options.publishTimeoutMs,
+        );
+        if (duplicate) duplicates++;
+      }
+      if (unknown.length > 0) {
+        const rest = Buffer.from(JSON.stringify(await rebuildPayload(ctx.engine, slug, routing, r.view.payload, unknown)));
+        await kept('SWY_ERR_ACCOUNT_UNKNOWN', `${unknown.length} item(s) name no account of app '${appId}'`, rest);
+      }
+      request.log.info({ provider: slug, app: appId, accounts: routed.length, unrouted: unknown.length }, 'app webhook accepted');
+      return await accepted(request, reply, r, duplicates === routed.length, secrets);
+    } catch (error) {
+      if (error instanceof SwitchyardError && error.code !== 'SWY_ERR_BUS_UNAVAILABLE') throw error;
+      return unavailable(request, reply, error);
+    }
+  };
+
   await app.register(async (scope) => {
     // Keep the exact bytes for every media type: verification must see what the provider signed.
     scope.removeAllContentTypeParsers();
@@ -182,91 +275,20 @@ export async function registerWebhookRoutes(app: FastifyInstance, ctx: EdgeParts
       ctx.metrics.webhooks.inc({ provider, outcome });
     });
 
+    // Each request is a server span (tracing on); `trace` is what its children and RAW carry: the span's
+    // context, or with tracing off the provider's own traceparent, unchanged.
     scope.post('/webhooks/:provider/:accountId', async (request: AccountRoute, reply: FastifyReply) => {
-      const { provider: slug, accountId } = request.params;
-      const account = await accounts.get(accountId);
-      // Another provider's account answers exactly like a missing one: ids are not an oracle.
-      if (!account || account.provider !== slug) return fail(request, reply, 'SWY_ERR_ACCOUNT_UNKNOWN', `no ${slug} account '${accountId}'`);
-      if (account.status === 'disabled') return fail(request, reply, 'SWY_ERR_ACCOUNT_DISABLED', `account '${accountId}' is disabled`);
-      const r = receive(request, reply, slug);
-      if (!('inbound' in r)) return r;
-      const secrets = accounts.webhookSecrets(account);
-      const appSecrets = appSecretsOf(account.provider_app_id ? await apps.get(account.provider_app_id) : undefined);
-      const verify = async () => {
-        const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, ...(appSecrets ? { appSecrets } : {}), remoteAddress: request.ip, jwks });
-        if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
-        return verdict.ok;
-      };
-      // Verifies (and parses) the request unless it was a handshake, answered or refused.
-      if (await handshake(request, reply, r, secrets, verify, account)) return reply;
-      try {
-        const { duplicate } = await publishRaw(
-          ctx,
-          { slug, webhook: r.webhook, account, contentType: r.contentType, body: r.inbound.body, payload: r.view.payload, headers: r.inbound.headers },
-          options.publishTimeoutMs,
-        );
-        request.log.info({ provider: slug, account: account.id, outcome: duplicate ? 'duplicate' : 'accepted' }, 'webhook accepted');
-        return await accepted(request, reply, r, duplicate, secrets);
-      } catch (error) {
-        return unavailable(request, reply, error);
-      }
+      const parent = traceContextOf(request.headers.traceparent, request.headers.tracestate);
+      if (!ctx.tracer.enabled) return accountWebhook(request, reply, parent);
+      const span = startReceive(ctx.tracer, ACCOUNT_ROUTE, request.params.provider, parent);
+      return served(span, reply, accountWebhook(request, reply, span.context ?? parent));
     });
 
     scope.post('/webhooks/:provider/apps/:appId', async (request: AppRoute, reply: FastifyReply) => {
-      const { provider: slug, appId } = request.params;
-      const providerApp = await apps.get(appId);
-      if (!providerApp || providerApp.provider !== slug) return fail(request, reply, 'SWY_ERR_PROVIDER_APP_UNKNOWN', `no ${slug} app '${appId}'`);
-      const r = receive(request, reply, slug);
-      if (!('inbound' in r)) return r;
-      const routing = r.webhook.app_routing;
-      if (!routing) return fail(request, reply, 'SWY_ERR_NO_APP_ROUTING', `${slug} sends webhooks to per-account URLs only`);
-      const appSecrets = apps.secrets(providerApp);
-      const secrets = appSecrets.webhook_secret ?? [];
-      const verify = async () => {
-        const verdict = await verifyWebhook(r.webhook.verify, r.inbound, { secrets, appSecrets, remoteAddress: request.ip });
-        if (!verdict.ok) fail(request, reply, verdict.code, verdict.detail);
-        return verdict.ok;
-      };
-      if (await handshake(request, reply, r, secrets, verify)) return reply;
-      try {
-        const kept = (code: string, detail: string, body: Buffer) =>
-          deadLetterAtEdge(ctx, { slug, appId, contentType: r.contentType, body, code, detail }, options.publishTimeoutMs);
-        if (r.view.payload === undefined) {
-          await kept('SWY_ERR_BODY_UNPARSABLE', `verified ${r.contentType} body does not parse; cannot route it to an account`, r.inbound.body);
-          return await accepted(request, reply, r, false, secrets);
-        }
-        const { groups, unkeyed } = await groupByRemoteKey(ctx.engine, slug, routing, r.view.payload);
-        const routed: Array<{ account: AccountRecord; items: unknown[] }> = [];
-        const unknown: unknown[] = [...unkeyed];
-        for (const group of groups) {
-          const account = await accounts.findByRemoteKey(appId, group.remoteKey);
-          if (account && account.status !== 'disabled') routed.push({ account, items: group.items });
-          else unknown.push(...group.items);
-        }
-        if (routed.length === 0) return fail(request, reply, 'SWY_ERR_ACCOUNT_UNKNOWN', `no account of app '${appId}' has the remote key(s) in this delivery`);
-        let duplicates = 0;
-        for (const [index, { account, items }] of routed.entries()) {
-          // One account's delivery keeps its exact bytes; a batch spanning several is split per account.
-          const whole = routed.length === 1 && unknown.length === 0;
-          const payload = whole ? r.view.payload : await rebuildPayload(ctx.engine, slug, routing, r.view.payload, items);
-          const body = whole ? r.inbound.body : Buffer.from(JSON.stringify(payload));
-          const { duplicate } = await publishRaw(
-            ctx,
-            { slug, webhook: r.webhook, account, contentType: whole ? r.contentType : 'application/json', body, payload, headers: r.inbound.headers, split: whole ? undefined : `${index + 1}/${routed.length}` },
-            options.publishTimeoutMs,
-          );
-          if (duplicate) duplicates++;
-        }
-        if (unknown.length > 0) {
-          const rest = Buffer.from(JSON.stringify(await rebuildPayload(ctx.engine, slug, routing, r.view.payload, unknown)));
-          await kept('SWY_ERR_ACCOUNT_UNKNOWN', `${unknown.length} item(s) name no account of app '${appId}'`, rest);
-        }
-        request.log.info({ provider: slug, app: appId, accounts: routed.length, unrouted: unknown.length }, 'app webhook accepted');
-        return await accepted(request, reply, r, duplicates === routed.length, secrets);
-      } catch (error) {
-        if (error instanceof SwitchyardError && error.code !== 'SWY_ERR_BUS_UNAVAILABLE') throw error;
-        return unavailable(request, reply, error);
-      }
+      const parent = traceContextOf(request.headers.traceparent, request.headers.tracestate);
+      if (!ctx.tracer.enabled) return appWebhook(request, reply, parent);
+      const span = startReceive(ctx.tracer, APP_ROUTE, request.params.provider, parent);
+      return served(span, reply, appWebhook(request, reply, span.context ?? parent));
     });
   });
 }

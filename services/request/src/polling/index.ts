@@ -14,7 +14,7 @@ export { pairsOf, type PairKind } from './poller.js';
 export async function openPolling(ctx: RequestParts, config: PollingConfig, publishTimeoutMs: number): Promise<Closeable & { store: PollStore }> {
   const store = await PollStore.open(ctx.bus, ctx.logger);
   const poller = startPoller(
-    { bus: ctx.bus, logger: ctx.logger, engine: ctx.engine, catalog: ctx.catalog, accounts: ctx.accounts, calls: ctx.client.registration, unified: ctx.client.unified, store, metrics: ctx.metrics },
+    { bus: ctx.bus, logger: ctx.logger, engine: ctx.engine, catalog: ctx.catalog, accounts: ctx.accounts, calls: ctx.client.registration, unified: ctx.client.unified, store, metrics: ctx.metrics, tracer: ctx.tracer },
     {
       tickMs: config.SWITCHYARD_POLL_TICK_MS,
       intervalMs: config.SWITCHYARD_POLL_INTERVAL_MS,

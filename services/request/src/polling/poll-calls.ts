@@ -1,6 +1,6 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { rawSubject } from '@switchyard/contracts';
-import { publishDurable, RAW_HEADERS, type Bus } from '@switchyard/bus';
+import { publishDurable, RAW_HEADERS, writeTrace, type Bus } from '@switchyard/bus';
 import { sha256Hex } from '@switchyard/kernel';
 import type { MappingEngine } from '@switchyard/mapping';
 import type { RegistrationAnswer, RegistrationCalls, RegistrationTarget } from '@switchyard/provider-client';
@@ -29,7 +29,7 @@ export async function stillHeld(parts: Pick<PollParts, 'keepLock'>, slug: string
 
 /**
  * Publishes one polled payload to RAW, as the edge publishes a verified webhook, with `origin: poll`
- * (or `reconcile`: a change a push provider's webhook never announced).
+ * (or `reconcile`: a change a push provider's webhook never announced), in the poll run's trace.
  */
 export async function publishPolled(parts: Pick<PollParts, 'bus' | 'publishTimeoutMs'>, target: RegistrationTarget, eventKey: string, body: unknown, origin: 'poll' | 'reconcile' = 'poll'): Promise<void> {
   const { account, provider } = target;
@@ -42,6 +42,7 @@ export async function publishPolled(parts: Pick<PollParts, 'bus' | 'publishTimeo
   h.set(RAW_HEADERS.eventKey, eventKey);
   h.set(RAW_HEADERS.origin, origin);
   h.set(RAW_HEADERS.polled, '1');
+  writeTrace(h, target.trace);
   const msgID = `${account.id}:${origin}:${sha256Hex(eventKey).slice(0, 40)}`;
   await publishDurable(parts.bus.js, rawSubject({ provider: provider.definition.slug, account: account.id }), JSON.stringify(body), { msgID, headers: h }, parts.publishTimeoutMs);
 }

@@ -1,5 +1,5 @@
 import { KvLock, reconciles, startLeasedLoop, type Bus } from '@switchyard/bus';
-import { randomId, type Closeable, type Logger, type Metrics } from '@switchyard/kernel';
+import { randomId, TRACING_OFF, type Closeable, type Logger, type Metrics, type Tracer } from '@switchyard/kernel';
 import type { MappingEngine, ProviderCatalog } from '@switchyard/mapping';
 import type { RegistrationCalls, UnifiedEngine } from '@switchyard/provider-client';
 import type { AccountRecord, AccountStore } from '@switchyard/stores';
@@ -37,6 +37,8 @@ export interface PollerParts {
   unified: Pick<UnifiedEngine, 'list'>;
   store: PollStore;
   metrics?: Metrics | undefined;
+  /** Each run is a `poll` span (a new trace) over its provider calls and RAW publishes; off when absent. */
+  tracer?: Tracer | undefined;
 }
 
 /**
@@ -58,7 +60,14 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
       const polling = loaded.definition.polling!;
       const declared = kind === 'poll' ? polling.resources[resource]! : polling.reconcile![resource]!;
       const intervalMs = options.intervalMs ?? declared.interval_s * 1000;
-      const target = { provider: loaded, account, credentials: parts.accounts.credentials(account) };
+      const span = (parts.tracer ?? TRACING_OFF).start('poll', 'internal', undefined);
+      if (span.recording) {
+        span.set('switchyard.provider', account.provider);
+        span.set('switchyard.account_id', account.id);
+        span.set('switchyard.resource', resource);
+        span.set('switchyard.poll_kind', kind);
+      }
+      const target = { provider: loaded, account, credentials: parts.accounts.credentials(account), trace: span.context };
       let record: PollRecord = { ...before, last_run_at: new Date(now).toISOString() };
       try {
         const run = { ...parts, publishTimeoutMs: options.publishTimeoutMs, keepLock: () => attempt.lock.renew() };
@@ -70,13 +79,17 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
         await parts.store.put({ ...record, failures: 0, last_error: null, progress: null, next_poll_at: new Date(Date.now() + intervalMs).toISOString() });
         const labels = { provider: account.provider, resource };
         parts.metrics?.polledEvents.inc(labels, record.events_emitted - before.events_emitted);
+        span.set('switchyard.events', record.events_emitted - before.events_emitted);
       } catch (error) {
         const { failure, retryAfterMs } = failureOf(error, new Date().toISOString());
+        span.fail(failure.code);
         const current = (await parts.store.get(account.id, resource)) ?? record;
         const backoff = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** current.failures);
         await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, progress: null, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
         parts.metrics?.pollErrors.inc({ provider: account.provider, code: failure.code });
         parts.logger.warn({ provider: account.provider, account: account.id, resource, code: failure.code, provider_status: failure.provider_status }, 'poll failed; cursor unchanged');
+      } finally {
+        span.end();
       }
     } finally {
       await attempt.lock.release();

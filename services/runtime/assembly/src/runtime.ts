@@ -1,5 +1,5 @@
 import { connectBus, type Bus, type BusOptions, type NatsAuth } from '@switchyard/bus';
-import { EgressPolicy, Metrics, Vault, type Logger } from '@switchyard/kernel';
+import { EgressPolicy, Metrics, TRACING_OFF, Vault, type Logger, type Tracer } from '@switchyard/kernel';
 import { ExpressionSandbox, MappingEngine, ProviderCatalog, type SandboxOptions } from '@switchyard/mapping';
 import { openProviderClient, ProviderHttp, type ProviderClient } from '@switchyard/provider-client';
 import { AccountStore, EnvironmentStore, MappingStore, ProviderAppStore, SubscriptionStore } from '@switchyard/stores';
@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   providerTimeoutMs?: number;
   /** The tenant-expression sandbox (`SWITCHYARD_SANDBOX_*`); defaults when absent. */
   sandbox?: Partial<SandboxOptions>;
+  /** Spans (kernel `startTracing`); off when absent. The caller closes its handle after the runtime. */
+  tracer?: Tracer;
 }
 
 /** Opens a part on first use, once; later callers share the same promise. */
@@ -67,6 +69,8 @@ export class Runtime {
   /** Where tenant-written expressions run (its workers start on first use). */
   readonly sandbox: ExpressionSandbox;
   readonly metrics: Metrics;
+  /** Spans, or the no-op tracer when tracing is off. */
+  readonly tracer: Tracer;
   /** Base URL providers call, without trailing slash. */
   readonly publicUrl: string;
   readonly #catalog: Lazy<ProviderCatalog>;
@@ -91,6 +95,7 @@ export class Runtime {
     this.engine = new MappingEngine();
     this.sandbox = new ExpressionSandbox(options.sandbox);
     this.metrics = options.metrics ?? new Metrics();
+    this.tracer = options.tracer ?? TRACING_OFF;
     this.publicUrl = options.publicUrl.replace(/\/+$/, '');
     const timeoutMs = options.providerTimeoutMs ?? 30_000;
     this.#catalog = new Lazy(() => ProviderCatalog.load(options.mappingsDir, this.engine));
@@ -99,7 +104,7 @@ export class Runtime {
     this.#mappings = new Lazy(() => MappingStore.open(bus, this.engine, this.logger));
     this.#subscriptions = new Lazy(() => SubscriptionStore.open(bus, this.vault, this.logger));
     this.#environments = new Lazy(() => EnvironmentStore.open(bus, this.logger));
-    this.#providerHttp = new Lazy(async () => new ProviderHttp(this.providerEgress, { timeoutMs }));
+    this.#providerHttp = new Lazy(async () => new ProviderHttp(this.providerEgress, { timeoutMs, tracer: this.tracer }));
     this.#providerClient = new Lazy(async () => {
       const [catalog, accounts, providerApps, http, overrides] = await Promise.all([this.catalog(), this.accounts(), this.providerApps(), this.providerHttp(), this.mappings()]);
       return openProviderClient({

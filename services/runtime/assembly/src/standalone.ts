@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SwitchyardError } from '@switchyard/contracts';
 import { natsAuthFrom, NatsEnv, streamMaxBytesFrom, StreamLimitsEnv } from '@switchyard/bus';
-import { closeAll, closeOnSignals, createHttpApp, createLogger, EgressEnv, HttpEnv, loadConfig, LogEnv, SecretsEnv, type Closeable } from '@switchyard/kernel';
+import { closeAll, closeOnSignals, createHttpApp, createLogger, EgressEnv, HttpEnv, loadConfig, LogEnv, SecretsEnv, startTracing, TracingEnv, type Closeable } from '@switchyard/kernel';
 import { CatalogEnv, SandboxEnv, sandboxOptionsFrom } from '@switchyard/mapping';
 import { ProviderEnv } from '@switchyard/provider-client';
 import { Runtime } from './runtime.js';
 
 /** The environment every service reads when it runs alone against an existing NATS. */
 export const ServiceEnv = LogEnv.extend(HttpEnv.shape)
+  .extend(TracingEnv.shape)
   .extend(NatsEnv.shape)
   .extend(StreamLimitsEnv.shape)
   .extend(SecretsEnv.shape)
@@ -41,6 +42,8 @@ export async function runStandalone<S extends typeof ServiceEnv>(
   try {
     const config = loadConfig(schema, process.env);
     if (!config.NATS_URL) throw new SwitchyardError('SWY_ERR_CONFIG_INVALID', `NATS_URL: required when ${name} runs alone`);
+    const tracing = await startTracing(config, { serviceName: name });
+    if (tracing.tracer.enabled) logger.info({ exporters: config.OTEL_TRACES_EXPORTER, sampler: config.OTEL_TRACES_SAMPLER }, 'tracing on');
     const runtime = await Runtime.open({
       name,
       logger,
@@ -58,12 +61,13 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
       sandbox: sandboxOptionsFrom(config),
       publicUrl: config.SWITCHYARD_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
+      tracer: tracing.tracer,
     });
     const app = createHttpApp({ logger, metrics: runtime.metrics, readiness: runtime.bus, trustedProxies: config.SWITCHYARD_TRUSTED_PROXIES, metricsToken: config.SWITCHYARD_METRICS_TOKEN });
     const service = await start({ runtime, config, app });
     await app.listen({ port: config.PORT, host: config.HOST });
     logger.info({ url: `http://${config.HOST}:${config.PORT}`, nats: config.NATS_URL }, `${name} started`);
-    closeOnSignals(logger, () => closeAll([runtime, service, { close: () => app.close() }]));
+    closeOnSignals(logger, () => closeAll([tracing, runtime, service, { close: () => app.close() }]));
   } catch (error) {
     logger.fatal({ err: error }, `${name} failed to start`);
     process.exitCode = 1;

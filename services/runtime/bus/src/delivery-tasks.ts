@@ -1,8 +1,10 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { deliveryRetrySubject, deliverySubject } from '@switchyard/contracts';
+import type { TraceContext } from '@switchyard/kernel';
 import type { Bus } from './bus.js';
 import { TASK_HEADERS } from './bus-headers.js';
 import { publishDurable } from './publish.js';
+import { writeTrace } from './trace-headers.js';
 
 /** One delivery task to put on DELIVERIES. */
 export interface DeliveryTask {
@@ -20,6 +22,8 @@ export interface DeliveryTask {
   order?: { record: string; sequence: number } | undefined;
   /** The envelope bytes, delivered as they are. */
   body: Uint8Array;
+  /** The trace the task belongs to (fan-out's span, or the event's traceparent): the delivery POST carries it on. */
+  trace?: TraceContext | undefined;
 }
 
 /**
@@ -37,6 +41,7 @@ export async function enqueueDelivery(bus: Bus, task: DeliveryTask, deadlineMs: 
     h.set(TASK_HEADERS.record, task.order.record);
     h.set(TASK_HEADERS.sequence, String(task.order.sequence));
   }
+  writeTrace(h, task.trace);
   const ack = await publishDurable(bus.js, deliverySubject(task.subscriptionId), task.body, { msgID: `${task.eventId}:${task.subscriptionId}:${task.taskId}`, headers: h }, deadlineMs);
   return { duplicate: ack.duplicate };
 }
@@ -46,7 +51,7 @@ export interface RetryTask {
   subscriptionId: string;
   eventId: string;
   taskId: string;
-  /** The task's headers as it arrived (event, type, sequence...). */
+  /** The task's headers as it arrived (event, type, sequence, trace context...). */
   headers: Record<string, string>;
   attempts: number;
   notBefore: number;

@@ -16,3 +16,5 @@ export { Metrics } from './metrics.js';
 export { generateKey, parseKey, Vault, type Sealed } from './vault.js';
 export { createHttpApp, type HttpAppOptions, type ObservedResponse, type Readiness, type ResponseObserver } from './http/app.js';
 export { parseInput, registerProblemHandler, routesOf, toSwitchyardError } from './http/problem.js';
+export { traceContextOf, traceIdOf, type TraceContext } from './trace-context.js';
+export { startTracing, TRACING_OFF, TracingEnv, tracingEnabled, type SpanAttribute, type SpanKindName, type TraceSpan, type Tracer, type TracingConfig, type TracingHandle, type TracingOptions } from './tracing.js';

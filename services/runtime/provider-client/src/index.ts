@@ -9,7 +9,7 @@ export { openProviderClient, type ProviderClient, type ProviderClientOptions } f
 export { ProviderEnv } from './config.js';
 export { ConcurrencyGovernor, withAccountSlot, type ReleaseSlot } from './governor.js';
 export { RegistrationCalls, type RegistrationAnswer, type RegistrationTarget } from './registration-calls.js';
-export { ProviderHttp, type ProviderReply } from './http.js';
+export { ProviderHttp, type ProviderReply, type ProviderRequest } from './http.js';
 export { callWithAccessToken, OAuth2Tokens, type OAuth2TokensOptions, type RefreshableAuth, type TokenedCall } from './oauth2-tokens.js';
 export { baseUrlFor, renderTemplate } from './templates.js';
 export { ProviderThrottled, UnifiedEngine, type ApiOverrides, type ListInput, type TenantExpressions, type UnifiedAnswer, type UnifiedEngineParts, type UnifiedTarget } from './unified.js';

@@ -1,4 +1,5 @@
 import { SwitchyardError, type RegistrationAuth, type RegistrationCall } from '@switchyard/contracts';
+import type { TraceContext } from '@switchyard/kernel';
 import type { LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import type { AccountRecord } from '@switchyard/stores';
 import { authorize, authorizedUrl } from './auth.js';
@@ -13,6 +14,8 @@ export interface RegistrationTarget {
   provider: LoadedProvider;
   account: AccountRecord;
   credentials: Record<string, unknown>;
+  /** The trace the calls belong to (a poll run's span): sent on as `traceparent`. */
+  trace?: TraceContext | undefined;
 }
 
 /**
@@ -81,7 +84,7 @@ export class RegistrationCalls {
         : { accept: 'application/json', ...call.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const authed = authorizedUrl(auth, credentials, url.toString());
     const send = (accessToken: string | undefined) =>
-      this.#http.send({ method: call.method, url: authed, headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: authed }, accessToken) }, body });
+      this.#http.send({ method: call.method, url: authed, headers: { ...headers, ...authorize(auth, credentials, { method: call.method, url: authed }, accessToken) }, body, trace: target.trace, provider: slug });
     // An override is static: the token manager refreshes the account's own API grant, not this credential.
     const reply = await callWithAccessToken(override ? undefined : this.#tokens, auth, target.account, credentials, { send, status: (r) => r.status, resendable: true });
     const text = reply.body.toString('utf8');

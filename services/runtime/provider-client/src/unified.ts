@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SwitchyardError, UNIFIED_MODEL_CHECKS, UNIFIED_MODELS, type ApiOperation, type ApiResource, type Pagination } from '@switchyard/contracts';
 import { openCursor, sealCursor, type CursorKey } from './cursor/index.js';
 import type { ExpressionEvaluator, LoadedProvider, MappingEngine } from '@switchyard/mapping';
-import { deterministicId } from '@switchyard/kernel';
+import { deterministicId, type TraceContext } from '@switchyard/kernel';
 import { normalizeRateLimit, type NormalizedRateLimit } from './rate-limit/index.js';
 import type { AccountRecord, ResolvedApiResource } from '@switchyard/stores';
 import { authorize, authorizedUrl } from './auth.js';
@@ -20,6 +20,8 @@ export interface UnifiedTarget {
   provider: LoadedProvider;
   account: AccountRecord;
   credentials: Record<string, unknown>;
+  /** The trace the call belongs to (an enrichment's span): provider calls carry it on as `traceparent`. */
+  trace?: TraceContext | undefined;
 }
 
 /** The customer's list parameters. */
@@ -292,7 +294,7 @@ export class UnifiedEngine {
     }
     const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>
-      this.#http.send({ method: op.method, url: authed, headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: authed }, accessToken) }, body });
+      this.#http.send({ method: op.method, url: authed, headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: authed }, accessToken) }, body, trace: target.trace, provider: slug });
     const reply = await callWithAccessToken(this.#tokens, api.auth, target.account, target.credentials, { send, status: (r) => r.status, resendable: true });
     const text = reply.body.toString('utf8');
     let parsed: unknown = text;

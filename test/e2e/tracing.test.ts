@@ -44,6 +44,7 @@ async function startStack(env: Record<string, string>, exporter: InMemorySpanExp
     bob,
     tenant,
     bobWebhookUrl: bobAccount.body.webhook_url as string,
+    bobAccountId: bobAccount.body.id as string,
     close: async () => {
       await Promise.all([endpoint.close(), bob.close()]);
       await hub.close();
@@ -211,6 +212,22 @@ describe('tracing on: one trace from the provider’s request to the customer’
     const atProvider = stack.bob.state.traceparents.map(parts).filter((p) => p.traceId === traceId);
     expect(atProvider.map((p) => p.parentId)).toContain(call!.spanContext().spanId);
   });
+
+  it("continues a unified read's traceparent: the provider call is a child of the caller's span", async () => {
+    const sent = newTraceparent();
+    const { traceId, parentId } = parts(sent);
+    const employee = stack.bob.state.employees[3]!;
+    const read = await fetch(`${stack.hub.url}/unified/hris/employees/${employee.id}`, {
+      headers: { authorization: `Bearer ${stack.tenant.apiKey}`, 'x-integrated-account-id': stack.bobAccountId, traceparent: sent },
+    });
+    expect(read.status).toBe(200);
+    const spans = await eventually('the provider call span', () => {
+      const found = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId && s.kind === SPAN_KIND.CLIENT);
+      return found.length > 0 && found;
+    });
+    expect(spans.map(parentOf)).toEqual([parentId]);
+    expect(stack.bob.state.traceparents.map(parts).filter((p) => p.traceId === traceId).map((p) => p.parentId)).toEqual([spans[0]!.spanContext().spanId]);
+  });
 });
 
 describe('tracing off (the default): no span, the webhook’s traceparent passed on unchanged', () => {
@@ -242,6 +259,17 @@ describe('tracing off (the default): no span, the webhook’s traceparent passed
     expect(JSON.parse(delivery.body).enrichment.status).toBe('done');
     expect(delivery.headers.traceparent).toBe(sent);
     expect(stack.bob.state.traceparents).toContain(sent);
+  });
+
+  it("sends a unified read's traceparent on to the provider unchanged", async () => {
+    const sent = newTraceparent();
+    const employee = stack.bob.state.employees[4]!;
+    const read = await fetch(`${stack.hub.url}/unified/hris/employees/${employee.id}`, {
+      headers: { authorization: `Bearer ${stack.tenant.apiKey}`, 'x-integrated-account-id': stack.bobAccountId, traceparent: sent },
+    });
+    expect(read.status).toBe(200);
+    expect(stack.bob.state.traceparents).toContain(sent);
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
   it('starts no trace of its own, and drops a malformed traceparent rather than forwarding it', async () => {

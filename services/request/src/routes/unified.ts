@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchyardError, toProblem } from '@switchyard/contracts';
-import { parseInput } from '@switchyard/kernel';
+import { parseInput, traceContextOf } from '@switchyard/kernel';
 import { ProviderThrottled, rateLimit, type UnifiedAnswer } from '@switchyard/provider-client';
 import { IdempotencyStore, requestFingerprint } from '../idempotency/index.js';
 import type { RequestParts } from '../parts.js';
@@ -47,7 +47,9 @@ export function registerUnifiedRoutes(app: FastifyInstance, ctx: RequestParts, e
     if (account.status !== 'active') throw new SwitchyardError('SWY_ERR_ACCOUNT_DISABLED', `account '${id}' is ${account.status}`);
     const provider = ctx.catalog.get(account.provider);
     if (!provider?.definition.api) throw new SwitchyardError('SWY_ERR_RESOURCE_UNSUPPORTED', `${account.provider} has no API definition`);
-    return { environment, resource: `${request.params.category}/${request.params.resource}`, target: { provider, account, credentials: accounts.credentials(account) } };
+    // A caller's W3C trace context is continued to the provider (a malformed one is dropped).
+    const trace = traceContextOf(request.headers.traceparent, request.headers.tracestate);
+    return { environment, resource: `${request.params.category}/${request.params.resource}`, target: { provider, account, credentials: accounts.credentials(account), trace } };
   };
 
   /** Runs a provider call into an outcome: its answer with rate-limit headers, or the 429 for throttling. */

@@ -157,7 +157,8 @@ export async function startAcumaticaApi(options: { customers?: number; invoices?
   /**
    * `PUT …/Customer`: an upsert keyed by `CustomerID` (the key field). `If-None-Match: *` only inserts and
    * `If-Match: *` only updates, each answering 412 Precondition Failed when the record does (not) exist
-   * ("Create a Record" / "Update a Record" request headers). Fields the body leaves out keep their values.
+   * (S: the "Create a Record" / "Update a Record" pages list request headers, but the stored copies cut
+   * the table off; the RFC 9110 meaning, as recalled from those pages). Fields the body leaves out keep their values.
    * A record that fails validation is 422 Unprocessable Entity whose body is the entity with an `error`
    * on each bad field (S: the shape as forum threads show it); `CustomerID` and `CustomerName` are
    * required (S: an instance without auto-numbering of customer IDs). The answer is the saved entity.

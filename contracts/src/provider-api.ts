@@ -79,7 +79,8 @@ export type Pagination = z.infer<typeof Pagination>;
  * `body` are JSONata over `{input, account, page}` (input: the customer's `limit`, `updated_after`, filters,
  * `id`, and for writes the unified record as `data`; page: `{offset, limit}` of a list call). `records` picks the provider records out of
  * `{body, headers}` (a list for `list`, one for `get`), `map` turns one provider record into the
- * unified model, and `remote_id` reads the id of a created record.
+ * unified model, and `remote_id` reads the id of a created record. A write with `prefetch` also sees the
+ * record as it is now, as `input.current`.
  */
 export const ApiOperation = z.object({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
@@ -111,6 +112,23 @@ export const ApiOperation = z.object({
    * even when the hub's own replay record was never written.
    */
   idempotency_header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/).optional(),
+  /**
+   * For `update` and `delete`: read the record first, for a provider that wants something of the current
+   * record in the write (QuickBooks' `SyncToken`, optimistic concurrency) which the caller cannot be asked
+   * for. `get` runs this resource's `get` operation for the id (its `path_params` tries and the account's
+   * overrides included) and binds the unified record it maps to — with the provider's record as
+   * `remote_data` — as `input.current` in this operation's `path_params`, `query`, `body` and headers. An
+   * unknown id ends the write with `SWY_ERR_NOT_FOUND` before anything is written. Costs one provider call
+   * more per write, and the read and the write are not atomic: a change in between is the provider's to
+   * refuse (a stale `SyncToken` is refused, so declare what the provider checks, not a copy of it).
+   */
+  prefetch: z.literal('get').optional(),
+  /**
+   * Statuses besides 404 with which the provider says the record does not exist, answered as
+   * `SWY_ERR_NOT_FOUND` (Acumatica answers 412 to a `PUT` with `If-Match: *` for a key it does not have).
+   * Only for operations on one record (`get`, `update`, `delete`); a create's conflict stays a refusal.
+   */
+  not_found_statuses: z.array(z.number().int().min(400).max(599)).optional(),
   pagination: Pagination.default({ style: 'none' }),
 });
 export type ApiOperation = z.infer<typeof ApiOperation>;
@@ -124,6 +142,13 @@ export const ApiResource = z.object({
   delete: ApiOperation.optional(),
   /** Query parameters the customer may pass to `list` besides limit/cursor/updated_after. */
   filters: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/)).default([]),
+}).superRefine((resource, ctx) => {
+  for (const kind of ['list', 'get', 'create'] as const) {
+    if (resource[kind]?.prefetch) ctx.addIssue({ code: 'custom', path: [kind, 'prefetch'], message: 'prefetch reads the record of an update or delete; a list, get or create has none yet' });
+  }
+  for (const kind of ['update', 'delete'] as const) {
+    if (resource[kind]?.prefetch && !resource.get) ctx.addIssue({ code: 'custom', path: [kind, 'prefetch'], message: "prefetch 'get' needs this resource's get operation" });
+  }
 });
 export type ApiResource = z.infer<typeof ApiResource>;
 

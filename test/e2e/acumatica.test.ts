@@ -30,6 +30,18 @@ describe('Acumatica push notifications and contract-based REST', () => {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   };
+  /** A unified write for the account; `headers` add to the API key. */
+  const write = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'x-integrated-account-id': accountId, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  /** A valid create: a new CustomerID and a name, the two fields Acumatica requires. */
+  const newCustomer = (customerId: string, extra: Record<string, unknown> = {}) => ({ data: { name: 'Harbour Freight Pty', email_address: 'ap@harbour.example', phone_numbers: [{ phone_number: '+61 2 5550 1234', phone_number_type: 'work' }], custom_fields: { customer_id: customerId }, ...extra } });
   /** Follows `next_cursor` to the end: every record, and each page's size. */
   const walk = async (resource: string, query: string) => {
     const seen: Row[] = [];
@@ -209,8 +221,85 @@ describe('Acumatica push notifications and contract-based REST', () => {
     expect(acu.state.requests[route]).toBe(before + 1);
   });
 
-  it('keeps the header secret and the access token out of the logs', () => {
+  it('creates a customer with PUT under If-None-Match: *, answered as the saved record; the same Idempotency-Key replays without a second PUT', async () => {
+    const before = acu.state.customers.length;
+    const first = await write('POST', '/unified/accounting/contacts', newCustomer('HARBOUR'), { 'idempotency-key': 'acu-create-1' });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const saved = acu.state.customers.find((c) => c.customerId === 'HARBOUR')!;
+    expect(saved).toMatchObject({ name: 'Harbour Freight Pty', email: 'ap@harbour.example', phone: '+61 2 5550 1234', status: 'Active' });
+    expect(first.body).toEqual({
+      remote_id: 'HARBOUR',
+      result: {
+        id: expect.stringMatching(/^rec_/),
+        remote_id: 'HARBOUR',
+        name: 'Harbour Freight Pty',
+        is_customer: true,
+        email_address: 'ap@harbour.example',
+        phone_numbers: [{ phone_number: '+61 2 5550 1234', phone_number_type: 'work' }],
+        status: 'active',
+        currency: 'USD',
+        remote_created_at: new Date(saved.created).toISOString(),
+        remote_updated_at: new Date(saved.modified).toISOString(),
+        custom_fields: { note_id: saved.noteId, customer_class: 'DEFAULT', status: 'Active' },
+      },
+    });
+    // An upsert must not overwrite a customer that happens to have the key: the create says "insert only".
+    expect(acu.state.writes.at(-1)).toMatchObject({ customerId: 'HARBOUR', ifNoneMatch: '*', ifMatch: undefined });
+    const puts = acu.state.writes.length;
+    const replay = await write('POST', '/unified/accounting/contacts', newCustomer('HARBOUR'), { 'idempotency-key': 'acu-create-1' });
+    expect(replay).toMatchObject({ status: 201, body: { remote_id: 'HARBOUR' } });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(acu.state.writes.length).toBe(puts);
+    expect(acu.state.customers.length).toBe(before + 1);
+    expect((await get(`/unified/accounting/contacts/HARBOUR?integrated_account_id=${accountId}`)).body).toEqual(first.body.result);
+  });
+
+  it('refuses a create whose CustomerID exists instead of overwriting that customer, with Acumatica\'s reason', async () => {
+    const existing = acu.state.customers[0]!;
+    const name = existing.name;
+    const taken = await write('POST', '/unified/accounting/contacts', newCustomer(existing.customerId));
+    expect(taken.body).toMatchObject({ status: 422, code: 'SWY_ERR_PROVIDER_REFUSED', provider_status: 412, provider_message: `A record with the key '${existing.customerId}' already exists.` });
+    expect(existing.name).toBe(name);
+  });
+
+  it('refuses a create minus the customer name with 422 SWY_ERR_PROVIDER_REFUSED naming the field, and creates nothing', async () => {
+    const before = acu.state.customers.length;
+    const { data } = newCustomer('NONAME');
+    const { name: _name, ...unnamed } = data;
+    const refused = await write('POST', '/unified/accounting/contacts', { data: unnamed });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', provider_status: 422, provider_message: "'Customer Name' cannot be empty." });
+    expect(acu.state.customers.length).toBe(before);
+  });
+
+  it('updates only the fields sent, by CustomerID under If-Match: *', async () => {
+    const target = acu.state.customers[10]!;
+    const { name, phone, customerClass } = target;
+    const updated = await write('PATCH', `/unified/accounting/contacts/${target.customerId}`, { data: { email_address: 'billing@renamed.example', status: 'archived' } });
+    expect(updated.status, JSON.stringify(updated.body)).toBe(200);
+    expect(target).toMatchObject({ name, phone, customerClass, email: 'billing@renamed.example', status: 'Inactive' });
+    expect(updated.body).toMatchObject({ remote_id: target.customerId, result: { remote_id: target.customerId, name, email_address: 'billing@renamed.example', status: 'archived', phone_numbers: [{ phone_number: phone }] } });
+    expect(acu.state.writes.at(-1)).toMatchObject({ customerId: target.customerId, ifMatch: '*', ifNoneMatch: undefined });
+  });
+
+  it('answers an update of an unknown CustomerID with 404 SWY_ERR_NOT_FOUND and creates nothing (the PUT would otherwise insert it)', async () => {
+    const before = acu.state.customers.length;
+    const missing = await write('PATCH', '/unified/accounting/contacts/NOSUCH', { data: { name: 'Ghost Ltd' } });
+    expect(missing.body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    expect(acu.state.customers.length).toBe(before);
+    expect(acu.state.customers.some((c) => c.customerId === 'NOSUCH')).toBe(false);
+  });
+
+  it('deletes a customer by CustomerID; an unknown one is 404', async () => {
+    expect((await write('POST', '/unified/accounting/contacts', newCustomer('SHORTLIVED'))).status).toBe(201);
+    const deleted = await write('DELETE', '/unified/accounting/contacts/SHORTLIVED');
+    expect(deleted).toMatchObject({ status: 200, body: { remote_id: 'SHORTLIVED' } });
+    expect((await get(`/unified/accounting/contacts/SHORTLIVED?integrated_account_id=${accountId}`)).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    expect((await write('DELETE', '/unified/accounting/contacts/SHORTLIVED')).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+  });
+
+  it('keeps the header secret, the access token and written records out of the logs', () => {
     const all = logs.join('');
-    for (const value of [secret, accessToken, apiKey]) expect(all).not.toContain(value);
+    for (const value of [secret, accessToken, apiKey, 'Harbour Freight Pty', 'ap@harbour.example', 'billing@renamed.example']) expect(all).not.toContain(value);
   });
 });

@@ -30,6 +30,17 @@ describe('unified accounting over QuickBooks Online', () => {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   };
+  /** A unified write for the account; `headers` add to the API key. */
+  const write = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'x-integrated-account-id': accountId, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  const customer = (id: string) => qbo.state.entities.Customer.find((c) => c.Id === id)!;
   const walk = async (resource: string, query = '') => {
     const seen: Row[] = [];
     const sizes: number[] = [];
@@ -227,8 +238,107 @@ describe('unified accounting over QuickBooks Online', () => {
     expect(qbo.state.requests[route]).toBe(before + 1);
   });
 
-  it('keeps the access token and verifier token out of the logs', () => {
+  it('creates a Customer (POST …/customer), answered as the saved record; the same Idempotency-Key replays without a second create', async () => {
+    const before = qbo.state.entities.Customer.length;
+    const body = { data: { name: 'Blue Heron Cafe', email_address: 'ap@blueheron.example', phone_numbers: [{ phone_number: '(555) 867-5309', phone_number_type: 'work' }], addresses: [{ type: 'billing', street_1: '1 Pier St', city: 'Oakland', state: 'CA', postal_code: '94607', country: 'US' }] } };
+    const first = await write('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'qbo-create-1' });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const saved = customer(first.body.remote_id);
+    expect(saved).toMatchObject({ DisplayName: 'Blue Heron Cafe', PrimaryEmailAddr: { Address: 'ap@blueheron.example' }, PrimaryPhone: { FreeFormNumber: '(555) 867-5309' }, BillAddr: { Line1: '1 Pier St', City: 'Oakland', Country: 'US' }, SyncToken: '0' });
+    expect(first.body.result).toMatchObject({
+      remote_id: saved.Id,
+      name: 'Blue Heron Cafe',
+      is_customer: true,
+      is_supplier: false,
+      email_address: 'ap@blueheron.example',
+      phone_numbers: [{ phone_number: '(555) 867-5309', phone_number_type: 'work' }],
+      addresses: [{ type: 'billing', street_1: '1 Pier St', city: 'Oakland', state: 'CA', postal_code: '94607', country: 'US' }],
+      status: 'active',
+      custom_fields: { sync_token: '0' },
+    });
+    const replay = await write('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'qbo-create-1' });
+    expect(replay).toMatchObject({ status: 201, body: { remote_id: saved.Id } });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(qbo.state.entities.Customer.length).toBe(before + 1);
+    expect((await get(`/unified/accounting/contacts/${saved.Id}?integrated_account_id=${accountId}`)).body).toEqual(first.body.result);
+  });
+
+  it('creates a supplier as a Vendor (POST …/vendor), its remote_id vendor:<id> reading it back', async () => {
+    const created = await write('POST', '/unified/accounting/contacts', { data: { name: 'Gravel & Sons', is_supplier: true, tax_number: '12-3456789' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.remote_id).toMatch(/^vendor:\d+$/);
+    const id = created.body.remote_id.slice('vendor:'.length);
+    expect(qbo.state.entities.Vendor.find((v) => v.Id === id)).toMatchObject({ DisplayName: 'Gravel & Sons', TaxIdentifier: '12-3456789' });
+    expect(qbo.state.entities.Customer.some((c) => c.DisplayName === 'Gravel & Sons')).toBe(false);
+    expect((await get(`/unified/accounting/contacts/${created.body.remote_id}?integrated_account_id=${accountId}`)).body).toMatchObject({ remote_id: id, name: 'Gravel & Sons', is_supplier: true, tax_number: '12-3456789' });
+  });
+
+  it('updates only the fields sent, as a sparse update naming the SyncToken it just read; each update moves the token on', async () => {
+    const target = customer('7');
+    const { DisplayName, PrimaryPhone, BillAddr } = target;
+    const token = Number(target.SyncToken);
+    const first = await write('PATCH', '/unified/accounting/contacts/7', { data: { email_address: 'new-billing@customer7.example' } });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(customer('7')).toMatchObject({ DisplayName, PrimaryPhone, BillAddr, PrimaryEmailAddr: { Address: 'new-billing@customer7.example' }, SyncToken: String(token + 1) });
+    expect(qbo.state.writes.at(-1)).toEqual({ entity: 'Customer', id: '7', op: 'sparse-update' });
+    expect(first.body).toMatchObject({ remote_id: '7', result: { remote_id: '7', name: DisplayName, email_address: 'new-billing@customer7.example', custom_fields: { sync_token: String(token + 1) } } });
+    // The caller never handles SyncTokens: a second update reads the new one first.
+    const second = await write('PATCH', '/unified/accounting/contacts/7', { data: { status: 'archived' } });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(customer('7')).toMatchObject({ Active: false, PrimaryEmailAddr: { Address: 'new-billing@customer7.example' }, SyncToken: String(token + 2) });
+  });
+
+  it('updates a Vendor addressed as vendor:<id>', async () => {
+    const vendor = qbo.state.entities.Vendor.find((v) => v.Id === '507')!;
+    const token = Number(vendor.SyncToken);
+    const updated = await write('PATCH', '/unified/accounting/contacts/vendor:507', { data: { name: 'Supplier Seven Renamed' } });
+    expect(updated.status, JSON.stringify(updated.body)).toBe(200);
+    expect(vendor).toMatchObject({ DisplayName: 'Supplier Seven Renamed', TaxIdentifier: 'XXX-XX-1007', SyncToken: String(token + 1) });
+    expect(updated.body).toMatchObject({ remote_id: 'vendor:507', result: { remote_id: '507', name: 'Supplier Seven Renamed', is_supplier: true } });
+  });
+
+  it('refuses a create minus the name with 422 SWY_ERR_PROVIDER_REFUSED and QuickBooks\' reason, creating nothing', async () => {
+    const before = qbo.state.entities.Customer.length;
+    const refused = await write('POST', '/unified/accounting/contacts', { data: { email_address: 'nameless@example.com' } });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', provider_status: 400, provider_message: 'Required Param Missing: Required parameter DisplayName is missing in the request' });
+    expect(qbo.state.entities.Customer.length).toBe(before);
+  });
+
+  it('refuses a name another customer or vendor already uses, on create and on update: Duplicate Name Exists Error', async () => {
+    const before = qbo.state.entities.Customer.length;
+    const taken = await write('POST', '/unified/accounting/contacts', { data: { name: 'Supplier 2' } });
+    expect(taken.body).toMatchObject({ status: 422, code: 'SWY_ERR_PROVIDER_REFUSED', provider_message: 'Duplicate Name Exists Error' });
+    expect(qbo.state.entities.Customer.length).toBe(before);
+    const rename = await write('PATCH', '/unified/accounting/contacts/8', { data: { name: 'Customer 9 Ltd' } });
+    expect(rename.body).toMatchObject({ status: 422, code: 'SWY_ERR_PROVIDER_REFUSED', provider_message: 'Duplicate Name Exists Error' });
+    expect(customer('8').DisplayName).toBe('Customer 8 Ltd');
+  });
+
+  it('passes a Stale Object Error on when someone else saved the record between the read and the write, changing nothing', async () => {
+    const target = customer('11');
+    qbo.state.editAfterNextRead('Customer', '11');
+    const stale = await write('PATCH', '/unified/accounting/contacts/11', { data: { name: 'Lost Update Ltd' } });
+    expect(stale.status, JSON.stringify(stale.body)).toBe(422);
+    expect(stale.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', provider_status: 400, provider_message: expect.stringMatching(/^Stale Object Error/) });
+    expect(target.DisplayName).toBe('Customer 11 Ltd');
+    // Sent again, the update reads the token the other user left and goes through.
+    expect((await write('PATCH', '/unified/accounting/contacts/11', { data: { name: 'Lost Update Ltd' } })).status).toBe(200);
+    expect(target.DisplayName).toBe('Lost Update Ltd');
+  });
+
+  it('answers an update of an unknown id with 404 SWY_ERR_NOT_FOUND without writing; delete is not offered (QuickBooks only deactivates names)', async () => {
+    const writes = qbo.state.writes.length;
+    expect((await write('PATCH', '/unified/accounting/contacts/99999', { data: { name: 'Ghost' } })).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    expect((await write('PATCH', '/unified/accounting/contacts/vendor:99999', { data: { name: 'Ghost' } })).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    expect(qbo.state.writes.length).toBe(writes);
+    const removed = await write('DELETE', '/unified/accounting/contacts/7');
+    expect(removed.body).toMatchObject({ code: 'SWY_ERR_RESOURCE_UNSUPPORTED' });
+    expect(customer('7')).toBeDefined();
+  });
+
+  it('keeps the access token, verifier token and written records out of the logs', () => {
     const all = logs.join('');
-    for (const secret of [accessToken, verifier, apiKey]) expect(all).not.toContain(secret);
+    for (const secret of [accessToken, verifier, apiKey, 'Blue Heron Cafe', 'ap@blueheron.example', 'new-billing@customer7.example']) expect(all).not.toContain(secret);
   });
 });

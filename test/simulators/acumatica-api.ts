@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { invoiceEntity, invoiceFilterOf, seedAcumaticaInvoices, type AcumaticaInvoice } from './acumatica-invoices.js';
@@ -23,6 +24,8 @@ export interface AcumaticaApiState {
   /** AR documents (invoices and credit memos) of the `Invoice` entity. */
   invoices: AcumaticaInvoice[];
   readonly requests: Record<string, number>;
+  /** Every accepted `PUT …/Customer`, with its precondition headers. */
+  readonly writes: Array<{ method: 'PUT'; customerId: string; ifMatch: string | string[] | undefined; ifNoneMatch: string | string[] | undefined }>;
   /** The last `$filter` received. */
   lastFilter: string | undefined;
   /** The next `n` authenticated requests answer 429 (the licence's request limit). */
@@ -90,7 +93,8 @@ function filterOf(filter: string | undefined): ((c: AcumaticaCustomer) => boolea
  * bearer tokens (checked against the OAuth2 provider, which stands in for `/identity/connect/token`),
  * `$top`/`$skip` paging over a JSON array, `$filter` on LastModifiedDateTime, `$expand=MainContact`,
  * `GET …/Customer/{CustomerID}` by key (404 when none), the same for `Invoice` (acumatica-invoices.ts),
- * 429 when the licence's request limit is hit.
+ * `PUT …/Customer` (upsert by key, with the If-Match / If-None-Match preconditions) and
+ * `DELETE …/Customer/{CustomerID}` (204), 429 when the licence's request limit is hit.
  * Shapes from Acumatica's Integration Development Guide as summarised in providers.md §21.14 (S).
  */
 export async function startAcumaticaApi(options: { customers?: number; invoices?: number } = {}): Promise<AcumaticaApi> {
@@ -102,6 +106,7 @@ export async function startAcumaticaApi(options: { customers?: number; invoices?
     customers,
     invoices: seedAcumaticaInvoices(options.invoices ?? 80, customers),
     requests,
+    writes: [],
     lastFilter: undefined,
     throttleNext(n) {
       throttled = n;
@@ -141,6 +146,57 @@ export async function startAcumaticaApi(options: { customers?: number; invoices?
     });
   };
   serve('Customer', ['key'], () => state.customers, filterOf, entity, ([id]) => state.customers.find((c) => c.customerId === id));
+  app.put(`${ENDPOINT}/Customer`, async (request, reply) => upsertCustomer(request, reply));
+  app.delete(`${ENDPOINT}/Customer/:key`, async (request, reply) => {
+    const at = state.customers.findIndex((c) => c.customerId === (request.params as { key: string }).key);
+    // 204 on success ("Remove a Record"); an unknown key answers as a GET of it does (S).
+    if (at < 0) return error(reply, 404, 'No entity satisfies the condition.');
+    state.customers.splice(at, 1);
+    return reply.code(204).send();
+  });
+  /**
+   * `PUT …/Customer`: an upsert keyed by `CustomerID` (the key field). `If-None-Match: *` only inserts and
+   * `If-Match: *` only updates, each answering 412 Precondition Failed when the record does (not) exist
+   * (S: the "Create a Record" / "Update a Record" pages list request headers, but the stored copies cut
+   * the table off; the RFC 9110 meaning, as recalled from those pages). Fields the body leaves out keep their values.
+   * A record that fails validation is 422 Unprocessable Entity whose body is the entity with an `error`
+   * on each bad field (S: the shape as forum threads show it); `CustomerID` and `CustomerName` are
+   * required (S: an instance without auto-numbering of customer IDs). The answer is the saved entity.
+   */
+  const upsertCustomer = (request: FastifyRequest, reply: FastifyReply) => {
+    const body = (request.body ?? {}) as Record<string, { value?: unknown } | undefined> & { MainContact?: Record<string, { value?: unknown } | undefined> };
+    const text = (field: { value?: unknown } | undefined) => (field === undefined ? undefined : field.value === null || field.value === undefined ? null : String(field.value));
+    const key = text(body.CustomerID);
+    const existing = key ? state.customers.find((c) => c.customerId === key) : undefined;
+    if (request.headers['if-none-match'] === '*' && existing) return error(reply, 412, `A record with the key '${key}' already exists.`);
+    if (request.headers['if-match'] === '*' && !existing) return error(reply, 412, 'No entity satisfies the condition.');
+    const name = text(body.CustomerName);
+    const invalid: Record<string, { value: unknown; error: string }> = {};
+    if (!key) invalid.CustomerID = { value: key ?? null, error: "'Customer ID' cannot be empty." };
+    if (existing ? name === null || name === '' : !name) invalid.CustomerName = { value: name ?? null, error: "'Customer Name' cannot be empty." };
+    if (Object.keys(invalid).length > 0) return reply.code(422).send({ ...body, ...invalid });
+    const now = new Date().toISOString();
+    const contact = body.MainContact ?? {};
+    const status = text(body.Status);
+    const fields: Partial<AcumaticaCustomer> = {
+      ...(name ? { name } : {}),
+      ...(status === 'Active' || status === 'Inactive' || status === 'On Hold' ? { status } : {}),
+      ...(text(body.CustomerClass) ? { customerClass: text(body.CustomerClass)! } : {}),
+      ...(text(body.CurrencyID) ? { currency: text(body.CurrencyID)! } : {}),
+      ...(contact.Email !== undefined ? { email: text(contact.Email) ?? null } : {}),
+      ...(contact.Phone1 !== undefined ? { phone: text(contact.Phone1) ?? null } : {}),
+    };
+    let saved: AcumaticaCustomer;
+    if (existing) {
+      Object.assign(existing, fields, { modified: now });
+      saved = existing;
+    } else {
+      saved = { noteId: randomUUID(), customerId: key!, name: name!, status: 'Active', customerClass: 'DEFAULT', currency: 'USD', email: null, phone: null, created: now, modified: now, ...fields };
+      state.customers.push(saved);
+    }
+    state.writes.push({ method: 'PUT', customerId: saved.customerId, ifMatch: request.headers['if-match'], ifNoneMatch: request.headers['if-none-match'] });
+    return entity(saved, (request.query as { $expand?: string }).$expand, 1);
+  };
   // AR documents are keyed by Type and ReferenceNbr, in that order.
   serve('Invoice', ['type', 'ref'], () => state.invoices, invoiceFilterOf, invoiceEntity, ([type, ref]) => state.invoices.find((d) => d.type === type && d.referenceNbr === ref));
   await app.listen({ port: 0, host: '127.0.0.1' });

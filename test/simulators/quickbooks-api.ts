@@ -9,11 +9,15 @@ export type QboEntity = Record<string, unknown> & { Id: string; MetaData: { Crea
 export interface QuickBooksApiState {
   readonly realmId: string;
   readonly entities: { Customer: QboEntity[]; Vendor: QboEntity[]; Invoice: QboEntity[]; PurchaseOrder: QboEntity[] };
+  /** Accepted writes, in order. */
+  readonly writes: Array<{ entity: 'Customer' | 'Vendor'; id: string; op: 'create' | 'sparse-update' | 'full-update' }>;
   /** Query texts received, in order. */
   readonly queries: string[];
   readonly requests: Record<string, number>;
   /** The next `n` authenticated requests answer 429 ThrottleExceeded. */
   throttleNext(n: number): void;
+  /** Someone else saves the record (its SyncToken moves on) right after the next query that reads it. */
+  editAfterNextRead(entity: 'Customer' | 'Vendor', id: string): void;
 }
 
 /** A running simulator; the API base is `url` (`https://quickbooks.api.intuit.com` in production). */
@@ -126,7 +130,8 @@ function parseQuery(text: string) {
  * The QuickBooks Online Accounting API's query endpoint on loopback: `GET /v3/company/{realmId}/query?
  * query=…&minorversion=…`, OAuth2 bearer tokens checked against the OAuth2 provider, another realm's
  * path refused (403), `QueryResponse.<Entity>` arrays with `startPosition`/`maxResults` (the key is
- * absent when nothing matched), a query parse error as 400 `QueryParserError`, 429 ThrottleExceeded.
+ * absent when nothing matched), a query parse error as 400 `QueryParserError`, 429 ThrottleExceeded;
+ * Customer and Vendor create and (sparse) update with SyncToken checks.
  * Shapes from developer.intuit.com (data-queries, Customer, Vendor, Invoice, PurchaseOrder entity pages).
  */
 export async function startQuickBooksApi(options: { realmId?: string; customers?: number; vendors?: number; invoices?: number; purchaseOrders?: number } = {}): Promise<QuickBooksApi> {
@@ -135,13 +140,18 @@ export async function startQuickBooksApi(options: { realmId?: string; customers?
   const requests: Record<string, number> = {};
   const queries: string[] = [];
   let throttled = 0;
+  let editAfterRead: { entity: string; id: string } | undefined;
   const state: QuickBooksApiState = {
     realmId,
     entities: seedQuickBooks({ customers: options.customers ?? 230, vendors: options.vendors ?? 40, invoices: options.invoices ?? 120, purchaseOrders: options.purchaseOrders ?? 70 }),
     queries,
     requests,
+    writes: [],
     throttleNext(n) {
       throttled = n;
+    },
+    editAfterNextRead(entity, id) {
+      editAfterRead = { entity, id };
     },
   };
   const app = Fastify({ logger: false });
@@ -169,7 +179,62 @@ export async function startQuickBooksApi(options: { realmId?: string; customers?
     if (q.id !== undefined) rows = rows.filter((r) => r.Id === q.id);
     if (q.since !== undefined) rows = rows.filter((r) => Date.parse(r.MetaData.LastUpdatedTime) > Date.parse(q.since!));
     const page = rows.slice(q.start - 1, q.start - 1 + q.max);
+    const edited = editAfterRead && q.entity === editAfterRead.entity ? page.find((r) => r.Id === editAfterRead!.id) : undefined;
+    if (edited) {
+      editAfterRead = undefined;
+      // The answer is the record as it was read; the other user's save lands after it.
+      const answer = { QueryResponse: { [q.entity]: structuredClone(page), startPosition: q.start, maxResults: page.length }, time: new Date().toISOString() };
+      edited.SyncToken = String(Number(edited.SyncToken) + 1);
+      return answer;
+    }
     return { QueryResponse: page.length ? { [q.entity]: page, startPosition: q.start, maxResults: page.length } : {}, time: new Date().toISOString() };
+  });
+  /** Names already taken by any Customer or Vendor other than `except` (DisplayName is unique across the name lists). */
+  const nameTaken = (name: string, except?: QboEntity) =>
+    [...state.entities.Customer, ...state.entities.Vendor].some((e) => e !== except && String(e.DisplayName ?? '').toLowerCase() === name.toLowerCase());
+  const duplicate = () => fault('6240', 'Duplicate Name Exists Error', 'ValidationFault');
+  let nextId = 9000;
+  /**
+   * `POST /v3/company/{realmId}/customer|vendor`: a create when the body has no `Id`, else an update of
+   * that record. An update names the record's current `SyncToken` (a stale one is 400 code 5010 "Stale
+   * Object Error") and, with `"sparse": true`, changes only the fields sent; without it the writable
+   * fields it leaves out are cleared (full update). Every accepted update increments the SyncToken.
+   * DisplayName is unique across customers and vendors (400 code 6240 "Duplicate Name Exists Error"); a
+   * create needs DisplayName or a name part (400 code 2020 "Required Param Missing", S: the Customer
+   * entity page calls DisplayName conditionally required). An unknown Id is 400 code 610 "Object Not
+   * Found". The answer is `{<Entity>: record, time}`. Errors per developer.intuit.com "Handling common
+   * errors" (Fault.Error[{Message, Detail, code, element}], type ValidationFault); Detail texts (S).
+   */
+  app.post('/v3/company/:realm/:entity', async (request, reply) => {
+    const { realm, entity } = request.params as { realm: string; entity: string };
+    if (realm !== realmId) return reply.code(403).send(fault('3100', 'ApplicationAuthorizationFailed', 'AUTHORIZATION'));
+    const kind = entity === 'customer' ? 'Customer' : entity === 'vendor' ? 'Vendor' : undefined;
+    if (!kind) return reply.code(400).send(fault('4000', `Unsupported entity ${entity.slice(0, 20)}`));
+    const body = { ...((request.body ?? {}) as Record<string, unknown>) };
+    const list = state.entities[kind];
+    const now = pacific(Date.now());
+    const named = (r: Record<string, unknown>) => ['DisplayName', 'Title', 'GivenName', 'MiddleName', 'FamilyName', 'Suffix'].some((k) => typeof r[k] === 'string' && r[k] !== '');
+    if (body.Id === undefined) {
+      if (!named(body)) return reply.code(400).send({ Fault: { Error: [{ Message: 'Required Param Missing', Detail: 'Required parameter DisplayName is missing in the request', code: '2020', element: 'DisplayName' }], type: 'ValidationFault' }, time: now });
+      const display = String(body.DisplayName ?? [body.Title, body.GivenName, body.MiddleName, body.FamilyName, body.Suffix].filter(Boolean).join(' '));
+      if (nameTaken(display)) return reply.code(400).send(duplicate());
+      const { sparse: _sparse, ...fields } = body;
+      const created: QboEntity = { Active: true, ...(kind === 'Vendor' ? { Vendor1099: false } : { Job: false, Balance: 0 }), ...fields, DisplayName: display, Id: String(nextId++), SyncToken: '0', MetaData: { CreateTime: now, LastUpdatedTime: now } };
+      list.push(created);
+      state.writes.push({ entity: kind, id: created.Id, op: 'create' });
+      return { [kind]: created, time: now };
+    }
+    const found = list.find((e) => e.Id === String(body.Id));
+    if (!found) return reply.code(400).send(fault('610', 'Object Not Found'));
+    if (String(body.SyncToken ?? '') !== String(found.SyncToken)) {
+      return reply.code(400).send({ Fault: { Error: [{ Message: 'Stale Object Error', Detail: `Stale Object Error : You and another user were working on this at the same time. The other user finished before you did, so your work was not saved.`, code: '5010', element: '' }], type: 'ValidationFault' }, time: now });
+    }
+    if (typeof body.DisplayName === 'string' && nameTaken(body.DisplayName, found)) return reply.code(400).send(duplicate());
+    const { sparse, Id: _id, SyncToken: _token, MetaData: _meta, ...fields } = body;
+    if (sparse !== true) for (const key of Object.keys(found)) if (!['Id', 'SyncToken', 'MetaData', 'DisplayName', 'Balance', 'BalanceWithJobs', 'Job', 'Vendor1099'].includes(key)) delete found[key];
+    Object.assign(found, fields, { SyncToken: String(Number(found.SyncToken) + 1), MetaData: { ...found.MetaData, LastUpdatedTime: now } });
+    state.writes.push({ entity: kind, id: found.Id, op: sparse === true ? 'sparse-update' : 'full-update' });
+    return { [kind]: found, time: now };
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -216,17 +216,30 @@ export class UnifiedEngine {
 
   async update(target: UnifiedTarget, resource: string, id: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'update');
-    const [params] = await this.#pathParams(target, op, { id, data });
-    const reply = await this.#call(target, op, { input: { id, data }, id, params, idempotencyKey: options.idempotencyKey });
+    const input = { id, data, ...(await this.#prefetch(target, op, id)) };
+    const [params] = await this.#pathParams(target, op, input);
+    const reply = await this.#call(target, op, { input, id, params, idempotencyKey: options.idempotencyKey });
     const [record] = op.map && reply.body !== undefined && reply.body !== '' ? await this.#records(target, op, reply, false) : [];
     return { value: { remote_id: id, result: record === undefined ? null : await this.#toUnified(target, resource, op, record, false) }, rateLimit: reply.rateLimit };
   }
 
   async delete(target: UnifiedTarget, resource: string, id: string): Promise<UnifiedAnswer<{ remote_id: string }>> {
     const op = this.#operation(target, resource, 'delete');
-    const [params] = await this.#pathParams(target, op, { id });
-    const reply = await this.#call(target, op, { input: { id }, id, params });
+    const input = { id, ...(await this.#prefetch(target, op, id)) };
+    const [params] = await this.#pathParams(target, op, input);
+    const reply = await this.#call(target, op, { input, id, params });
     return { value: { remote_id: id }, rateLimit: reply.rateLimit };
+  }
+
+  /**
+   * `{current}` for a write that declares `prefetch: 'get'`: the record as this resource's `get` reads it
+   * now, `remote_data` included (an unknown id throws `SWY_ERR_NOT_FOUND` here, before anything is written);
+   * `{}` otherwise.
+   */
+  async #prefetch(target: UnifiedTarget, op: Operation, id: string): Promise<{ current?: Record<string, unknown> }> {
+    if (op.prefetch !== 'get') return {};
+    const { value } = await this.get(target, op.resource, id, true);
+    return { current: value };
   }
 
   /** The resource as this account's calls see it: the definition, with its environment's and its own overrides. */
@@ -307,7 +320,7 @@ export class UnifiedEngine {
     }
     const rateLimit = normalizeRateLimit(api.rate_limits, { status: reply.status, headers: reply.headers, body: parsed });
     if (rateLimit.throttled) throw new ProviderThrottled(slug, rateLimit);
-    if (reply.status === 404) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `${slug} has no such record`);
+    if (reply.status === 404 || (op.kind !== 'create' && op.kind !== 'list' && op.not_found_statuses?.includes(reply.status))) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `${slug} has no such record`);
     if (reply.status === 401 || reply.status === 403) throw new SwitchyardError('SWY_ERR_PROVIDER_UNAUTHORIZED', `${slug} answered ${reply.status}`, { extensions: { provider_status: reply.status } });
     if (reply.status >= 400) throw await providerFailure(this.#engine, { slug, method: op.method, errorMessage: api.error_message }, { status: reply.status, body: parsed, headers: reply.headers });
     return { status: reply.status, headers: reply.headers, body: parsed, rateLimit };

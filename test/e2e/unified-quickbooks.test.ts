@@ -119,7 +119,8 @@ describe('unified accounting over QuickBooks Online', () => {
 
   it('lists vendors as suppliers, and keeps updated_after in the WHERE clause on every page', async () => {
     const vendors = await walk('accounting/contacts', '&limit=25&contact_type=supplier');
-    expect(vendors.ids).toEqual(qbo.state.entities.Vendor.map((v) => v.Id));
+    // A vendor's id is vendor:<Id>: Customer 500 and Vendor 500 are two records of one resource.
+    expect(vendors.ids).toEqual(qbo.state.entities.Vendor.map((v) => `vendor:${v.Id}`));
     expect(vendors.seen[0]).toMatchObject({ name: 'Supplier 0', is_supplier: true, is_customer: false, tax_number: 'XXX-XX-1000' });
     const since = '2026-01-05T00:00:00Z';
     const { ids } = await walk('accounting/contacts', `&limit=50&updated_after=${encodeURIComponent(since)}`);
@@ -191,7 +192,7 @@ describe('unified accounting over QuickBooks Online', () => {
   it('reads a customer by id and a vendor as vendor:<id>; the id cannot inject into the query', async () => {
     expect((await get(`/unified/accounting/contacts/7?integrated_account_id=${accountId}`)).body).toMatchObject({ remote_id: '7', is_customer: true });
     const vendor = await get(`/unified/accounting/contacts/vendor:503?integrated_account_id=${accountId}`);
-    expect(vendor.body).toMatchObject({ remote_id: '503', name: 'Supplier 3', is_supplier: true });
+    expect(vendor.body).toMatchObject({ remote_id: 'vendor:503', name: 'Supplier 3', is_supplier: true });
     expect(qbo.state.queries.at(-1)).toBe("SELECT * FROM Vendor WHERE Id = '503'");
     // Only the digits of the id reach the query text: one record, never a widened WHERE clause.
     const hostile = await get(`/unified/accounting/contacts/${encodeURIComponent("7' OR DisplayName > 'A")}?integrated_account_id=${accountId}`);
@@ -214,8 +215,8 @@ describe('unified accounting over QuickBooks Online', () => {
     ).toBe(200);
     const customer = await delivered('accounting/contacts:updated', '12');
     expect(customer).toMatchObject({ enrichment: { status: 'done', resource: 'accounting/contacts', remote_id: '12' }, data: { remote_id: '12', name: 'Customer 12 Ltd', is_customer: true } });
-    const vendor = await delivered('accounting/contacts:created', '505');
-    expect(vendor).toMatchObject({ enrichment: { status: 'done', remote_id: 'vendor:505' }, data: { remote_id: '505', name: 'Supplier 5', is_supplier: true } });
+    const vendor = await delivered('accounting/contacts:created', 'vendor:505');
+    expect(vendor).toMatchObject({ record_id: 'vendor:505', enrichment: { status: 'done', remote_id: 'vendor:505' }, data: { remote_id: 'vendor:505', name: 'Supplier 5', is_supplier: true } });
     const invoice = await delivered('accounting/invoices:updated', '1004');
     expect(invoice).toMatchObject({ enrichment: { status: 'done' }, data: { remote_id: '1004', number: 'INV-1004', total_amount: '104' } });
     const voided = await delivered('accounting/invoices:updated', '1005');
@@ -270,7 +271,7 @@ describe('unified accounting over QuickBooks Online', () => {
     const id = created.body.remote_id.slice('vendor:'.length);
     expect(qbo.state.entities.Vendor.find((v) => v.Id === id)).toMatchObject({ DisplayName: 'Gravel & Sons', TaxIdentifier: '12-3456789' });
     expect(qbo.state.entities.Customer.some((c) => c.DisplayName === 'Gravel & Sons')).toBe(false);
-    expect((await get(`/unified/accounting/contacts/${created.body.remote_id}?integrated_account_id=${accountId}`)).body).toMatchObject({ remote_id: id, name: 'Gravel & Sons', is_supplier: true, tax_number: '12-3456789' });
+    expect((await get(`/unified/accounting/contacts/${created.body.remote_id}?integrated_account_id=${accountId}`)).body).toMatchObject({ remote_id: created.body.remote_id, name: 'Gravel & Sons', is_supplier: true, tax_number: '12-3456789' });
   });
 
   it('updates only the fields sent, as a sparse update naming the SyncToken it just read; each update moves the token on', async () => {
@@ -294,7 +295,7 @@ describe('unified accounting over QuickBooks Online', () => {
     const updated = await write('PATCH', '/unified/accounting/contacts/vendor:507', { data: { name: 'Supplier Seven Renamed' } });
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
     expect(vendor).toMatchObject({ DisplayName: 'Supplier Seven Renamed', TaxIdentifier: 'XXX-XX-1007', SyncToken: String(token + 1) });
-    expect(updated.body).toMatchObject({ remote_id: 'vendor:507', result: { remote_id: '507', name: 'Supplier Seven Renamed', is_supplier: true } });
+    expect(updated.body).toMatchObject({ remote_id: 'vendor:507', result: { remote_id: 'vendor:507', name: 'Supplier Seven Renamed', is_supplier: true } });
   });
 
   it('refuses a create minus the name with 422 SWY_ERR_PROVIDER_REFUSED and QuickBooks\' reason, creating nothing', async () => {

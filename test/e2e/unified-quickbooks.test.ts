@@ -189,6 +189,22 @@ describe('unified accounting over QuickBooks Online', () => {
     expect(qbo.state.queries.at(-1)).toMatch(/^SELECT \* FROM PurchaseOrder WHERE MetaData\.LastUpdatedTime > '2026-01-03T00:00:00\.000Z' ORDERBY Id STARTPOSITION \d+ MAXRESULTS 20$/);
   });
 
+  it("refuses a cursor of one filter's walk for another (suppliers' position read as customers), and takes it back with the same filters", async () => {
+    const base = `/unified/accounting/contacts?integrated_account_id=${accountId}&limit=5`;
+    const first = await get(`${base}&contact_type=supplier`);
+    expect(first.status).toBe(200);
+    const cursor = encodeURIComponent(first.body.next_cursor);
+    for (const other of ['', '&contact_type=customer', `&contact_type=supplier&updated_after=${encodeURIComponent('2026-01-05T00:00:00Z')}`]) {
+      const refused = await get(`${base}${other}&cursor=${cursor}`);
+      expect(refused.status, other).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'SWY_ERR_CURSOR_INVALID', detail: expect.stringContaining('resource and filters') });
+    }
+    // limit may change between pages; the filters may not.
+    const second = await get(`/unified/accounting/contacts?integrated_account_id=${accountId}&limit=7&contact_type=supplier&cursor=${cursor}`);
+    expect(second.status).toBe(200);
+    expect(second.body.result.map((r: Row) => r.remote_id)).toEqual(qbo.state.entities.Vendor.slice(5, 12).map((v) => `vendor:${v.Id}`));
+  });
+
   it('reads a customer by id and a vendor as vendor:<id>; the id cannot inject into the query', async () => {
     expect((await get(`/unified/accounting/contacts/7?integrated_account_id=${accountId}`)).body).toMatchObject({ remote_id: '7', is_customer: true });
     const vendor = await get(`/unified/accounting/contacts/vendor:503?integrated_account_id=${accountId}`);

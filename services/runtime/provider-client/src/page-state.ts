@@ -29,3 +29,17 @@ export function pageQuery(pagination: Pagination, state: PageState, limit: numbe
       return state.u ? { query: {}, url: state.u } : { query: pagination.limit_param ? { [pagination.limit_param]: String(limit) } : {} };
   }
 }
+
+/**
+ * What a list cursor is bound to besides the account: the resource and the filters that chose the
+ * records (`type`, `contact_type`, `updated_after`), so a cursor of one walk cannot continue another
+ * (a Zoho Tasks position read as Calls). `limit` and `include_remote_data` may change between pages.
+ * Without filters it is the resource alone, as before, so cursors minted by older hubs still open.
+ */
+export function listBinding(resource: string, input: { filters: Record<string, string>; updated_after?: string | undefined }): string {
+  const filters = Object.keys(input.filters)
+    .sort()
+    .map((name) => [name, input.filters[name]]);
+  if (filters.length === 0 && input.updated_after === undefined) return resource;
+  return `${resource}?${JSON.stringify({ f: filters, u: input.updated_after ?? null })}`;
+}

@@ -9,7 +9,7 @@ import { authorize, authorizedUrl } from './auth.js';
 import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
-import { pageQuery, type PageState } from './page-state.js';
+import { listBinding, pageQuery, type PageState } from './page-state.js';
 import { providerFailure } from './provider-refusal.js';
 import { baseUrlFor, renderHeaders, renderTemplate } from './templates.js';
 
@@ -140,7 +140,7 @@ export class UnifiedEngine {
 
   async list(target: UnifiedTarget, resource: string, input: ListInput): Promise<UnifiedAnswer<{ result: Record<string, unknown>[]; next_cursor: string | null }>> {
     const op = this.#operation(target, resource, 'list');
-    const binding = { accountId: target.account.id, resource };
+    const binding = { accountId: target.account.id, resource: listBinding(resource, input) };
     let state: PageState = {};
     if (input.cursor) {
       const opened = await openCursor<PageState>(input.cursor, binding, this.#cursorKey);

@@ -119,7 +119,7 @@ function refused(reason: CursorFailure): { ok: false; error: CursorError } {
   const detail =
     reason === 'expired'
       ? 'the cursor has expired; list again without a cursor'
-      : 'the cursor is not valid for this account and resource; list again without a cursor';
+      : 'the cursor is not valid for this account, resource and filters; list again without a cursor';
   return { ok: false, error: { code: 'SWY_ERR_CURSOR_INVALID', status: 400, reason, detail } };
 }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ProviderDefinition, SwitchyardError } from '@switchyard/contracts';
 import { sha256Hex } from '@switchyard/kernel';
 import { MappingEngine } from './mapping-engine.js';
-import { pollSourceExpressions } from './provider-expressions.js';
+import { apiExpressions, pollSourceExpressions } from './provider-expressions.js';
 
 /** A JSONata file of a provider, with the version it stamps on events. */
 export interface MappingSource {
@@ -80,15 +80,7 @@ export class ProviderCatalog {
         const bindings = definition.webhook.bindings;
         webhookMapping = { name, source, bindings, version: mappingVersion(definition.slug, definition.version, source, bindings) };
       }
-      for (const [resource, operations] of Object.entries(definition.api?.resources ?? {})) {
-        for (const [kind, op] of Object.entries(operations)) {
-          if (typeof op !== 'object' || op === null || !('path' in op)) continue;
-          const fields = { path_params: op.path_params, query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: 'next' in op.pagination ? op.pagination.next : undefined, has_more: 'has_more' in op.pagination ? op.pagination.has_more : undefined };
-          for (const [field, expression] of Object.entries(fields)) {
-            if (expression) engine.compile(`${definition.slug}/provider.json#api.resources.${resource}.${kind}.${field}`, expression);
-          }
-        }
-      }
+      for (const [where, expression] of apiExpressions(definition.api)) engine.compile(`${definition.slug}/provider.json#api.${where}`, expression);
       for (const [where, expression] of registrationExpressions(definition.registration)) engine.compile(`${definition.slug}/provider.json#registration.${where}`, expression);
       const secret = definition.registration?.mode === 'api' ? definition.registration.secret : undefined;
       if (secret?.max_length !== undefined && secret.as === 'random' && encodedLength(secret.bytes, secret.encoding) > secret.max_length) {

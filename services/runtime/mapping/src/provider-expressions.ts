@@ -1,5 +1,5 @@
 import type { LoadedProvider } from './catalog.js';
-import type { PollSource } from '@switchyard/contracts';
+import type { PollSource, ProviderDefinition } from '@switchyard/contracts';
 
 /** One JSONata expression of a provider definition and where it sits (`bamboohr/webhook.jsonata`, `…#api.resources.…map`). */
 export interface ProviderExpression {
@@ -31,21 +31,31 @@ export function providerExpressions(provider: LoadedProvider): ProviderExpressio
       for (const key of ['items', 'remote_key', 'rebuild'] as const) out.push({ where: at(`app_routing.${key}`), source: webhook.app_routing[key] });
     }
   }
-  for (const [resource, operations] of Object.entries(definition.api?.resources ?? {})) {
+  for (const [where, source] of apiExpressions(definition.api)) out.push({ where: at(`api.${where}`), source });
+  if (provider.pollMapping && provider.pollMapping !== provider.webhookMapping) out.push({ where: provider.pollMapping.name, source: provider.pollMapping.source });
+  for (const [resource, polled] of Object.entries(definition.polling?.resources ?? {})) {
+    for (const [field, source] of pollSourceExpressions(polled.source)) out.push({ where: at(`polling.resources.${resource}.source.${field}`), source });
+  }
+  return out;
+}
+
+/**
+ * The JSONata expressions of a definition's `api` section, by place (`resources.crm/contacts.list.map`,
+ * `error_message`): the one list the catalog compiles at load and the lint reports.
+ */
+export function apiExpressions(api: ProviderDefinition['api']): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [resource, operations] of Object.entries(api?.resources ?? {})) {
     for (const [kind, op] of Object.entries(operations)) {
       if (typeof op !== 'object' || op === null || !('path' in op)) continue;
       const pagination = op.pagination as Record<string, unknown>;
       const fields = { path_params: op.path_params, query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: pagination.next, has_more: pagination.has_more };
       for (const [field, source] of Object.entries(fields)) {
-        if (typeof source === 'string' && source !== '') out.push({ where: at(`api.resources.${resource}.${kind}.${field}`), source });
+        if (typeof source === 'string' && source !== '') out.push([`resources.${resource}.${kind}.${field}`, source]);
       }
     }
   }
-  if (definition.api?.error_message) out.push({ where: at('api.error_message'), source: definition.api.error_message });
-  if (provider.pollMapping && provider.pollMapping !== provider.webhookMapping) out.push({ where: provider.pollMapping.name, source: provider.pollMapping.source });
-  for (const [resource, polled] of Object.entries(definition.polling?.resources ?? {})) {
-    for (const [field, source] of pollSourceExpressions(polled.source)) out.push({ where: at(`polling.resources.${resource}.source.${field}`), source });
-  }
+  if (api?.error_message) out.push(['error_message', api.error_message]);
   return out;
 }
 

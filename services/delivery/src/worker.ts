@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { api, ErrorCode } from '@switchyard/contracts';
 import { enqueueRetry, publishDeadLetter, publishOperationalEvent, RAW_HEADERS, STREAMS, TASK_HEADERS, terminate, TRACE_HEADERS } from '@switchyard/bus';
-import { traceContextOf, type Closeable, type TraceContext, type TraceSpan } from '@switchyard/kernel';
+import type { Closeable, TraceSpan } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import { activeKeys, type SubscriptionRecord } from '@switchyard/stores';
 import { attemptsSoFar, recordAttempt } from './attempt-log.js';
@@ -13,6 +13,7 @@ import { Slots } from './slots.js';
 import { decide, type Decision } from './retry-policy.js';
 import type { Sender } from './sender.js';
 import { signatureHeader } from './signer.js';
+import { CARRIED, readTask, type Task } from './task-message.js';
 
 /** Worker tuning, from the delivery configuration. */
 export interface DeliveryWorkerOptions {
@@ -374,50 +375,7 @@ function deferDelayMs(deliveryCount: number): number {
   return Math.min(30_000, 500 * 2 ** Math.min(6, Math.max(0, deliveryCount - 1)));
 }
 
-/** What a task's headers say. */
-interface Task {
-  eventId: string;
-  eventType: string;
-  subscriptionId: string;
-  taskId: string;
-  eventSeq: number | null;
-  /** Retry lane only: attempts made so far, and when the next is due (ms since the epoch). */
-  attempts: number | null;
-  notBefore: number | null;
-  /** Ordered subscriptions only: the record's order key and the event's `sequence`. */
-  record: string | null;
-  sequence: number | null;
-  /** The task's own headers, carried onto its dead letter so recovery can rebuild it. */
-  headers: Record<string, string>;
-  /** The trace the task belongs to, from its headers. */
-  trace: TraceContext | undefined;
-}
-
-/** Headers a task carries from lane to lane and onto its dead letter. */
-const CARRIED: readonly string[] = [...Object.values(TASK_HEADERS), ...Object.values(TRACE_HEADERS)];
-const CARRIED_SET: ReadonlySet<string> = new Set(CARRIED);
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
-function readTask(message: JsMsg): Task {
-  // One pass over the headers: nats.js's get() copies the key list on every call.
-  const headers: Record<string, string> = {};
-  if (message.headers) for (const [name, values] of message.headers) if (values[0] && CARRIED_SET.has(name)) headers[name] = values[0];
-  const number = (name: string) => (headers[name] ? Number(headers[name]) : null);
-  return {
-    eventId: headers[TASK_HEADERS.eventId] ?? '',
-    eventType: headers[TASK_HEADERS.eventType] ?? '',
-    subscriptionId: headers[TASK_HEADERS.subscription] ?? '',
-    taskId: headers[TASK_HEADERS.taskId] || 'o',
-    eventSeq: number(TASK_HEADERS.eventSeq),
-    attempts: number(TASK_HEADERS.attempts),
-    notBefore: number(TASK_HEADERS.notBefore),
-    record: headers[TASK_HEADERS.record] || null,
-    sequence: number(TASK_HEADERS.sequence),
-    headers,
-    trace: traceContextOf(headers[TRACE_HEADERS.traceparent], headers[TRACE_HEADERS.tracestate]),
-  };
-}
 
 /** HTTP client attributes of one attempt (OTel semantic conventions) and its ids; never the URL's path or query, headers or body. */
 function describeDelivery(span: TraceSpan, subscription: SubscriptionRecord, task: Task, attempt: number): void {

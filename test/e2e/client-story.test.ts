@@ -97,6 +97,27 @@ describe('the README story through the generated client', () => {
     expect(record.remote_id).toBe(employee!.id);
   });
 
+  it('reads provider apps and an account-level mapping override with its history and rollback, each answer as documented', async () => {
+    const environment = await hub.createEnvironment('client-story-3');
+    const client = createSwitchyardClient({ baseUrl: hub.url, token: environment.apiKey });
+    const app = ok(await client.POST('/v1/provider-apps', { body: { provider: 'hubspot', client_id: 'cid', client_secret: 'hubspot-client-story-secret' } }));
+    rememberSecret('client-story app secret', 'hubspot-client-story-secret');
+    expect(ok(await client.GET('/v1/provider-apps')).data.map((a) => a.id)).toEqual([app.id]);
+    expect(ok(await client.GET('/v1/provider-apps/{id}', { params: { path: { id: app.id } } }))).toMatchObject({ id: app.id, provider: 'hubspot' });
+
+    const account = ok(await client.POST('/v1/integrated-accounts', { body: { provider: 'bamboohr', credentials: { api_key: 'k' }, config: { subdomain: 'acme' }, webhook_secret: 's3cr3t-client-story-3' } }));
+    const path = { provider: 'bamboohr', accountId: account.id };
+    const first = ok(await client.PUT('/v1/mappings/{provider}/accounts/{accountId}', { params: { path }, body: { webhook: { bindings: { departments: { default: 'Payroll' } } } } }));
+    expect(first).toMatchObject({ level: 'account', revisions: { account: first.revision } });
+    ok(await client.PUT('/v1/mappings/{provider}/accounts/{accountId}', { params: { path }, body: { webhook: { bindings: { departments: { default: 'Finance' } } } } }));
+    const stored = ok(await client.GET('/v1/mappings/{provider}/accounts/{accountId}', { params: { path, query: { level: 'override' } } }));
+    expect(stored).toMatchObject({ provider: 'bamboohr', webhook: { bindings: { departments: { default: 'Finance' } } } });
+    const history = ok(await client.GET('/v1/mappings/{provider}/accounts/{accountId}/history', { params: { path } }));
+    expect(history.data.map((h) => h.operation)).toEqual(['PUT', 'PUT']);
+    const restored = ok(await client.POST('/v1/mappings/{provider}/accounts/{accountId}/rollback', { params: { path }, body: { revision: first.revision! } }));
+    expect(restored).toMatchObject({ rolled_back_to: first.revision, webhook: { bindings: { departments: { default: 'Payroll' } } } });
+  });
+
   it('throws the coded problem for a request minus its API key, and for an unknown subscription', async () => {
     const anonymous = createSwitchyardClient({ baseUrl: hub.url, token: 'swy_not-a-key' });
     await expect(anonymous.GET('/v1/subscriptions').then(ok)).rejects.toBeInstanceOf(SwitchyardApiError);

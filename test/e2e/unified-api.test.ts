@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
@@ -140,6 +140,28 @@ describe('unified API and proxy over BambooHR', () => {
     const echoed = Buffer.from(await response.arrayBuffer());
     expect(echoed.length).toBe(payload.length);
     expect(createHash('sha256').update(echoed).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+  });
+
+  it('passes PUT, PATCH and DELETE through the proxy with their bodies, and answers 405 to a method no provider API takes', async () => {
+    const streaming = await connect('bamboo-secret-key', { base_url: echoUrl });
+    const headers = { authorization: `Bearer ${apiKey}`, 'x-integrated-account-id': streaming, 'content-type': 'application/json' };
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      const response = await fetch(`${hub.url}/proxy/v1/employees/7`, { method, headers, body: JSON.stringify({ method }) });
+      expect(response.status, method).toBe(200);
+      expect(await response.json()).toEqual({ method });
+    }
+    // fetch refuses to send TRACE; a plain HTTP client does, as anyone may.
+    const trace = await new Promise<{ status: number; allow: string | undefined }>((resolve, reject) => {
+      const { authorization, 'x-integrated-account-id': account } = headers;
+      httpRequest(`${hub.url}/proxy/v1/employees/7`, { method: 'TRACE', headers: { authorization, 'x-integrated-account-id': account } }, (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, allow: response.headers.allow });
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(trace.status).toBe(405);
+    expect(trace.allow?.split(', ')).toEqual(expect.arrayContaining(['DELETE', 'GET', 'PATCH', 'POST', 'PUT']));
   });
 
   it("refuses a tenant's proxy call and unified read to a loopback base_url under the shipped default, even on a port open to deliveries", async () => {

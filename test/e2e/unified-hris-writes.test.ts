@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.js';
+import { startHiBobApi, type HiBobApi } from '../simulators/hibob-api.js';
+import { rememberSecret } from '../harness/log-audit.js';
 
 /** Unified HRIS writes through the real hub: BambooHR's add-employee and update-employee calls. */
 describe('unified HRIS writes over BambooHR', () => {
@@ -84,5 +86,73 @@ describe('unified HRIS writes over BambooHR', () => {
     const removed = await send('DELETE', employees(bamboo.state.employees[2]!.id));
     expect(removed.body).toMatchObject({ status: 404, code: 'SWY_ERR_RESOURCE_UNSUPPORTED' });
     expect(bamboo.state.employees).toHaveLength(count);
+  });
+});
+
+/** Unified HRIS writes through the real hub: HiBob's create-employee and update-employee calls. */
+describe('unified HRIS writes over HiBob', () => {
+  const serviceUser = { id: 'SERVICE-WRITES', token: 'hibob-writes-token' };
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  let bob: HiBobApi;
+  let apiKey: string;
+  let accountId: string;
+
+  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const employees = (id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
+  const hire = { first_name: 'Ada', last_name: 'Lovelace', work_email: 'ada@example.com', job_title: 'Analyst', department: 'R&D', start_date: '2026-12-01', custom_fields: { site: 'London' } };
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    hub = await startTestHub(nats.url);
+    bob = await startHiBobApi({ serviceUser, employees: 3 });
+    apiKey = (await hub.createEnvironment('hibob-writes')).apiKey;
+    rememberSecret('HiBob service user token', serviceUser.token);
+    const created = await hub.call('POST', '/v1/integrated-accounts', {
+      token: apiKey,
+      body: { provider: 'hibob', credentials: { username: serviceUser.id, password: serviceUser.token }, config: { base_url: `${bob.url}/v1` } },
+    });
+    accountId = created.body.id;
+  });
+  afterAll(async () => {
+    await bob?.close();
+    await hub?.close();
+    await nats?.stop();
+  });
+
+  it('creates an employee with the fields Bob requires, once for an Idempotency-Key sent twice, and reads it back mapped', async () => {
+    const first = await send('POST', employees(), { data: hire }, { 'idempotency-key': 'hire-ada' });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const stored = bob.state.employees.find((e) => e.email === 'ada@example.com')!;
+    expect(stored).toMatchObject({ firstName: 'Ada', surname: 'Lovelace', work: { title: 'Analyst', department: 'R&D', site: 'London', startDate: '2026-12-01' } });
+    expect(first.body).toMatchObject({ remote_id: stored.id, result: { remote_id: stored.id, first_name: 'Ada', last_name: 'Lovelace', start_date: '2026-12-01', custom_fields: { site: 'London' } } });
+    const again = await send('POST', employees(), { data: hire }, { 'idempotency-key': 'hire-ada' });
+    expect(again).toMatchObject({ status: 201, body: { remote_id: stored.id } });
+    expect(bob.state.employees.filter((e) => e.email === 'ada@example.com')).toHaveLength(1);
+    expect((await send('GET', employees(stored.id))).body).toMatchObject({ remote_id: stored.id, work_email: 'ada@example.com', job_title: 'Analyst' });
+  });
+
+  it("refuses a hire minus its site with Bob's reason, creating nothing", async () => {
+    const count = bob.state.employees.length;
+    const refused = await send('POST', employees(), { data: { ...hire, work_email: 'nosite@example.com', custom_fields: {} } });
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 400, provider_message: 'Missing mandatory fields: work.site' });
+    expect(bob.state.employees).toHaveLength(count);
+  });
+
+  it('updates only the fields sent, and answers 404 for an employee Bob does not have', async () => {
+    const before = structuredClone(bob.state.employees[1]!);
+    const updated = await send('PATCH', employees(before.id), { data: { job_title: 'Team Lead' } });
+    expect(updated).toMatchObject({ status: 200, body: { remote_id: before.id } });
+    expect(bob.state.employees[1]).toMatchObject({ firstName: before.firstName, surname: before.surname, email: before.email, work: { ...before.work, title: 'Team Lead' } });
+    expect((await send('PATCH', employees('999999999'), { data: { job_title: 'x' } })).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+    expect((await send('DELETE', employees(before.id))).body).toMatchObject({ code: 'SWY_ERR_RESOURCE_UNSUPPORTED' });
   });
 });

@@ -131,6 +131,44 @@ export async function startHiBobApi(options: { serviceUser: { id: string; token:
     return project(employee, body.fields);
   });
 
+  // Create company employee (apidocs.hibob.com/reference/post_people): email, firstName, surname,
+  // work.site and work.startDate are mandatory. The answer's shape (the new employee with its id) and the
+  // refusal body ({error}) are assumed (S).
+  type Written = { firstName?: string; surname?: string; email?: string; work?: Partial<Pick<HiBobEmployee['work'], 'title' | 'department' | 'site' | 'startDate'>> };
+  app.post('/v1/people', async (request, reply) => {
+    const body = (request.body ?? {}) as Written;
+    const missing = [
+      ...(['email', 'firstName', 'surname'] as const).filter((k) => !body[k]),
+      ...(['site', 'startDate'] as const).filter((k) => !body.work?.[k]).map((k) => `work.${k}`),
+    ];
+    if (missing.length > 0) return reply.code(400).send({ error: `Missing mandatory fields: ${missing.join(', ')}` });
+    if (state.employees.some((e) => e.email.toLowerCase() === body.email!.toLowerCase())) return reply.code(400).send({ error: `An employee with email ${body.email} already exists` });
+    const id = String(3_332_883_884_017_000_000n + BigInt(state.employees.length + 1));
+    const employee: HiBobEmployee = {
+      id,
+      firstName: body.firstName!,
+      surname: body.surname!,
+      displayName: `${body.firstName} ${body.surname}`,
+      email: body.email!,
+      work: { title: body.work?.title ?? '', department: body.work?.department ?? '', site: body.work!.site!, startDate: body.work!.startDate!, reportsTo: null, employeeIdInCompany: state.employees.length + 1 },
+      internal: { status: 'Active', terminationDate: null, lifecycleStatus: 'hired' },
+    };
+    state.employees.push(employee);
+    return project(employee, undefined);
+  });
+  // Update company employee (…/reference/put_people-identifier): a PUT that behaves like a PATCH — only the
+  // fields sent change. The empty 200 answer is assumed (S).
+  app.put('/v1/people/:identifier', async (request, reply) => {
+    const { identifier } = request.params as { identifier: string };
+    const employee = state.employees.find((e) => e.id === identifier);
+    if (!employee) return reply.code(404).send({ error: `Employee ${identifier} not found` });
+    const body = (request.body ?? {}) as Written;
+    for (const k of ['firstName', 'surname', 'email'] as const) if (body[k] !== undefined) employee[k] = body[k]!;
+    for (const k of ['title', 'department', 'site', 'startDate'] as const) if (body.work?.[k] !== undefined) employee.work[k] = body.work[k]!;
+    employee.displayName = `${employee.firstName} ${employee.surname}`;
+    return reply.code(200).send();
+  });
+
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, state, close: () => app.close() };

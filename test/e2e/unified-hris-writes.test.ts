@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
 import { startTestNats } from '../harness/nats.js';
 import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.js';
+import { startGustoApi, type GustoApi } from '../simulators/gusto-api.js';
 import { startHiBobApi, type HiBobApi } from '../simulators/hibob-api.js';
 import { rememberSecret } from '../harness/log-audit.js';
 
@@ -154,5 +155,71 @@ describe('unified HRIS writes over HiBob', () => {
     expect(bob.state.employees[1]).toMatchObject({ firstName: before.firstName, surname: before.surname, email: before.email, work: { ...before.work, title: 'Team Lead' } });
     expect((await send('PATCH', employees('999999999'), { data: { job_title: 'x' } })).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
     expect((await send('DELETE', employees(before.id))).body).toMatchObject({ code: 'SWY_ERR_RESOURCE_UNSUPPORTED' });
+  });
+});
+
+/** Unified HRIS writes through the real hub: Gusto's create-employee and versioned update-employee calls. */
+describe('unified HRIS writes over Gusto', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let hub: TestHub;
+  let gusto: GustoApi;
+  let apiKey: string;
+  let accountId: string;
+
+  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${hub.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const employees = (id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    hub = await startTestHub(nats.url);
+    gusto = await startGustoApi({ employees: 3 });
+    apiKey = (await hub.createEnvironment('gusto-writes')).apiKey;
+    const token = gusto.oauth.issue().access_token;
+    rememberSecret('Gusto access token', token);
+    const created = await hub.call('POST', '/v1/integrated-accounts', {
+      token: apiKey,
+      body: { provider: 'gusto', credentials: { access_token: token }, config: { company_uuid: gusto.state.companyUuid, base_url: gusto.url } },
+    });
+    accountId = created.body.id;
+  });
+  afterAll(async () => {
+    await gusto?.close();
+    await hub?.close();
+    await nats?.stop();
+  });
+
+  it('creates an employee in the account’s company and reads it back; a hire minus its last name is refused with Gusto’s reason', async () => {
+    const created = await send('POST', employees(), { data: { first_name: 'Katherine', last_name: 'Johnson', preferred_name: 'Kathy', personal_email: 'kj@example.com', date_of_birth: '1990-08-26' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const stored = gusto.state.employees.find((e) => e.uuid === created.body.remote_id)!;
+    expect(stored).toMatchObject({ first_name: 'Katherine', last_name: 'Johnson', preferred_first_name: 'Kathy', email: 'kj@example.com', date_of_birth: '1990-08-26', company_uuid: gusto.state.companyUuid });
+    expect(created.body.result).toMatchObject({ remote_id: stored.uuid, first_name: 'Katherine', preferred_name: 'Kathy', personal_email: 'kj@example.com', employment_status: 'pending' });
+    expect((await send('GET', employees(stored.uuid))).body).toMatchObject({ remote_id: stored.uuid, last_name: 'Johnson' });
+
+    const count = gusto.state.employees.length;
+    const refused = await send('POST', employees(), { data: { first_name: 'Nolast' } });
+    expect(refused.body).toMatchObject({ code: 'SWY_ERR_PROVIDER_REFUSED', status: 422, provider_status: 422, provider_message: "Last name can't be blank" });
+    expect(gusto.state.employees).toHaveLength(count);
+  });
+
+  it('updates only the fields sent with the version it just read, twice in a row; an unknown employee is 404', async () => {
+    const target = gusto.state.employees[1]!;
+    const before = { first_name: target.first_name, email: target.email, version: target.version };
+    const first = await send('PATCH', employees(target.uuid), { data: { last_name: 'Renamed' } });
+    expect(first).toMatchObject({ status: 200, body: { remote_id: target.uuid, result: { last_name: 'Renamed', first_name: before.first_name } } });
+    expect(target.version).not.toBe(before.version);
+    // The second update reads the new version first: no stale-version conflict.
+    const second = await send('PATCH', employees(target.uuid), { data: { preferred_name: 'Ren' } });
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(target).toMatchObject({ last_name: 'Renamed', preferred_first_name: 'Ren', first_name: before.first_name, email: before.email });
+    expect((await send('PATCH', employees('00000000-0000-4000-8000-ffffffffffff'), { data: { last_name: 'x' } })).body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
   });
 });

@@ -219,6 +219,52 @@ export async function startGustoApi(options: GustoApiOptions = {}): Promise<Gust
     return employee ?? reply.code(404).send(errors('not_found', 'Employee not found', 'employee_uuid'));
   });
 
+  // Create an employee (POST /v1/companies/{company_uuid}/employees, scope employees:write): first and last
+  // name required; 201 with the employee. Validation answers 422 in Gusto's errors shape (S: wording).
+  type Written = Partial<Pick<GustoEmployee, 'first_name' | 'middle_initial' | 'last_name' | 'preferred_first_name' | 'email' | 'date_of_birth' | 'two_percent_shareholder'>> & { version?: string };
+  app.post<{ Params: { company_uuid: string }; Body: Written }>('/v1/companies/:company_uuid/employees', async (req, reply) => {
+    if (req.params.company_uuid !== companyUuid) return reply.code(404).send(errors('not_found', 'Company not found', 'company_uuid'));
+    const body = req.body ?? {};
+    for (const key of ['first_name', 'last_name'] as const) {
+      if (!body[key]) return reply.code(422).send(errors('invalid_attribute_value', `${key === 'first_name' ? 'First' : 'Last'} name can't be blank`, key));
+    }
+    const [template] = seedGustoEmployees(companyUuid, 1);
+    const uuid = `${companyUuid.slice(0, 8)}-0000-4000-9000-${String(state.employees.length + 1).padStart(12, '0')}`;
+    const employee: GustoEmployee = {
+      ...template!,
+      uuid,
+      first_name: body.first_name!,
+      last_name: body.last_name!,
+      middle_initial: body.middle_initial ?? null,
+      preferred_first_name: body.preferred_first_name ?? null,
+      email: body.email ?? null,
+      work_email: null,
+      date_of_birth: body.date_of_birth ?? null,
+      manager_uuid: null,
+      onboarded: false,
+      onboarding_status: 'admin_onboarding_incomplete',
+      version: version(`${uuid}:1`),
+      jobs: [],
+      terminations: [],
+    };
+    state.employees.push(employee);
+    return reply.code(201).send(employee);
+  });
+  // Update an employee (PUT /v1/employees/{employee_uuid}): the body must carry the employee's current
+  // `version` (Gusto's optimistic concurrency; a stale one is 409) and changes only the fields it names.
+  app.put<{ Params: { employee_uuid: string }; Body: Written }>('/v1/employees/:employee_uuid', async (req, reply) => {
+    const employee = state.employees.find((e) => e.uuid === req.params.employee_uuid);
+    if (!employee) return reply.code(404).send(errors('not_found', 'Employee not found', 'employee_uuid'));
+    const body = req.body ?? {};
+    if (!body.version) return reply.code(422).send(errors('invalid_attribute_value', 'Version is required', 'version'));
+    if (body.version !== employee.version) return reply.code(409).send(errors('invalid_operation', 'The resource you are trying to update has been modified since you last read it', 'version'));
+    for (const key of ['first_name', 'middle_initial', 'last_name', 'preferred_first_name', 'email', 'date_of_birth', 'two_percent_shareholder'] as const) {
+      if (body[key] !== undefined) (employee as unknown as Record<string, unknown>)[key] = body[key];
+    }
+    employee.version = version(`${employee.uuid}:${employee.version}`);
+    return employee;
+  });
+
   const webhooks = registerGustoWebhooks(app, { systemTokens: new Set(options.systemTokens ?? ['gusto-system-token']), allowLoopbackHttp: options.allowLoopbackHttp ?? true });
 
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -6,6 +6,20 @@ import { startGustoApi, type GustoApi } from '../simulators/gusto-api.js';
 import { startHiBobApi, type HiBobApi } from '../simulators/hibob-api.js';
 import { rememberSecret } from '../harness/log-audit.js';
 
+/** One call of the hub's unified API with an environment's key: status, headers and the JSON answer. */
+async function unifiedCall(hub: TestHub, apiKey: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${hub.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+/** `/unified/hris/employees[/{id}]` of one account. */
+const employeesPath = (accountId: string, id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
+
 /** Unified HRIS writes through the real hub: BambooHR's add-employee and update-employee calls. */
 describe('unified HRIS writes over BambooHR', () => {
   let nats: Awaited<ReturnType<typeof startTestNats>>;
@@ -14,16 +28,8 @@ describe('unified HRIS writes over BambooHR', () => {
   let apiKey: string;
   let accountId: string;
 
-  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
-  const employees = (id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
+  const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => unifiedCall(hub, apiKey, method, path, body, headers);
+  const employees = (id = '') => employeesPath(accountId, id);
 
   beforeAll(async () => {
     nats = await startTestNats();
@@ -99,16 +105,8 @@ describe('unified HRIS writes over HiBob', () => {
   let apiKey: string;
   let accountId: string;
 
-  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
-  const employees = (id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
+  const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => unifiedCall(hub, apiKey, method, path, body, headers);
+  const employees = (id = '') => employeesPath(accountId, id);
   const hire = { first_name: 'Ada', last_name: 'Lovelace', work_email: 'ada@example.com', job_title: 'Analyst', department: 'R&D', start_date: '2026-12-01', custom_fields: { site: 'London' } };
 
   beforeAll(async () => {
@@ -166,16 +164,8 @@ describe('unified HRIS writes over Gusto', () => {
   let apiKey: string;
   let accountId: string;
 
-  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
-  const employees = (id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
+  const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => unifiedCall(hub, apiKey, method, path, body, headers);
+  const employees = (id = '') => employeesPath(accountId, id);
 
   beforeAll(async () => {
     nats = await startTestNats();

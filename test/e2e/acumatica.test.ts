@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
+import { unifiedClient } from '../harness/unified-client.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import { eventually } from '../harness/wait.js';
@@ -30,16 +31,8 @@ describe('Acumatica push notifications and contract-based REST', () => {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   };
-  /** A unified write for the account; `headers` add to the API key. */
-  const write = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'x-integrated-account-id': accountId, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  /** A unified write for the account, with an Idempotency-Key when given. */
+  const write = (method: string, path: string, body?: unknown, key?: string) => unifiedClient(hub, apiKey).call(method, path, accountId, { body, key });
   /** A valid create: a new CustomerID and a name, the two fields Acumatica requires. */
   const newCustomer = (customerId: string, extra: Record<string, unknown> = {}) => ({ data: { name: 'Harbour Freight Pty', email_address: 'ap@harbour.example', phone_numbers: [{ phone_number: '+61 2 5550 1234', phone_number_type: 'work' }], custom_fields: { customer_id: customerId }, ...extra } });
   /** Follows `next_cursor` to the end: every record, and each page's size. */
@@ -223,7 +216,7 @@ describe('Acumatica push notifications and contract-based REST', () => {
 
   it('creates a customer with PUT under If-None-Match: *, answered as the saved record; the same Idempotency-Key replays without a second PUT', async () => {
     const before = acu.state.customers.length;
-    const first = await write('POST', '/unified/accounting/contacts', newCustomer('HARBOUR'), { 'idempotency-key': 'acu-create-1' });
+    const first = await write('POST', '/unified/accounting/contacts', newCustomer('HARBOUR'), 'acu-create-1');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const saved = acu.state.customers.find((c) => c.customerId === 'HARBOUR')!;
     expect(saved).toMatchObject({ name: 'Harbour Freight Pty', email: 'ap@harbour.example', phone: '+61 2 5550 1234', status: 'Active' });
@@ -246,7 +239,7 @@ describe('Acumatica push notifications and contract-based REST', () => {
     // An upsert must not overwrite a customer that happens to have the key: the create says "insert only".
     expect(acu.state.writes.at(-1)).toMatchObject({ customerId: 'HARBOUR', ifNoneMatch: '*', ifMatch: undefined });
     const puts = acu.state.writes.length;
-    const replay = await write('POST', '/unified/accounting/contacts', newCustomer('HARBOUR'), { 'idempotency-key': 'acu-create-1' });
+    const replay = await write('POST', '/unified/accounting/contacts', newCustomer('HARBOUR'), 'acu-create-1');
     expect(replay).toMatchObject({ status: 201, body: { remote_id: 'HARBOUR' } });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(acu.state.writes.length).toBe(puts);

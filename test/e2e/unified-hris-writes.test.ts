@@ -5,17 +5,7 @@ import { startBambooHrApi, type BambooHrApi } from '../simulators/bamboohr-api.j
 import { startGustoApi, type GustoApi } from '../simulators/gusto-api.js';
 import { startHiBobApi, type HiBobApi } from '../simulators/hibob-api.js';
 import { rememberSecret } from '../harness/log-audit.js';
-
-/** One call of the hub's unified API with an environment's key: status, headers and the JSON answer. */
-async function unifiedCall(hub: TestHub, apiKey: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${hub.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
+import { unifiedClient } from '../harness/unified-client.js';
 
 /** `/unified/hris/employees[/{id}]` of one account. */
 const employeesPath = (accountId: string, id = '') => `/unified/hris/employees${id ? `/${id}` : ''}?integrated_account_id=${accountId}`;
@@ -28,7 +18,7 @@ describe('unified HRIS writes over BambooHR', () => {
   let apiKey: string;
   let accountId: string;
 
-  const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => unifiedCall(hub, apiKey, method, path, body, headers);
+  const send = (method: string, path: string, body?: unknown, key?: string) => unifiedClient(hub, apiKey).call(method, path, accountId, { body, key });
   const employees = (id = '') => employeesPath(accountId, id);
 
   beforeAll(async () => {
@@ -73,8 +63,8 @@ describe('unified HRIS writes over BambooHR', () => {
     const calls = () => bamboo.state.requests['POST /v1/employees'] ?? 0;
     const before = calls();
     const body = { data: { first_name: 'Katherine', last_name: 'Johnson' } };
-    const first = await send('POST', employees(), body, { 'idempotency-key': 'hire-kj-1' });
-    const again = await send('POST', employees(), body, { 'idempotency-key': 'hire-kj-1' });
+    const first = await send('POST', employees(), body, 'hire-kj-1');
+    const again = await send('POST', employees(), body, 'hire-kj-1');
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
@@ -105,7 +95,7 @@ describe('unified HRIS writes over HiBob', () => {
   let apiKey: string;
   let accountId: string;
 
-  const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => unifiedCall(hub, apiKey, method, path, body, headers);
+  const send = (method: string, path: string, body?: unknown, key?: string) => unifiedClient(hub, apiKey).call(method, path, accountId, { body, key });
   const employees = (id = '') => employeesPath(accountId, id);
   const hire = { first_name: 'Ada', last_name: 'Lovelace', work_email: 'ada@example.com', job_title: 'Analyst', department: 'R&D', start_date: '2026-12-01', custom_fields: { site: 'London' } };
 
@@ -128,12 +118,12 @@ describe('unified HRIS writes over HiBob', () => {
   });
 
   it('creates an employee with the fields Bob requires, once for an Idempotency-Key sent twice, and reads it back mapped', async () => {
-    const first = await send('POST', employees(), { data: hire }, { 'idempotency-key': 'hire-ada' });
+    const first = await send('POST', employees(), { data: hire }, 'hire-ada');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const stored = bob.state.employees.find((e) => e.email === 'ada@example.com')!;
     expect(stored).toMatchObject({ firstName: 'Ada', surname: 'Lovelace', work: { title: 'Analyst', department: 'R&D', site: 'London', startDate: '2026-12-01' } });
     expect(first.body).toMatchObject({ remote_id: stored.id, result: { remote_id: stored.id, first_name: 'Ada', last_name: 'Lovelace', start_date: '2026-12-01', custom_fields: { site: 'London' } } });
-    const again = await send('POST', employees(), { data: hire }, { 'idempotency-key': 'hire-ada' });
+    const again = await send('POST', employees(), { data: hire }, 'hire-ada');
     expect(again).toMatchObject({ status: 201, body: { remote_id: stored.id } });
     expect(bob.state.employees.filter((e) => e.email === 'ada@example.com')).toHaveLength(1);
     expect((await send('GET', employees(stored.id))).body).toMatchObject({ remote_id: stored.id, work_email: 'ada@example.com', job_title: 'Analyst' });
@@ -164,7 +154,7 @@ describe('unified HRIS writes over Gusto', () => {
   let apiKey: string;
   let accountId: string;
 
-  const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => unifiedCall(hub, apiKey, method, path, body, headers);
+  const send = (method: string, path: string, body?: unknown, key?: string) => unifiedClient(hub, apiKey).call(method, path, accountId, { body, key });
   const employees = (id = '') => employeesPath(accountId, id);
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../harness/hub.js';
+import { unifiedClient } from '../harness/unified-client.js';
 import { startTestNats } from '../harness/nats.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import { eventually } from '../harness/wait.js';
@@ -30,16 +31,8 @@ describe('unified accounting over QuickBooks Online', () => {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   };
-  /** A unified write for the account; `headers` add to the API key. */
-  const write = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${hub.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'x-integrated-account-id': accountId, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  /** A unified write for the account, with an Idempotency-Key when given. */
+  const write = (method: string, path: string, body?: unknown, key?: string) => unifiedClient(hub, apiKey).call(method, path, accountId, { body, key });
   const customer = (id: string) => qbo.state.entities.Customer.find((c) => c.Id === id)!;
   const walk = async (resource: string, query = '') => {
     const seen: Row[] = [];
@@ -258,7 +251,7 @@ describe('unified accounting over QuickBooks Online', () => {
   it('creates a Customer (POST …/customer), answered as the saved record; the same Idempotency-Key replays without a second create', async () => {
     const before = qbo.state.entities.Customer.length;
     const body = { data: { name: 'Blue Heron Cafe', email_address: 'ap@blueheron.example', phone_numbers: [{ phone_number: '(555) 867-5309', phone_number_type: 'work' }], addresses: [{ type: 'billing', street_1: '1 Pier St', city: 'Oakland', state: 'CA', postal_code: '94607', country: 'US' }] } };
-    const first = await write('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'qbo-create-1' });
+    const first = await write('POST', '/unified/accounting/contacts', body, 'qbo-create-1');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const saved = customer(first.body.remote_id);
     expect(saved).toMatchObject({ DisplayName: 'Blue Heron Cafe', PrimaryEmailAddr: { Address: 'ap@blueheron.example' }, PrimaryPhone: { FreeFormNumber: '(555) 867-5309' }, BillAddr: { Line1: '1 Pier St', City: 'Oakland', Country: 'US' }, SyncToken: '0' });
@@ -273,7 +266,7 @@ describe('unified accounting over QuickBooks Online', () => {
       status: 'active',
       custom_fields: { sync_token: '0' },
     });
-    const replay = await write('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'qbo-create-1' });
+    const replay = await write('POST', '/unified/accounting/contacts', body, 'qbo-create-1');
     expect(replay).toMatchObject({ status: 201, body: { remote_id: saved.Id } });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(qbo.state.entities.Customer.length).toBe(before + 1);

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { recordOrderKey, rootSubject, SwitchyardError } from '@switchyard/contracts';
-import { enqueueDelivery, leaseOwner, readTrace, runConsumer, startShardLeases, STREAMS, terminate } from '@switchyard/bus';
+import { describeConsumed, enqueueDelivery, leaseOwner, readTrace, runConsumer, startShardLeases, STREAMS, terminate } from '@switchyard/bus';
 import { KeyedSequencer, sha256Hex, type Closeable, type Ticket, type TraceContext, type TraceSpan } from '@switchyard/kernel';
 import type { DeliveryParts } from './parts.js';
 import type { SubscriptionRecord } from '@switchyard/stores';
@@ -76,9 +76,7 @@ export async function startFanout(ctx: DeliveryParts, options: { concurrency: nu
     }
     const ordered = ticket !== undefined;
     if (span.recording) {
-      span.set('messaging.system', 'nats');
-      span.set('messaging.operation.type', 'process');
-      span.set('messaging.destination.name', message.subject);
+      describeConsumed(span, message.subject);
       span.set('messaging.message.id', id);
       span.set('switchyard.event_type', type);
       span.set('switchyard.environment_id', environmentId);

@@ -2,7 +2,7 @@ import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { enricher } from './enrich.js';
 import { envelopeSubject, EventOrigin, recordOrderKey, SwitchyardError, type ErrorCode, type EventEnvelope } from '@switchyard/contracts';
-import { DEAD_HEADERS, publishDeadLetter, publishDurable, RAW_HEADERS as H, readTrace, STREAMS, TASK_HEADERS, writeTrace } from '@switchyard/bus';
+import { describeConsumed, DEAD_HEADERS, publishDeadLetter, publishDurable, RAW_HEADERS as H, readTrace, STREAMS, TASK_HEADERS, writeTrace } from '@switchyard/bus';
 import type { Closeable, Ticket, TraceContext, TraceSpan } from '@switchyard/kernel';
 import { normalize, parseBody } from '@switchyard/mapping';
 import type { ResolvedMapping } from '@switchyard/stores';
@@ -87,9 +87,7 @@ export async function startNormalizer(ctx: NormalizerParts, options: NormalizerO
     const slug = message.headers?.get(H.provider) ?? '';
     const accountId = message.headers?.get(H.account) ?? '';
     if (span.recording) {
-      span.set('messaging.system', 'nats');
-      span.set('messaging.operation.type', 'process');
-      span.set('messaging.destination.name', message.subject);
+      describeConsumed(span, message.subject);
       span.set('switchyard.provider', slug);
       span.set('switchyard.account_id', accountId);
       span.set('switchyard.raw_seq', message.seq);

@@ -17,7 +17,7 @@ export { startLeasedLoop, type LeasedLoopOptions } from './leased-loop.js';
 export { leaseOwner, startShardLeases, type ShardLeaseOptions, type ShardLeases } from './shard-leases.js';
 export { publishOperationalEvent } from './operational-events.js';
 export { publishDurable } from './publish.js';
-export { readTrace, TRACE_HEADERS, writeTrace } from './trace-headers.js';
+export { describeConsumed, readTrace, TRACE_HEADERS, writeTrace } from './trace-headers.js';
 export { checkServerFeatures, compareVersions, FEATURE_TABLE, NATS_SERVER_FLOOR } from './server-features.js';
 export { deleteMatching, readStream, type ReadStreamOptions, type StoredEntry, type StreamPage } from './stream-reader.js';
 export { decodeSeen, encodeSeen, fingerprintKey, reconciles, unifiedFingerprint, type SeenRecord } from './record-fingerprints.js';

@@ -1,5 +1,5 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { traceContextOf, type TraceContext } from '@switchyard/kernel';
+import { traceContextOf, type TraceContext, type TraceSpan } from '@switchyard/kernel';
 
 /**
  * The W3C trace context on bus messages: the same header names and values as on HTTP
@@ -20,4 +20,11 @@ export function writeTrace(headers: MsgHdrs, trace: TraceContext | undefined): v
   if (!trace) return;
   headers.set(TRACE_HEADERS.traceparent, trace.traceparent);
   if (trace.tracestate) headers.set(TRACE_HEADERS.tracestate, trace.tracestate);
+}
+
+/** The OpenTelemetry messaging attributes of a span that processes one message from `subject`. */
+export function describeConsumed(span: TraceSpan, subject: string): void {
+  span.set('messaging.system', 'nats');
+  span.set('messaging.operation.type', 'process');
+  span.set('messaging.destination.name', subject);
 }

@@ -161,13 +161,14 @@ describe('polling: Workday Get_Workers transaction log', () => {
   it('a hub killed with SIGKILL in the middle of a multi-page window: a second hub finishes it, no event missing, none doubled', async () => {
     const accountId = await connectAccount();
     await eventually('a first clean run', async () => (await pollState(accountId))?.cursor);
-    const before = (await pollState(accountId)).cursor;
     const rawCount = async () => (await jsm.streams.info('RAW', { subjects_filter: rawSubject({ provider: SLUG, account: accountId }) })).state.subjects?.[rawSubject({ provider: SLUG, account: accountId })] ?? 0;
     // The first run, from the epoch, published the workers of earlier tests for this account.
     const backfilled = await rawCount();
     // The in-process hub steps aside so the child process is the one polling.
     await hub.close();
     hubStopped = true;
+    // Read only now: the in-process hub could still finish a (quiet) window until it stopped.
+    const before = (await pollState(accountId)).cursor;
     // Ids that sort before earlier tests' workers (pages are in id order), which a window's overlap may
     // read again: page 1 is two of these hires.
     const hired = ['Ana', 'Ben', 'Cai', 'Dov', 'Eda'].map((name, i) => hire(name, 'Kill', String(10001 + i)));

@@ -45,6 +45,7 @@ export const ERRORS = {
   SWY_ERR_PROVIDER_REFUSED: { status: 422, title: 'The provider refused the record as sent' },
   SWY_ERR_PROVIDER_UNREACHABLE: { status: 502, title: 'The provider could not be reached' },
   SWY_ERR_PROVIDER_UNAUTHORIZED: { status: 502, title: "The provider refused the account's credentials" },
+  SWY_ERR_PROVIDER_JOB_TIMEOUT: { status: 504, title: 'The provider had not finished the write in time; retry with the same Idempotency-Key' },
   SWY_ERR_ACCOUNT_NEEDS_REAUTH: { status: 409, title: 'The integrated account must be reconnected: the provider refused its refresh token' },
   SWY_ERR_CONNECT_STATE_INVALID: { status: 400, title: 'OAuth connect state is invalid or expired' },
   SWY_ERR_CONNECT_FAILED: { status: 502, title: 'The provider did not grant access' },

@@ -117,5 +117,5 @@ export {
   type ApiOverrideOperation,
 } from './mapping-document.js';
 export { CompoundHeader, HeaderPolicy, PolicyName, RateLimitSignals, ResetFormat, RetryAfterSource, ThrottleDetector, type RateLimitSignalsInput } from './rate-limit-signals.js';
-export { ApiAuth, ApiOperation, ApiResource, Pagination, ProviderApi } from './provider-api.js';
+export { ApiAuth, ApiOperation, AsyncJob, ApiResource, Pagination, ProviderApi } from './provider-api.js';
 export { ApiRegistration, GeneratedSecret, ManualRegistration, ProviderRegistration, RegistrationAnswer, RegistrationAuth, RegistrationCall, RegistrationEvent, RegistrationExpiry, RegistrationLifecycle, RegistrationVerification } from './provider-registration.js';

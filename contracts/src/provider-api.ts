@@ -75,6 +75,26 @@ export const Pagination = z.discriminatedUnion('style', [
 export type Pagination = z.infer<typeof Pagination>;
 
 /**
+ * A write the provider runs as a job (NetSuite's `Prefer: respond-async` → `202` and `Location: …/async/v1/job/{id}`):
+ * the hub sends `headers` with the write, reads the job's URL from its answer with `job` (JSONata over
+ * `{status, headers, body}`; nothing → the provider answered at once, and that answer is the write's), then
+ * walks `steps`: each reads the URL it is given (absolute, or a path on the provider's origin) with a GET,
+ * reads it again every `poll_interval_ms` (growing to 8×) while `until` is false, and gives the next URL with
+ * `next`. The answer at the last URL is the write's answer (`remote_id`, `map`, errors). Every call goes
+ * through the account's concurrency cap; the wait is bounded by `SWITCHYARD_PROVIDER_JOB_TIMEOUT_MS`.
+ */
+export const AsyncJob = z.object({
+  /** `idempotency_key`: only a write sent with an `Idempotency-Key` runs as a job (providers that honour their own key only for jobs); otherwise every write. */
+  when: z.enum(['always', 'idempotency_key']).default('always'),
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), z.string()).default({}),
+  /** The job's URL from the write's answer; it may also recognise a refusal that points to an earlier job (a reused key). */
+  job: z.string().min(1),
+  steps: z.array(z.object({ until: z.string().min(1).optional(), next: z.string().min(1) })).min(1).max(6),
+  poll_interval_ms: z.number().int().min(50).max(10_000).default(500),
+});
+export type AsyncJob = z.infer<typeof AsyncJob>;
+
+/**
  * One call to the provider. `path` may hold `{id}`, `{config.<key>}` and `path_params` placeholders. `query` and
  * `body` are JSONata over `{input, account, page}` (input: the customer's `limit`, `updated_after`, filters,
  * `id`, and for writes the unified record as `data`; page: `{offset, limit}` of a list call). `records` picks the provider records out of
@@ -129,6 +149,8 @@ export const ApiOperation = z.object({
    * Only for operations on one record (`get`, `update`, `delete`); a create's conflict stays a refusal.
    */
   not_found_statuses: z.array(z.number().int().min(400).max(599)).optional(),
+  /** For writes the provider runs as jobs: how to follow one to its result (see {@link AsyncJob}). */
+  async: AsyncJob.optional(),
   pagination: Pagination.default({ style: 'none' }),
 });
 export type ApiOperation = z.infer<typeof ApiOperation>;
@@ -145,6 +167,9 @@ export const ApiResource = z.object({
 }).superRefine((resource, ctx) => {
   for (const kind of ['list', 'get', 'create'] as const) {
     if (resource[kind]?.prefetch) ctx.addIssue({ code: 'custom', path: [kind, 'prefetch'], message: 'prefetch reads the record of an update or delete; a list, get or create has none yet' });
+  }
+  for (const kind of ['list', 'get'] as const) {
+    if (resource[kind]?.async) ctx.addIssue({ code: 'custom', path: [kind, 'async'], message: 'async follows a write the provider runs as a job; a read answers at once' });
   }
   for (const kind of ['update', 'delete'] as const) {
     if (resource[kind]?.prefetch && !resource.get) ctx.addIssue({ code: 'custom', path: [kind, 'prefetch'], message: "prefetch 'get' needs this resource's get operation" });

@@ -5,10 +5,18 @@ import { NETSUITE_TEST_CREDENTIALS, startNetSuiteApi, type NetSuiteApi } from '.
 
 type Row = { id: string; remote_id: string } & Record<string, unknown>;
 
+/** Waits (up to 10 s) until the simulator's state says what the test waits for. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(done()).toBe(true);
+}
+
 /**
  * NetSuite beyond customers: vendors (`contact_type=supplier`), customer invoices, employees and contacts
- * through SuiteQL, invoice get through the record service, and customer writes carrying `X-NetSuite-Idempotency-Key`
- * derived from the customer's Idempotency-Key, so a retry after a lost answer creates nothing twice.
+ * through SuiteQL, invoice get through the record service, and customer writes. A write with an Idempotency-Key
+ * runs as a NetSuite job (`Prefer: respond-async`, the only mode NetSuite honours `X-NetSuite-Idempotency-Key`
+ * in) that the hub follows to its result, so a retry after a lost answer or a job that outlived the hub's
+ * wait leads to the first job and creates nothing twice; without one the write is synchronous.
  */
 describe('unified NetSuite vendors, invoices, employees, contacts and writes', () => {
   let nats: Awaited<ReturnType<typeof startTestNats>>;
@@ -45,7 +53,8 @@ describe('unified NetSuite vendors, invoices, employees, contacts and writes', (
   beforeAll(async () => {
     nats = await startTestNats();
     // A short provider timeout makes a lost answer (the provider acted, the hub never heard) cheap to stage.
-    hub = await startTestHub(nats.url, { SWITCHYARD_PROVIDER_TIMEOUT_MS: '1000' }, logs);
+    // A short job wait makes a job that outlives it cheap to stage; jobs here run 150 ms after submission.
+    hub = await startTestHub(nats.url, { SWITCHYARD_PROVIDER_TIMEOUT_MS: '1000', SWITCHYARD_PROVIDER_JOB_TIMEOUT_MS: '2500' }, logs);
     ns = await startNetSuiteApi({ customers: 40 });
     apiKey = (await hub.createEnvironment('netsuite-erp')).apiKey;
     const credentials = {
@@ -182,34 +191,42 @@ describe('unified NetSuite vendors, invoices, employees, contacts and writes', (
     expect((await walk('crm/contacts', `&limit=100&updated_after=${encodeURIComponent(since)}`)).ids).toEqual(Array.from({ length: 10 }, (_, i) => String(861 + i)));
   });
 
-  it('creates a customer with the derived X-NetSuite-Idempotency-Key; the same Idempotency-Key replays without a second record', async () => {
+  it('creates a customer as a NetSuite job with the derived X-NetSuite-Idempotency-Key, followed to its record; the same Idempotency-Key replays without a second record', async () => {
     const before = ns.state.customers.size;
+    const jobs = ns.state.writes.jobs.submitted;
     const body = { data: { name: 'Fresh Customer Ltd', email_address: 'ap@fresh.example' } };
     const first = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-fresh-1', 'x-integrated-account-id': accountId });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const remoteId = first.body.remote_id as string;
     expect(ns.state.customers.get(remoteId)).toMatchObject({ companyName: 'Fresh Customer Ltd', email: 'ap@fresh.example' });
     expect(ns.state.writes.lastKey).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ns.state.writes.lastAsync).toBe(true);
+    expect(ns.state.writes.jobs.submitted).toBe(jobs + 1);
+    // The job was still pending at the first read: the hub read it again, then its task and the result.
+    expect(ns.state.requests['GET /services/rest/async/v1/job/:id']).toBeGreaterThanOrEqual(2);
+    expect(ns.state.requests['GET /services/rest/async/v1/job/:id/task/:task/result']).toBeGreaterThanOrEqual(1);
     const replay = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-fresh-1', 'x-integrated-account-id': accountId });
     expect(replay).toMatchObject({ status: 201, body: { remote_id: remoteId } });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(ns.state.customers.size).toBe(before + 1);
-    // Without an Idempotency-Key nothing is invented for the provider either.
-    await call('PATCH', `/unified/accounting/contacts/${remoteId}`, { data: { name: 'Fresh Customer Group' } }, { 'x-integrated-account-id': accountId });
+    // Without an Idempotency-Key nothing is invented for the provider either, and the write is synchronous.
+    const patched = await call('PATCH', `/unified/accounting/contacts/${remoteId}`, { data: { name: 'Fresh Customer Group' } }, { 'x-integrated-account-id': accountId });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(ns.state.writes.lastKey).toBeUndefined();
+    expect(ns.state.writes.lastAsync).toBe(false);
     expect(ns.state.customers.get(remoteId)!.companyName).toBe('Fresh Customer Group');
   });
 
-  it('a retry after a lost answer creates nothing twice: NetSuite sees the same key and answers the first record', async () => {
+  it('a retry after a lost answer creates nothing twice: NetSuite refuses the reused key with the first job, which the hub follows to the first record', async () => {
     const before = ns.state.customers.size;
     const handled = ns.state.writes.handled;
     const createsBefore = ns.state.writes.creates;
     const body = { data: { name: 'Slow Answer Inc' } };
-    // NetSuite creates the record, then its answer outlives the hub's 1 s provider timeout.
+    // NetSuite queues the job (it runs), then its 202 outlives the hub's 1 s provider timeout.
     ns.state.writes.holdNextAnswerMs = 1_500;
     const lost = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-slow-1', 'x-integrated-account-id': accountId });
     expect(lost.body).toMatchObject({ status: 502, code: 'SWY_ERR_PROVIDER_UNREACHABLE' });
-    expect(ns.state.customers.size).toBe(before + 1);
+    await until(() => ns.state.customers.size === before + 1);
     const retried = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-slow-1', 'x-integrated-account-id': accountId });
     expect(retried.status, JSON.stringify(retried.body)).toBe(201);
     // The hub released its own key (the write failed), so the retry reached NetSuite: its key made it a replay.
@@ -217,6 +234,36 @@ describe('unified NetSuite vendors, invoices, employees, contacts and writes', (
     expect(ns.state.writes.creates).toBe(createsBefore + 1);
     expect(ns.state.customers.size).toBe(before + 1);
     expect(ns.state.customers.get(retried.body.remote_id)!.companyName).toBe('Slow Answer Inc');
+  });
+
+  it('updates a customer as a job; a job NetSuite fails is the refusal a synchronous write would have been, and an unknown id is 404', async () => {
+    const key = (name: string) => ({ 'idempotency-key': name, 'x-integrated-account-id': accountId });
+    const updated = await call('PATCH', '/unified/accounting/contacts/105', { data: { email_address: 'ar@customer5.example' } }, key('update-105'));
+    expect(updated, JSON.stringify(updated.body)).toMatchObject({ status: 200, body: { remote_id: '105' } });
+    expect(ns.state.writes.lastAsync).toBe(true);
+    expect(ns.state.customers.get('105')!.email).toBe('ar@customer5.example');
+
+    const creates = ns.state.writes.creates;
+    const refused = await call('POST', '/unified/accounting/contacts', { data: { email_address: 'nobody@nameless.example' } }, key('create-nameless'));
+    expect(refused.body).toMatchObject({ status: 422, code: 'SWY_ERR_PROVIDER_REFUSED', provider_status: 400, provider_message: 'Please enter value(s) for: Company Name' });
+    expect(ns.state.writes.creates).toBe(creates);
+
+    const missing = await call('PATCH', '/unified/accounting/contacts/999999', { data: { name: 'Nobody' } }, key('update-missing'));
+    expect(missing.body).toMatchObject({ status: 404, code: 'SWY_ERR_NOT_FOUND' });
+  });
+
+  it('a job that outlives the hub\'s wait is a 504 naming the job; the retry with the same Idempotency-Key finds that job finished, one record', async () => {
+    const before = ns.state.writes.creates;
+    ns.state.writes.jobs.delayMs = 4_000;
+    const body = { data: { name: 'Queued Behind Month End Ltd' } };
+    const slow = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-queued-1', 'x-integrated-account-id': accountId });
+    ns.state.writes.jobs.delayMs = 150;
+    expect(slow.body).toMatchObject({ status: 504, code: 'SWY_ERR_PROVIDER_JOB_TIMEOUT', provider_job: expect.stringMatching(/^\/services\/rest\/async\/v1\/job\/\d+$/) });
+    await until(() => ns.state.writes.creates === before + 1);
+    const retried = await call('POST', '/unified/accounting/contacts', body, { 'idempotency-key': 'create-queued-1', 'x-integrated-account-id': accountId });
+    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+    expect(ns.state.customers.get(retried.body.remote_id)!.companyName).toBe('Queued Behind Month End Ltd');
+    expect(ns.state.writes.creates).toBe(before + 1);
   });
 
   it('keeps the TBA secrets out of the logs', () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { NetSuiteCustomer } from './netsuite-api.js';
 import type { SuiteQlTable } from './netsuite-suiteql.js';
+import { registerNetSuiteAsync, type NetSuiteJobs, type NetSuiteOutcome } from './netsuite-async.js';
 
 /** A vendor as the record service returns it. */
 export interface NetSuiteVendor {
@@ -32,7 +33,7 @@ export interface NetSuiteInvoice {
   lastModifiedDate: string;
 }
 
-/** What the record writes remember: how many creates ran, and each idempotency key's outcome. */
+/** What the record writes remember: how many creates ran, what the last write carried, the async jobs. */
 export interface NetSuiteWrites {
   creates: number;
   updates: number;
@@ -42,8 +43,10 @@ export interface NetSuiteWrites {
   holdNextAnswerMs: number;
   /** The `X-NetSuite-Idempotency-Key` of the last write (undefined when none was sent). */
   lastKey: string | undefined;
-  /** `X-NetSuite-Idempotency-Key` → the Location it answered, so a retry creates nothing new. */
-  readonly keys: Map<string, { location: string; body: string }>;
+  /** Whether the last write asked for asynchronous execution (`Prefer: respond-async`). */
+  lastAsync: boolean;
+  /** The async job queue; a reused `X-NetSuite-Idempotency-Key` leads to its first job. */
+  readonly jobs: NetSuiteJobs;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -97,63 +100,65 @@ type Problem = (reply: FastifyReply, status: number, title: string, code: string
 /**
  * The record service's other routes: `GET /record/v1/vendor/{id}` and `/invoice/{id}`, and customer
  * writes. `POST /record/v1/customer` answers 204 with `Location: …/customer/{id}`; `PATCH …/customer/{id}`
- * answers 204. With `X-NetSuite-Idempotency-Key` a retried write returns the first outcome and changes
- * nothing (a key reused with another body is refused); `Prefer: respond-async` is refused here (the hub
- * does not ask for it: it would answer 202 with a job to poll).
+ * answers 204. With `Prefer: respond-async` a write is queued as a job instead (netsuite-async.ts) and
+ * `X-NetSuite-Idempotency-Key` makes a retry lead to the first job: Oracle documents the key for
+ * asynchronous requests only, so a synchronous write ignores it (S: what NetSuite does with a key on a
+ * synchronous request is not documented; ignoring it is the case a client must not rely on).
  */
 export function registerNetSuiteRecords(app: FastifyInstance, ctx: { url: () => string; customers: Map<string, NetSuiteCustomer>; vendors: Map<string, NetSuiteVendor>; invoices: Map<string, NetSuiteInvoice>; writes: NetSuiteWrites; problem: Problem; json: (reply: FastifyReply, status: number, body: object, type: string) => unknown }) {
   const { customers, vendors, invoices, writes, problem, json } = ctx;
+  const recordOf = (kind: string, found: { id: string }) => ({ links: [{ rel: 'self', href: `${ctx.url()}/services/rest/record/v1/${kind}/${found.id}` }], ...found });
   const one = <T extends { id: string }>(kind: string, map: Map<string, T>) =>
     app.get<{ Params: { id: string } }>(`/services/rest/record/v1/${kind}/:id`, async (req, reply) => {
       const found = map.get(req.params.id);
       if (!found) return problem(reply, 404, 'Not Found', 'NONEXISTENT_ID', 'The record instance does not exist. Provide a valid record instance ID.');
-      return json(reply, 200, { links: [{ rel: 'self', href: `${ctx.url()}/services/rest/record/v1/${kind}/${found.id}` }], ...found }, 'singular-resource');
+      return json(reply, 200, recordOf(kind, found), 'singular-resource');
     });
   one('vendor', vendors);
   one('invoice', invoices);
+  const async = registerNetSuiteAsync(app, { url: ctx.url, jobs: writes.jobs, problem, json, record: (id) => recordOf('customer', customers.get(id)!) });
 
   type Write = { Body: Partial<NetSuiteCustomer> & Record<string, unknown>; Params: { id?: string } };
-  const write = async (req: { headers: Record<string, unknown>; body: Write['Body'] }, reply: FastifyReply, apply: () => string | undefined) => {
+  const notFound: NetSuiteOutcome = { status: 404, title: 'Not Found', code: 'NONEXISTENT_ID', detail: 'The record instance does not exist. Provide a valid record instance ID.' };
+  const write = async (req: { headers: Record<string, unknown> }, reply: FastifyReply, apply: () => NetSuiteOutcome) => {
     writes.handled += 1;
-    if (/respond-async/i.test(String(req.headers.prefer ?? ''))) return problem(reply, 400, 'Bad Request', 'INVALID_HEADER', 'Asynchronous execution is not enabled in this simulator.');
     const key = typeof req.headers['x-netsuite-idempotency-key'] === 'string' ? req.headers['x-netsuite-idempotency-key'] : undefined;
     writes.lastKey = key;
-    const body = JSON.stringify(req.body ?? {});
-    const seen = key ? writes.keys.get(key) : undefined;
-    if (seen) {
-      if (seen.body !== body) return problem(reply, 400, 'Bad Request', 'DUPLICATE_IDEMPOTENCY_KEY', 'The idempotency key was already used for another request.');
-      return reply.code(204).header('location', seen.location).send();
+    writes.lastAsync = /respond-async/i.test(String(req.headers.prefer ?? ''));
+    let answer: () => unknown;
+    if (writes.lastAsync) {
+      answer = async.submit(reply, key, apply);
+    } else {
+      const outcome = apply();
+      if (!('id' in outcome)) return problem(reply, outcome.status, outcome.title, outcome.code, outcome.detail);
+      answer = () => reply.code(204).header('location', `${ctx.url()}/services/rest/record/v1/customer/${outcome.id}`).send();
     }
-    const id = apply();
-    if (id === undefined) return problem(reply, 404, 'Not Found', 'NONEXISTENT_ID', 'The record instance does not exist. Provide a valid record instance ID.');
-    const location = `${ctx.url()}/services/rest/record/v1/customer/${id}`;
-    if (key) writes.keys.set(key, { location, body });
     if (writes.holdNextAnswerMs > 0) {
       const ms = writes.holdNextAnswerMs;
       writes.holdNextAnswerMs = 0;
       await new Promise((resolve) => setTimeout(resolve, ms));
     }
-    return reply.code(204).header('location', location).send();
+    return answer();
   };
-  app.post<Write>('/services/rest/record/v1/customer', async (req, reply) => {
-    if (typeof req.body?.companyName !== 'string' || req.body.companyName === '') return problem(reply, 400, 'Bad Request', 'USER_ERROR', 'Please enter value(s) for: Company Name');
-    return write(req, reply, () => {
+  app.post<Write>('/services/rest/record/v1/customer', async (req, reply) =>
+    write(req, reply, () => {
+      if (typeof req.body?.companyName !== 'string' || req.body.companyName === '') return { status: 400, title: 'Bad Request', code: 'USER_ERROR', detail: 'Please enter value(s) for: Company Name' };
       const id = String(Math.max(...[...customers.keys()].map(Number)) + 1);
       const now = iso(Date.now());
-      customers.set(id, { id, entityId: `CUST${id}`, companyName: req.body.companyName!, ...(req.body.email ? { email: req.body.email } : {}), isPerson: false, dateCreated: now, lastModifiedDate: now });
+      customers.set(id, { id, entityId: `CUST${id}`, companyName: req.body.companyName, ...(req.body.email ? { email: req.body.email } : {}), isPerson: false, dateCreated: now, lastModifiedDate: now });
       writes.creates += 1;
-      return id;
-    });
-  });
+      return { id };
+    }),
+  );
   app.patch<Write>('/services/rest/record/v1/customer/:id', async (req, reply) =>
     write(req, reply, () => {
       const found = customers.get(req.params.id!);
-      if (!found) return undefined;
+      if (!found) return notFound;
       if (typeof req.body?.companyName === 'string') found.companyName = req.body.companyName;
       if (typeof req.body?.email === 'string') found.email = req.body.email;
       found.lastModifiedDate = iso(Date.now());
       writes.updates += 1;
-      return found.id;
+      return { id: found.id };
     }),
   );
 }

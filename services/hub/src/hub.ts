@@ -128,6 +128,7 @@ export async function startHub(config: HubConfig, logger: Logger, options: HubOp
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
+      providerJobTimeoutMs: config.SWITCHYARD_PROVIDER_JOB_TIMEOUT_MS,
       sandbox: sandboxOptionsFrom(config),
       publicUrl,
       tracer: tracing.tracer,

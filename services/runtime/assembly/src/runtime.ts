@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   metrics?: Metrics;
   /** Timeout of one provider API call, in ms. */
   providerTimeoutMs?: number;
+  /** How long a unified write waits for a provider job to finish (`SWITCHYARD_PROVIDER_JOB_TIMEOUT_MS`). */
+  providerJobTimeoutMs?: number;
   /** The tenant-expression sandbox (`SWITCHYARD_SANDBOX_*`); defaults when absent. */
   sandbox?: Partial<SandboxOptions>;
   /** Spans (kernel `startTracing`); off when absent. The caller closes its handle after the runtime. */
@@ -119,6 +121,7 @@ export class Runtime {
         logger: this.logger,
         publicUrl: this.publicUrl,
         timeoutMs,
+        jobTimeoutMs: options.providerJobTimeoutMs ?? 30_000,
         // Unified calls resolve API mapping overrides like webhooks do: the store's watch keeps every replica current.
         overrides,
         sandbox: this.sandbox,

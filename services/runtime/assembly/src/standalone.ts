@@ -59,6 +59,7 @@ export async function runStandalone<S extends typeof ServiceEnv>(
       egressAllowHttp: config.SWITCHYARD_EGRESS_ALLOW_HTTP,
       mappingsDir: config.SWITCHYARD_MAPPINGS_DIR,
       providerTimeoutMs: config.SWITCHYARD_PROVIDER_TIMEOUT_MS,
+      providerJobTimeoutMs: config.SWITCHYARD_PROVIDER_JOB_TIMEOUT_MS,
       sandbox: sandboxOptionsFrom(config),
       publicUrl: config.SWITCHYARD_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
       tracer: tracing.tracer,

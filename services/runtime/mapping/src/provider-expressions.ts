@@ -50,7 +50,9 @@ export function apiExpressions(api: ProviderDefinition['api']): Array<[string, s
       if (typeof op !== 'object' || op === null || !('path' in op)) continue;
       const pagination = op.pagination as Record<string, unknown>;
       const fields = { path_params: op.path_params, query: op.query, body: op.body, records: op.records, map: op.map, remote_id: op.remote_id, next: pagination.next, has_more: pagination.has_more };
-      for (const [field, source] of Object.entries(fields)) {
+      const job = op.async;
+      const jobFields = job ? { 'async.job': job.job, ...Object.fromEntries(job.steps.flatMap((step, i) => [[`async.steps.${i}.until`, step.until], [`async.steps.${i}.next`, step.next]])) } : {};
+      for (const [field, source] of Object.entries({ ...fields, ...jobFields })) {
         if (typeof source === 'string' && source !== '') out.push([`resources.${resource}.${kind}.${field}`, source]);
       }
     }

@@ -23,6 +23,8 @@ export interface ProviderClientOptions {
   publicUrl: string;
   /** Timeout of one provider API call, in ms. */
   timeoutMs: number;
+  /** How long a write waits for a provider job to finish, in ms (default 30 s). */
+  jobTimeoutMs?: number | undefined;
   /** An HTTP pool to share (the owner closes it); without it the client opens and closes its own. */
   http?: ProviderHttp | undefined;
   /** Tenants' API mapping overrides (the mapping store), applied to every unified call. */
@@ -74,6 +76,7 @@ export function openProviderClient(options: ProviderClientOptions): ProviderClie
     tokens,
     overrides: options.overrides,
     sandbox: options.sandbox,
+    jobTimeoutMs: options.jobTimeoutMs,
   });
   const registration = new RegistrationCalls({ engine: options.engine, http, governor, tokens });
   return { http, tokens, governor, unified, registration, close: async () => (options.http ? undefined : http.close()) };

@@ -43,3 +43,31 @@ export function listBinding(resource: string, input: { filters: Record<string, s
   if (filters.length === 0 && input.updated_after === undefined) return resource;
   return `${resource}?${JSON.stringify({ f: filters, u: input.updated_after ?? null })}`;
 }
+
+/**
+ * The state of the page after this one, from the provider's answer (`evaluate` runs the pagination's
+ * expressions over it), or `undefined` when this was the last page.
+ */
+export async function nextPageState(evaluate: (source: string) => Promise<unknown>, pagination: Pagination, state: PageState, reply: { headers: Record<string, string> }, count: number, limit: number): Promise<PageState | undefined> {
+  const more = async (source: string | undefined) => (source ? Boolean(await evaluate(source)) : count >= limit && count > 0);
+  switch (pagination.style) {
+    case 'none':
+      return undefined;
+    case 'cursor': {
+      const next = await evaluate(pagination.next);
+      return next === undefined || next === null || next === '' ? undefined : { c: String(next) };
+    }
+    case 'offset':
+      return (await more(pagination.has_more)) ? { o: (state.o ?? 0) + count } : undefined;
+    case 'page':
+      return (await more(pagination.has_more)) ? { p: (state.p ?? pagination.first_page) + 1 } : undefined;
+    case 'next_url': {
+      const next = await evaluate(pagination.next);
+      return typeof next === 'string' && next !== '' ? { u: next } : undefined;
+    }
+    case 'link_header': {
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(reply.headers.link ?? '');
+      return link?.[1] ? { u: link[1] } : undefined;
+    }
+  }
+}

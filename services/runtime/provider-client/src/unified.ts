@@ -1,15 +1,16 @@
-import { createHash } from 'node:crypto';
-import { SwitchyardError, UNIFIED_MODEL_CHECKS, UNIFIED_MODELS, type ApiOperation, type ApiResource, type Pagination } from '@switchyard/contracts';
+import { SwitchyardError, UNIFIED_MODEL_CHECKS, UNIFIED_MODELS, type ApiOperation, type ApiResource } from '@switchyard/contracts';
 import { openCursor, sealCursor, type CursorKey } from './cursor/index.js';
 import type { ExpressionEvaluator, LoadedProvider, MappingEngine } from '@switchyard/mapping';
 import { deterministicId, type TraceContext } from '@switchyard/kernel';
 import { normalizeRateLimit, type NormalizedRateLimit } from './rate-limit/index.js';
 import type { AccountRecord, ResolvedApiResource } from '@switchyard/stores';
+import { followAsyncJob } from './async-job.js';
 import { authorize, authorizedUrl } from './auth.js';
 import { ProviderThrottled, withAccountSlot, type ConcurrencyGovernor } from './governor.js';
 import type { ProviderHttp } from './http.js';
 import { callWithAccessToken, type OAuth2Tokens } from './oauth2-tokens.js';
-import { listBinding, pageQuery, type PageState } from './page-state.js';
+import { listBinding, nextPageState, pageQuery, type PageState } from './page-state.js';
+import { providerIdempotencyKey } from './provider-idempotency.js';
 import { providerFailure } from './provider-refusal.js';
 import { baseUrlFor, renderHeaders, renderTemplate } from './templates.js';
 
@@ -50,6 +51,16 @@ interface CallOptions {
   url?: string | undefined;
   /** The customer's Idempotency-Key of a write, for operations that declare `idempotency_header`. */
   idempotencyKey?: string | undefined;
+  /** Headers besides the operation's (an `async` write's `Prefer: respond-async`). */
+  extraHeaders?: Record<string, string> | undefined;
+}
+
+/** A provider's answer, parsed, with its rate-limit state. */
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  rateLimit: NormalizedRateLimit;
 }
 
 /** Options of a unified write. */
@@ -89,6 +100,8 @@ export interface UnifiedEngineParts {
   overrides?: ApiOverrides | undefined;
   /** Runs overridden expressions and previews; required with `overrides`. */
   sandbox?: TenantExpressions | undefined;
+  /** How long a write waits for a provider job (`async`) to finish, in ms (default 30 s). */
+  jobTimeoutMs?: number | undefined;
 }
 
 /**
@@ -107,6 +120,7 @@ export class UnifiedEngine {
   readonly #tokens: OAuth2Tokens | undefined;
   readonly #overrides: ApiOverrides | undefined;
   readonly #sandbox: TenantExpressions | undefined;
+  readonly #jobTimeoutMs: number;
 
   constructor(parts: UnifiedEngineParts) {
     this.#engine = parts.engine;
@@ -116,6 +130,7 @@ export class UnifiedEngine {
     this.#tokens = parts.tokens;
     this.#overrides = parts.overrides;
     this.#sandbox = parts.sandbox;
+    this.#jobTimeoutMs = parts.jobTimeoutMs ?? 30_000;
     if (this.#overrides && !this.#sandbox) throw new Error('UnifiedEngine: overrides need a sandbox to run in');
   }
 
@@ -160,7 +175,7 @@ export class UnifiedEngine {
       next = offset + input.limit < records.length ? { o: offset + input.limit } : undefined;
       records = records.slice(offset, offset + input.limit);
     } else {
-      next = await this.#nextState(target, op.pagination, state, reply, records.length, input.limit);
+      next = await nextPageState((source) => this.#engine.evaluate(`${target.provider.definition.slug} pagination`, source, { body: reply.body, headers: reply.headers }), op.pagination, state, reply, records.length, input.limit);
     }
     if (op.tenant.has('list.map')) {
       // A tenant's map runs in its sandbox, one record after another (the sandbox serves a tenant one at a
@@ -173,7 +188,7 @@ export class UnifiedEngine {
     // A record that fails synchronously becomes a rejection, so Promise.all still owns every pending one (none left unhandled).
     const mapped = records.map((record) => {
       try {
-        return this.#toUnifiedNow(target, resource, op, record, input.include_remote_data);
+        return this.#toUnified(target, resource, op, record, input.include_remote_data);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -202,7 +217,7 @@ export class UnifiedEngine {
   async create(target: UnifiedTarget, resource: string, data: Record<string, unknown>, options: WriteOptions = {}): Promise<UnifiedAnswer<{ remote_id: string | null; result: Record<string, unknown> | null }>> {
     const op = this.#operation(target, resource, 'create');
     const [params] = await this.#pathParams(target, op, { data });
-    const reply = await this.#call(target, op, { input: { data }, params, idempotencyKey: options.idempotencyKey });
+    const reply = await this.#write(target, op, { input: { data }, params, idempotencyKey: options.idempotencyKey });
     const remoteId = op.remote_id ? await this.#engine.evaluate(this.#name(target, resource, 'create.remote_id'), op.remote_id, { body: reply.body, headers: reply.headers }) : undefined;
     const [record] = op.map ? await this.#records(target, op, reply, false) : [];
     return {
@@ -218,7 +233,7 @@ export class UnifiedEngine {
     const op = this.#operation(target, resource, 'update');
     const input = { id, data, ...(await this.#prefetch(target, op, id)) };
     const [params] = await this.#pathParams(target, op, input);
-    const reply = await this.#call(target, op, { input, id, params, idempotencyKey: options.idempotencyKey });
+    const reply = await this.#write(target, op, { input, id, params, idempotencyKey: options.idempotencyKey });
     const [record] = op.map && reply.body !== undefined && reply.body !== '' ? await this.#records(target, op, reply, false) : [];
     return { value: { remote_id: id, result: record === undefined ? null : await this.#toUnified(target, resource, op, record, false) }, rateLimit: reply.rateLimit };
   }
@@ -227,7 +242,7 @@ export class UnifiedEngine {
     const op = this.#operation(target, resource, 'delete');
     const input = { id, ...(await this.#prefetch(target, op, id)) };
     const [params] = await this.#pathParams(target, op, input);
-    const reply = await this.#call(target, op, { input, id, params });
+    const reply = await this.#write(target, op, { input, id, params });
     return { value: { remote_id: id }, rateLimit: reply.rateLimit };
   }
 
@@ -281,29 +296,49 @@ export class UnifiedEngine {
     return op.kind === 'get' ? sets : sets.slice(0, 1);
   }
 
-  /** One provider call under the account's concurrency cap (see {@link withAccountSlot}). */
-  async #call(target: UnifiedTarget, op: Operation, options: CallOptions) {
-    return withAccountSlot(this.#governor, target, () => this.#callProvider(target, op, options));
+  /** One provider call under the account's concurrency cap (see {@link withAccountSlot}), its error answers coded. */
+  async #call(target: UnifiedTarget, op: Operation, options: CallOptions): Promise<Reply> {
+    return this.#checked(target, op, await withAccountSlot(this.#governor, target, () => this.#send(target, op, options)));
   }
 
-  async #callProvider(target: UnifiedTarget, op: Operation, options: CallOptions) {
+  /**
+   * A write's call: answered at once, or — when the operation declares `async` and this write runs as a
+   * job — followed through the provider's job to its result, every GET under the account's cap and none
+   * held while waiting. The job's answer may be a refusal that points to the job (a reused key), so the
+   * write's own answer is coded only when it names no job.
+   */
+  async #write(target: UnifiedTarget, op: Operation, options: CallOptions): Promise<Reply> {
+    const job = op.async && (op.async.when === 'always' || options.idempotencyKey) ? op.async : undefined;
+    if (!job) return this.#call(target, op, options);
+    const answer = await withAccountSlot(this.#governor, target, () => this.#send(target, op, { ...options, extraHeaders: job.headers }));
+    const follow: Operation = { method: 'GET', path: op.path, headers: {}, pagination: { style: 'none' }, kind: op.kind, resource: op.resource, tenant: NO_TENANT_FIELDS };
+    const result = await followAsyncJob(job, answer, {
+      evaluate: (field, source, view) => this.#engine.evaluate(this.#name(target, op.resource, `${op.kind}.async.${field}`), source, view),
+      get: (url) => this.#call(target, { ...follow, kind: 'get' }, { input: {}, url }),
+      // The result is the write's answer: its refusal is the write's (a 400 is REFUSED, not a failed read).
+      result: async (url) => this.#checked(target, op, await withAccountSlot(this.#governor, target, () => this.#send(target, follow, { input: {}, url }))),
+    }, this.#jobTimeoutMs);
+    return result ?? this.#checked(target, op, answer);
+  }
+
+  /** Sends one call and parses its answer; a throttled answer throws {@link ProviderThrottled}. */
+  async #send(target: UnifiedTarget, op: Operation, options: CallOptions): Promise<Reply> {
     const api = target.provider.definition.api!;
     const slug = target.provider.definition.slug;
     const base = baseUrlFor(api.base_url, target.account.config);
     const scope = { input: options.input, page: options.page, account: { id: target.account.id, config: target.account.config } };
     // Next-page URLs may be relative to the provider (Salesforce's nextRecordsUrl is a path).
     const url = new URL(options.url ?? `${base}${renderTemplate(op.path, { config: target.account.config, id: options.id, params: options.params })}`, `${base}/`);
-    if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'next-page URL points outside the provider');
+    if (options.url && url.origin !== new URL(base).origin) throw new SwitchyardError('SWY_ERR_PROVIDER_ERROR', 'a URL the provider gave (next page, job) points outside the provider');
     const query = op.query && !options.url ? ((await this.#evaluator(target, op, 'query').evaluate(`${slug} query`, op.query, scope)) as Record<string, unknown> | undefined) : undefined;
     for (const [key, value] of Object.entries({ ...(query ?? {}), ...(options.extraQuery ?? {}) })) {
       if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     }
     const body = op.body ? JSON.stringify(await this.#evaluator(target, op, 'body').evaluate(`${slug} body`, op.body, scope)) : undefined;
     const declared = renderHeaders(op.headers, { config: target.account.config, input: options.input, id: options.id });
-    const headers: Record<string, string> = { accept: 'application/json', ...declared, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const headers: Record<string, string> = { accept: 'application/json', ...declared, ...options.extraHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     if (op.idempotency_header && options.idempotencyKey) {
-      // Bound to the account and the resource call, so one customer key never collides across accounts.
-      headers[op.idempotency_header.toLowerCase()] = uuidFrom(deterministicId('idem', [target.account.id, op.method, op.path, options.id ?? '', options.idempotencyKey]));
+      headers[op.idempotency_header.toLowerCase()] = providerIdempotencyKey(target.account.id, { method: op.method, path: op.path, id: options.id }, options.idempotencyKey);
     }
     const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>
@@ -320,10 +355,17 @@ export class UnifiedEngine {
     }
     const rateLimit = normalizeRateLimit(api.rate_limits, { status: reply.status, headers: reply.headers, body: parsed });
     if (rateLimit.throttled) throw new ProviderThrottled(slug, rateLimit);
+    return { status: reply.status, headers: reply.headers, body: parsed, rateLimit };
+  }
+
+  /** The answer of a call, or the coded error its status means (not found, refused credentials, a refusal). */
+  async #checked(target: UnifiedTarget, op: Operation, reply: Reply): Promise<Reply> {
+    const api = target.provider.definition.api!;
+    const slug = target.provider.definition.slug;
     if (reply.status === 404 || (op.kind !== 'create' && op.kind !== 'list' && op.not_found_statuses?.includes(reply.status))) throw new SwitchyardError('SWY_ERR_NOT_FOUND', `${slug} has no such record`);
     if (reply.status === 401 || reply.status === 403) throw new SwitchyardError('SWY_ERR_PROVIDER_UNAUTHORIZED', `${slug} answered ${reply.status}`, { extensions: { provider_status: reply.status } });
-    if (reply.status >= 400) throw await providerFailure(this.#engine, { slug, method: op.method, errorMessage: api.error_message }, { status: reply.status, body: parsed, headers: reply.headers });
-    return { status: reply.status, headers: reply.headers, body: parsed, rateLimit };
+    if (reply.status >= 400) throw await providerFailure(this.#engine, { slug, method: op.method, errorMessage: api.error_message }, reply);
+    return reply;
   }
 
   async #records(target: UnifiedTarget, op: Operation, reply: { body: unknown; headers: Record<string, string> }, many: boolean): Promise<Record<string, unknown>[]> {
@@ -333,13 +375,8 @@ export class UnifiedEngine {
     return list as Record<string, unknown>[];
   }
 
-  /** A provider record in the unified model: mapped, given its stable id, validated, raw object on request. */
-  async #toUnified(target: UnifiedTarget, resource: string, op: Operation, record: Record<string, unknown>, includeRemoteData: boolean): Promise<Record<string, unknown>> {
-    return this.#toUnifiedNow(target, resource, op, record, includeRemoteData);
-  }
-
-  /** {@link #toUnified}, synchronous when the response mapping ran compiled. */
-  #toUnifiedNow(target: UnifiedTarget, resource: string, op: Operation, record: Record<string, unknown>, includeRemoteData: boolean): Record<string, unknown> | Promise<Record<string, unknown>> {
+  /** A provider record in the unified model: mapped, given its stable id, validated, raw object on request; synchronous when the response mapping ran compiled. */
+  #toUnified(target: UnifiedTarget, resource: string, op: Operation, record: Record<string, unknown>, includeRemoteData: boolean): Record<string, unknown> | Promise<Record<string, unknown>> {
     if (!op.map) throw new SwitchyardError('SWY_ERR_MAPPING_MISSING', `${target.provider.definition.slug} declares no map for ${resource}`);
     const mapped = op.tenant.has(`${op.kind}.map`)
       ? this.#evaluator(target, op, 'map').evaluate(`${target.provider.definition.slug} ${resource} ${op.kind}.map (override)`, op.map, record)
@@ -360,35 +397,4 @@ export class UnifiedEngine {
     return data;
   }
 
-  async #nextState(target: UnifiedTarget, pagination: Pagination, state: PageState, reply: { body: unknown; headers: Record<string, string> }, count: number, limit: number): Promise<PageState | undefined> {
-    const view = { body: reply.body, headers: reply.headers };
-    const evaluate = (source: string) => this.#engine.evaluate(`${target.provider.definition.slug} pagination`, source, view);
-    const more = async (source: string | undefined) => (source ? Boolean(await evaluate(source)) : count >= limit && count > 0);
-    switch (pagination.style) {
-      case 'none':
-        return undefined;
-      case 'cursor': {
-        const next = await evaluate(pagination.next);
-        return next === undefined || next === null || next === '' ? undefined : { c: String(next) };
-      }
-      case 'offset':
-        return (await more(pagination.has_more)) ? { o: (state.o ?? 0) + count } : undefined;
-      case 'page':
-        return (await more(pagination.has_more)) ? { p: (state.p ?? pagination.first_page) + 1 } : undefined;
-      case 'next_url': {
-        const next = await evaluate(pagination.next);
-        return typeof next === 'string' && next !== '' ? { u: next } : undefined;
-      }
-      case 'link_header': {
-        const link = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(reply.headers.link ?? '');
-        return link?.[1] ? { u: link[1] } : undefined;
-      }
-    }
-  }
-}
-
-/** A UUID-shaped value (8-4-4-4-12 hex, version nibble 8: custom) from a deterministic id, for providers that want UUID keys. */
-function uuidFrom(id: string): string {
-  const hex = createHash('sha256').update(id).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

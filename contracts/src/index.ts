@@ -43,6 +43,7 @@ export { ModifiedSinceSource, PolledResource, PollSource, ProviderPolling, Queue
 export {
   UNIFIED_MODELS,
   UNIFIED_MODEL_CHECKS,
+  UNIFIED_MODEL_PARSERS,
   modelCheck,
   AccountingContact,
   AccountingInvoice,

@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import { AccountingContact, AccountingInvoice, AccountingPurchaseOrder } from './accounting.js';
 import { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
 import { HrisEmployee, HrisEmployment, HrisGroup, HrisLocation, HrisTimeOff } from './hris.js';
-import { modelCheck } from './model-check.js';
+import { modelCheck, modelParse } from './model-check.js';
 
-export { modelCheck } from './model-check.js';
+export { modelCheck, modelParse } from './model-check.js';
 export { Address, CurrencyCode, DecimalAmount, EmailAddress, IsoDate, IsoDateTime, Money, PhoneNumber, UnifiedBase } from './common.js';
 export { AccountingContact, AccountingInvoice, AccountingLineItem, AccountingPurchaseOrder } from './accounting.js';
 export { CrmAccount, CrmActivity, CrmContact, CrmLead, CrmOpportunity } from './crm.js';
@@ -37,4 +37,12 @@ export const UNIFIED_MODELS: Readonly<Record<string, z.ZodType>> = {
  */
 export const UNIFIED_MODEL_CHECKS: Readonly<Record<string, (record: unknown) => boolean>> = Object.fromEntries(
   Object.entries(UNIFIED_MODELS).map(([key, schema]) => [key, modelCheck(schema)]),
+);
+
+/**
+ * Per resource, what `UNIFIED_MODELS[key].parse(record)` returns, or `undefined` when zod must decide
+ * ({@link modelParse}): the normalizer builds each event's `data` with it and runs zod only on `undefined`.
+ */
+export const UNIFIED_MODEL_PARSERS: Readonly<Record<string, (record: unknown) => Record<string, unknown> | undefined>> = Object.fromEntries(
+  Object.entries(UNIFIED_MODELS).map(([key, schema]) => [key, modelParse(schema)]),
 );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UNIFIED_MODEL_CHECKS, UNIFIED_MODELS } from './index.js';
+import { UNIFIED_MODEL_CHECKS, UNIFIED_MODEL_PARSERS, UNIFIED_MODELS } from './index.js';
 
 /** mulberry32: seeded, so a failure reproduces. */
 function random(seed: number): () => number {
@@ -32,6 +32,15 @@ const VALUES: unknown[] = [
   { favourite: 'teal' }, Object.create(null), symbolKeyed, classInstance, new Date(0), new Map(),
 ];
 
+/** A value as nested `[key, value]` lists: equal only with the same keys in the same order, undefined values included. */
+function shapeOf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(shapeOf);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Map)) {
+    return [Object.getPrototypeOf(value) === null ? 'null-proto' : 'object', ...Object.keys(value).map((k) => [k, shapeOf((value as Record<string, unknown>)[k])])];
+  }
+  return value === undefined ? '(undefined)' : value;
+}
+
 describe('precompiled unified model checks', () => {
   it.each(Object.keys(UNIFIED_MODELS))('%s: vouch only for records zod accepts, and for most of those', (key) => {
     const schema = UNIFIED_MODELS[key]!;
@@ -45,6 +54,7 @@ describe('precompiled unified model checks', () => {
     const next = random(seed);
     let accepted = 0;
     let vouched = 0;
+    let builtCount = 0;
     for (let i = 0; i < 4_000; i++) {
       const record: Record<string, unknown> = next() < 0.05 ? (Object.create(null) as Record<string, unknown>) : {};
       for (const field of [...shape, 'unknown_field', 'constructor', 'toString'].sort(() => next() - 0.5)) {
@@ -54,14 +64,33 @@ describe('precompiled unified model checks', () => {
         if (present) record[field] = next() < 0.93 && valid.length > 0 ? valid[Math.floor(next() * valid.length)] : pool[Math.floor(next() * pool.length)];
       }
       const input = next() < 0.02 ? pool[Math.floor(next() * pool.length)] : record;
-      const zod = schema.safeParse(input).success;
+      const zod = schema.safeParse(input);
       const ours = check(input);
-      if (ours) expect(zod, `seed ${seed} case ${i}: check vouched for a record zod refuses: ${JSON.stringify(input)}`).toBe(true);
-      if (zod) accepted++;
+      if (ours) expect(zod.success, `seed ${seed} case ${i}: check vouched for a record zod refuses: ${JSON.stringify(input)}`).toBe(true);
+      const built = UNIFIED_MODEL_PARSERS[key]!(input);
+      if (built !== undefined) {
+        expect(zod.success, `seed ${seed} case ${i}: parser built a record zod refuses: ${JSON.stringify(input)}`).toBe(true);
+        expect(shapeOf(built), `seed ${seed} case ${i}: parser and zod disagree on ${JSON.stringify(input)}`).toEqual(shapeOf(zod.data));
+        builtCount++;
+      }
+      if (zod.success) accepted++;
       if (ours) vouched++;
     }
     expect(accepted).toBeGreaterThan(100);
     expect(vouched / accepted).toBeGreaterThan(0.5);
+    expect(builtCount / accepted).toBeGreaterThan(0.5);
+  });
+
+  it('builds what zod gives for a mapped record: model key order, unknown keys dropped, nested values as zod copies them', () => {
+    const record = { custom_fields: { location: 'Remote' }, first_name: 'Ben', unknown_field: 1, remote_id: '102', id: 'rec_x', display_name: 'Ben Adams', mobile_phone: undefined };
+    const built = UNIFIED_MODEL_PARSERS['hris/employees']!(record);
+    expect(JSON.stringify(built)).toBe(JSON.stringify(UNIFIED_MODELS['hris/employees']!.parse(record)));
+    expect(Object.keys(built!)).toEqual(Object.keys(UNIFIED_MODELS['hris/employees']!.parse(record) as object));
+    expect(built).not.toHaveProperty('unknown_field');
+    // A custom-fields record with an own __proto__ key is zod's to copy (its copy leaves that key out).
+    const tricky = { ...record, custom_fields: JSON.parse('{"__proto__": {"polluted": true}, "k": 1}') };
+    expect(JSON.stringify(UNIFIED_MODEL_PARSERS['hris/employees']!(tricky))).toBe(JSON.stringify(UNIFIED_MODELS['hris/employees']!.parse(tricky)));
+    expect(UNIFIED_MODEL_PARSERS['hris/employees']!({ ...record, remote_id: undefined })).toBeUndefined();
   });
 
   it('vouches for a mapped BambooHR directory record and refuses one without remote_id', () => {

@@ -1,4 +1,4 @@
-import { MappedEvent, SwitchyardError, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin, type ParsedEventType } from '@switchyard/contracts';
+import { MappedEvent, SwitchyardError, UNIFIED_MODEL_PARSERS, UNIFIED_MODELS, parseEventType, type EventEnvelope, type EventOrigin, type ParsedEventType } from '@switchyard/contracts';
 import type { MappingSource } from './catalog.js';
 import { deterministicId } from '@switchyard/kernel';
 import { readMappedEvent } from './mapped-event.js';
@@ -81,15 +81,22 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
       mapped = parsed.data;
       type = parseEventType(mapped.type);
     }
-    const model = type ? UNIFIED_MODELS[`${type.category}/${type.resource}`] : undefined;
+    const resource = type ? `${type.category}/${type.resource}` : '';
+    const model = type ? UNIFIED_MODELS[resource] : undefined;
     if (!type || !model) throw new SwitchyardError('SWY_ERR_EVENT_INVALID', `${mapping.name} item ${index}: no unified model for '${mapped.type}'`);
-    const data = withId(mapped.data, deterministicId('rec', [account.id, `${type.category}/${type.resource}`, String(mapped.data.remote_id ?? mapped.record_id)]));
-    const valid = model.safeParse(data);
-    if (!valid.success) {
-      throw new SwitchyardError(
-        'SWY_ERR_EVENT_INVALID',
-        `${mapping.name} item ${index} (${mapped.type}): ${valid.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+    const data = withId(mapped.data, deterministicId('rec', [account.id, resource, String(mapped.data.remote_id ?? mapped.record_id)]));
+    // zod's output without zod's object parse when the precompiled parser can vouch for it (the same bytes);
+    // zod itself otherwise, for the verdict and its wording.
+    let parsed = UNIFIED_MODEL_PARSERS[resource]?.(data);
+    if (parsed === undefined) {
+      const valid = model.safeParse(data);
+      if (!valid.success) {
+        throw new SwitchyardError(
+          'SWY_ERR_EVENT_INVALID',
+          `${mapping.name} item ${index} (${mapped.type}): ${valid.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+      }
+      parsed = valid.data as Record<string, unknown>;
     }
     const envelope: EventEnvelope = {
       id: eventId({
@@ -111,7 +118,7 @@ export async function normalize(engine: ExpressionEvaluator, mapping: MappingSou
       record_id: mapped.record_id,
       origin: delivery.origin,
       mapping_version: mapping.version,
-      data: valid.data as Record<string, unknown>,
+      data: parsed,
     };
     // Assigned rather than spread in (same key order): spreading a fresh object per event cost more than the rest of the envelope.
     if (mapped.remote_data !== undefined) envelope.remote_data = mapped.remote_data;

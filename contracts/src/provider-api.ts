@@ -133,6 +133,12 @@ export const ApiOperation = z.object({
    */
   idempotency_header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/).optional(),
   /**
+   * For writes: the query parameter that carries the provider's own idempotency key (QuickBooks Online
+   * `requestid`: a repeated id gets the first request's answer, nothing written twice), with the same
+   * derived value as `idempotency_header`.
+   */
+  idempotency_param: z.string().regex(/^[A-Za-z0-9_.~-]+$/).optional(),
+  /**
    * For `update` and `delete`: read the record first, for a provider that wants something of the current
    * record in the write (QuickBooks' `SyncToken`, optimistic concurrency) which the caller cannot be asked
    * for. `get` runs this resource's `get` operation for the id (its `path_params` tries and the account's

@@ -60,7 +60,8 @@ describe('unified accounting over QuickBooks Online', () => {
 
   beforeAll(async () => {
     nats = await startTestNats();
-    hub = await startTestHub(nats.url, {}, logs);
+    // A short provider timeout makes a lost answer (QuickBooks wrote, the hub never heard) cheap to stage.
+    hub = await startTestHub(nats.url, { SWITCHYARD_PROVIDER_TIMEOUT_MS: '1500' }, logs);
     [qbo, endpoint] = await Promise.all([startQuickBooksApi(), startReceiver()]);
     apiKey = (await hub.createEnvironment('qbo')).apiKey;
     accessToken = qbo.oauth.issue().access_token;
@@ -271,6 +272,36 @@ describe('unified accounting over QuickBooks Online', () => {
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(qbo.state.entities.Customer.length).toBe(before + 1);
     expect((await get(`/unified/accounting/contacts/${saved.Id}?integrated_account_id=${accountId}`)).body).toEqual(first.body.result);
+  });
+
+  it('a retry after a lost answer creates nothing twice: the same derived requestid gets QuickBooks\' first answer, the same record', async () => {
+    const before = qbo.state.entities.Customer.length;
+    const body = { data: { name: 'Slow Lane Bakery' } };
+    qbo.state.holdNextAnswer(2_500);
+    const lost = await write('POST', '/unified/accounting/contacts', body, 'qbo-lost-1');
+    expect(lost.body).toMatchObject({ status: 502, code: 'SWY_ERR_PROVIDER_UNREACHABLE' });
+    expect(qbo.state.entities.Customer.length).toBe(before + 1);
+    const firstRequestId = qbo.state.lastRequestId;
+    expect(firstRequestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The hub released its key (the write failed), so the retry reached QuickBooks, which answered it as the first.
+    const retried = await write('POST', '/unified/accounting/contacts', body, 'qbo-lost-1');
+    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+    expect(qbo.state.lastRequestId).toBe(firstRequestId);
+    expect(qbo.state.entities.Customer.length).toBe(before + 1);
+    expect(customer(retried.body.remote_id).DisplayName).toBe('Slow Lane Bakery');
+    // Without an Idempotency-Key no requestid is invented.
+    await write('PATCH', `/unified/accounting/contacts/${retried.body.remote_id}`, { data: { email_address: 'orders@slowlane.example' } });
+    expect(qbo.state.lastRequestId).toBeUndefined();
+  });
+
+  it('a request corrected after a refusal, under the same Idempotency-Key, is a new request to QuickBooks, not the replay of its refusal', async () => {
+    const refused = await write('POST', '/unified/accounting/contacts', { data: { name: 'Supplier 3' } }, 'qbo-fix-1');
+    expect(refused.body).toMatchObject({ status: 422, code: 'SWY_ERR_PROVIDER_REFUSED', provider_message: 'Duplicate Name Exists Error' });
+    const refusedId = qbo.state.lastRequestId;
+    const fixed = await write('POST', '/unified/accounting/contacts', { data: { name: 'Supplier 3 Holdings' } }, 'qbo-fix-1');
+    expect(fixed.status, JSON.stringify(fixed.body)).toBe(201);
+    expect(qbo.state.lastRequestId).not.toBe(refusedId);
+    expect(customer(fixed.body.remote_id).DisplayName).toBe('Supplier 3 Holdings');
   });
 
   it('creates a supplier as a Vendor (POST …/vendor), its remote_id vendor:<id> reading it back', async () => {

@@ -18,6 +18,10 @@ export interface QuickBooksApiState {
   throttleNext(n: number): void;
   /** Someone else saves the record (its SyncToken moves on) right after the next query that reads it. */
   editAfterNextRead(entity: 'Customer' | 'Vendor', id: string): void;
+  /** The `requestid` of the last write (undefined when none was sent). */
+  readonly lastRequestId: string | undefined;
+  /** Holds the answer of the next write this long after it took effect: the answer a caller never hears. */
+  holdNextAnswer(ms: number): void;
 }
 
 /** A running simulator; the API base is `url` (`https://quickbooks.api.intuit.com` in production). */
@@ -141,6 +145,10 @@ export async function startQuickBooksApi(options: { realmId?: string; customers?
   const queries: string[] = [];
   let throttled = 0;
   let editAfterRead: { entity: string; id: string } | undefined;
+  let holdMs = 0;
+  let lastRequestId: string | undefined;
+  /** `requestid` → the first answer it got (per realm: one realm here), replayed for a repeat. */
+  const answered = new Map<string, { status: number; body: unknown }>();
   const state: QuickBooksApiState = {
     realmId,
     entities: seedQuickBooks({ customers: options.customers ?? 230, vendors: options.vendors ?? 40, invoices: options.invoices ?? 120, purchaseOrders: options.purchaseOrders ?? 70 }),
@@ -152,6 +160,12 @@ export async function startQuickBooksApi(options: { realmId?: string; customers?
     },
     editAfterNextRead(entity, id) {
       editAfterRead = { entity, id };
+    },
+    get lastRequestId() {
+      return lastRequestId;
+    },
+    holdNextAnswer(ms) {
+      holdMs = ms;
     },
   };
   const app = Fastify({ logger: false });
@@ -204,38 +218,58 @@ export async function startQuickBooksApi(options: { realmId?: string; customers?
    * entity page calls DisplayName conditionally required). An unknown Id is 400 code 610 "Object Not
    * Found". The answer is `{<Entity>: record, time}`. Errors per developer.intuit.com "Handling common
    * errors" (Fault.Error[{Message, Detail, code, element}], type ValidationFault); Detail texts (S).
+   * With `?requestid=` (at most 50 characters, unique per company) a repeated id gets the first request's
+   * answer, and nothing runs again (Intuit Developer blog "Request ID update for QuickBooks Online
+   * integration", 2015: "instead of performing the operation again or returning an error, the service
+   * sends the same response"); refusals are replayed too (S: the post does not say).
    */
   app.post('/v3/company/:realm/:entity', async (request, reply) => {
     const { realm, entity } = request.params as { realm: string; entity: string };
     if (realm !== realmId) return reply.code(403).send(fault('3100', 'ApplicationAuthorizationFailed', 'AUTHORIZATION'));
+    const requestId = (request.query as { requestid?: string }).requestid;
+    lastRequestId = requestId;
+    if (requestId !== undefined && (requestId === '' || requestId.length > 50)) return reply.code(400).send(fault('4001', 'Invalid requestid', 'ValidationFault'));
+    const seen = requestId === undefined ? undefined : answered.get(requestId);
+    if (seen) return reply.code(seen.status).send(seen.body);
+    const answer = write(entity, request);
+    if (requestId !== undefined) answered.set(requestId, answer);
+    if (holdMs > 0) {
+      const ms = holdMs;
+      holdMs = 0;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    }
+    return reply.code(answer.status).send(answer.body);
+  });
+  /** One write, run: its status and answer body. */
+  function write(entity: string, request: FastifyRequest): { status: number; body: unknown } {
     const kind = entity === 'customer' ? 'Customer' : entity === 'vendor' ? 'Vendor' : undefined;
-    if (!kind) return reply.code(400).send(fault('4000', `Unsupported entity ${entity.slice(0, 20)}`));
+    if (!kind) return { status: 400, body: fault('4000', `Unsupported entity ${entity.slice(0, 20)}`) };
     const body = { ...((request.body ?? {}) as Record<string, unknown>) };
     const list = state.entities[kind];
     const now = pacific(Date.now());
     const named = (r: Record<string, unknown>) => ['DisplayName', 'Title', 'GivenName', 'MiddleName', 'FamilyName', 'Suffix'].some((k) => typeof r[k] === 'string' && r[k] !== '');
     if (body.Id === undefined) {
-      if (!named(body)) return reply.code(400).send({ Fault: { Error: [{ Message: 'Required Param Missing', Detail: 'Required parameter DisplayName is missing in the request', code: '2020', element: 'DisplayName' }], type: 'ValidationFault' }, time: now });
+      if (!named(body)) return { status: 400, body: { Fault: { Error: [{ Message: 'Required Param Missing', Detail: 'Required parameter DisplayName is missing in the request', code: '2020', element: 'DisplayName' }], type: 'ValidationFault' }, time: now } };
       const display = String(body.DisplayName ?? [body.Title, body.GivenName, body.MiddleName, body.FamilyName, body.Suffix].filter(Boolean).join(' '));
-      if (nameTaken(display)) return reply.code(400).send(duplicate());
+      if (nameTaken(display)) return { status: 400, body: duplicate() };
       const { sparse: _sparse, ...fields } = body;
       const created: QboEntity = { Active: true, ...(kind === 'Vendor' ? { Vendor1099: false } : { Job: false, Balance: 0 }), ...fields, DisplayName: display, Id: String(nextId++), SyncToken: '0', MetaData: { CreateTime: now, LastUpdatedTime: now } };
       list.push(created);
       state.writes.push({ entity: kind, id: created.Id, op: 'create' });
-      return { [kind]: created, time: now };
+      return { status: 200, body: { [kind]: created, time: now } };
     }
     const found = list.find((e) => e.Id === String(body.Id));
-    if (!found) return reply.code(400).send(fault('610', 'Object Not Found'));
+    if (!found) return { status: 400, body: fault('610', 'Object Not Found') };
     if (String(body.SyncToken ?? '') !== String(found.SyncToken)) {
-      return reply.code(400).send({ Fault: { Error: [{ Message: 'Stale Object Error', Detail: `Stale Object Error : You and another user were working on this at the same time. The other user finished before you did, so your work was not saved.`, code: '5010', element: '' }], type: 'ValidationFault' }, time: now });
+      return { status: 400, body: { Fault: { Error: [{ Message: 'Stale Object Error', Detail: `Stale Object Error : You and another user were working on this at the same time. The other user finished before you did, so your work was not saved.`, code: '5010', element: '' }], type: 'ValidationFault' }, time: now } };
     }
-    if (typeof body.DisplayName === 'string' && nameTaken(body.DisplayName, found)) return reply.code(400).send(duplicate());
+    if (typeof body.DisplayName === 'string' && nameTaken(body.DisplayName, found)) return { status: 400, body: duplicate() };
     const { sparse, Id: _id, SyncToken: _token, MetaData: _meta, ...fields } = body;
     if (sparse !== true) for (const key of Object.keys(found)) if (!['Id', 'SyncToken', 'MetaData', 'DisplayName', 'Balance', 'BalanceWithJobs', 'Job', 'Vendor1099'].includes(key)) delete found[key];
     Object.assign(found, fields, { SyncToken: String(Number(found.SyncToken) + 1), MetaData: { ...found.MetaData, LastUpdatedTime: now } });
     state.writes.push({ entity: kind, id: found.Id, op: sparse === true ? 'sparse-update' : 'full-update' });
-    return { [kind]: found, time: now };
-  });
+    return { status: 200, body: { [kind]: found, time: now } };
+  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {

@@ -335,11 +335,11 @@ export class UnifiedEngine {
       if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, String(value));
     }
     const body = op.body ? JSON.stringify(await this.#evaluator(target, op, 'body').evaluate(`${slug} body`, op.body, scope)) : undefined;
+    const providerKey = options.idempotencyKey ? providerIdempotencyKey(target.account.id, { method: op.method, path: op.path, id: options.id, body }, options.idempotencyKey) : undefined;
+    if (providerKey && op.idempotency_param) url.searchParams.set(op.idempotency_param, providerKey);
     const declared = renderHeaders(op.headers, { config: target.account.config, input: options.input, id: options.id });
     const headers: Record<string, string> = { accept: 'application/json', ...declared, ...options.extraHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-    if (op.idempotency_header && options.idempotencyKey) {
-      headers[op.idempotency_header.toLowerCase()] = providerIdempotencyKey(target.account.id, { method: op.method, path: op.path, id: options.id }, options.idempotencyKey);
-    }
+    if (providerKey && op.idempotency_header) headers[op.idempotency_header.toLowerCase()] = providerKey;
     const authed = authorizedUrl(api.auth, target.credentials, url.toString());
     const send = (accessToken: string | undefined) =>
       this.#http.send({ method: op.method, url: authed, headers: { ...headers, ...authorize(api.auth, target.credentials, { method: op.method, url: authed }, accessToken) }, body, trace: target.trace, provider: slug });

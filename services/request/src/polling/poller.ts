@@ -54,7 +54,7 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
     if (!attempt.acquired) return;
     try {
       const now = Date.now();
-      const before = (await parts.store.get(account.id, resource)) ?? freshPollRecord(account, resource, now);
+      const before = (await parts.store.read(account.id, resource)) ?? freshPollRecord(account, resource, now);
       if (!due(before, now)) return;
       const loaded = parts.catalog.get(account.provider)!;
       const polling = loaded.definition.polling!;
@@ -83,7 +83,7 @@ export function startPoller(parts: PollerParts, options: PollerOptions): Closeab
       } catch (error) {
         const { failure, retryAfterMs } = failureOf(error, new Date().toISOString());
         span.fail(failure.code);
-        const current = (await parts.store.get(account.id, resource)) ?? record;
+        const current = (await parts.store.read(account.id, resource)) ?? record;
         const backoff = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** current.failures);
         await parts.store.put({ ...current, last_run_at: record.last_run_at, failures: current.failures + 1, last_error: failure, progress: null, next_poll_at: new Date(Date.now() + Math.max(backoff, retryAfterMs ?? 0)).toISOString() });
         parts.metrics?.pollErrors.inc({ provider: account.provider, code: failure.code });

@@ -85,8 +85,18 @@ export class PollStore {
     return new PollStore(entries);
   }
 
+  /** The mirrored state (a KV read only when the mirror has none): may be a few ms behind the last write. */
   get(accountId: string, resource: string): Promise<PollRecord | undefined> {
     return this.#entries.get(pollKey(accountId, resource));
+  }
+
+  /**
+   * The state as KV holds it now (a round trip, never the mirror): what a run starts from under the
+   * account's lock. The mirror can lag the last run's write — made by another replica, or just now by
+   * this one — and a run started from that older state would take the cursor back.
+   */
+  async read(accountId: string, resource: string): Promise<PollRecord | undefined> {
+    return (await this.#entries.read(pollKey(accountId, resource)))?.value;
   }
 
   /**
